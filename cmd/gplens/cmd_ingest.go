@@ -1,0 +1,251 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gplens/gplens/ingest"
+)
+
+// IngestOptions are the flags of `gplens ingest` and `gplens check`.
+type IngestOptions struct {
+	Inbox  bool
+	Period string
+	JSON   bool
+}
+
+func newCheckCommand(g *GlobalOptions) *cobra.Command {
+	var o IngestOptions
+	cmd := &cobra.Command{
+		Use:   "check FILE...",
+		Short: "Validate extracts without writing: source, period, rows, rejects and why",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runIngest(cmd, g, o, args, true)
+		},
+	}
+	cmd.Flags().StringVar(&o.Period, "period", "", "period of the files when they do not say (YYYY-MM or YYYY-YY)")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print results as JSON lines")
+	return cmd
+}
+
+func newIngestCommand(g *GlobalOptions) *cobra.Command {
+	var o IngestOptions
+	cmd := &cobra.Command{
+		Use:   "ingest [FILE...|--inbox]",
+		Short: "Validate extracts and write them to the Parquet lake",
+		Long: `Validate extracts and write them to the lake (lake/<source>/period=<P>/).
+Bad rows go to lake/_rejects with file, line, column and reason; a file that
+cannot be read, or whose rejects pass ingest.max_reject_share, is refused whole:
+quarantined with a .reason.json, exit status 2, and the lake left as it was.
+Re-ingesting the same file is a no-op; a restated file replaces its period.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Inbox == (len(args) > 0) {
+				return usagef("give FILE arguments or --inbox (not both)")
+			}
+			return runIngest(cmd, g, o, args, false)
+		},
+	}
+	cmd.Flags().BoolVar(&o.Inbox, "inbox", false, "ingest every complete file in the workspace inbox/")
+	cmd.Flags().StringVar(&o.Period, "period", "", "period of the files when they do not say (YYYY-MM or YYYY-YY)")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print results as JSON lines")
+	return cmd
+}
+
+// inboxFiles lists complete files in the inbox, skipping names still being
+// written (*.part, *.tmp, dotfiles).
+func inboxFiles(dir string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		n := d.Name()
+		if d.IsDir() {
+			if p != dir && strings.HasPrefix(n, ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasPrefix(n, ".") || strings.HasSuffix(n, ".part") || strings.HasSuffix(n, ".tmp") || strings.HasSuffix(n, ".crdownload") {
+			return nil
+		}
+		out = append(out, p)
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+func runIngest(cmd *cobra.Command, g *GlobalOptions, o IngestOptions, files []string, check bool) error {
+	ctx := cmd.Context()
+	w, err := g.openWorkspace()
+	if err != nil {
+		return err
+	}
+	move := false
+	if o.Inbox {
+		if files, err = inboxFiles(w.Inbox()); err != nil {
+			return fmt.Errorf("read inbox: %w", err)
+		}
+		move = true
+		if len(files) == 0 {
+			fmt.Fprintf(g.stdout, "inbox %s is empty\n", w.Inbox())
+			return nil
+		}
+	}
+	if !check {
+		unlock, err := lockWorkspace(w.Dir, "gplens ingest")
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
+	opts := ingest.Options{
+		Lake: w.Lake(), Quarantine: w.Quarantine(), MaxRejectShare: w.Config.Ingest.MaxRejectShare,
+		Period: o.Period, Version: version, Check: check, Move: move, Logger: g.log,
+	}
+	if g.tty && !o.JSON {
+		opts.Progress = progressPrinter(g)
+	}
+	var refused, failed []error
+	for _, f := range files {
+		res, err := ingest.File(ctx, f, opts)
+		if o.JSON {
+			b, _ := json.Marshal(struct {
+				ingest.Result
+				Error string `json:"error,omitempty"`
+			}{res, errString(err)})
+			fmt.Fprintln(g.stdout, string(b))
+		} else {
+			printResult(g, res, err)
+		}
+		if err != nil {
+			if ingest.IsRefused(err) {
+				refused = append(refused, err)
+			} else {
+				failed = append(failed, fmt.Errorf("%s: %w", f, err))
+				if ctx.Err() != nil {
+					break
+				}
+			}
+		}
+		if o.Inbox && err == nil && !check {
+			// Loaded (or unchanged): the inbox copy has done its job.
+			os.Remove(f)
+		}
+	}
+	switch {
+	case len(failed) > 0:
+		return errors.Join(failed...)
+	case len(refused) > 0:
+		return &ingest.RefusedError{Err: fmt.Errorf("%d of %d files refused; see %s", len(refused), len(files), w.Quarantine())}
+	}
+	return nil
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func printResult(g *GlobalOptions, r ingest.Result, err error) {
+	name := filepath.Base(r.File)
+	if err != nil && r.Source == "" {
+		word := "FAILED"
+		if ingest.IsRefused(err) {
+			word = "REFUSED"
+		}
+		fmt.Fprintf(g.stdout, "%s %s\n  %v\n", word, name, err)
+		if r.Quarantined != "" {
+			fmt.Fprintf(g.stdout, "  quarantined as %s (+ .reason.json)\n", r.Quarantined)
+		}
+		return
+	}
+	status := strings.ToUpper(r.Status)
+	if status == "" {
+		status = "FAILED"
+	}
+	what := r.Source
+	if r.Period != "" {
+		what += " " + r.Period
+	}
+	fmt.Fprintf(g.stdout, "%-9s %s: %s, %s rows read, %s written, %s rejected", status, name, what,
+		commas(r.RowsRead), commas(r.RowsWritten), commas(r.RowsRejected))
+	if r.RowsSkipped > 0 {
+		fmt.Fprintf(g.stdout, ", %s skipped", commas(r.RowsSkipped))
+	}
+	if r.Encoding != "" && r.Status != "unchanged" {
+		fmt.Fprintf(g.stdout, " [%s]", r.Encoding)
+	}
+	fmt.Fprintln(g.stdout)
+	for reason, n := range r.SkipReasons {
+		fmt.Fprintf(g.stdout, "  skipped %s: %s\n", commas(n), reason)
+	}
+	for i, rj := range r.Rejects {
+		if i == 5 {
+			fmt.Fprintf(g.stdout, "  ... (all rejects in lake/_rejects/%s/period=%s)\n", r.Source, r.Period)
+			break
+		}
+		fmt.Fprintf(g.stdout, "  reject %s\n", rj)
+	}
+	if err != nil {
+		fmt.Fprintf(g.stdout, "  %v\n", err)
+		if r.Quarantined != "" {
+			fmt.Fprintf(g.stdout, "  quarantined as %s (+ .reason.json)\n", r.Quarantined)
+		}
+	}
+}
+
+func progressPrinter(g *GlobalOptions) func(ingest.Progress) {
+	var last time.Time
+	return func(p ingest.Progress) {
+		if !p.Done && time.Since(last) < 250*time.Millisecond {
+			return
+		}
+		last = time.Now()
+		secs := p.Elapsed.Seconds()
+		if secs <= 0 {
+			secs = 1e-9
+		}
+		pct := 100.0
+		if p.Size > 0 {
+			pct = 100 * float64(p.Bytes) / float64(p.Size)
+		}
+		fmt.Fprintf(g.stderr, "\r%s: %5.1f%%  %s rows  %.1f MB/s  %s rows/s ", filepath.Base(p.File), pct, commas(p.Rows),
+			float64(p.Bytes)/1e6/secs, commas(int64(float64(p.Rows)/secs)))
+		if p.Done {
+			fmt.Fprint(g.stderr, "\r\033[K")
+		}
+	}
+}
+
+func commas(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// lockWorkspace is replaced by the schedule package's workspace lock.
+var lockWorkspace = func(dir, command string) (func(), error) { return func() {}, nil }

@@ -1,0 +1,177 @@
+package ingest
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/zeebo/xxh3"
+)
+
+// Reject is one row kept aside, with where and why.
+type Reject struct {
+	File   string `parquet:"file" json:"file"`
+	Line   int64  `parquet:"line" json:"line"`
+	Column string `parquet:"column" json:"column"`
+	Value  string `parquet:"value" json:"value"`
+	Reason string `parquet:"reason" json:"reason"`
+}
+
+func (r Reject) String() string {
+	s := fmt.Sprintf("line %d", r.Line)
+	if r.Column != "" {
+		s += fmt.Sprintf(" column %q", r.Column)
+	}
+	if r.Value != "" {
+		s += fmt.Sprintf(" value %q", r.Value)
+	}
+	return s + ": " + r.Reason
+}
+
+// Emitter receives a parser's rows and rejects. Rows of one record are held
+// until the record ends, so a record with any problem is rejected whole and
+// never half-loaded.
+type Emitter struct {
+	file    string
+	schema  *Schema
+	row     *Row
+	pending []parquet.Row
+	spare   []parquet.Row
+	keyIdx  []int
+	seen    map[uint64]int64
+	out     *fileWriter // nil when only checking
+	rejOut  *parquet.GenericWriter[Reject]
+	rejBuf  []Reject
+
+	line       int64
+	claimed    []uint64
+	recRejects []Reject
+	skipped    bool
+
+	RowsWritten     int64
+	RecordsRejected int64
+	RecordsSkipped  int64
+	FirstRejects    []Reject
+	SkipReasons     map[string]int64
+}
+
+const keepRejects = 20
+
+func newEmitter(file string, s *Schema, key []string) *Emitter {
+	e := &Emitter{file: file, schema: s, row: newRow(s), seen: map[uint64]int64{}, SkipReasons: map[string]int64{}}
+	for _, k := range key {
+		e.keyIdx = append(e.keyIdx, s.Index(k))
+	}
+	return e
+}
+
+// Row starts a new output row of the current record.
+func (e *Emitter) Row() *Row { e.row.reset(); return e.row }
+
+// Emit adds the row being built to the current record's output.
+func (e *Emitter) Emit() {
+	var pr parquet.Row
+	if n := len(e.spare); n > 0 {
+		pr, e.spare = e.spare[n-1], e.spare[:n-1]
+	}
+	pr = e.row.parquetRow(pr)
+	if len(e.keyIdx) > 0 {
+		h := xxh3.New()
+		for _, i := range e.keyIdx {
+			h.WriteString(e.row.keys[i])
+			h.Write([]byte{0})
+		}
+		sum := h.Sum64()
+		if first, dup := e.seen[sum]; dup {
+			var parts []string
+			for _, i := range e.keyIdx {
+				parts = append(parts, e.row.keys[i])
+			}
+			e.Reject(strings.Join(e.keyNames(), "+"), strings.Join(parts, "|"), fmt.Sprintf("duplicate key (first seen at line %d)", first))
+			e.spare = append(e.spare, pr)
+			return
+		}
+		e.seen[sum] = e.line
+		e.claimed = append(e.claimed, sum)
+	}
+	e.pending = append(e.pending, pr)
+}
+
+func (e *Emitter) keyNames() []string {
+	var n []string
+	for _, i := range e.keyIdx {
+		n = append(n, e.schema.Columns[i].Name)
+	}
+	return n
+}
+
+// Reject sets the current record aside: column is the published heading.
+func (e *Emitter) Reject(column, value, reason string) {
+	e.recRejects = append(e.recRejects, Reject{File: e.file, Line: e.line, Column: column, Value: value, Reason: reason})
+}
+
+// Skip marks the current record as deliberately not loaded (a total row, a
+// row for another organisation type), with the reason counted in the result.
+func (e *Emitter) Skip(reason string) { e.skipped = true; e.SkipReasons[reason]++ }
+
+func (e *Emitter) begin(line int) {
+	e.line = int64(line)
+	e.recRejects = e.recRejects[:0]
+	e.skipped = false
+	e.pending = e.pending[:0]
+	e.claimed = e.claimed[:0]
+}
+
+// end commits or drops the record's rows.
+func (e *Emitter) end() error {
+	if len(e.recRejects) > 0 {
+		e.RecordsRejected++
+		// The record's keys were claimed before its problem was found; a
+		// record that is put right later in the file must not look duplicate.
+		for _, k := range e.claimed {
+			if e.seen[k] == e.line {
+				delete(e.seen, k)
+			}
+		}
+		e.spare = append(e.spare, e.pending...)
+		for _, r := range e.recRejects {
+			if len(e.FirstRejects) < keepRejects {
+				e.FirstRejects = append(e.FirstRejects, r)
+			}
+			if e.rejOut != nil {
+				e.rejBuf = append(e.rejBuf, r)
+			}
+		}
+		if len(e.rejBuf) >= 1024 {
+			if _, err := e.rejOut.Write(e.rejBuf); err != nil {
+				return fmt.Errorf("write rejects: %w", err)
+			}
+			e.rejBuf = e.rejBuf[:0]
+		}
+		return nil
+	}
+	if e.skipped {
+		e.RecordsSkipped++
+		e.spare = append(e.spare, e.pending...)
+		return nil
+	}
+	for _, pr := range e.pending {
+		if e.out != nil {
+			if err := e.out.write(pr); err != nil {
+				return err
+			}
+		}
+		e.spare = append(e.spare, pr)
+		e.RowsWritten++
+	}
+	return nil
+}
+
+func (e *Emitter) flushRejects() error {
+	if e.rejOut == nil || len(e.rejBuf) == 0 {
+		return nil
+	}
+	_, err := e.rejOut.Write(e.rejBuf)
+	e.rejBuf = e.rejBuf[:0]
+	return err
+}

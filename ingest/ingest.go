@@ -1,0 +1,440 @@
+// Package ingest validates published NHS extracts and writes them to the
+// Parquet lake: one file per source, a shared CSV reader (encodings, BOM,
+// header variants, suppressed values), row rejects with reasons, whole-file
+// quarantine, atomic partition swaps and a lineage manifest.
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// DefaultMaxRejectShare refuses a file when more than 1% of its rows are bad.
+const DefaultMaxRejectShare = 0.01
+
+// Options for ingesting or checking files.
+type Options struct {
+	Lake           string  // lake folder
+	Quarantine     string  // where refused files go
+	MaxRejectShare float64 // 0 means DefaultMaxRejectShare
+	Period         string  // force the period (else from the file)
+	Version        string  // gplens version, recorded in the manifest
+	Check          bool    // validate only: write nothing
+	Move           bool    // move refused files to quarantine (inbox); else copy
+	Logger         *slog.Logger
+	Progress       func(Progress)
+	Now            func() time.Time
+}
+
+// Progress of one file, reported every few thousand rows.
+type Progress struct {
+	File    string
+	Bytes   int64
+	Size    int64
+	Rows    int64
+	Elapsed time.Duration
+	Done    bool
+}
+
+// Result of one file.
+type Result struct {
+	File         string           `json:"file"`
+	Source       string           `json:"source,omitempty"`
+	Period       string           `json:"period,omitempty"`
+	SHA256       string           `json:"sha256"`
+	Encoding     string           `json:"encoding,omitempty"`
+	Bytes        int64            `json:"bytes"`
+	RowsRead     int64            `json:"rows_read"`
+	RowsWritten  int64            `json:"rows_written"`
+	RowsRejected int64            `json:"rows_rejected"`
+	RowsSkipped  int64            `json:"rows_skipped"`
+	SkipReasons  map[string]int64 `json:"skip_reasons,omitempty"`
+	Rejects      []Reject         `json:"rejects,omitempty"` // the first few
+	Status       string           `json:"status"`            // loaded, restated, unchanged, checked, refused
+	Replaces     string           `json:"replaces_sha256,omitempty"`
+	Quarantined  string           `json:"quarantined,omitempty"`
+	Duration     time.Duration    `json:"duration_ns"`
+}
+
+// RefusedError means the file was refused whole (bad input): exit status 2.
+type RefusedError struct {
+	Result Result
+	Err    error
+}
+
+func (e *RefusedError) Error() string { return e.Err.Error() }
+func (e *RefusedError) Unwrap() error { return e.Err }
+
+func (o *Options) defaults() {
+	if o.MaxRejectShare <= 0 {
+		o.MaxRejectShare = DefaultMaxRejectShare
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// File ingests (or, with Check, validates) one file. A file refused whole
+// returns a *RefusedError and leaves the lake as it was.
+func File(ctx context.Context, path string, o Options) (Result, error) {
+	o.defaults()
+	start := o.Now()
+	res := Result{File: path}
+	defer func() { res.Duration = o.Now().Sub(start) }()
+	sum, err := fileSHA256(path)
+	if err != nil {
+		return res, err
+	}
+	res.SHA256 = sum
+	if st, err := os.Stat(path); err == nil {
+		res.Bytes = st.Size()
+	}
+	var manifest []Entry
+	if !o.Check {
+		if err := Recover(o.Lake); err != nil {
+			return res, err
+		}
+		if manifest, err = ReadManifest(o.Lake); err != nil {
+			return res, err
+		}
+	}
+	if !o.Check {
+		// The same bytes again: a no-op, as long as that load is still the
+		// current one for its period.
+		for _, e := range manifest {
+			if e.SHA256 != sum || (o.Period != "" && e.Period != o.Period) {
+				continue
+			}
+			if cur, ok := current(manifest, e.Source, e.Period); ok && cur.SHA256 == sum {
+				if _, err := os.Stat(partitionDir(o.Lake, e.Source, e.Period)); err == nil {
+					res.Source, res.Period, res.Status, res.Encoding = e.Source, e.Period, "unchanged", e.Encoding
+					res.RowsRead, res.RowsWritten, res.RowsRejected, res.RowsSkipped = e.RowsRead, e.RowsWritten, e.RowsRejected, e.RowsSkipped
+					return res, nil
+				}
+			}
+		}
+	}
+	res, perr := parseFile(ctx, path, sum, res, manifest, o)
+	res.Duration = o.Now().Sub(start)
+	if perr == nil {
+		return res, nil
+	}
+	var fe *FileError
+	var re *RefusedError
+	if errors.As(perr, &re) {
+		res = re.Result
+	} else if !errors.As(perr, &fe) {
+		return res, perr // not the file's fault (disk, cancelled): nothing to quarantine
+	}
+	res.Status = "refused"
+	if !o.Check {
+		q, qerr := quarantine(path, res, perr, o)
+		if qerr != nil {
+			return res, fmt.Errorf("%v; and quarantining it failed: %w", perr, qerr)
+		}
+		res.Quarantined = q
+	}
+	return res, &RefusedError{Result: res, Err: perr}
+}
+
+func parseFile(ctx context.Context, path, sum string, res Result, manifest []Entry, o Options) (Result, error) {
+	base := filepath.Base(path)
+	// Headerless ODS files cannot be sniffed by header; try the header path
+	// first and fall back to headerless sources matched by name.
+	r, err := OpenCSV(path, false)
+	if err != nil {
+		return res, err
+	}
+	src, variant, derr := Detect(base, r.Keys, len(r.Keys))
+	if derr != nil {
+		r.Close()
+		if r2, err := OpenCSV(path, true); err == nil {
+			if rec, _, err := r2.Read(); err == nil {
+				if s, v, err := Detect(base, nil, len(rec)); err == nil {
+					r2.Close()
+					r, src, variant, derr = nil, s, v, nil
+				}
+			}
+			if r != nil || derr != nil {
+				r2.Close()
+			}
+		}
+		if derr != nil {
+			return res, &FileError{File: path, Line: 1, Err: derr}
+		}
+	}
+	info := src.Info()
+	if info.Headerless > 0 {
+		if r != nil {
+			r.Close()
+		}
+		if r, err = OpenCSV(path, true); err != nil {
+			return res, err
+		}
+	}
+	defer r.Close()
+	res.Source = info.Name
+	fc := &FileContext{Path: path, Name: base, Header: r.Header, Keys: r.Keys, Variant: variant, Period: o.Period}
+	p, err := src.Begin(fc)
+	if err != nil {
+		var fe *FileError
+		if errors.As(err, &fe) {
+			fe.File = path
+			return res, fe
+		}
+		return res, &FileError{File: path, Line: 1, Err: err}
+	}
+	schema := NewSchema(info.Name, info.Columns)
+	em := newEmitter(base, schema, info.Key)
+
+	var tmp string
+	if !o.Check {
+		tmp = filepath.Join(o.Lake, info.Name, fmt.Sprintf(".tmp-%s-%d", sum[:12], os.Getpid()))
+		if err := os.MkdirAll(tmp, 0o755); err != nil {
+			return res, fmt.Errorf("create %s: %w", tmp, err)
+		}
+		defer os.RemoveAll(tmp) // gone after a successful swap; removes leftovers otherwise
+		fw, err := newFileWriter(filepath.Join(tmp, "part-"+sum[:12]+".parquet"), schema.pq, o.Version)
+		if err != nil {
+			return res, err
+		}
+		em.out = fw
+		rf, err := os.Create(filepath.Join(tmp, "rejects.parquet"))
+		if err != nil {
+			return res, fmt.Errorf("create rejects file: %w", err)
+		}
+		em.rejOut = parquet.NewGenericWriter[Reject](rf, parquet.Compression(&parquet.Zstd))
+		defer rf.Close()
+	}
+
+	want := len(r.Keys)
+	if info.Headerless > 0 {
+		want = info.Headerless
+	}
+	started := time.Now()
+	var rows int64
+	var lastRec []string
+	var lastLine int
+	for {
+		rec, line, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return res, err
+		}
+		rows++
+		if rows&4095 == 0 {
+			if err := ctx.Err(); err != nil {
+				return res, fmt.Errorf("ingest %s: %w", path, err)
+			}
+			if o.Progress != nil {
+				o.Progress(Progress{File: path, Bytes: r.BytesRead(), Size: r.Size(), Rows: rows, Elapsed: time.Since(started)})
+			}
+		}
+		em.begin(line)
+		if len(rec) != want {
+			em.Reject("", "", fmt.Sprintf("wrong field count: %d fields, the header has %d", len(rec), want))
+		} else if err := p.Record(rec, line, em); err != nil {
+			return res, fmt.Errorf("ingest %s line %d: %w", path, line, err)
+		}
+		if err := em.end(); err != nil {
+			return res, err
+		}
+		lastRec, lastLine = rec, line
+	}
+	if o.Progress != nil {
+		o.Progress(Progress{File: path, Bytes: r.Size(), Size: r.Size(), Rows: rows, Elapsed: time.Since(started), Done: true})
+	}
+	res.Encoding = r.Encoding
+	if r.Fallback() {
+		res.Encoding = EncCP1252
+	}
+	res.RowsRead = rows
+	res.RowsWritten = em.RowsWritten
+	res.RowsRejected = em.RecordsRejected
+	res.RowsSkipped = em.RecordsSkipped
+	res.Rejects = em.FirstRejects
+	if len(em.SkipReasons) > 0 {
+		res.SkipReasons = em.SkipReasons
+	}
+	// A last row cut short with no line end is a truncated download, not a bad row.
+	if lastRec != nil && len(lastRec) != want && !r.EndsWithNewline() {
+		return res, &FileError{File: path, Line: lastLine, Err: fmt.Errorf("file is truncated: the last row has %d of %d fields and no line end", len(lastRec), want), Hint: "fetch the file again"}
+	}
+	if rows == 0 {
+		return res, &FileError{File: path, Err: errors.New("file has a header but no rows"), Hint: "the download may have failed; fetch it again"}
+	}
+	if share := float64(res.RowsRejected) / float64(rows); share > o.MaxRejectShare {
+		return res, &RefusedError{Result: res, Err: &FileError{File: path, Err: fmt.Errorf("%d of %d rows (%.1f%%) rejected, more than the %.1f%% allowed; first: %s",
+			res.RowsRejected, rows, 100*share, 100*o.MaxRejectShare, firstReject(res.Rejects)), Hint: "see the quarantine reason file; raise ingest.max_reject_share in gplens.toml only if these rows are expected"}}
+	}
+	period, err := p.Period()
+	if o.Period != "" {
+		period, err = o.Period, nil
+	}
+	if err != nil || period == "" {
+		if pp, ok := periodFromPath(path, info.Cadence); ok {
+			period, err = pp, nil
+		}
+	}
+	if err != nil || period == "" {
+		why := "no period found in the file, its name or its folder"
+		if err != nil {
+			why = err.Error()
+		}
+		return res, &FileError{File: path, Err: fmt.Errorf("cannot tell the period: %s", why), Hint: "pass --period (YYYY-MM, or YYYY-YY for annual data)"}
+	}
+	res.Period = period
+	if o.Check {
+		res.Status = "checked"
+		return res, nil
+	}
+	if err := em.out.close(); err != nil {
+		return res, err
+	}
+	if err := em.flushRejects(); err != nil {
+		return res, fmt.Errorf("write rejects: %w", err)
+	}
+	if err := em.rejOut.Close(); err != nil {
+		return res, fmt.Errorf("finish rejects: %w", err)
+	}
+	// Rejects have their own partition, replaced with the data's.
+	rejTmp := filepath.Join(o.Lake, RejectsTable, info.Name, fmt.Sprintf(".tmp-%s-%d", sum[:12], os.Getpid()))
+	if err := os.MkdirAll(rejTmp, 0o755); err != nil {
+		return res, err
+	}
+	defer os.RemoveAll(rejTmp)
+	if res.RowsRejected > 0 {
+		if err := os.Rename(filepath.Join(tmp, "rejects.parquet"), filepath.Join(rejTmp, "rejects-"+sum[:12]+".parquet")); err != nil {
+			return res, fmt.Errorf("move rejects: %w", err)
+		}
+	} else {
+		os.Remove(filepath.Join(tmp, "rejects.parquet"))
+	}
+	if err := syncDir(tmp); err != nil {
+		return res, fmt.Errorf("fsync %s: %w", tmp, err)
+	}
+	if err := swapDir(tmp, partitionDir(o.Lake, info.Name, period)); err != nil {
+		return res, fmt.Errorf("publish partition %s/%s: %w", info.Name, period, err)
+	}
+	rejFinal := partitionDir(filepath.Join(o.Lake, RejectsTable), info.Name, period)
+	if res.RowsRejected > 0 {
+		if err := swapDir(rejTmp, rejFinal); err != nil {
+			return res, fmt.Errorf("publish rejects %s/%s: %w", info.Name, period, err)
+		}
+	} else if err := os.RemoveAll(rejFinal); err != nil {
+		return res, err
+	}
+	entry := Entry{File: filepath.Base(path), Path: path, SHA256: sum, Source: info.Name, Period: period, Encoding: res.Encoding,
+		Bytes: res.Bytes, RowsRead: res.RowsRead, RowsWritten: res.RowsWritten, RowsRejected: res.RowsRejected, RowsSkipped: res.RowsSkipped,
+		Status: "loaded", IngestedAt: o.Now().UTC(), GplensVersion: o.Version}
+	res.Status = "loaded"
+	if prev, ok := current(manifest, info.Name, period); ok {
+		entry.Status, entry.ReplacesSHA = "restated", prev.SHA256
+		res.Status, res.Replaces = "restated", prev.SHA256
+	}
+	if err := appendManifest(o.Lake, entry); err != nil {
+		return res, fmt.Errorf("record %s in the manifest: %w", path, err)
+	}
+	o.Logger.Info("ingested", "file", path, "source", info.Name, "period", period, "rows", res.RowsRead, "written", res.RowsWritten, "rejected", res.RowsRejected, "status", res.Status)
+	return res, nil
+}
+
+func firstReject(r []Reject) string {
+	if len(r) == 0 {
+		return "none"
+	}
+	return r[0].String()
+}
+
+// quarantine copies (or, from the inbox, moves) a refused file beside a
+// .reason.json saying why.
+func quarantine(path string, res Result, cause error, o Options) (string, error) {
+	if o.Quarantine == "" {
+		return "", nil
+	}
+	if err := os.MkdirAll(o.Quarantine, 0o755); err != nil {
+		return "", err
+	}
+	stamp := o.Now().UTC().Format("20060102T150405Z")
+	dst := filepath.Join(o.Quarantine, stamp+"-"+filepath.Base(path))
+	reason := map[string]any{
+		"file": path, "sha256": res.SHA256, "source": res.Source, "when": o.Now().UTC().Format(time.RFC3339),
+		"error": cause.Error(), "rows_read": res.RowsRead, "rows_rejected": res.RowsRejected, "rejects": res.Rejects,
+		"gplens_version": o.Version,
+	}
+	var fe *FileError
+	if errors.As(cause, &fe) {
+		reason["line"], reason["column"], reason["hint"] = fe.Line, fe.Column, fe.Hint
+	}
+	if err := writeFileAtomic(dst+".reason.json", func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(reason)
+	}); err != nil {
+		return "", fmt.Errorf("write quarantine reason: %w", err)
+	}
+	if o.Move {
+		if err := os.Rename(path, dst); err == nil {
+			return dst, nil
+		}
+	}
+	err := writeFileAtomic(dst, func(w io.Writer) error {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(w, f)
+		return err
+	})
+	if err == nil && o.Move {
+		err = os.Remove(path)
+	}
+	return dst, err
+}
+
+// IsRefused reports whether err means bad input (exit status 2).
+func IsRefused(err error) bool {
+	var re *RefusedError
+	return errors.As(err, &re)
+}
+
+// Tables returns, for each source with data in the lake or not, its lake
+// table name and DuckDB column list (for empty stand-ins).
+func Tables() map[string]string {
+	out := map[string]string{}
+	for _, s := range Sources() {
+		info := s.Info()
+		out[info.Name] = NewSchema(info.Name, info.Columns).DuckDBColumns() + ", period VARCHAR"
+	}
+	return out
+}

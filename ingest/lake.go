@@ -1,0 +1,221 @@
+package ingest
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// Partition folders are named the Hive way so DuckDB, Spark, Trino and
+// BigQuery all read the period from the path.
+func partitionDir(lake, table, period string) string {
+	return filepath.Join(lake, table, "period="+period)
+}
+
+// RejectsTable is the lake folder holding rejected rows.
+const RejectsTable = "_rejects"
+
+// writerOptions: zstd, row groups big enough for scans but bounded so the
+// writer's buffers (and so ingest's memory) stay small whatever the file.
+func writerOptions(s *parquet.Schema, version string) []parquet.WriterOption {
+	return []parquet.WriterOption{
+		s,
+		parquet.Compression(&parquet.Zstd),
+		parquet.MaxRowsPerRowGroup(256 << 10),
+		parquet.PageBufferSize(256 << 10),
+		parquet.DataPageStatistics(true),
+		parquet.CreatedBy("gplens", version, ""),
+	}
+}
+
+// fileWriter writes one Parquet file under a temporary folder.
+type fileWriter struct {
+	f     *os.File
+	w     *parquet.Writer
+	batch []parquet.Row
+	buf   []parquet.Row // reused row storage behind batch
+	rows  int64
+}
+
+func newFileWriter(path string, s *parquet.Schema, version string) (*fileWriter, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	return &fileWriter{f: f, w: parquet.NewWriter(f, writerOptions(s, version)...)}, nil
+}
+
+// write copies r, so the caller may reuse it.
+func (fw *fileWriter) write(r parquet.Row) error {
+	n := len(fw.batch)
+	if n < len(fw.buf) {
+		fw.buf[n] = append(fw.buf[n][:0], r...)
+	} else {
+		fw.buf = append(fw.buf, append(parquet.Row(nil), r...))
+	}
+	fw.batch = append(fw.batch, fw.buf[n])
+	fw.rows++
+	if len(fw.batch) >= 1024 {
+		return fw.flush()
+	}
+	return nil
+}
+
+func (fw *fileWriter) flush() error {
+	if len(fw.batch) == 0 {
+		return nil
+	}
+	if _, err := fw.w.WriteRows(fw.batch); err != nil {
+		return fmt.Errorf("write parquet %s: %w", fw.f.Name(), err)
+	}
+	fw.batch = fw.batch[:0]
+	return nil
+}
+
+// close finishes the file and fsyncs it.
+func (fw *fileWriter) close() error {
+	if err := fw.flush(); err != nil {
+		fw.f.Close()
+		return err
+	}
+	if err := fw.w.Close(); err != nil {
+		fw.f.Close()
+		return fmt.Errorf("finish parquet %s: %w", fw.f.Name(), err)
+	}
+	if err := fw.f.Sync(); err != nil {
+		fw.f.Close()
+		return fmt.Errorf("fsync %s: %w", fw.f.Name(), err)
+	}
+	return fw.f.Close()
+}
+
+func (fw *fileWriter) abort() {
+	fw.f.Close()
+	os.Remove(fw.f.Name())
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// swapDir puts the fully written folder tmp in place of final. A partition
+// is replaced whole: the old one is renamed aside, the new one renamed in,
+// then the old removed. A crash between the renames leaves the old one
+// aside, and Recover puts it back, so readers see the old partition or the
+// new one, never a mixture.
+func swapDir(tmp, final string) error {
+	parent := filepath.Dir(final)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	old := ""
+	if _, err := os.Stat(final); err == nil {
+		old = filepath.Join(parent, ".old-"+filepath.Base(final))
+		os.RemoveAll(old)
+		if err := os.Rename(final, old); err != nil {
+			return fmt.Errorf("move old partition aside: %w", err)
+		}
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		if old != "" {
+			os.Rename(old, final)
+		}
+		return fmt.Errorf("move new partition in place: %w", err)
+	}
+	if err := syncDir(parent); err != nil {
+		return fmt.Errorf("fsync %s: %w", parent, err)
+	}
+	if old != "" {
+		return os.RemoveAll(old)
+	}
+	return nil
+}
+
+// Recover tidies a lake after a killed run: half-written temporary folders
+// are removed and a partition moved aside but not replaced is put back.
+func Recover(lake string) error {
+	tables, err := os.ReadDir(lake)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("recover lake: %w", err)
+	}
+	dirs := []string{lake}
+	for _, t := range tables {
+		if !t.IsDir() {
+			continue
+		}
+		dirs = append(dirs, filepath.Join(lake, t.Name()))
+		if t.Name() == RejectsTable {
+			sub, _ := os.ReadDir(filepath.Join(lake, t.Name()))
+			for _, s := range sub {
+				if s.IsDir() {
+					dirs = append(dirs, filepath.Join(lake, t.Name(), s.Name()))
+				}
+			}
+		}
+	}
+	for _, dir := range dirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return fmt.Errorf("recover lake: %w", err)
+		}
+		for _, e := range entries {
+			n := e.Name()
+			switch {
+			case strings.HasPrefix(n, ".tmp-"):
+				if err := os.RemoveAll(filepath.Join(dir, n)); err != nil {
+					return fmt.Errorf("remove unfinished %s: %w", n, err)
+				}
+			case strings.HasPrefix(n, ".old-"):
+				final := filepath.Join(dir, strings.TrimPrefix(n, ".old-"))
+				if _, err := os.Stat(final); err == nil {
+					err = os.RemoveAll(filepath.Join(dir, n))
+				} else {
+					err = os.Rename(filepath.Join(dir, n), final)
+				}
+				if err != nil {
+					return fmt.Errorf("restore %s: %w", n, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to path via a temporary file, fsync and rename.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}

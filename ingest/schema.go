@@ -1,0 +1,168 @@
+package ingest
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// Type of a lake column. Only standard Parquet types are used so Spark,
+// Trino and BigQuery read the lake as it is.
+type Type int
+
+// Column types.
+const (
+	String Type = iota
+	Int64
+	Float64
+	Date
+	Bool
+)
+
+func (t Type) String() string {
+	return [...]string{"VARCHAR", "BIGINT", "DOUBLE", "DATE", "BOOLEAN"}[t]
+}
+
+// Column of a source's lake table. Every column is nullable.
+type Column struct {
+	Name string
+	Type Type
+	Doc  string
+}
+
+// Schema is a source's lake table: its columns in declared order, and the
+// Parquet schema (whose leaves parquet-go orders by name).
+type Schema struct {
+	Columns []Column
+	pq      *parquet.Schema
+	leaf    []int // declared index -> parquet leaf index
+}
+
+// NewSchema builds the Parquet schema for cols.
+func NewSchema(name string, cols []Column) *Schema {
+	g := parquet.Group{}
+	for _, c := range cols {
+		var n parquet.Node
+		switch c.Type {
+		case String:
+			n = parquet.String()
+		case Int64:
+			n = parquet.Int(64)
+		case Float64:
+			n = parquet.Leaf(parquet.DoubleType)
+		case Date:
+			n = parquet.Date()
+		case Bool:
+			n = parquet.Leaf(parquet.BooleanType)
+		}
+		g[c.Name] = parquet.Optional(n)
+	}
+	s := &Schema{Columns: cols, pq: parquet.NewSchema(name, g)}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
+	}
+	sorted := append([]string(nil), names...)
+	sort.Strings(sorted)
+	pos := map[string]int{}
+	for i, n := range sorted {
+		pos[n] = i
+	}
+	s.leaf = make([]int, len(cols))
+	for i, n := range names {
+		s.leaf[i] = pos[n]
+	}
+	return s
+}
+
+// Index of a column by name; -1 when absent.
+func (s *Schema) Index(name string) int {
+	for i, c := range s.Columns {
+		if c.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// DuckDBColumns renders the columns as DuckDB column definitions, for an
+// empty table standing in for a source with no data yet.
+func (s *Schema) DuckDBColumns() string {
+	parts := make([]string, len(s.Columns))
+	for i, c := range s.Columns {
+		parts[i] = c.Name + " " + c.Type.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+var epoch = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Row is one lake row being built. Unset columns are NULL.
+type Row struct {
+	s    *Schema
+	vals []parquet.Value // by parquet leaf index
+	set  []bool          // by declared index
+	keys []string        // string form of each declared column, for key hashing
+}
+
+func newRow(s *Schema) *Row {
+	return &Row{s: s, vals: make([]parquet.Value, len(s.Columns)), set: make([]bool, len(s.Columns)), keys: make([]string, len(s.Columns))}
+}
+
+func (r *Row) reset() {
+	for i := range r.set {
+		r.set[i] = false
+		r.keys[i] = ""
+	}
+}
+
+func (r *Row) put(i int, v parquet.Value, key string) {
+	l := r.s.leaf[i]
+	r.vals[l] = v.Level(0, 1, l)
+	r.set[i] = true
+	r.keys[i] = key
+}
+
+// Str sets column i to s.
+func (r *Row) Str(i int, s string) {
+	r.put(i, parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s))), s)
+}
+
+// Int sets column i to v.
+func (r *Row) Int(i int, v int64) { r.put(i, parquet.Int64Value(v), strconv.FormatInt(v, 10)) }
+
+// Float sets column i to v.
+func (r *Row) Float(i int, v float64) { r.put(i, parquet.DoubleValue(v), "") }
+
+// Bool sets column i to v.
+func (r *Row) Bool(i int, v bool) { r.put(i, parquet.BooleanValue(v), "") }
+
+// Date sets column i to the day of t.
+func (r *Row) Date(i int, t time.Time) {
+	d := t.Sub(epoch).Hours() / 24
+	r.put(i, parquet.Int32Value(int32(d)), t.Format("2006-01-02"))
+}
+
+// Null leaves column i NULL (the default).
+func (r *Row) Null(i int) { r.set[i] = false; r.keys[i] = "" }
+
+// Get returns the key text of column i (strings and integers only).
+func (r *Row) Get(i int) string { return r.keys[i] }
+
+func (r *Row) parquetRow(dst parquet.Row) parquet.Row {
+	dst = dst[:0]
+	for li := range r.vals {
+		dst = append(dst, r.vals[li])
+	}
+	for i, ok := range r.set {
+		if !ok {
+			l := r.s.leaf[i]
+			dst[l] = parquet.NullValue().Level(0, 0, l)
+		}
+	}
+	return dst
+}

@@ -1,0 +1,279 @@
+package ingest
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Check applied to a field's value.
+type Check int
+
+// Checks.
+const (
+	NoCheck  Check = iota
+	Practice       // an English GP practice code (A81001)
+	Org            // any ODS organisation code
+	LSOA           // an LSOA code
+)
+
+// Field maps a published column to a lake column, for the many sources that
+// are one row in, one row out.
+type Field struct {
+	Name     string   // lake column
+	Aliases  []string // normalised headings, across the years (headerless: "#<n>")
+	Type     Type
+	Check    Check
+	Optional bool // the column may be missing from the file
+	Required bool // a blank value rejects the row
+	Negative bool // numbers may be negative
+	Flag     bool // also write <name>_suppressed
+	Upper    bool
+	Doc      string
+}
+
+// Simple is a source whose rows map one-to-one onto lake rows.
+type Simple struct {
+	Meta   Info
+	Fields []Field
+	// PeriodOf returns the period of a row ("" when rows carry none); the
+	// file's period is the first one seen, and rows of another are rejected.
+	PeriodOf func(rec []string, cols []int) (string, error)
+	// FilePeriod decides the period from the file context and all rows'
+	// periods seen when PeriodOf is nil (for example the latest date).
+	FilePeriod func(fc *FileContext, latest time.Time) (string, error)
+	// Row may skip or adjust a record before mapping (total rows etc).
+	Skip func(rec []string, cols []int) string
+	// After may add derived columns or data-quality flags to a row.
+	After func(rec []string, cols []int, row *Row, s *Schema)
+	// DateForPeriod names the Date field whose latest value FilePeriod sees.
+	DateForPeriod []string
+}
+
+// Info implements Source.
+func (s *Simple) Info() *Info {
+	if s.Meta.Columns == nil {
+		for _, f := range s.Fields {
+			s.Meta.Columns = append(s.Meta.Columns, Column{Name: f.Name, Type: f.Type, Doc: f.Doc})
+			if f.Flag {
+				s.Meta.Columns = append(s.Meta.Columns, Column{Name: f.Name + "_suppressed", Type: Bool, Doc: "true where the published cell was suppressed or blank (" + f.Name + " is NULL)"})
+			}
+		}
+	}
+	if s.Meta.Variants == nil && s.Meta.Headerless == 0 {
+		var req []string
+		for _, f := range s.Fields {
+			if !f.Optional {
+				req = append(req, strings.Join(f.Aliases, "|"))
+			}
+		}
+		s.Meta.Variants = []Variant{{Name: "all years", Required: req}}
+	}
+	return &s.Meta
+}
+
+type simpleParser struct {
+	s       *Simple
+	fc      *FileContext
+	cols    []int // field -> record index (-1 absent)
+	out     []int // field -> lake column index
+	flag    []int
+	period  string
+	latest  time.Time
+	dateIdx []int
+	sch     *Schema
+}
+
+// Begin implements Source.
+func (s *Simple) Begin(fc *FileContext) (Parser, error) {
+	info := s.Info()
+	sch := NewSchema(info.Name, info.Columns)
+	p := &simpleParser{s: s, fc: fc, sch: sch}
+	for _, f := range s.Fields {
+		idx := -1
+		if info.Headerless > 0 {
+			fmt.Sscanf(f.Aliases[0], "#%d", &idx)
+		} else {
+			idx = fc.Col(f.Aliases...)
+		}
+		if idx < 0 && !f.Optional {
+			return nil, fmt.Errorf("missing column %q", f.Aliases[0])
+		}
+		p.cols = append(p.cols, idx)
+		p.out = append(p.out, sch.Index(f.Name))
+		fl := -1
+		if f.Flag {
+			fl = sch.Index(f.Name + "_suppressed")
+		}
+		p.flag = append(p.flag, fl)
+	}
+	for _, d := range s.DateForPeriod {
+		for i, f := range s.Fields {
+			if f.Name == d {
+				p.dateIdx = append(p.dateIdx, i)
+			}
+		}
+	}
+	return p, nil
+}
+
+func (p *simpleParser) heading(i int) string {
+	c := p.cols[i]
+	if c >= 0 && c < len(p.fc.Header) {
+		return p.fc.Header[c]
+	}
+	return p.s.Fields[i].Name
+}
+
+// Record implements Parser.
+func (p *simpleParser) Record(rec []string, line int, out *Emitter) error {
+	if p.s.Skip != nil {
+		if why := p.s.Skip(rec, p.cols); why != "" {
+			out.Skip(why)
+			return nil
+		}
+	}
+	if p.s.PeriodOf != nil {
+		per, err := p.s.PeriodOf(rec, p.cols)
+		if err != nil {
+			out.Reject("", "", err.Error())
+			return nil
+		}
+		if p.period == "" {
+			p.period = per
+		} else if per != p.period {
+			out.Reject("", per, fmt.Sprintf("row is for period %s but the file is for %s", per, p.period))
+			return nil
+		}
+	}
+	row := out.Row()
+	for i, f := range p.s.Fields {
+		c := p.cols[i]
+		if c < 0 {
+			continue
+		}
+		raw := strings.TrimSpace(rec[c])
+		oi := p.out[i]
+		switch f.Type {
+		case String:
+			v := raw
+			if f.Upper || f.Check != NoCheck {
+				v = NormCode(v)
+			}
+			if v == "" {
+				if f.Required {
+					out.Reject(p.heading(i), raw, "missing value")
+				}
+				continue
+			}
+			switch f.Check {
+			case Practice:
+				if !ValidPractice(v) {
+					out.Reject(p.heading(i), raw, "not a GP practice ODS code (a letter and five digits)")
+					continue
+				}
+			case Org:
+				if !ValidOrg(v) {
+					out.Reject(p.heading(i), raw, "not an ODS organisation code")
+					continue
+				}
+			case LSOA:
+				if !ValidLSOA(v) && !(strings.HasPrefix(v, "NO") || v == "UNKNOWN") {
+					out.Reject(p.heading(i), raw, "not an LSOA code")
+					continue
+				}
+			}
+			row.Str(oi, v)
+		case Int64, Float64:
+			v, ok, err := ParseNumber(raw)
+			if err != nil {
+				out.Reject(p.heading(i), raw, "not a number")
+				continue
+			}
+			if !ok {
+				if f.Required {
+					out.Reject(p.heading(i), raw, "missing value")
+				}
+				if p.flag[i] >= 0 {
+					row.Bool(p.flag[i], true)
+				}
+				continue
+			}
+			if v < 0 && !f.Negative {
+				out.Reject(p.heading(i), raw, "negative value")
+				continue
+			}
+			if f.Type == Int64 {
+				if v != float64(int64(v)) {
+					out.Reject(p.heading(i), raw, "not a whole number")
+					continue
+				}
+				row.Int(oi, int64(v))
+			} else {
+				row.Float(oi, v)
+			}
+			if p.flag[i] >= 0 {
+				row.Bool(p.flag[i], false)
+			}
+		case Date:
+			t, ok, err := ParseDate(raw)
+			if err != nil {
+				out.Reject(p.heading(i), raw, err.Error())
+				continue
+			}
+			if !ok {
+				if f.Required {
+					out.Reject(p.heading(i), raw, "missing value")
+				}
+				continue
+			}
+			row.Date(oi, t)
+			for _, d := range p.dateIdx {
+				if d == i && t.After(p.latest) {
+					p.latest = t
+				}
+			}
+		case Bool:
+			switch strings.ToUpper(raw) {
+			case "Y", "YES", "TRUE", "1":
+				row.Bool(oi, true)
+			case "N", "NO", "FALSE", "0":
+				row.Bool(oi, false)
+			case "":
+			default:
+				out.Reject(p.heading(i), raw, "not yes/no")
+			}
+		}
+	}
+	if p.s.After != nil {
+		p.s.After(rec, p.cols, row, p.sch)
+	}
+	out.Emit()
+	return nil
+}
+
+// Period implements Parser.
+func (p *simpleParser) Period() (string, error) {
+	if p.s.FilePeriod != nil {
+		return p.s.FilePeriod(p.fc, p.latest)
+	}
+	return p.period, nil
+}
+
+// monthOf renders a date as a monthly period.
+func monthOf(t time.Time) string { return t.Format("2006-01") }
+
+// datePeriod makes a PeriodOf that reads the month of a date column.
+func datePeriod(field int) func(rec []string, cols []int) (string, error) {
+	return func(rec []string, cols []int) (string, error) {
+		c := cols[field]
+		if c < 0 {
+			return "", nil
+		}
+		t, ok, err := ParseDate(rec[c])
+		if err != nil || !ok {
+			return "", fmt.Errorf("cannot read the date %q", rec[c])
+		}
+		return monthOf(t), nil
+	}
+}

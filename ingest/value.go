@@ -1,0 +1,156 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Suppressed reports whether a raw cell is one of the publishers' markers
+// for a value that is not given: blank, '*', '-', '.', 'ND', 'NA', 'N/A', 'x',
+// 'c' (ONS style). Such cells become NULL with a flag, never zero.
+func Suppressed(s string) bool {
+	s = strings.TrimSpace(s)
+	switch strings.ToUpper(s) {
+	case "", "*", "-", "–", ".", "..", ":", "~", "ND", "NA", "N/A", "X", "C", "NULL", "#N/A":
+		return true
+	}
+	return false
+}
+
+var errNotNumber = errors.New("not a number")
+
+// ParseNumber reads a published number: thousands separators, pound signs,
+// surrounding spaces, a trailing '%', and accounting negatives "(1,234.00)".
+// ok is false for a suppressed marker; err is set when the text is no number.
+func ParseNumber(s string) (v float64, ok bool, err error) {
+	if Suppressed(s) {
+		return 0, false, nil
+	}
+	t := strings.TrimSpace(s)
+	neg := false
+	if strings.HasPrefix(t, "(") && strings.HasSuffix(t, ")") {
+		neg = true
+		t = t[1 : len(t)-1]
+	}
+	if strings.IndexByte(t, ',') >= 0 || strings.Contains(t, "£") || strings.IndexByte(t, ' ') >= 0 || strings.HasSuffix(t, "%") {
+		t = strings.NewReplacer(",", "", "£", "", " ", "", "%", "").Replace(t)
+	}
+	if strings.HasPrefix(t, "-£") {
+		t = "-" + t[len("-£"):]
+	}
+	v, err = strconv.ParseFloat(t, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false, errNotNumber
+	}
+	if neg {
+		v = -v
+	}
+	return v, true, nil
+}
+
+// ParseCount reads a non-negative whole number (a count of patients, staff,
+// referrals). "112.0" is accepted as 112, as QOF files write registers so.
+func ParseCount(s string) (v int64, ok bool, err error) {
+	f, ok, err := ParseNumber(s)
+	if err != nil || !ok {
+		return 0, ok, err
+	}
+	if f < 0 {
+		return 0, false, errors.New("negative count")
+	}
+	if f != math.Trunc(f) {
+		return 0, false, errors.New("count is not a whole number")
+	}
+	return int64(f), true, nil
+}
+
+var dateLayouts = []string{"20060102", "2006-01-02", "02/01/2006", "02Jan2006", "2/1/2006", "02-Jan-2006", "02-01-2006", "2006-01-02T15:04:05"}
+
+// ParseDate reads the date styles NHS files use: YYYYMMDD (ODS), dd/mm/yyyy
+// (payments), 01JAN2021 (registrations), ISO. ok is false for a blank.
+func ParseDate(s string) (t time.Time, ok bool, err error) {
+	s = strings.TrimSpace(s)
+	if s == "" || Suppressed(s) {
+		return time.Time{}, false, nil
+	}
+	// Excel serial day numbers, left by CSV exports of workbooks (payments
+	// 2017-18 to 2019-20 write open dates so): 36251 = 1999-04-01.
+	if len(s) == 5 && s[0] >= '1' && s[0] <= '7' {
+		if n, err := strconv.Atoi(s); err == nil {
+			return time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n), true, nil
+		}
+	}
+	for _, l := range dateLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, true, nil
+		}
+		// 01JAN2021: Go wants "Jan"; try title-casing the month.
+		if l == "02Jan2006" && len(s) == 9 {
+			if t, err := time.Parse(l, s[:2]+s[2:3]+strings.ToLower(s[3:5])+s[5:]); err == nil {
+				return t, true, nil
+			}
+		}
+	}
+	return time.Time{}, false, fmt.Errorf("not a date (want YYYYMMDD, DD/MM/YYYY, DDMONYYYY or YYYY-MM-DD)")
+}
+
+var (
+	practiceCodeRE = regexp.MustCompile(`^[A-Z][0-9]{5}$`)
+	// Mapping files also carry Welsh, prison and other practice codes with
+	// other shapes; accept any 3-8 alphanumerics there.
+	orgCodeRE = regexp.MustCompile(`^[A-Z0-9]{3,8}$`)
+	lsoaRE    = regexp.MustCompile(`^[EW]0[01][0-9]{6}$`)
+)
+
+// NormCode upper-cases and trims an organisation code.
+func NormCode(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
+
+// ValidPractice reports whether s (normalised) is an English GP practice ODS
+// code: a letter and five digits.
+func ValidPractice(s string) bool { return practiceCodeRE.MatchString(s) }
+
+// ValidOrg reports whether s looks like any ODS organisation code.
+func ValidOrg(s string) bool { return orgCodeRE.MatchString(s) }
+
+// ValidLSOA reports whether s is an LSOA code (England or Wales, 2011/2021).
+func ValidLSOA(s string) bool { return lsoaRE.MatchString(s) }
+
+// normHeader turns a published column heading into a comparable key:
+// lower case, the pound sign and footnote digits dropped, runs of anything
+// else collapsed to '_'. "Sub ICB Loc \nODS code" -> "sub_icb_loc_ods_code",
+// "GlobalSum_£" -> "globalsum", "Average number of registered patients1" ->
+// "average_number_of_registered_patients".
+func normHeader(h string) string {
+	h = strings.TrimPrefix(h, "\ufeff")
+	h = strings.ToLower(strings.TrimSpace(h))
+	var b strings.Builder
+	us := false
+	for _, r := range h {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+			us = false
+		case r == '£' || r == '\uFFFD':
+		default:
+			if !us && b.Len() > 0 {
+				b.WriteByte('_')
+				us = true
+			}
+		}
+	}
+	out := strings.TrimRight(b.String(), "_")
+	// Footnote markers: payments 2019-20 writes "...patients1". Only a single
+	// digit straight after a letter is a footnote; "lsoa_code_2011" keeps its year.
+	if n := len(out); n >= 2 && out[n-1] >= '0' && out[n-1] <= '9' && out[n-2] >= 'a' && out[n-2] <= 'z' {
+		out = out[:n-1]
+	}
+	return out
+}
+
+// snake turns a heading into a stable component name for long tables.
+func snake(h string) string { return normHeader(h) }
