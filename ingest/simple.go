@@ -30,6 +30,12 @@ type Field struct {
 	Flag     bool // also write <name>_suppressed
 	Upper    bool
 	Doc      string
+	// Values, when set, are the accepted spellings and what each is stored as.
+	Values map[string]string
+	// Valid, when set, must accept the (normalised) value.
+	Valid func(string) bool
+	// Want says what Values or Valid expect, for the reject reason.
+	Want string
 }
 
 // Simple is a source whose rows map one-to-one onto lake rows.
@@ -46,6 +52,9 @@ type Simple struct {
 	Skip func(rec []string, cols []int) string
 	// After may add derived columns or data-quality flags to a row.
 	After func(rec []string, cols []int, row *Row, s *Schema)
+	// LatestPeriod, when set, gives each row's period; the file's period is
+	// the latest (greatest) of them.
+	LatestPeriod func(rec []string, cols []int) string
 	// DateForPeriod names the Date field whose latest value FilePeriod sees.
 	DateForPeriod []string
 }
@@ -146,6 +155,11 @@ func (p *simpleParser) Record(rec []string, line int, out *Emitter) error {
 			return nil
 		}
 	}
+	if p.s.LatestPeriod != nil {
+		if per := p.s.LatestPeriod(rec, p.cols); per > p.period {
+			p.period = per
+		}
+	}
 	row := out.Row()
 	for i, f := range p.s.Fields {
 		c := p.cols[i]
@@ -164,6 +178,18 @@ func (p *simpleParser) Record(rec []string, line int, out *Emitter) error {
 				if f.Required {
 					out.Reject(p.heading(i), raw, "missing value")
 				}
+				continue
+			}
+			if f.Values != nil {
+				m, ok := f.Values[strings.ToUpper(v)]
+				if !ok {
+					out.Reject(p.heading(i), raw, "not an accepted value ("+f.Want+")")
+					continue
+				}
+				v = m
+			}
+			if f.Valid != nil && !f.Valid(v) {
+				out.Reject(p.heading(i), raw, "not valid ("+f.Want+")")
 				continue
 			}
 			switch f.Check {

@@ -21,10 +21,10 @@ type Workspace struct {
 
 // Config is gplens.toml.
 type Config struct {
-	Ingest    IngestConfig    `toml:"ingest"`
-	Transform TransformConfig `toml:"transform"`
-	Publish   PublishConfig   `toml:"publish"`
-	Serve     ServeConfig     `toml:"serve"`
+	Ingest    IngestConfig     `toml:"ingest"`
+	Transform TransformConfig  `toml:"transform"`
+	Publish   PublishConfig    `toml:"publish"`
+	Serve     ServeConfig      `toml:"serve"`
 	Jobs      []toml.Primitive `toml:"jobs"`
 	meta      toml.MetaData
 }

@@ -65,6 +65,7 @@ func (g *GlobalOptions) setup() error {
 	default:
 		return usagef("--log-format must be text or json, not %q", g.LogFormat)
 	}
+	slog.SetDefault(g.log)
 	if f, ok := g.stderr.(*os.File); ok {
 		g.tty = term.IsTerminal(int(f.Fd()))
 	}
@@ -101,6 +102,8 @@ func newRootCommand(g *GlobalOptions) *cobra.Command {
 		newSourcesCommand(g),
 		newCheckCommand(g),
 		newIngestCommand(g),
+		newGenerateCommand(g),
+		newDemoCommand(g),
 	)
 	for _, f := range extraCommands {
 		root.AddCommand(f(g))

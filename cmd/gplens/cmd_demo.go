@@ -1,0 +1,126 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gplens/gplens/ingest"
+	"github.com/gplens/gplens/synth"
+	"github.com/gplens/gplens/workspace"
+)
+
+func newDemoCommand(g *GlobalOptions) *cobra.Command {
+	o := GenerateOptions{}
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Generate a modest synthetic England, run the whole pipeline on it and say where the outputs are",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			w, err := workspace.Init(g.Workspace)
+			if err != nil {
+				return err
+			}
+			o.Out = filepath.Join(w.Dir, "extracts")
+			fmt.Fprintf(g.stdout, "1. generating synthetic extracts (%d practices, %d months, seed %d) ...\n", o.Practices, o.Months, o.Seed)
+			sum, err := runGenerate(cmd, g, o)
+			if err != nil {
+				return err
+			}
+			printGenerateSummary(g, o.Out, sum)
+			var files []string
+			for _, f := range sum.Files {
+				if strings.HasPrefix(f.Path, "_truth/") {
+					continue
+				}
+				files = append(files, filepath.Join(o.Out, filepath.FromSlash(f.Path)))
+			}
+			fmt.Fprintf(g.stdout, "\n2. ingesting %d files into %s ...\n", len(files), w.Lake())
+			gg := *g
+			gg.stdout = discard{}
+			if err := runIngest(cmd, &gg, IngestOptions{}, files, false); err != nil {
+				return err
+			}
+			if err := printLakeSummary(g, w); err != nil {
+				return err
+			}
+			for _, step := range demoSteps {
+				if err := step(cmd, g, w, sum); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(g.stdout, "\nworkspace: %s\n", w.Dir)
+			return nil
+		},
+	}
+	d := synth.DefaultConfig()
+	d.Practices, d.Months = 300, 12
+	o.addFlags(cmd, d)
+	return cmd
+}
+
+// demoSteps are the pipeline stages after ingest (transform, publish ...).
+var demoSteps []func(cmd *cobra.Command, g *GlobalOptions, w *workspace.Workspace, sum synth.Summary) error
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// printLakeSummary says what the lake holds, from its manifest.
+func printLakeSummary(g *GlobalOptions, w *workspace.Workspace) error {
+	entries, err := ingest.ReadManifest(w.Lake())
+	if err != nil {
+		return err
+	}
+	type agg struct {
+		periods       map[string]bool
+		rows, rejects int64
+		files         int
+	}
+	by := map[string]*agg{}
+	latest := map[string]ingest.Entry{}
+	for _, e := range entries {
+		k := e.Source + "|" + e.Period
+		if cur, ok := latest[k]; !ok || !e.IngestedAt.Before(cur.IngestedAt) {
+			latest[k] = e
+		}
+	}
+	for _, e := range latest {
+		a := by[e.Source]
+		if a == nil {
+			a = &agg{periods: map[string]bool{}}
+			by[e.Source] = a
+		}
+		a.periods[e.Period] = true
+		a.rows += e.RowsWritten
+		a.rejects += e.RowsRejected
+		a.files++
+	}
+	names := make([]string, 0, len(by))
+	for n := range by {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(g.stdout, "lake %s:\n", w.Lake())
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "source\tperiods\tfirst\tlast\trows\trejected\t")
+	for _, n := range names {
+		a := by[n]
+		ps := make([]string, 0, len(a.periods))
+		for p := range a.periods {
+			ps = append(ps, p)
+		}
+		sort.Strings(ps)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\n", n, len(ps), ps[0], ps[len(ps)-1], commas(a.rows), commas(a.rejects))
+	}
+	tw.Flush()
+	if q, _ := os.ReadDir(w.Quarantine()); len(q) > 0 {
+		fmt.Fprintf(g.stdout, "quarantine: %d files in %s\n", len(q), w.Quarantine())
+	}
+	return nil
+}
