@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 )
 
@@ -13,3 +14,5 @@ func isCobraUsage(err error) bool {
 	}
 	return false
 }
+
+func removeQuietly(path string) { _ = os.Remove(path) }

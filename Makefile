@@ -1,0 +1,46 @@
+# gplens: `make demo` then `make test`. See README.md.
+SHELL := /bin/bash
+GO ?= go
+# duckdb-go's Arrow interface (used by the Flight SQL server) is behind this tag.
+export GOFLAGS := -tags=duckdb_arrow
+export CGO_ENABLED := 1
+BIN := bin/gplens
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
+DEMO_WS ?= demo
+
+.PHONY: build demo test lint vet staticcheck bench bench-go bench-england clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/gplens
+
+demo: build
+	./$(BIN) --workspace $(DEMO_WS) demo
+
+test: vet staticcheck
+	$(GO) test -count=1 -timeout 20m ./...
+
+lint: vet staticcheck
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+
+$(STATICCHECK):
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+staticcheck: $(STATICCHECK)
+	$(STATICCHECK) ./...
+
+bench: bench-go bench-england
+
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m ./... | tee bench-go.txt
+
+bench-england: build
+	./scripts/bench-england.sh | tee bench-england.txt
+
+clean:
+	rm -rf bin $(DEMO_WS) bench-*.txt

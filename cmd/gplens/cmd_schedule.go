@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gplens/gplens/schedule"
+	"github.com/gplens/gplens/workspace"
+)
+
+func init() {
+	extraCommands = append(extraCommands, newScheduleCommand, newRunsCommand, newTriggerCommand, newRunCommand)
+}
+
+func loadJobs(w *workspace.Workspace) (schedule.Config, error) {
+	cfg, err := schedule.LoadConfig(filepath.Join(w.Dir, "gplens.toml"))
+	if err != nil {
+		return cfg, usageError{err}
+	}
+	return cfg, nil
+}
+
+func newDaemon(g *GlobalOptions, w *workspace.Workspace, command string) (*schedule.Daemon, error) {
+	cfg, err := loadJobs(w)
+	if err != nil {
+		return nil, err
+	}
+	d, err := schedule.New(cfg, schedule.Deps{
+		Workspace: w.Dir,
+		Logger:    g.log,
+		Command:   command,
+		Runner: func(ctx context.Context, r schedule.RunRequest) (schedule.RunOutcome, error) {
+			rows, err := runSteps(ctx, g, w, r.Steps, r.Period, r.Areas, r.Files)
+			return schedule.RunOutcome{Rows: rows}, err
+		},
+	})
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return d, nil
+}
+
+func newScheduleCommand(g *GlobalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "schedule",
+		Short: "Run the scheduler in the foreground: the [[jobs]] of gplens.toml, with history, locking and retries",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			w, err := g.openWorkspace()
+			if err != nil {
+				return err
+			}
+			d, err := newDaemon(g, w, "gplens schedule")
+			if err != nil {
+				return err
+			}
+			if err := schedule.WritePlan(g.stdout, d.Plan(time.Now())); err != nil {
+				return err
+			}
+			return d.Run(cmd.Context())
+		},
+	}
+}
+
+func newRunsCommand(g *GlobalOptions) *cobra.Command {
+	var f schedule.Filter
+	cmd := &cobra.Command{
+		Use:   "runs",
+		Short: "Show the run history",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			w, err := g.openWorkspace()
+			if err != nil {
+				return err
+			}
+			runs, err := schedule.History(w.Dir).List(f)
+			if err != nil {
+				return err
+			}
+			if len(runs) == 0 {
+				fmt.Fprintln(g.stdout, "no runs recorded")
+				return nil
+			}
+			loc, _ := time.LoadLocation("Europe/London")
+			return schedule.WriteRuns(g.stdout, runs, loc)
+		},
+	}
+	cmd.Flags().StringVar(&f.Job, "job", "", "only this job")
+	cmd.Flags().BoolVar(&f.FailedOnly, "failed", false, "only failed, timed-out and interrupted runs")
+	cmd.Flags().IntVar(&f.Limit, "limit", 50, "at most this many runs (0: all)")
+	return cmd
+}
+
+func newTriggerCommand(g *GlobalOptions) *cobra.Command {
+	var o schedule.TriggerOptions
+	var areas string
+	cmd := &cobra.Command{
+		Use:   "trigger JOB",
+		Short: "Run a scheduled job now, through the same path as the scheduler",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			w, err := g.openWorkspace()
+			if err != nil {
+				return err
+			}
+			d, err := newDaemon(g, w, "gplens trigger")
+			if err != nil {
+				return err
+			}
+			if areas != "" {
+				o.Areas = strings.Split(areas, ",")
+			}
+			cfg, _ := loadJobs(w)
+			if !contains(cfg.JobNames(), args[0]) {
+				return usagef("no job named %q in %s/gplens.toml (jobs: %s)", args[0], w.Dir, strings.Join(cfg.JobNames(), ", "))
+			}
+			s, err := d.Trigger(cmd.Context(), args[0], o)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "%s %s: %s (%d rows, %s)\n", s.Job, s.Period, s.Status, s.Rows, s.End.Sub(s.Start).Round(time.Millisecond))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&o.Period, "period", "", "period (YYYY-MM) or rule (previous-month); default the job's")
+	cmd.Flags().StringVar(&areas, "areas", "", "comma-separated area codes; default the job's")
+	return cmd
+}
+
+func newRunCommand(g *GlobalOptions) *cobra.Command {
+	var period, areas string
+	cmd := &cobra.Command{
+		Use:   "run --period YYYY-MM",
+		Short: "Ingest the inbox, build the warehouse and publish the packs, in one go",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if period == "" {
+				return usagef("--period YYYY-MM is required")
+			}
+			if _, err := time.Parse("2006-01", period); err != nil {
+				return usagef("--period %q is not YYYY-MM", period)
+			}
+			w, err := g.openWorkspace()
+			if err != nil {
+				return err
+			}
+			unlock, err := lockWorkspace(w.Dir, "gplens run")
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			var a []string
+			if areas != "" {
+				a = strings.Split(areas, ",")
+			}
+			_, err = runSteps(cmd.Context(), g, w, []string{"run"}, period, a, nil)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&period, "period", "", "the month to publish (YYYY-MM)")
+	cmd.Flags().StringVar(&areas, "area", "", "comma-separated area codes (default every area)")
+	return cmd
+}

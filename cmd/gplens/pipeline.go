@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/gplens/gplens/ingest"
+	"github.com/gplens/gplens/schedule"
+	"github.com/gplens/gplens/workspace"
+)
+
+// The pipeline's later stages register themselves here (cmd_transform.go,
+// cmd_publish.go), so `gplens run`, the scheduler and the demo run the same
+// code as the single-stage commands.
+var (
+	transformStep func(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, full bool) error
+	publishStep   func(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, period string, areas, levels []string) error
+)
+
+// runSteps runs steps (ingest, transform, publish or run) for a period. The
+// caller holds the workspace lock.
+func runSteps(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, steps []string, period string, areas []string, files []string) (int64, error) {
+	var rows int64
+	want := map[string]bool{}
+	for _, s := range steps {
+		if s == "run" {
+			want["ingest"], want["transform"], want["publish"] = true, true, true
+		} else {
+			want[s] = true
+		}
+	}
+	if want["ingest"] {
+		if len(files) == 0 {
+			var err error
+			if files, err = inboxFiles(w.Inbox()); err != nil {
+				return 0, fmt.Errorf("read inbox: %w", err)
+			}
+		} else {
+			for i, f := range files {
+				if !filepath.IsAbs(f) {
+					files[i] = filepath.Join(w.Dir, f)
+				}
+			}
+		}
+		opts := ingest.Options{Lake: w.Lake(), Quarantine: w.Quarantine(), MaxRejectShare: w.Config.Ingest.MaxRejectShare, Version: version, Move: true, Logger: g.log}
+		for _, f := range files {
+			res, err := ingest.File(ctx, f, opts)
+			printResult(g, res, err)
+			if err != nil && !ingest.IsRefused(err) {
+				return rows, err
+			}
+			if err == nil {
+				rows += res.RowsWritten
+				removeQuietly(f)
+			}
+		}
+	}
+	if want["transform"] {
+		if transformStep == nil {
+			return rows, fmt.Errorf("the transform step is not available in this build")
+		}
+		if err := transformStep(ctx, g, w, false); err != nil {
+			return rows, err
+		}
+	}
+	if want["publish"] {
+		if publishStep == nil {
+			return rows, fmt.Errorf("the publish step is not available in this build")
+		}
+		if period == "" || period == "latest" {
+			period = time.Now().AddDate(0, -1, 0).Format("2006-01")
+		}
+		if err := publishStep(ctx, g, w, period, areas, nil); err != nil {
+			return rows, err
+		}
+	}
+	return rows, nil
+}
+
+func init() {
+	lockWorkspace = func(dir, command string) (func(), error) {
+		l, err := schedule.AcquireLock(dir, command)
+		if err != nil {
+			return nil, err
+		}
+		return func() { l.Release() }, nil
+	}
+}

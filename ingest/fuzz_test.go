@@ -1,0 +1,102 @@
+package ingest
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzReader: whatever the bytes, the CSV reader returns records or a clear
+// error, never panics or loops. The seed corpus runs under go test.
+func FuzzReader(f *testing.F) {
+	for _, s := range []string{
+		"A,B\n1,2\n",
+		"\xef\xbb\xbfA,B\r\n1,2\r\n",
+		"A,B\n\"1\n2\",3\n",
+		"A,B\n\"unterminated\n",
+		"A,\xa3B\n\xa31,2\n",
+		"A,B\n,,\n\n\n1,2,3\n",
+		"PK\x03\x04",
+		"\x00\x01",
+		"",
+		"\xef\xbb\xbf",
+		"A\n\xe2\x82",
+	} {
+		f.Add([]byte(s))
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(dir, "f.csv")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r, err := OpenCSV(p, false)
+		if err != nil {
+			var fe *FileError
+			if !errors.As(err, &fe) {
+				t.Fatalf("open error is not a FileError: %v", err)
+			}
+			return
+		}
+		defer r.Close()
+		for i := 0; i < 100000; i++ {
+			rec, line, err := r.Read()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				return
+			}
+			if line < 1 || len(rec) == 0 {
+				t.Fatalf("record %v at line %d", rec, line)
+			}
+		}
+		t.Fatal("reader did not finish")
+	})
+}
+
+func TestParseValues(t *testing.T) {
+	nums := []struct {
+		in   string
+		v    float64
+		ok   bool
+		fail bool
+	}{
+		{"1,234.50", 1234.5, true, false}, {"£12", 12, true, false}, {"-£3.5", -3.5, true, false}, {"(1,000)", -1000, true, false},
+		{"*", 0, false, false}, {"-", 0, false, false}, {"", 0, false, false}, {":", 0, false, false}, {"ND", 0, false, false},
+		{"12%", 12, true, false}, {"abc", 0, false, true}, {"1e400", 0, false, true}, {" 7 ", 7, true, false},
+	}
+	for _, n := range nums {
+		v, ok, err := ParseNumber(n.in)
+		if (err != nil) != n.fail || ok != n.ok || v != n.v {
+			t.Errorf("ParseNumber(%q) = %v %v %v", n.in, v, ok, err)
+		}
+	}
+	dates := map[string]string{"20200101": "2020-01-01", "01/04/1974": "1974-04-01", "01JAN2021": "2021-01-01", "2023-09-30": "2023-09-30", "36251": "1999-04-01"}
+	for in, want := range dates {
+		d, ok, err := ParseDate(in)
+		if err != nil || !ok || d.Format("2006-01-02") != want {
+			t.Errorf("ParseDate(%q) = %v %v %v, want %s", in, d, ok, err, want)
+		}
+	}
+	if _, _, err := ParseDate("31/02/2020"); err == nil {
+		t.Error("31/02/2020 should not parse")
+	}
+	heads := map[string]string{"Sub ICB Loc \nODS code": "sub_icb_loc_ods_code", "GlobalSum_£": "globalsum", "Average number of registered patients1": "average_number_of_registered_patients",
+		"LSOA code (2011)": "lsoa_code_2011", "\ufeffPRACTICE_CODE": "practice_code"}
+	for in, want := range heads {
+		if got := normHeader(in); got != want {
+			t.Errorf("normHeader(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{"qof/2023-24/x.csv": "2023-24", "ACHIEVEMENT_2223.csv": "2022-23", "nhspaymentsgp-19-20-prac-csv.csv": "2019-20", "MAPPING_INDICATORS_2021_v2.csv": "2020-21"} {
+		if got, ok := periodFromPath(in, Annual); !ok || got != want {
+			t.Errorf("periodFromPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got, ok := monthFromName("1 General Practice - September 2023 Practice Level - Detailed.csv"); !ok || got != "2023-09" {
+		t.Errorf("monthFromName = %q", got)
+	}
+}
