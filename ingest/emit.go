@@ -43,6 +43,7 @@ type Emitter struct {
 	rejOut  *parquet.GenericWriter[Reject]
 	rejBuf  []Reject
 
+	keyBuf     []byte
 	line       int64
 	claimed    []uint64
 	recRejects []Reject
@@ -57,10 +58,25 @@ type Emitter struct {
 
 const keepRejects = 20
 
-func newEmitter(file string, s *Schema, key []string) *Emitter {
-	e := &Emitter{file: file, schema: s, row: newRow(s), seen: map[uint64]int64{}, SkipReasons: map[string]int64{}}
+// newEmitter: sizeHint (the file's bytes) pre-sizes the duplicate-key set,
+// so a 10-million-row file does not rehash it a dozen times.
+func newEmitter(file string, s *Schema, key []string, sizeHint int64) *Emitter {
+	n := sizeHint / 80
+	if n > 1<<24 {
+		n = 1 << 24
+	}
+	if len(key) == 0 {
+		n = 0
+	}
+	e := &Emitter{file: file, schema: s, row: newRow(s), seen: make(map[uint64]int64, n), SkipReasons: map[string]int64{}}
+	e.row.key = make([]bool, len(s.Columns))
 	for _, k := range key {
-		e.keyIdx = append(e.keyIdx, s.Index(k))
+		i := s.Index(k)
+		if i < 0 {
+			panic("ingest: key column " + k + " is not a column") // programming error in a source definition
+		}
+		e.keyIdx = append(e.keyIdx, i)
+		e.row.key[i] = true
 	}
 	return e
 }
@@ -76,12 +92,16 @@ func (e *Emitter) Emit() {
 	}
 	pr = e.row.parquetRow(pr)
 	if len(e.keyIdx) > 0 {
-		h := xxh3.New()
-		for _, i := range e.keyIdx {
-			h.WriteString(e.row.keys[i])
-			h.Write([]byte{0})
+		var sum uint64
+		if len(e.keyIdx) == 1 {
+			sum = xxh3.HashString(e.row.keys[e.keyIdx[0]])
+		} else {
+			e.keyBuf = e.keyBuf[:0]
+			for _, i := range e.keyIdx {
+				e.keyBuf = append(append(e.keyBuf, e.row.keys[i]...), 0)
+			}
+			sum = xxh3.Hash(e.keyBuf)
 		}
-		sum := h.Sum64()
 		if first, dup := e.seen[sum]; dup {
 			var parts []string
 			for _, i := range e.keyIdx {

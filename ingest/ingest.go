@@ -212,7 +212,7 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 		return res, &FileError{File: path, Line: 1, Err: err}
 	}
 	schema := NewSchema(info.Name, info.Columns)
-	em := newEmitter(base, schema, info.Key)
+	em := newEmitter(base, schema, info.Key, r.Size())
 
 	var tmp string
 	if !o.Check {

@@ -104,6 +104,7 @@ var epoch = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
 // Row is one lake row being built. Unset columns are NULL.
 type Row struct {
 	s    *Schema
+	key  []bool          // by declared index: part of the unique key
 	vals []parquet.Value // by parquet leaf index
 	set  []bool          // by declared index
 	keys []string        // string form of each declared column, for key hashing
@@ -120,31 +121,39 @@ func (r *Row) reset() {
 	}
 }
 
-func (r *Row) put(i int, v parquet.Value, key string) {
+func (r *Row) put(i int, v parquet.Value) {
 	l := r.s.leaf[i]
 	r.vals[l] = v.Level(0, 1, l)
 	r.set[i] = true
-	r.keys[i] = key
 }
 
 // Str sets column i to s.
 func (r *Row) Str(i int, s string) {
-	r.put(i, parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s))), s)
+	r.put(i, parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s))))
+	r.keys[i] = s
 }
 
 // Int sets column i to v.
-func (r *Row) Int(i int, v int64) { r.put(i, parquet.Int64Value(v), strconv.FormatInt(v, 10)) }
+func (r *Row) Int(i int, v int64) {
+	r.put(i, parquet.Int64Value(v))
+	if r.key != nil && r.key[i] {
+		r.keys[i] = strconv.FormatInt(v, 10)
+	}
+}
 
 // Float sets column i to v.
-func (r *Row) Float(i int, v float64) { r.put(i, parquet.DoubleValue(v), "") }
+func (r *Row) Float(i int, v float64) { r.put(i, parquet.DoubleValue(v)) }
 
 // Bool sets column i to v.
-func (r *Row) Bool(i int, v bool) { r.put(i, parquet.BooleanValue(v), "") }
+func (r *Row) Bool(i int, v bool) { r.put(i, parquet.BooleanValue(v)) }
 
 // Date sets column i to the day of t.
 func (r *Row) Date(i int, t time.Time) {
 	d := t.Sub(epoch).Hours() / 24
-	r.put(i, parquet.Int32Value(int32(d)), t.Format("2006-01-02"))
+	r.put(i, parquet.Int32Value(int32(d)))
+	if r.key != nil && r.key[i] {
+		r.keys[i] = t.Format("2006-01-02")
+	}
 }
 
 // Null leaves column i NULL (the default).

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -69,6 +68,29 @@ func ParseCount(s string) (v int64, ok bool, err error) {
 	return int64(f), true, nil
 }
 
+// ymd builds a date from digit strings, checking it exists.
+func ymd(y, m, d string) (time.Time, bool) {
+	num := func(s string) int {
+		n := 0
+		for i := 0; i < len(s); i++ {
+			if !isDigit(s[i]) {
+				return -1
+			}
+			n = n*10 + int(s[i]-'0')
+		}
+		return n
+	}
+	yy, mm, dd := num(y), num(m), num(d)
+	if yy < 1800 || mm < 1 || mm > 12 || dd < 1 || dd > 31 {
+		return time.Time{}, false
+	}
+	t := time.Date(yy, time.Month(mm), dd, 0, 0, 0, 0, time.UTC)
+	if t.Day() != dd {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
 var dateLayouts = []string{"20060102", "2006-01-02", "02/01/2006", "02Jan2006", "2/1/2006", "02-Jan-2006", "02-01-2006", "2006-01-02T15:04:05"}
 
 // ParseDate reads the date styles NHS files use: YYYYMMDD (ODS), dd/mm/yyyy
@@ -85,6 +107,17 @@ func ParseDate(s string) (t time.Time, ok bool, err error) {
 			return time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n), true, nil
 		}
 	}
+	// Fast paths for the two commonest layouts, without time.Parse.
+	if len(s) == 10 && s[4] == '-' && s[7] == '-' {
+		if t, ok := ymd(s[0:4], s[5:7], s[8:10]); ok {
+			return t, true, nil
+		}
+	}
+	if len(s) == 8 && isDigit(s[0]) {
+		if t, ok := ymd(s[0:4], s[4:6], s[6:8]); ok {
+			return t, true, nil
+		}
+	}
 	for _, l := range dateLayouts {
 		if t, err := time.Parse(l, s); err == nil {
 			return t, true, nil
@@ -99,26 +132,61 @@ func ParseDate(s string) (t time.Time, ok bool, err error) {
 	return time.Time{}, false, fmt.Errorf("not a date (want YYYYMMDD, DD/MM/YYYY, DDMONYYYY or YYYY-MM-DD)")
 }
 
-var (
-	practiceCodeRE = regexp.MustCompile(`^[A-Z][0-9]{5}$`)
-	// Mapping files also carry Welsh, prison and other practice codes with
-	// other shapes; accept any 3-8 alphanumerics there.
-	orgCodeRE = regexp.MustCompile(`^[A-Z0-9]{3,8}$`)
-	lsoaRE    = regexp.MustCompile(`^[EW]0[01][0-9]{6}$`)
-)
+// NormCode upper-cases and trims an organisation code (without allocating
+// when it is already clean, as nearly all are).
+func NormCode(s string) string {
+	s = strings.TrimSpace(s)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'a' && c <= 'z' || c >= 0x80 {
+			return strings.ToUpper(s)
+		}
+	}
+	return s
+}
 
-// NormCode upper-cases and trims an organisation code.
-func NormCode(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 
 // ValidPractice reports whether s (normalised) is an English GP practice ODS
 // code: a letter and five digits.
-func ValidPractice(s string) bool { return practiceCodeRE.MatchString(s) }
+func ValidPractice(s string) bool {
+	if len(s) != 6 || !isUpper(s[0]) {
+		return false
+	}
+	for i := 1; i < 6; i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
 
-// ValidOrg reports whether s looks like any ODS organisation code.
-func ValidOrg(s string) bool { return orgCodeRE.MatchString(s) }
+// ValidOrg reports whether s looks like any ODS organisation code: mapping
+// files also carry Welsh, prison and other codes, so any 3-8 alphanumerics.
+func ValidOrg(s string) bool {
+	if len(s) < 3 || len(s) > 8 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isUpper(s[i]) && !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // ValidLSOA reports whether s is an LSOA code (England or Wales, 2011/2021).
-func ValidLSOA(s string) bool { return lsoaRE.MatchString(s) }
+func ValidLSOA(s string) bool {
+	if len(s) != 9 || (s[0] != 'E' && s[0] != 'W') || s[1] != '0' || (s[2] != '0' && s[2] != '1') {
+		return false
+	}
+	for i := 3; i < 9; i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // normHeader turns a published column heading into a comparable key:
 // lower case, the pound sign and footnote digits dropped, runs of anything

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gplens/gplens/ingest"
+	sqlmodels "github.com/gplens/gplens/sql"
+	"github.com/gplens/gplens/transform"
+	"github.com/gplens/gplens/workspace"
+)
+
+func init() {
+	extraCommands = append(extraCommands, newTransformCommand, newModelsCommand)
+	transformStep = func(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, full bool) error {
+		res, err := buildWarehouse(ctx, g, w, full)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stdout, "warehouse %s: %s in %s\n", w.Warehouse(), res.Summary(), res.Duration.Round(1e6))
+		return nil
+	}
+}
+
+// loadProject reads the embedded models with the workspace's sql/ folder
+// (if any) laid over them.
+func loadProject(ctx context.Context, w *workspace.Workspace) (*transform.Project, error) {
+	var fsys fs.FS = sqlmodels.FS()
+	if w != nil {
+		if st, err := os.Stat(filepath.Join(w.Dir, "sql")); err == nil && st.IsDir() {
+			fsys = transform.Overlay(fsys, os.DirFS(filepath.Join(w.Dir, "sql")))
+		}
+	}
+	return transform.Load(ctx, fsys)
+}
+
+// lakeTables describes every source's lake table for the engine.
+func lakeTables(w *workspace.Workspace) []transform.LakeTable {
+	cols := ingest.Tables()
+	names := make([]string, 0, len(cols))
+	for n := range cols {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []transform.LakeTable
+	for _, n := range names {
+		out = append(out, transform.LakeTable{Name: n, Glob: transform.LakeGlob(w.Lake(), n), Columns: cols[n]})
+	}
+	return out
+}
+
+func buildWarehouse(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, full bool) (transform.Result, error) {
+	p, err := loadProject(ctx, w)
+	if err != nil {
+		return transform.Result{}, err
+	}
+	return transform.Build(ctx, p, transform.Options{
+		Warehouse: w.Warehouse(), Lake: lakeTables(w), Full: full, Logger: g.log,
+		MemoryLimit: w.Config.Transform.MemoryLimit, Threads: w.Config.Transform.Threads,
+	})
+}
+
+func newTransformCommand(g *GlobalOptions) *cobra.Command {
+	var full bool
+	cmd := &cobra.Command{
+		Use:   "transform",
+		Short: "Build the DuckDB warehouse from the lake: SQL models in dependency order, with data tests",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			w, err := g.openWorkspace()
+			if err != nil {
+				return err
+			}
+			unlock, err := lockWorkspace(w.Dir, "gplens transform")
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			res, err := buildWarehouse(cmd.Context(), g, w, full)
+			if err != nil {
+				return err
+			}
+			if g.Verbose > 0 {
+				for _, m := range res.Models {
+					fmt.Fprintf(g.stdout, "  %-40s %-9s %10s rows  %s\n", m.Name, m.Action, commas(m.Rows), m.Duration.Round(1e6))
+				}
+			}
+			fmt.Fprintf(g.stdout, "warehouse %s: %s in %s\n", w.Warehouse(), res.Summary(), res.Duration.Round(1e6))
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&full, "full", false, "rebuild every model (default: only what changed)")
+	return cmd
+}
+
+func newModelsCommand(g *GlobalOptions) *cobra.Command {
+	var dot bool
+	cmd := &cobra.Command{
+		Use:   "models",
+		Short: "List the SQL models in build order with their dependencies (--dot for a Graphviz graph)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			w, _ := g.openWorkspace()
+			p, err := loadProject(cmd.Context(), w)
+			if err != nil {
+				return err
+			}
+			if dot {
+				_, err = fmt.Fprint(g.stdout, p.DOT())
+				return err
+			}
+			return p.WriteList(g.stdout)
+		},
+	}
+	cmd.Flags().BoolVar(&dot, "dot", false, "print the dependency graph in Graphviz DOT")
+	return cmd
+}

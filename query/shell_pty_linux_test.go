@@ -1,0 +1,140 @@
+package query
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// openPTY opens a pseudo-terminal pair, so the interactive shell can be
+// driven as if a person were typing.
+func openPTY(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals here: %v", err)
+	}
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		m.Close()
+		t.Skipf("unlock pty: %v", err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		m.Close()
+		t.Skipf("pty number: %v", err)
+	}
+	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		m.Close()
+		t.Skipf("open pty slave: %v", err)
+	}
+	return m, s
+}
+
+// screen collects what the shell writes to the terminal.
+type screen struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *screen) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *screen) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
+// waitFor waits until the screen shows want (after the first from bytes).
+func (s *screen) waitFor(t *testing.T, from int, want string) int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if i := strings.Index(s.String()[from:], want); i >= 0 {
+			return from + i + len(want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("terminal never showed %q; it shows:\n%s", want, s.String()[from:])
+	return 0
+}
+
+func TestShellTerminal(t *testing.T) {
+	master, slave := openPTY(t)
+	defer master.Close()
+	db := openDB(t)
+	hist := filepath.Join(t.TempDir(), ".gplens_history")
+	var scr screen
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := master.Read(buf)
+			scr.Write(buf[:n])
+			if err != nil {
+				return
+			}
+		}
+	}()
+	done := make(chan error, 1)
+	go func() {
+		done <- Shell(context.Background(), db, slave, slave, ShellOptions{HistoryFile: hist})
+		slave.Close()
+	}()
+	pos := scr.waitFor(t, 0, "gplens> ")
+	type step struct{ typed, want string }
+	for _, s := range []step{
+		{"SELECT 40 + 2\r", "SELECT 40 + 2"}, // continues until ';'
+		{"AS answer;\r", "42"},               // then runs
+		{"half a statement\x03", "^C"},       // Ctrl-C clears the line
+		{"SELECT 'after' AS y;\r", "after"},  // and the next statement is clean
+		{"SELECT nope;\r", "hint:"},          // errors print, the shell goes on
+		{".mode csv\r", ".mode csv"},         // dot commands
+		{"SELECT 7 AS seven;\r", "seven\r"},  // in the new mode
+		{"\x1b[A\r", "seven\r"},              // up-arrow recalls it from history
+	} {
+		if _, err := master.WriteString(s.typed); err != nil {
+			t.Fatal(err)
+		}
+		pos = scr.waitFor(t, pos, s.want)
+		// Type on only at a prompt: while a statement runs the terminal is
+		// in normal mode, where the line discipline would eat a Ctrl-C.
+		pos = scr.waitFor(t, pos, "> ")
+	}
+	if n := strings.Count(scr.String(), "Error: statement"); n != 1 {
+		t.Errorf("%d errors, want 1 (SELECT nope):\n%s", n, scr.String())
+	}
+	if strings.Contains(scr.String(), "half a statementSELECT") {
+		t.Errorf("Ctrl-C left the line in place:\n%s", scr.String())
+	}
+	master.WriteString(".quit\r")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("interactive shell returned %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("shell did not quit")
+	}
+	data, err := os.ReadFile(hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"SELECT 40 + 2", "AS answer;", "SELECT 7 AS seven;", ".quit"} {
+		if !strings.Contains(string(data), want+"\n") {
+			t.Errorf("history file lacks %q:\n%s", want, data)
+		}
+	}
+}

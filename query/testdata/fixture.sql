@@ -1,0 +1,201 @@
+-- A small warehouse with the tables of .brief/marts.md: 40 practices in
+-- 8 PCNs, 4 sub-ICBs, 2 ICBs, 2 regions; annual (2023-24) and monthly
+-- (2024-06) indicator values; 18 months of trends. Values are made up but
+-- deterministic, and spread so that every analyst view and example has rows.
+CREATE SCHEMA core;
+CREATE SCHEMA marts;
+
+CREATE TABLE core.indicators AS
+SELECT * FROM (VALUES
+  ('qof_ach_DM012', 'Diabetes: foot risk recorded', 'qof', 'QOF', 'proportion', '%', 100.0, 'higher_is_better', 'annual', true, 'Patients with diabetes with a foot risk classification'),
+  ('qof_ach_BP002', 'Blood pressure recorded', 'qof', 'QOF', 'proportion', '%', 100.0, 'higher_is_better', 'annual', true, 'Patients aged 45+ with BP in the last 5 years'),
+  ('qof_prev_DM', 'Diabetes prevalence', 'prevalence', 'QOF', 'proportion', '%', 100.0, 'no_judgement', 'annual', true, 'Diabetes register / list size (17+)'),
+  ('pay_total_per_weighted', 'Total payments per weighted patient', 'investment', 'NHS Payments to General Practice', 'value', '£ per patient', 1.0, 'no_judgement', 'annual', true, 'Total NHS payments / weighted list'),
+  ('pay_total_per_registered', 'Total payments per registered patient', 'investment', 'NHS Payments to General Practice', 'value', '£ per patient', 1.0, 'no_judgement', 'annual', true, 'Total NHS payments / registered list'),
+  ('pay_global_sum_per_weighted', 'Global sum per weighted patient', 'investment', 'NHS Payments to General Practice', 'value', '£ per patient', 1.0, 'no_judgement', 'annual', true, 'Global sum / weighted list'),
+  ('pay_global_sum_per_registered', 'Global sum per registered patient', 'investment', 'NHS Payments to General Practice', 'value', '£ per patient', 1.0, 'no_judgement', 'annual', true, 'Global sum / registered list'),
+  ('wf_gp_fte_per_10k', 'GP FTE per 10,000 patients', 'workforce', 'GP Workforce', 'rate', 'FTE per 10,000', 10000.0, 'higher_is_better', 'monthly', true, 'GP full-time equivalents per 10,000 registered patients'),
+  ('ref_rate_per_1000', 'Referrals per 1,000 patients', 'referrals', 'Referrals', 'rate', 'per 1,000', 1000.0, 'no_judgement', 'monthly', false, 'Outpatient referrals per 1,000 registered patients'),
+  ('ref_2ww_rate_per_1000', 'Two-week-wait referrals per 1,000', 'referrals', 'Referrals', 'rate', 'per 1,000', 1000.0, 'no_judgement', 'monthly', false, 'Urgent suspected cancer referrals per 1,000 patients'),
+  ('ref_isr_330', 'Dermatology referrals, standardised ratio', 'referrals', 'Referrals', 'ratio', 'ratio', 1.0, 'no_judgement', 'monthly', false, 'Observed / expected dermatology referrals (age-sex standardised)')
+) t(indicator_id, name, domain, source, statistic, unit, multiplier, polarity, cadence, public, description);
+
+CREATE TABLE core.practices AS
+WITH p AS (
+  SELECT i,
+    'P' || lpad(i::VARCHAR, 5, '0') AS practice_code,
+    'U' || lpad((10000 + i // 5)::VARCHAR, 5, '0') AS pcn_code,
+    ['93C', '07K', '11X', '92G'][i // 10 + 1] AS sub_icb_code,
+    CASE WHEN i < 20 THEN 'QMJ' ELSE 'QOX' END AS icb_code,
+    CASE WHEN i < 20 THEN 'Y56' ELSE 'Y58' END AS region_code
+  FROM range(40) r(i)
+)
+SELECT per.period, practice_code, 'Practice ' || i AS practice_name, 'AB' || i || ' 1CD' AS postcode,
+  pcn_code, 'PCN ' || pcn_code AS pcn_name,
+  sub_icb_code, 'Sub-ICB ' || sub_icb_code AS sub_icb_name,
+  icb_code, 'ICB ' || icb_code AS icb_name,
+  region_code, CASE region_code WHEN 'Y56' THEN 'London' ELSE 'South West' END AS region_name,
+  DATE '2000-01-01' AS open_date,
+  CASE WHEN i = 39 AND per.period = '2024-06' THEN DATE '2024-06-15' END AS close_date,
+  CASE WHEN i = 39 AND per.period = '2024-06' THEN 'closed' ELSE 'active' END AS status,
+  (4000 + (i * 977) % 9000)::BIGINT AS list_size,
+  ((4000 + (i * 977) % 9000) * (0.9 + (i % 5) * 0.05))::DOUBLE AS weighted_list_size,
+  50.0 - 4.5 * (i % 10) AS imd_score,
+  (1 + i % 10)::INTEGER AS imd_decile,
+  (1 + (i % 10) // 2)::INTEGER AS imd_quintile
+FROM p, (VALUES ('2024-05'), ('2024-06')) per(period);
+
+CREATE TABLE core.areas AS
+SELECT DISTINCT 'practice' AS area_level, practice_code AS area_code, practice_name AS area_name, 'pcn' AS parent_level, pcn_code AS parent_code, period FROM core.practices
+UNION ALL SELECT DISTINCT 'pcn', pcn_code, pcn_name, 'sub_icb', sub_icb_code, period FROM core.practices
+UNION ALL SELECT DISTINCT 'sub_icb', sub_icb_code, sub_icb_name, 'icb', icb_code, period FROM core.practices
+UNION ALL SELECT DISTINCT 'icb', icb_code, icb_name, 'region', region_code, period FROM core.practices
+UNION ALL SELECT DISTINCT 'region', region_code, region_name, 'england', 'E92000001', period FROM core.practices
+UNION ALL SELECT DISTINCT 'england', 'E92000001', 'England', NULL, NULL, period FROM core.practices;
+
+-- Practice-level values: u is a per practice x indicator draw in [0, 1).
+CREATE TABLE practice_values AS
+WITH p AS (SELECT * FROM core.practices WHERE period = '2024-06'),
+draws AS (
+  SELECT p.*, ind.indicator_id, ind.domain, ind.cadence, ind.multiplier,
+    CASE WHEN ind.cadence = 'annual' THEN '2023-24' ELSE '2024-06' END AS vperiod,
+    ((hash(p.practice_code || ind.indicator_id) % 1000) / 1000.0)::DOUBLE AS u
+  FROM p, core.indicators ind
+)
+SELECT *,
+  CASE
+    WHEN indicator_id LIKE 'qof_ach%' THEN round(list_size * 0.07)
+    WHEN indicator_id = 'qof_prev_DM' THEN list_size * 0.8
+    WHEN indicator_id LIKE 'pay_%_per_weighted' THEN weighted_list_size
+    WHEN indicator_id = 'ref_isr_330' THEN list_size * 0.002
+    ELSE list_size END AS denominator,
+  CASE
+    WHEN indicator_id LIKE 'qof_ach%' THEN round(list_size * 0.07 * (0.6 + 0.35 * u))
+    WHEN indicator_id = 'qof_prev_DM' THEN round(list_size * 0.8 * (0.05 + 0.06 * (1 - imd_decile / 10.0) + 0.01 * u))
+    WHEN indicator_id LIKE 'pay_total%' THEN round(list_size * (140 + 40 * u + 3 * imd_decile), 2)::DOUBLE
+    WHEN indicator_id LIKE 'pay_global%' THEN round(list_size * (100 + 10 * u), 2)
+    WHEN indicator_id = 'wf_gp_fte_per_10k' THEN round(list_size * (0.0004 + 0.0003 * u + 0.00003 * imd_decile), 2)
+    WHEN indicator_id = 'ref_rate_per_1000' THEN round(list_size * (0.02 + 0.02 * u))
+    WHEN indicator_id = 'ref_2ww_rate_per_1000' THEN round(list_size * (0.003 + 0.002 * u))
+    ELSE round(list_size * 0.002 * (0.5 + u)) END AS numerator
+FROM draws;
+
+CREATE TABLE marts.indicator_values AS
+WITH lvl AS (
+  SELECT indicator_id, vperiod AS period, 'practice' AS area_level, practice_code AS area_code, practice_name AS area_name,
+    practice_code, pcn_code, sub_icb_code, icb_code, region_code, numerator, denominator, multiplier, imd_decile, u
+  FROM practice_values
+  UNION ALL
+  SELECT indicator_id, vperiod, 'sub_icb', sub_icb_code, any_value(sub_icb_name), NULL, NULL, sub_icb_code, any_value(icb_code), any_value(region_code),
+    sum(numerator), sum(denominator), any_value(multiplier), NULL, 0.5
+  FROM practice_values GROUP BY ALL
+  UNION ALL
+  SELECT indicator_id, vperiod, 'icb', icb_code, any_value(icb_name), NULL, NULL, NULL, icb_code, any_value(region_code),
+    sum(numerator), sum(denominator), any_value(multiplier), NULL, 0.5
+  FROM practice_values GROUP BY ALL
+  UNION ALL
+  SELECT indicator_id, vperiod, 'england', 'E92000001', 'England', NULL, NULL, NULL, NULL, NULL,
+    sum(numerator), sum(denominator), any_value(multiplier), NULL, 0.5
+  FROM practice_values GROUP BY ALL
+),
+v AS (SELECT *, numerator / denominator * multiplier AS value FROM lvl),
+eng AS (SELECT indicator_id, period, value AS england_value FROM v WHERE area_level = 'england'),
+icb AS (SELECT indicator_id, period, area_code AS icb_code, value AS icb_value FROM v WHERE area_level = 'icb'),
+sub AS (SELECT indicator_id, period, area_code AS sub_icb_code, value AS sub_icb_value FROM v WHERE area_level = 'sub_icb')
+SELECT v.indicator_id, v.period, v.area_level, v.area_code, v.area_name, v.practice_code, v.pcn_code, v.sub_icb_code, v.icb_code, v.region_code,
+  v.numerator, v.denominator, v.value,
+  v.value * 0.95 AS lower95, v.value * 1.05 AS upper95, v.value * 0.9 AS lower998, v.value * 1.1 AS upper998,
+  eng.england_value, icb.icb_value, sub.sub_icb_value,
+  CASE WHEN v.area_level = 'england' THEN 'not compared'
+       WHEN u < 0.12 THEN 'significantly lower' WHEN u > 0.88 THEN 'significantly higher' ELSE 'similar' END AS comparison,
+  CASE WHEN v.area_level <> 'practice' THEN 'Not significant'
+       WHEN u < 0.05 THEN 'Low (0.001)' WHEN u < 0.12 THEN 'Low (0.025)'
+       WHEN u > 0.95 THEN 'High (0.001)' WHEN u > 0.88 THEN 'High (0.025)' ELSE 'Not significant' END AS funnel_significance,
+  CASE WHEN v.area_level <> 'practice' THEN 'Not significant'
+       WHEN u < 0.03 THEN 'Low (0.001)' WHEN u > 0.97 THEN 'High (0.001)' ELSE 'Not significant' END AS funnel_significance_od,
+  eng.england_value * 0.97 AS funnel_lower95, eng.england_value * 1.03 AS funnel_upper95,
+  eng.england_value * 0.94 AS funnel_lower998, eng.england_value * 1.06 AS funnel_upper998,
+  v.imd_decile, eng.england_value AS peer_mean,
+  greatest(0, (eng.england_value - v.value) / v.multiplier * v.denominator) AS opportunity,
+  false AS suppressed,
+  CAST(NULL AS VARCHAR) AS dq_flag
+FROM v
+JOIN eng USING (indicator_id, period)
+LEFT JOIN icb ON icb.indicator_id = v.indicator_id AND icb.period = v.period AND icb.icb_code = v.icb_code
+LEFT JOIN sub ON sub.indicator_id = v.indicator_id AND sub.period = v.period AND sub.sub_icb_code = v.sub_icb_code;
+
+CREATE TABLE marts.inequality_deciles AS
+SELECT indicator_id, vperiod AS period, 'england' AS area_level, 'E92000001' AS area_code, imd_decile,
+  sum(numerator) AS numerator, sum(denominator) AS denominator,
+  sum(numerator) / sum(denominator) * any_value(multiplier) AS value,
+  sum(numerator) / sum(denominator) * any_value(multiplier) * 0.97 AS lower95,
+  sum(numerator) / sum(denominator) * any_value(multiplier) * 1.03 AS upper95,
+  count(*)::INTEGER AS practices
+FROM practice_values GROUP BY ALL;
+
+CREATE TABLE marts.inequality AS
+SELECT d.indicator_id, d.period, d.area_level, d.area_code, 'England' AS area_name,
+  (q5.v - q1.v) AS sii, (q5.v - q1.v) - 2 AS sii_lower, (q5.v - q1.v) + 2 AS sii_upper,
+  q5.v / q1.v AS rii, q5.v / q1.v - 0.1 AS rii_lower, q5.v / q1.v + 0.1 AS rii_upper,
+  q1.v AS q1_value, q5.v AS q5_value, q5.v - q1.v AS quintile_gap, q5.v / q1.v AS quintile_ratio
+FROM (SELECT DISTINCT indicator_id, period, area_level, area_code FROM marts.inequality_deciles) d
+JOIN (SELECT indicator_id, period, avg(value) AS v FROM marts.inequality_deciles WHERE imd_decile <= 2 GROUP BY ALL) q1 USING (indicator_id, period)
+JOIN (SELECT indicator_id, period, avg(value) AS v FROM marts.inequality_deciles WHERE imd_decile >= 9 GROUP BY ALL) q5 USING (indicator_id, period);
+
+CREATE TABLE marts.trends AS
+WITH months AS (
+  SELECT m::DATE AS month, strftime(m, '%Y-%m') AS period, row_number() OVER (ORDER BY m) AS k
+  FROM range(DATE '2023-01-01', DATE '2024-07-01', INTERVAL 1 MONTH) r(m)
+),
+series AS (
+  SELECT 'practice' AS area_level, practice_code AS area_code, practice_name AS area_name, practice_code, list_size FROM core.practices WHERE period = '2024-06'
+  UNION ALL SELECT 'england', 'E92000001', 'England', NULL, 300000
+),
+pts AS (
+  SELECT 'ref_rate_per_1000' AS indicator_id, s.*, m.*,
+    30 + (hash(s.area_code || m.period) % 100) / 20.0
+       + CASE WHEN s.area_code IN ('P00003', 'P00011') AND m.k >= 17 THEN 20 ELSE 0 END AS value
+  FROM series s, months m
+)
+SELECT indicator_id, area_level, area_code, area_name, practice_code, period, month, value,
+  32.5::DOUBLE AS mean, 25.0::DOUBLE AS lpl, 40.0::DOUBLE AS upl, 27.5::DOUBLE AS near_lpl, 37.5::DOUBLE AS near_upl,
+  CASE WHEN value > 40 THEN 'special_cause_neutral_high' ELSE 'common_cause' END AS point_type,
+  CASE WHEN k = 18 THEN CASE WHEN value > 40 THEN 'special_cause_neutral_high' ELSE 'common_cause' END END AS variation_icon
+FROM pts;
+
+CREATE TABLE marts.area_summary AS
+WITH pv AS (
+  SELECT practice_code, pcn_code, sub_icb_code, icb_code, region_code, indicator_id, numerator, denominator,
+    list_size, weighted_list_size, imd_score
+  FROM practice_values
+),
+keyed AS (
+  SELECT 'practice' AS area_level, practice_code AS area_code, * FROM pv
+  UNION ALL SELECT 'pcn', pcn_code, * FROM pv
+  UNION ALL SELECT 'sub_icb', sub_icb_code, * FROM pv
+  UNION ALL SELECT 'icb', icb_code, * FROM pv
+  UNION ALL SELECT 'region', region_code, * FROM pv
+  UNION ALL SELECT 'england', 'E92000001', * FROM pv
+)
+SELECT k.area_level, k.area_code, a.area_name, '2024-06' AS period,
+  count(DISTINCT practice_code)::INTEGER AS practices,
+  (sum(list_size) FILTER (WHERE indicator_id = 'qof_ach_DM012'))::BIGINT AS list_size,
+  sum(weighted_list_size) FILTER (WHERE indicator_id = 'qof_ach_DM012') AS weighted_list_size,
+  '2023-24' AS qof_fy,
+  100 * sum(numerator) FILTER (WHERE indicator_id LIKE 'qof_ach%') / sum(denominator) FILTER (WHERE indicator_id LIKE 'qof_ach%') AS qof_achievement_pct,
+  500.0::DOUBLE AS qof_points_per_practice,
+  '2023-24' AS payments_fy,
+  sum(numerator) FILTER (WHERE indicator_id = 'pay_total_per_weighted') AS total_payments,
+  sum(numerator) FILTER (WHERE indicator_id = 'pay_total_per_weighted') / sum(denominator) FILTER (WHERE indicator_id = 'pay_total_per_weighted') AS payments_per_weighted_patient,
+  sum(numerator) FILTER (WHERE indicator_id = 'pay_total_per_registered') / sum(denominator) FILTER (WHERE indicator_id = 'pay_total_per_registered') AS payments_per_registered_patient,
+  10000 * sum(numerator) FILTER (WHERE indicator_id = 'wf_gp_fte_per_10k') / sum(denominator) FILTER (WHERE indicator_id = 'wf_gp_fte_per_10k') AS gp_fte_per_10k,
+  6.0::DOUBLE AS nurse_fte_per_10k, 4.0::DOUBLE AS dpc_fte_per_10k, 12.0::DOUBLE AS admin_fte_per_10k,
+  (sum(numerator) FILTER (WHERE indicator_id = 'ref_rate_per_1000'))::BIGINT AS referrals,
+  1000 * sum(numerator) FILTER (WHERE indicator_id = 'ref_rate_per_1000') / sum(denominator) FILTER (WHERE indicator_id = 'ref_rate_per_1000') AS referral_rate_per_1000,
+  1000 * sum(numerator) FILTER (WHERE indicator_id = 'ref_2ww_rate_per_1000') / sum(denominator) FILTER (WHERE indicator_id = 'ref_2ww_rate_per_1000') AS twoww_rate_per_1000,
+  avg(imd_score) FILTER (WHERE indicator_id = 'qof_ach_DM012') AS imd_score
+FROM keyed k
+JOIN core.areas a ON a.area_level = k.area_level AND a.area_code = k.area_code AND a.period = '2024-06'
+GROUP BY ALL;
+
+DROP TABLE practice_values;

@@ -1,0 +1,723 @@
+package transform
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gplens/gplens/duck"
+)
+
+// Options configure a build.
+type Options struct {
+	// Warehouse is the DuckDB file to (re)build, e.g. "<workspace>/warehouse.duckdb".
+	Warehouse string
+	// Lake lists the external inputs, created as lake.<Name>.
+	Lake []LakeTable
+	// Full rebuilds every model instead of reusing the previous warehouse.
+	Full bool
+	// Logger receives progress; nil uses slog.Default().
+	Logger *slog.Logger
+	// MemoryLimit (e.g. "2GB") and Threads bound DuckDB; zero values keep its defaults.
+	MemoryLimit string
+	Threads     int
+	// Vars are set with SET VARIABLE before the models run, so a model can
+	// read one with getvariable('name'). Changing any var rebuilds every model.
+	Vars map[string]string
+}
+
+// Action says how a model was produced.
+type Action string
+
+// Actions.
+const (
+	Rebuilt   Action = "rebuilt"   // computed in full
+	Copied    Action = "copied"    // taken unchanged from the previous warehouse
+	Refreshed Action = "refreshed" // copied, then the changed periods recomputed
+	Viewed    Action = "view"      // a view, (re)created from its SQL
+)
+
+// ModelResult reports one model.
+type ModelResult struct {
+	Name   string
+	Action Action
+	// Periods recomputed when Action is Refreshed.
+	Periods []string
+	// Rows in the table; -1 for views, which are not counted.
+	Rows     int64
+	Duration time.Duration
+}
+
+// Result reports a successful build.
+type Result struct {
+	Models []ModelResult
+	// Tests is the number of data tests run (all passed).
+	Tests int
+	// TestsSkipped counts tests of copied tables, which passed on the same data before.
+	TestsSkipped int
+	// TestsScoped counts tests run only on the refreshed periods' rows.
+	TestsScoped int
+	// Full is true when nothing was reused from a previous warehouse.
+	Full     bool
+	Duration time.Duration
+}
+
+// Summary reads like "3 models rebuilt, 12 copied, 2 refreshed for period 2024-03, 4 views; 40 tests passed".
+func (r Result) Summary() string {
+	count := map[Action]int{}
+	periods := map[string]bool{}
+	for _, m := range r.Models {
+		count[m.Action]++
+		for _, p := range m.Periods {
+			periods[p] = true
+		}
+	}
+	parts := []string{fmt.Sprintf("%d models rebuilt", count[Rebuilt]), fmt.Sprintf("%d copied", count[Copied])}
+	if n := count[Refreshed]; n > 0 {
+		ps := sortedKeys(periods)
+		word := "period"
+		if len(ps) > 1 {
+			word = "periods"
+		}
+		parts = append(parts, fmt.Sprintf("%d refreshed for %s %s", n, word, strings.Join(ps, ", ")))
+	}
+	parts = append(parts, fmt.Sprintf("%d views", count[Viewed]))
+	s := strings.Join(parts, ", ") + fmt.Sprintf("; %d tests passed", r.Tests)
+	if r.TestsSkipped > 0 {
+		s += fmt.Sprintf(" (%d skipped on copied tables)", r.TestsSkipped)
+	}
+	return s
+}
+
+// TestFailure is returned (wrapped) when a data test finds offending rows.
+type TestFailure struct {
+	Model string
+	Path  string
+	Test  Test
+	// Count of offending rows; Rows holds up to five of them, formatted.
+	Count int64
+	Rows  []string
+}
+
+func (e *TestFailure) Error() string {
+	return fmt.Sprintf("model %s (%s): test %s (line %d) failed: %d offending rows, first %d:\n  %s",
+		e.Model, e.Path, e.Test.Name, e.Test.Line, e.Count, len(e.Rows), strings.Join(e.Rows, "\n  "))
+}
+
+const prevAlias = "_gplens_prev"
+
+var lakeNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// change is how a table's data may differ from the previous build.
+type change struct {
+	all     bool
+	periods map[string]bool
+}
+
+func (c change) none() bool { return !c.all && len(c.periods) == 0 }
+
+type prevModel struct {
+	hash, materialized string
+}
+
+// Build materialises every model of p into a new file beside o.Warehouse,
+// runs the data tests, and replaces the warehouse only if all succeeded; on
+// any error the previous warehouse is left as it was.
+func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
+	start := time.Now()
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if p == nil {
+		return res, errors.New("build: no project")
+	}
+	if o.Warehouse == "" {
+		return res, errors.New("build: no warehouse path")
+	}
+	target, err := filepath.Abs(o.Warehouse)
+	if err != nil {
+		return res, fmt.Errorf("build: warehouse path: %w", err)
+	}
+	lake, err := checkLake(p, o.Lake)
+	if err != nil {
+		return res, err
+	}
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return res, fmt.Errorf("build: %w", err)
+	}
+	tmp := fmt.Sprintf("%s.building-%d", target, os.Getpid())
+	removeDB(tmp)
+
+	db, err := duck.Open(ctx, tmp, duck.Options{MemoryLimit: o.MemoryLimit, Threads: o.Threads})
+	if err != nil {
+		removeDB(tmp)
+		return res, fmt.Errorf("build: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	closed := false
+	defer func() {
+		if !closed {
+			db.Close()
+		}
+		if err != nil {
+			removeDB(tmp)
+		}
+	}()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return res, fmt.Errorf("build: connect: %w", err)
+	}
+	defer func() {
+		if !closed {
+			conn.Close()
+		}
+	}()
+	exec := func(what, q string) error {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	}
+
+	havePrev := false
+	if _, statErr := os.Stat(target); statErr == nil {
+		if err := exec("attach previous warehouse", fmt.Sprintf("ATTACH %s AS %s (READ_ONLY)", quoteString(target), prevAlias)); err != nil {
+			log.Warn("previous warehouse unreadable; building in full", "warehouse", target, "err", err)
+		} else {
+			havePrev = true
+		}
+	}
+	prevLake, prevModels := map[string]lakeState{}, map[string]prevModel{}
+	reuse := havePrev && !o.Full
+	if reuse {
+		pl, pm, stateErr := readState(ctx, conn)
+		if stateErr != nil {
+			log.Warn("previous warehouse has no usable build state; building in full", "err", stateErr)
+			reuse = false
+		} else {
+			prevLake, prevModels = pl, pm
+		}
+	}
+	res.Full = !reuse
+
+	schemas := map[string]bool{LakeSchema: true, stateSchema: true}
+	for _, m := range p.models {
+		schemas[m.Schema] = true
+	}
+	for _, s := range sortedKeys(schemas) {
+		if err := exec("create schema "+s, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(s)); err != nil {
+			return res, fmt.Errorf("build: %w", err)
+		}
+	}
+	for _, f := range p.functions {
+		if err := exec("run "+f.Path, f.SQL); err != nil {
+			return res, fmt.Errorf("build: %w", err)
+		}
+	}
+	varNames := make([]string, 0, len(o.Vars))
+	for k := range o.Vars {
+		varNames = append(varNames, k)
+	}
+	sort.Strings(varNames)
+	vh := sha256.New()
+	for _, k := range varNames {
+		if !lakeNameRe.MatchString(k) {
+			return res, fmt.Errorf("build: var name %q: want letters, digits and _", k)
+		}
+		if err := exec("set var "+k, fmt.Sprintf("SET VARIABLE %s = %s", quoteIdent(k), quoteString(o.Vars[k]))); err != nil {
+			return res, fmt.Errorf("build: %w", err)
+		}
+		fmt.Fprintf(vh, "%s=%s\x00", k, o.Vars[k])
+	}
+	// A model's recorded hash covers its SQL, the functions and the vars.
+	hashes := map[string]string{}
+	for _, m := range p.models {
+		hashes[m.Name] = m.hash
+		if len(varNames) > 0 {
+			sum := sha256.Sum256([]byte(m.hash + hex.EncodeToString(vh.Sum(nil))))
+			hashes[m.Name] = hex.EncodeToString(sum[:])
+		}
+	}
+
+	// The lake: views over the Parquet files, or empty tables until there are some.
+	changes := map[string]change{}
+	curLake := map[string]lakeState{}
+	for _, t := range lake {
+		st, files, err := fingerprint(ctx, conn, t)
+		if err != nil {
+			return res, fmt.Errorf("build: %w", err)
+		}
+		curLake[t.Name] = st
+		name := LakeSchema + "." + quoteIdent(t.Name)
+		if len(files) > 0 {
+			err = exec("create lake view "+t.Name, fmt.Sprintf(
+				"CREATE VIEW %s AS SELECT * FROM read_parquet(%s, hive_partitioning = true, union_by_name = true, hive_types_autocast = false)",
+				name, quoteString(t.Glob)))
+		} else {
+			if t.Columns == "" {
+				return res, fmt.Errorf("build: lake table %s: no files match %s and no Columns to create it empty", t.Name, t.Glob)
+			}
+			err = exec("create empty lake table "+t.Name, fmt.Sprintf("CREATE TABLE %s (%s)", name, t.Columns))
+		}
+		if err != nil {
+			return res, fmt.Errorf("build: %w", err)
+		}
+		ps, all := changedPeriods(prevLake[t.Name], reuse && prevLake[t.Name].def != "", st)
+		c := change{all: all, periods: map[string]bool{}}
+		for _, p := range ps {
+			c.periods[p] = true
+		}
+		changes[LakeSchema+"."+strings.ToLower(t.Name)] = c
+		log.Debug("lake table", "table", t.Name, "files", len(files), "changed_periods", ps, "all_changed", all)
+	}
+
+	for _, m := range p.models {
+		t0 := time.Now()
+		c := change{periods: map[string]bool{}}
+		pm, ok := prevModels[m.Name]
+		if !reuse || !ok || pm.hash != hashes[m.Name] || pm.materialized != m.Materialized {
+			c.all = true
+		}
+		for _, d := range append(append([]string(nil), m.Inputs...), m.Deps...) {
+			dc := changes[d]
+			c.all = c.all || dc.all
+			for p := range dc.periods {
+				c.periods[p] = true
+			}
+		}
+		if !c.all && len(c.periods) > 0 && m.Incremental == "" {
+			c.all = true
+		}
+		if c.all {
+			c.periods = nil
+		}
+		if m.Materialized == Table && !c.all && !c.none() {
+			same, err := sameColumns(ctx, conn, m)
+			if err != nil {
+				return res, fmt.Errorf("build: %w", err)
+			}
+			if !same {
+				log.Info("model output columns changed; rebuilding in full", "name", m.Name)
+				c = change{all: true}
+			}
+		}
+		changes[m.Name] = c
+
+		mr := ModelResult{Name: m.Name, Rows: -1}
+		self := quoteTable(m.Name)
+		var q []string
+		switch {
+		case m.Materialized == View:
+			mr.Action = Viewed
+			q = append(q, fmt.Sprintf("CREATE VIEW %s AS\n%s\n", self, m.body))
+		case c.all:
+			mr.Action = Rebuilt
+			q = append(q, fmt.Sprintf("CREATE TABLE %s AS\n%s\n", self, m.body))
+		case c.none():
+			mr.Action = Copied
+			q = append(q, fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM %s.%s", self, prevAlias, self))
+		default:
+			mr.Action = Refreshed
+			mr.Periods = sortedKeys(c.periods)
+			col := quoteIdent(m.Incremental)
+			in := periodList(mr.Periods)
+			q = append(q,
+				fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM %s.%s WHERE %s NOT IN (%s)", self, prevAlias, self, col, in),
+				fmt.Sprintf("INSERT INTO %s BY NAME SELECT * FROM (\n%s\n) AS _model WHERE _model.%s IN (%s) OR _model.%s IS NULL",
+					self, m.body, col, in, col))
+		}
+		for _, s := range q {
+			if err := exec(fmt.Sprintf("model %s (%s)", m.Name, m.Path), s); err != nil {
+				return res, fmt.Errorf("build: %w", err)
+			}
+		}
+		if m.Incremental != "" {
+			// Catch a wrong declaration on the first build, not on the first refresh.
+			if err := exec("check", fmt.Sprintf("SELECT %s FROM %s LIMIT 0", quoteIdent(m.Incremental), self)); err != nil {
+				return res, fmt.Errorf("build: model %s (%s) declares incremental: %s but has no such column: %w", m.Name, m.Path, m.Incremental, err)
+			}
+		}
+		if m.Materialized == Table {
+			if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+self).Scan(&mr.Rows); err != nil {
+				return res, fmt.Errorf("build: count rows of %s: %w", m.Name, err)
+			}
+		}
+		for _, t := range m.Tests {
+			// A copied table holds the data it passed this very test with last
+			// time; only a changed lookup target could make the outcome differ.
+			if mr.Action == Copied && (t.Ref == "" || changes[t.Ref].none()) {
+				res.TestsSkipped++
+				continue
+			}
+			q := t.SQL
+			if mr.Action == Refreshed && periodWise(t, m.Incremental, changes) {
+				// The other periods' rows are those that passed last time.
+				col := quoteIdent(m.Incremental)
+				in := periodList(mr.Periods)
+				q = t.on(fmt.Sprintf("(SELECT * FROM %s WHERE %s IN (%s) OR %s IS NULL)", self, col, in, col))
+				res.TestsScoped++
+			}
+			if err := runTest(ctx, conn, m, t, q); err != nil {
+				return res, fmt.Errorf("build: %w", err)
+			}
+			res.Tests++
+		}
+		mr.Duration = time.Since(t0)
+		res.Models = append(res.Models, mr)
+		log.Info("model", "name", m.Name, "action", mr.Action, "periods", mr.Periods, "rows", mr.Rows, "tests", len(m.Tests), "duration", mr.Duration.Round(time.Millisecond))
+	}
+
+	res.Duration = time.Since(start)
+	if err := writeState(ctx, conn, havePrev, curLake, p, hashes, res, start); err != nil {
+		return res, fmt.Errorf("build: record state: %w", err)
+	}
+	if havePrev {
+		if err := exec("detach previous warehouse", "DETACH "+prevAlias); err != nil {
+			return res, fmt.Errorf("build: %w", err)
+		}
+	}
+	if err := exec("checkpoint", "CHECKPOINT"); err != nil {
+		return res, fmt.Errorf("build: %w", err)
+	}
+	closed = true
+	conn.Close()
+	if err := db.Close(); err != nil {
+		return res, fmt.Errorf("build: close new warehouse: %w", err)
+	}
+	if err := publish(tmp, target); err != nil {
+		return res, fmt.Errorf("build: %w", err)
+	}
+	res.Duration = time.Since(start)
+	log.Info("transform done", "warehouse", target, "summary", res.Summary(), "duration", res.Duration.Round(time.Millisecond))
+	return res, nil
+}
+
+// checkLake validates the lake tables and that every input a model reads is among them.
+func checkLake(p *Project, lake []LakeTable) ([]LakeTable, error) {
+	var errs []error
+	seen := map[string]bool{}
+	out := make([]LakeTable, 0, len(lake))
+	for _, t := range lake {
+		if !lakeNameRe.MatchString(t.Name) {
+			errs = append(errs, fmt.Errorf("lake table name %q: want letters, digits and _", t.Name))
+			continue
+		}
+		if seen[strings.ToLower(t.Name)] {
+			errs = append(errs, fmt.Errorf("lake table %s listed twice", t.Name))
+			continue
+		}
+		seen[strings.ToLower(t.Name)] = true
+		if t.Glob == "" {
+			errs = append(errs, fmt.Errorf("lake table %s: no glob", t.Name))
+			continue
+		}
+		abs, err := filepath.Abs(t.Glob)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("lake table %s: %w", t.Name, err))
+			continue
+		}
+		t.Glob = filepath.ToSlash(abs)
+		out = append(out, t)
+	}
+	for _, m := range p.models {
+		for _, in := range m.Inputs {
+			if !seen[strings.TrimPrefix(in, LakeSchema+".")] {
+				errs = append(errs, fmt.Errorf("%s: reads %s, which is not a configured lake table", m.Path, in))
+			}
+		}
+		for _, t := range m.Tests {
+			if strings.HasPrefix(t.Ref, LakeSchema+".") && !seen[strings.TrimPrefix(t.Ref, LakeSchema+".")] {
+				errs = append(errs, fmt.Errorf("%s:%d: %s looks up %s, which is not a configured lake table", m.Path, t.Line, t.Name, t.Ref))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("build: %w", errors.Join(errs...))
+	}
+	return out, nil
+}
+
+// runTest runs one data test and returns a *TestFailure when rows come back.
+func runTest(ctx context.Context, conn *sql.Conn, m *Model, t Test, query string) error {
+	var n int64
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM (\n"+query+"\n)").Scan(&n); err != nil {
+		return fmt.Errorf("model %s (%s): test %s (line %d): %w", m.Name, m.Path, t.Name, t.Line, err)
+	}
+	if n == 0 {
+		return nil
+	}
+	f := &TestFailure{Model: m.Name, Path: m.Path, Test: t, Count: n}
+	rows, err := conn.QueryContext(ctx, "SELECT * FROM (\n"+query+"\n) LIMIT 5")
+	if err != nil {
+		return fmt.Errorf("model %s (%s): test %s: fetch offending rows: %w", m.Name, m.Path, t.Name, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return fmt.Errorf("model %s: test %s: %w", m.Name, t.Name, err)
+	}
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return fmt.Errorf("model %s: test %s: %w", m.Name, t.Name, err)
+		}
+		parts := make([]string, len(cols))
+		for i, c := range cols {
+			parts[i] = fmt.Sprintf("%s=%s", c, formatValue(vals[i]))
+		}
+		f.Rows = append(f.Rows, strings.Join(parts, " "))
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("model %s: test %s: %w", m.Name, t.Name, err)
+	}
+	return f
+}
+
+func formatValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case string:
+		return fmt.Sprintf("%q", x)
+	case []byte:
+		return fmt.Sprintf("%q", x)
+	case time.Time:
+		return x.Format(time.RFC3339)
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// readState loads the previous build's lake fingerprints and model hashes.
+func readState(ctx context.Context, conn *sql.Conn) (map[string]lakeState, map[string]prevModel, error) {
+	lake := map[string]lakeState{}
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(
+		"SELECT lake_table, def, period, fingerprint FROM %s.%s.lake_state", prevAlias, stateSchema))
+	if err != nil {
+		return nil, nil, fmt.Errorf("read lake state: %w", err)
+	}
+	for rows.Next() {
+		var name, def string
+		var period, fp sql.NullString
+		if err := rows.Scan(&name, &def, &period, &fp); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("read lake state: %w", err)
+		}
+		st, ok := lake[name]
+		if !ok {
+			st = lakeState{def: def, parts: map[string]string{}}
+		}
+		if fp.Valid {
+			st.parts[period.String] = fp.String
+		}
+		lake[name] = st
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read lake state: %w", err)
+	}
+	models := map[string]prevModel{}
+	// Only models whose table is still there can be copied.
+	rows, err = conn.QueryContext(ctx, fmt.Sprintf(`SELECT m.name, m.hash, m.materialized FROM %s.%s.models AS m
+		WHERE m.materialized = 'view' OR m.name IN (
+			SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = '%s')`,
+		prevAlias, stateSchema, prevAlias))
+	if err != nil {
+		return nil, nil, fmt.Errorf("read model state: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var pm prevModel
+		if err := rows.Scan(&name, &pm.hash, &pm.materialized); err != nil {
+			return nil, nil, fmt.Errorf("read model state: %w", err)
+		}
+		models[name] = pm
+	}
+	return lake, models, rows.Err()
+}
+
+// writeState records what this build read and made, for the next one.
+func writeState(ctx context.Context, conn *sql.Conn, havePrev bool, lake map[string]lakeState, p *Project, hashes map[string]string, res Result, start time.Time) error {
+	stmts := []string{
+		`CREATE TABLE _gplens.lake_state (lake_table VARCHAR, def VARCHAR, period VARCHAR, fingerprint VARCHAR)`,
+		`CREATE TABLE _gplens.models (name VARCHAR, path VARCHAR, hash VARCHAR, materialized VARCHAR, incremental VARCHAR,
+			description VARCHAR, action VARCHAR, periods VARCHAR[], row_count BIGINT, built_at TIMESTAMPTZ)`,
+		`CREATE TABLE _gplens.runs (started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, full_build BOOLEAN,
+			rebuilt INTEGER, copied INTEGER, refreshed INTEGER, views INTEGER, tests INTEGER, summary VARCHAR)`,
+	}
+	for _, s := range stmts {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return err
+		}
+	}
+	if havePrev {
+		// Keep the run history; an older warehouse may not have it.
+		_, _ = conn.ExecContext(ctx, fmt.Sprintf("INSERT INTO _gplens.runs BY NAME SELECT * FROM %s._gplens.runs", prevAlias))
+	}
+	names := make([]string, 0, len(lake))
+	for n := range lake {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		st := lake[n]
+		if len(st.parts) == 0 {
+			if _, err := conn.ExecContext(ctx, `INSERT INTO _gplens.lake_state VALUES (?, ?, NULL, NULL)`, n, st.def); err != nil {
+				return err
+			}
+		}
+		for _, period := range sortedMapKeys(st.parts) {
+			if _, err := conn.ExecContext(ctx, `INSERT INTO _gplens.lake_state VALUES (?, ?, ?, ?)`, n, st.def, period, st.parts[period]); err != nil {
+				return err
+			}
+		}
+	}
+	now := time.Now()
+	byName := map[string]ModelResult{}
+	count := map[Action]int{}
+	for _, mr := range res.Models {
+		byName[mr.Name] = mr
+		count[mr.Action]++
+	}
+	for _, m := range p.models {
+		mr := byName[m.Name]
+		var rows any
+		if mr.Rows >= 0 {
+			rows = mr.Rows
+		}
+		if _, err := conn.ExecContext(ctx, `INSERT INTO _gplens.models VALUES (?, ?, ?, ?, ?, ?, ?, string_split(?, ','), ?, ?)`,
+			m.Name, m.Path, hashes[m.Name], m.Materialized, m.Incremental, m.Description, string(mr.Action),
+			strings.Join(mr.Periods, ","), rows, now); err != nil {
+			return err
+		}
+	}
+	_, err := conn.ExecContext(ctx, `INSERT INTO _gplens.runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		start, now, res.Full, count[Rebuilt], count[Copied], count[Refreshed], count[Viewed], res.Tests, res.Summary())
+	return err
+}
+
+func sortedMapKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// publish fsyncs the new file and renames it over the warehouse.
+func publish(tmp, target string) error {
+	f, err := os.Open(tmp)
+	if err != nil {
+		return fmt.Errorf("open new warehouse: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync new warehouse: %w", err)
+	}
+	f.Close()
+	// A WAL left by the old file must not be replayed onto the new one.
+	if err := os.Remove(target + ".wal"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove old wal: %w", err)
+	}
+	if err := os.Rename(tmp, target); err != nil {
+		return fmt.Errorf("replace warehouse: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(target)); err == nil {
+		_ = d.Sync() // best effort: not every platform syncs directories
+		d.Close()
+	}
+	return nil
+}
+
+func removeDB(path string) {
+	os.Remove(path)
+	os.Remove(path + ".wal")
+}
+
+func quoteString(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+func periodList(ps []string) string {
+	q := make([]string, len(ps))
+	for i, p := range ps {
+		q[i] = quoteString(p)
+	}
+	return strings.Join(q, ", ")
+}
+
+// sameColumns reports whether the model's output has the names and types of
+// the previous table, so rows can be replaced period by period.
+func sameColumns(ctx context.Context, conn *sql.Conn, m *Model) (bool, error) {
+	prev, err := describe(ctx, conn, fmt.Sprintf("SELECT * FROM %s.%s", prevAlias, quoteTable(m.Name)))
+	if err != nil {
+		return false, fmt.Errorf("model %s: columns of the previous table: %w", m.Name, err)
+	}
+	cur, err := describe(ctx, conn, "SELECT * FROM (\n"+m.body+"\n)")
+	if err != nil {
+		return false, fmt.Errorf("model %s (%s): %w", m.Name, m.Path, err)
+	}
+	return strings.Join(prev, ",") == strings.Join(cur, ","), nil
+}
+
+func describe(ctx context.Context, conn *sql.Conn, query string) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, "DESCRIBE "+query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		out = append(out, fmt.Sprint(vals[0], " ", vals[1]))
+	}
+	return out, rows.Err()
+}
+
+// periodWise reports whether a test of a refreshed table can look at the
+// refreshed periods alone: a test of single rows, a unique key that includes
+// the period, or a lookup into an unchanged table. Row counts see everything.
+func periodWise(t Test, period string, changes map[string]change) bool {
+	switch t.Kind {
+	case TestNotNull, TestAcceptedValues, TestRange:
+		return true
+	case TestUnique:
+		for _, c := range t.cols {
+			if strings.EqualFold(c, period) {
+				return true
+			}
+		}
+	case TestRelationships:
+		return changes[t.Ref].none()
+	}
+	return false
+}

@@ -1,0 +1,744 @@
+package transform
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/gplens/gplens/duck"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// lakeFixture writes tiny Hive-partitioned Parquet files with DuckDB.
+type lakeFixture struct {
+	t   testing.TB
+	dir string
+	db  *sql.DB
+}
+
+func newLake(t testing.TB) *lakeFixture {
+	t.Helper()
+	db, err := duck.Open(context.Background(), "", duck.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return &lakeFixture{t: t, dir: t.TempDir(), db: db}
+}
+
+// write runs query into <dir>/<rel> as Parquet.
+func (l *lakeFixture) write(rel, query string) {
+	l.t.Helper()
+	path := filepath.Join(l.dir, rel)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		l.t.Fatal(err)
+	}
+	if _, err := l.db.Exec(fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet)", query, quoteString(path))); err != nil {
+		l.t.Fatalf("write %s: %v", rel, err)
+	}
+}
+
+// achievement writes one period of achievement rows for practices A1..An.
+func (l *lakeFixture) achievement(period string, practices int, seed int) {
+	l.t.Helper()
+	l.write("achievement/period="+period+"/part-0.parquet", fmt.Sprintf(`
+		SELECT 'A' || p AS practice_code, ind AS indicator, measure,
+		       CASE measure WHEN 'DENOMINATOR' THEN 100.0 ELSE ((p * 7 + %d) %% 90)::DOUBLE END AS value
+		FROM range(1, %d) r(p), (VALUES ('AF001'), ('DM012')) i(ind), (VALUES ('NUMERATOR'), ('DENOMINATOR')) m(measure)`,
+		seed, practices+1))
+}
+
+func (l *lakeFixture) practices(n int) {
+	l.t.Helper()
+	l.write("practices/part-0.parquet", fmt.Sprintf(
+		"SELECT 'A' || p AS practice_code, 'Practice ' || p AS name FROM range(1, %d) r(p)", n+1))
+}
+
+func (l *lakeFixture) tables() []LakeTable {
+	return []LakeTable{
+		{Name: "achievement", Glob: filepath.Join(l.dir, "achievement", "*", "*.parquet"),
+			Columns: "practice_code VARCHAR, indicator VARCHAR, measure VARCHAR, value DOUBLE, period VARCHAR"},
+		{Name: "practices", Glob: filepath.Join(l.dir, "practices", "*.parquet"),
+			Columns: "practice_code VARCHAR, name VARCHAR"},
+	}
+}
+
+func actions(r Result) map[string]Action {
+	out := map[string]Action{}
+	for _, m := range r.Models {
+		out[m.Name] = m.Action
+	}
+	return out
+}
+
+// query runs q against a warehouse file opened read-only and returns the rows as strings.
+func query(t *testing.T, warehouse, q string) []string {
+	t.Helper()
+	db, err := duck.Open(context.Background(), warehouse, duck.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, strings.TrimSuffix(fmt.Sprintln(vals...), "\n"))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestBuildMaterialisesViewsAndTables(t *testing.T) {
+	ctx := context.Background()
+	p := load(t, "testdata/basic")
+	l := newLake(t)
+	l.practices(3)
+	l.achievement("2024-01", 3, 0)
+	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
+	res, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Full || res.Tests == 0 {
+		t.Errorf("first build: full=%v tests=%d", res.Full, res.Tests)
+	}
+	got := query(t, wh, `SELECT table_schema || '.' || table_name, table_type FROM information_schema.tables
+		WHERE table_schema IN ('lake', 'staging', 'core', 'marts') ORDER BY 1`)
+	want := []string{
+		"core.achievement BASE TABLE", "core.practices BASE TABLE",
+		"lake.achievement VIEW", "lake.practices VIEW",
+		"marts.by_period BASE TABLE", "marts.practice_list BASE TABLE", "marts.practice_period BASE TABLE",
+		"staging.achievement VIEW", "staging.practices VIEW",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("tables:\n got %v\nwant %v", got, want)
+	}
+	// Views still resolve after the file was renamed into place, and macros persist.
+	if got := query(t, wh, "SELECT count(*) FROM staging.achievement"); !slices.Equal(got, []string{"12"}) {
+		t.Errorf("staging.achievement rows = %v, want 12", got)
+	}
+	if got := query(t, wh, "SELECT percent FROM core.achievement WHERE practice_code = 'A1' AND indicator = 'AF001'"); !slices.Equal(got, []string{"7"}) {
+		t.Errorf("percent = %v, want 7", got)
+	}
+	for _, m := range res.Models {
+		isView := m.Action == Viewed
+		if isView != strings.HasPrefix(m.Name, "staging.") || (isView && m.Rows != -1) || (!isView && m.Rows <= 0) {
+			t.Errorf("%s: action %s rows %d", m.Name, m.Action, m.Rows)
+		}
+	}
+	if leftovers, _ := filepath.Glob(wh + ".building-*"); len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+}
+
+func TestBuildEmptyLake(t *testing.T) {
+	ctx := context.Background()
+	fsys := fstest.MapFS{
+		"staging/events.sql": {Data: []byte("-- incremental: period\nSELECT practice_code, n, period FROM lake.events")},
+		"core/totals.sql":    {Data: []byte("-- not_null: practice_code\nSELECT practice_code, period, sum(n) AS n FROM staging.events GROUP BY ALL")},
+	}
+	p, err := Load(ctx, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	lake := []LakeTable{{Name: "events", Glob: filepath.Join(dir, "lake", "events", "*", "*.parquet"),
+		Columns: "practice_code VARCHAR, n BIGINT, period VARCHAR"}}
+	wh := filepath.Join(dir, "warehouse.duckdb")
+	if _, err := Build(ctx, p, Options{Warehouse: wh, Lake: lake, Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	if got := query(t, wh, "SELECT count(*) FROM core.totals"); !slices.Equal(got, []string{"0"}) {
+		t.Errorf("rows = %v, want 0", got)
+	}
+	got := query(t, wh, "SELECT column_name || ' ' || data_type FROM information_schema.columns WHERE table_schema = 'lake' ORDER BY ordinal_position")
+	if !slices.Equal(got, []string{"practice_code VARCHAR", "n BIGINT", "period VARCHAR"}) {
+		t.Errorf("empty lake columns = %v", got)
+	}
+
+	// The first files arrive: the lake table becomes a view and the model is rebuilt.
+	l := newLake(t)
+	l.dir = filepath.Join(dir, "lake")
+	l.write("events/period=2024-01/part-0.parquet", "SELECT 'A1' AS practice_code, 5::BIGINT AS n")
+	res, err := Build(ctx, p, Options{Warehouse: wh, Lake: lake, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := actions(res)["core.totals"]; a != Rebuilt {
+		t.Errorf("core.totals %s, want rebuilt", a)
+	}
+	if got := query(t, wh, "SELECT practice_code, period, n FROM core.totals"); !slices.Equal(got, []string{"A1 2024-01 5"}) {
+		t.Errorf("rows = %v", got)
+	}
+
+	// No Columns and no files is a clear error.
+	lake[0].Columns = ""
+	lake[0].Glob = filepath.Join(dir, "nowhere", "*.parquet")
+	if _, err := Build(ctx, p, Options{Warehouse: wh, Lake: lake, Logger: quiet}); err == nil || !strings.Contains(err.Error(), "no Columns") {
+		t.Errorf("err = %v, want a no Columns error", err)
+	}
+	// A model reading a lake table that is not configured is a clear error.
+	if _, err := Build(ctx, p, Options{Warehouse: wh, Logger: quiet}); err == nil || !strings.Contains(err.Error(), "staging/events.sql") {
+		t.Errorf("err = %v, want an error naming staging/events.sql", err)
+	}
+}
+
+func TestDataTests(t *testing.T) {
+	ref := "SELECT * FROM (VALUES (1), (2)) v(k)"
+	cases := []struct {
+		name, header string
+		pass, fail   string // model SQL that passes / fails the test
+		offending    string // expected in the failure's rows
+	}{
+		{"unique", "-- unique: k, s",
+			"SELECT * FROM (VALUES (1, 'a'), (1, 'b'), (2, 'a')) v(k, s)",
+			"SELECT * FROM (VALUES (1, 'a'), (1, 'a'), (2, 'a')) v(k, s)", `k=1 s="a" duplicates=2`},
+		{"not_null", "-- not_null: k, s",
+			"SELECT * FROM (VALUES (1, 'a'), (2, 'b')) v(k, s)",
+			"SELECT * FROM (VALUES (1, 'a'), (2, NULL)) v(k, s)", `k=2 s=NULL`},
+		{"accepted_values", "-- accepted_values: s in ('a', 'b')",
+			"SELECT * FROM (VALUES ('a'), ('b'), (NULL)) v(s)",
+			"SELECT * FROM (VALUES ('a'), ('c')) v(s)", `s="c"`},
+		{"relationships", "-- relationships: k -> core.ref.k",
+			"SELECT * FROM (VALUES (1), (2), (NULL)) v(k)",
+			"SELECT * FROM (VALUES (1), (9)) v(k)", `k=9`},
+		{"range", "-- range: v between 0 and 100",
+			"SELECT * FROM (VALUES (0.0), (100.0), (NULL)) t(v)",
+			"SELECT * FROM (VALUES (50.0), (150.5)) t(v)", `v=150.5`},
+		{"range comparison", "-- range: v >= 0",
+			"SELECT * FROM (VALUES (0), (3)) t(v)",
+			"SELECT * FROM (VALUES (-1), (3)) t(v)", `v=-1`},
+		{"row_count", "-- row_count: > 0",
+			"SELECT 1 AS k",
+			"SELECT 1 AS k WHERE false", `row_count=0`},
+		{"row_count between", "-- row_count: between 2 and 3",
+			"SELECT * FROM range(3) r(k)",
+			"SELECT * FROM range(4) r(k)", `row_count=4`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, fail := range []bool{false, true} {
+				body := c.pass
+				if fail {
+					body = c.fail
+				}
+				p, err := Load(context.Background(), fstest.MapFS{
+					"core/ref.sql":    {Data: []byte(ref)},
+					"marts/model.sql": {Data: []byte(c.header + "\n" + body)},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				wh := filepath.Join(t.TempDir(), "w.duckdb")
+				_, err = Build(context.Background(), p, Options{Warehouse: wh, Logger: quiet})
+				if !fail {
+					if err != nil {
+						t.Errorf("passing data failed: %v", err)
+					}
+					continue
+				}
+				var tf *TestFailure
+				if !errors.As(err, &tf) {
+					t.Fatalf("want a *TestFailure, got %v", err)
+				}
+				kind := strings.Fields(c.name)[0]
+				if tf.Test.Kind != kind || tf.Model != "marts.model" || tf.Count != 1 || len(tf.Rows) != 1 {
+					t.Errorf("failure = kind %s model %s count %d rows %v", tf.Test.Kind, tf.Model, tf.Count, tf.Rows)
+				}
+				if !strings.Contains(err.Error(), c.offending) || !strings.Contains(err.Error(), "marts/model.sql") {
+					t.Errorf("error %q lacks %q or the file", err, c.offending)
+				}
+				if _, statErr := os.Stat(wh); !errors.Is(statErr, fs.ErrNotExist) {
+					t.Errorf("failed first build left a warehouse: %v", statErr)
+				}
+			}
+		})
+	}
+}
+
+func TestTestFailureShowsAtMostFiveRows(t *testing.T) {
+	p, err := Load(context.Background(), fstest.MapFS{
+		"core/m.sql": {Data: []byte("-- range: k < 3\nSELECT * FROM range(20) r(k)")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Build(context.Background(), p, Options{Warehouse: filepath.Join(t.TempDir(), "w.duckdb"), Logger: quiet})
+	var tf *TestFailure
+	if !errors.As(err, &tf) || tf.Count != 17 || len(tf.Rows) != 5 {
+		t.Fatalf("want 17 offending rows with 5 shown, got %v", err)
+	}
+}
+
+func TestFailedBuildKeepsPreviousWarehouse(t *testing.T) {
+	ctx := context.Background()
+	l := newLake(t)
+	l.practices(3)
+	l.achievement("2024-01", 3, 0)
+	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
+	if _, err := Build(ctx, load(t, "testdata/basic"), Options{Warehouse: wh, Lake: l.tables(), Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(wh)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The same project with a test that now fails, and one whose SQL fails at run time.
+	for _, broken := range []struct{ file, text, want string }{
+		{"marts/by_period.sql", "-- row_count: > 5\nSELECT 1 AS period", "row_count"},
+		{"marts/practice_list.sql", "SELECT no_such_column FROM core.practices", "marts/practice_list.sql"},
+	} {
+		fsys := fstest.MapFS{}
+		err = fs.WalkDir(os.DirFS("testdata/basic"), ".", func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(filepath.Join("testdata/basic", path))
+			fsys[path] = &fstest.MapFile{Data: b}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys[broken.file] = &fstest.MapFile{Data: []byte(broken.text)}
+		p, err := Load(ctx, fsys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.achievement("2024-02", 3, 1) // new data that must not leak into the kept warehouse
+		_, err = Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet})
+		if err == nil || !strings.Contains(err.Error(), broken.want) {
+			t.Fatalf("err = %v, want one mentioning %q", err, broken.want)
+		}
+		after, err := os.ReadFile(wh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(before, after) {
+			t.Error("failed build changed the warehouse file")
+		}
+		if got := query(t, wh, "SELECT DISTINCT period FROM core.achievement"); !slices.Equal(got, []string{"2024-01"}) {
+			t.Errorf("kept warehouse periods = %v", got)
+		}
+		if leftovers, _ := filepath.Glob(wh + ".building-*"); len(leftovers) > 0 {
+			t.Errorf("temporary files left: %v", leftovers)
+		}
+	}
+}
+
+// tableContents returns every base table of the model schemas, sorted, as text.
+func tableContents(t *testing.T, wh string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, name := range query(t, wh, `SELECT table_schema || '.' || table_name FROM information_schema.tables
+		WHERE table_schema IN ('staging', 'core', 'marts') AND table_type = 'BASE TABLE' ORDER BY 1`) {
+		out[name] = query(t, wh, "SELECT * FROM "+name+" ORDER BY ALL")
+	}
+	return out
+}
+
+func TestIncrementalMatchesFullBuild(t *testing.T) {
+	ctx := context.Background()
+	p := load(t, "testdata/basic")
+	l := newLake(t)
+	l.practices(4)
+	l.achievement("2024-01", 4, 0)
+	l.achievement("2024-02", 4, 1)
+	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
+	if _, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name    string
+		change  func()
+		want    map[string]Action
+		periods []string
+	}{
+		{"nothing changed", func() {}, map[string]Action{
+			"core.practices": Copied, "core.achievement": Copied, "marts.by_period": Copied,
+			"marts.practice_period": Copied, "marts.practice_list": Copied, "staging.achievement": Viewed,
+		}, nil},
+		{"a period added", func() { l.achievement("2024-03", 4, 2) }, map[string]Action{
+			"core.practices": Copied, "core.achievement": Refreshed, "marts.by_period": Rebuilt,
+			"marts.practice_period": Refreshed, "marts.practice_list": Copied,
+		}, []string{"2024-03"}},
+		{"a period restated", func() {
+			l.achievement("2024-01", 3, 5) // one practice fewer, other values
+			future := time.Now().Add(time.Hour)
+			os.Chtimes(filepath.Join(l.dir, "achievement/period=2024-01/part-0.parquet"), future, future)
+		}, map[string]Action{
+			"core.practices": Copied, "core.achievement": Refreshed, "marts.by_period": Rebuilt,
+			"marts.practice_period": Refreshed, "marts.practice_list": Copied,
+		}, []string{"2024-01"}},
+		{"a period removed", func() {
+			if err := os.RemoveAll(filepath.Join(l.dir, "achievement/period=2024-02")); err != nil {
+				t.Fatal(err)
+			}
+		}, map[string]Action{
+			"core.achievement": Refreshed, "marts.practice_period": Refreshed, "marts.practice_list": Copied,
+		}, []string{"2024-02"}},
+		{"an unpartitioned input changed", func() { l.practices(5) }, map[string]Action{
+			"core.practices": Rebuilt, "core.achievement": Rebuilt, "marts.by_period": Rebuilt,
+			"marts.practice_period": Rebuilt, "marts.practice_list": Rebuilt,
+		}, nil},
+	}
+	for _, s := range steps {
+		s.change()
+		res, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet})
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		got := actions(res)
+		if s.name == "nothing changed" {
+			viewTests := 0
+			for _, m := range p.Models() {
+				if m.Materialized == View {
+					viewTests += len(m.Tests)
+				}
+			}
+			if res.Tests != viewTests || res.TestsSkipped == 0 {
+				t.Errorf("unchanged build ran %d tests and skipped %d; want only the %d on views run", res.Tests, res.TestsSkipped, viewTests)
+			}
+		}
+		for name, want := range s.want {
+			if got[name] != want {
+				t.Errorf("%s: %s %s, want %s (%s)", s.name, name, got[name], want, res.Summary())
+			}
+		}
+		for _, m := range res.Models {
+			if m.Action == Refreshed && !slices.Equal(m.Periods, s.periods) {
+				t.Errorf("%s: %s refreshed %v, want %v", s.name, m.Name, m.Periods, s.periods)
+			}
+		}
+		full := filepath.Join(t.TempDir(), "full.duckdb")
+		fres, err := Build(ctx, p, Options{Warehouse: full, Lake: l.tables(), Logger: quiet, Full: true})
+		if err != nil {
+			t.Fatalf("%s: full build: %v", s.name, err)
+		}
+		if !fres.Full {
+			t.Errorf("%s: Full option ignored", s.name)
+		}
+		inc, fu := tableContents(t, wh), tableContents(t, full)
+		if len(inc) == 0 || len(inc) != len(fu) {
+			t.Fatalf("%s: tables %d vs %d", s.name, len(inc), len(fu))
+		}
+		for name, rows := range fu {
+			if !slices.Equal(inc[name], rows) {
+				t.Errorf("%s: %s differs from a full build:\nincremental %v\nfull        %v", s.name, name, inc[name], rows)
+			}
+		}
+	}
+	// The run history survives rebuilds and says what happened.
+	runs := query(t, wh, "SELECT full_build, refreshed FROM _gplens.runs ORDER BY started_at")
+	if len(runs) != len(steps)+1 || runs[0] != "true 0" || runs[2] != "false 2" {
+		t.Errorf("runs = %v", runs)
+	}
+}
+
+func TestFullOptionRebuildsEverything(t *testing.T) {
+	ctx := context.Background()
+	p := load(t, "testdata/basic")
+	l := newLake(t)
+	l.practices(2)
+	l.achievement("2024-01", 2, 0)
+	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
+	for i, full := range []bool{false, true} {
+		res, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet, Full: full})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range res.Models {
+			if m.Action != Rebuilt && m.Action != Viewed {
+				t.Errorf("build %d: %s %s", i, m.Name, m.Action)
+			}
+		}
+	}
+}
+
+func TestEditedModelIsRebuilt(t *testing.T) {
+	ctx := context.Background()
+	l := newLake(t)
+	l.practices(2)
+	l.achievement("2024-01", 2, 0)
+	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
+	fsys := fstest.MapFS{}
+	for _, f := range []string{"staging/practices.sql", "core/practices.sql", "marts/practice_list.sql"} {
+		b, err := os.ReadFile(filepath.Join("testdata/basic", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys[f] = &fstest.MapFile{Data: b}
+	}
+	build := func() map[string]Action {
+		p, err := Load(ctx, fsys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return actions(res)
+	}
+	build()
+	fsys["core/practices.sql"].Data = append(fsys["core/practices.sql"].Data, []byte("\n-- edited\n")...)
+	got := build()
+	if got["core.practices"] != Rebuilt || got["marts.practice_list"] != Rebuilt {
+		t.Errorf("after editing core/practices.sql: %v", got)
+	}
+}
+
+func TestSummary(t *testing.T) {
+	r := Result{Tests: 4, Models: []ModelResult{
+		{Action: Rebuilt}, {Action: Copied}, {Action: Copied},
+		{Action: Refreshed, Periods: []string{"2024-03"}}, {Action: Viewed},
+	}}
+	if got, want := r.Summary(), "1 models rebuilt, 2 copied, 1 refreshed for period 2024-03, 1 views; 4 tests passed"; got != want {
+		t.Errorf("Summary() = %q, want %q", got, want)
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	cases := []struct {
+		name  string
+		files map[string]string
+		ctx   func() context.Context
+		want  string
+	}{
+		{"incremental column missing", map[string]string{"core/m.sql": "-- incremental: period\nSELECT 1 AS k"}, nil,
+			"declares incremental: period"},
+		{"runtime error names the file", map[string]string{"core/m.sql": "SELECT 1 / 'x'"}, nil, "core/m.sql"},
+		{"cancelled", map[string]string{"core/m.sql": "SELECT 1 AS k"}, func() context.Context {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx
+		}, "context canceled"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fsys := fstest.MapFS{}
+			for n, s := range c.files {
+				fsys[n] = &fstest.MapFile{Data: []byte(s)}
+			}
+			p, err := Load(context.Background(), fsys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			if c.ctx != nil {
+				ctx = c.ctx()
+			}
+			wh := filepath.Join(t.TempDir(), "w.duckdb")
+			_, err = Build(ctx, p, Options{Warehouse: wh, Logger: quiet})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want one containing %q", err, c.want)
+			}
+			if left, _ := filepath.Glob(filepath.Join(filepath.Dir(wh), "*")); len(left) > 0 {
+				t.Errorf("files left behind: %v", left)
+			}
+		})
+	}
+}
+
+func TestMissingPreviousTableIsRebuilt(t *testing.T) {
+	ctx := context.Background()
+	p := load(t, "testdata/basic")
+	l := newLake(t)
+	l.practices(2)
+	l.achievement("2024-01", 2, 0)
+	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
+	if _, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := duck.Open(ctx, wh, duck.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("DROP TABLE marts.practice_list"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	res, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(res); got["marts.practice_list"] != Rebuilt || got["core.practices"] != Copied {
+		t.Errorf("actions = %v", got)
+	}
+}
+
+func TestChangedColumnsRebuildInsteadOfRefresh(t *testing.T) {
+	ctx := context.Background()
+	p, err := Load(ctx, fstest.MapFS{
+		"staging/ev.sql": {Data: []byte("-- incremental: period\nSELECT * FROM lake.events")},
+		"core/ev.sql":    {Data: []byte("-- incremental: period\nSELECT * FROM staging.ev")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLake(t)
+	lake := []LakeTable{{Name: "events", Glob: filepath.Join(l.dir, "events", "*", "*.parquet")}}
+	wh := filepath.Join(t.TempDir(), "w.duckdb")
+	l.write("events/period=2024-01/part-0.parquet", "SELECT 'A1' AS practice_code, 1 AS n")
+	l.write("events/period=2024-02/part-0.parquet", "SELECT 'A1' AS practice_code, 2 AS n")
+	if _, err := Build(ctx, p, Options{Warehouse: wh, Lake: lake, Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		file, query string
+		want        Action
+	}{
+		{"events/period=2024-03/part-0.parquet", "SELECT 'A1' AS practice_code, 3 AS n", Refreshed},
+		{"events/period=2024-04/part-0.parquet", "SELECT 'A1' AS practice_code, 4 AS n, 'x' AS extra", Rebuilt},
+	} {
+		l.write(step.file, step.query)
+		res, err := Build(ctx, p, Options{Warehouse: wh, Lake: lake, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := actions(res)["core.ev"]; got != step.want {
+			t.Errorf("after %s: core.ev %s, want %s", step.file, got, step.want)
+		}
+	}
+	got := query(t, wh, "SELECT n, extra FROM core.ev ORDER BY n")
+	if !slices.Equal(got, []string{"1 <nil>", "2 <nil>", "3 <nil>", "4 x"}) {
+		t.Errorf("core.ev = %v", got)
+	}
+}
+
+func TestVars(t *testing.T) {
+	ctx := context.Background()
+	p, err := Load(ctx, fstest.MapFS{
+		"core/v.sql": {Data: []byte("SELECT getvariable('region') AS region")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wh := filepath.Join(t.TempDir(), "w.duckdb")
+	for _, step := range []struct {
+		region string
+		want   Action
+	}{{"Y56", Rebuilt}, {"Y56", Copied}, {"Y58", Rebuilt}} {
+		res, err := Build(ctx, p, Options{Warehouse: wh, Logger: quiet, Vars: map[string]string{"region": step.region}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := actions(res)["core.v"]; got != step.want {
+			t.Errorf("region %s: %s, want %s", step.region, got, step.want)
+		}
+		if got := query(t, wh, "SELECT region FROM core.v"); !slices.Equal(got, []string{step.region}) {
+			t.Errorf("region = %v, want %s", got, step.region)
+		}
+	}
+	if _, err := Build(ctx, p, Options{Warehouse: wh, Logger: quiet, Vars: map[string]string{"bad name": "x"}}); err == nil {
+		t.Error("want an error for a bad var name")
+	}
+}
+
+func TestLakeGlobFindsPartitionedAndFlatFiles(t *testing.T) {
+	l := newLake(t)
+	l.write("a/period=2024-01/part-0.parquet", "SELECT 1 AS k")
+	l.write("a/period=2024-02/part-0.parquet", "SELECT 2 AS k")
+	l.write("b/part-0.parquet", "SELECT 3 AS k")
+	conn, err := l.db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, c := range []struct {
+		source string
+		files  int
+		parts  []string
+	}{{"a", 2, []string{"2024-01", "2024-02"}}, {"b", 1, []string{""}}, {"none", 0, nil}} {
+		st, files, err := fingerprint(context.Background(), conn, LakeTable{Name: c.source, Glob: LakeGlob(l.dir, c.source)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var parts []string
+		for p := range st.parts {
+			parts = append(parts, p)
+		}
+		slices.Sort(parts)
+		if len(files) != c.files || !slices.Equal(parts, c.parts) {
+			t.Errorf("%s: %d files, partitions %v; want %d, %v", c.source, len(files), parts, c.files, c.parts)
+		}
+	}
+}
+
+func TestTestsOfRefreshedPeriods(t *testing.T) {
+	ctx := context.Background()
+	p, err := Load(ctx, fstest.MapFS{
+		"staging/ev.sql": {Data: []byte("-- incremental: period\nSELECT * FROM lake.events")},
+		"core/ev.sql": {Data: []byte("-- incremental: period\n-- range: n between 0 and 10\n-- unique: practice_code, period\n" +
+			"-- row_count: < 4\nSELECT practice_code, period, n FROM staging.ev")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLake(t)
+	lake := []LakeTable{{Name: "events", Glob: LakeGlob(l.dir, "events")}}
+	wh := filepath.Join(t.TempDir(), "w.duckdb")
+	l.write("events/period=2024-01/part-0.parquet", "SELECT 'A1' AS practice_code, 1 AS n")
+	l.write("events/period=2024-02/part-0.parquet", "SELECT 'A1' AS practice_code, 2 AS n")
+	if _, err := Build(ctx, p, Options{Warehouse: wh, Lake: lake, Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name, file, query   string
+		failKind, offending string // "" for a passing build
+	}{
+		{"out of range in the new period", "events/period=2024-03/part-0.parquet", "SELECT 'A1' AS practice_code, 50 AS n", TestRange, "n=50"},
+		{"duplicate in the new period", "events/period=2024-03/part-0.parquet",
+			"SELECT 'A1' AS practice_code, 3 AS n UNION ALL SELECT 'A1', 4", TestUnique, `practice_code="A1" period="2024-03" duplicates=2`},
+		{"good new period", "events/period=2024-03/part-0.parquet", "SELECT 'A1' AS practice_code, 3 AS n", "", ""},
+		{"row count sees every period", "events/period=2024-04/part-0.parquet", "SELECT 'A1' AS practice_code, 4 AS n", TestRowCount, "row_count=4"},
+	}
+	for _, s := range steps {
+		l.write(s.file, s.query)
+		future := time.Now().Add(time.Hour)
+		os.Chtimes(filepath.Join(l.dir, s.file), future, future)
+		res, err := Build(ctx, p, Options{Warehouse: wh, Lake: lake, Logger: quiet})
+		if s.failKind == "" {
+			if err != nil {
+				t.Fatalf("%s: %v", s.name, err)
+			}
+			if a := actions(res)["core.ev"]; a != Refreshed || res.TestsScoped != 2 {
+				t.Errorf("%s: core.ev %s with %d scoped tests, want refreshed with 2", s.name, a, res.TestsScoped)
+			}
+			continue
+		}
+		var tf *TestFailure
+		if !errors.As(err, &tf) || tf.Test.Kind != s.failKind || !strings.Contains(err.Error(), s.offending) {
+			t.Errorf("%s: err = %v, want a %s failure showing %s", s.name, err, s.failKind, s.offending)
+		}
+	}
+}

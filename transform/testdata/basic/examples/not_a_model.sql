@@ -1,0 +1,2 @@
+-- Examples are documentation for analysts, never built.
+this is not even SQL

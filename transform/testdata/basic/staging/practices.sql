@@ -1,0 +1,2 @@
+-- description: the practice list.
+SELECT practice_code, name FROM lake.practices

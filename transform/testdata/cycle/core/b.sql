@@ -1,0 +1,1 @@
+WITH x AS (SELECT * FROM core.c) SELECT * FROM x

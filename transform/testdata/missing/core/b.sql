@@ -1,0 +1,3 @@
+SELECT *
+FROM core.a
+JOIN core.nope USING (k)

@@ -1,0 +1,1 @@
+WITH x AS (SELECT * FROM core.a) SELECT * FROM x

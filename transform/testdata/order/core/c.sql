@@ -1,0 +1,1 @@
+SELECT * FROM core.a WHERE k IN (SELECT k FROM core.b)

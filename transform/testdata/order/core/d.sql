@@ -1,0 +1,1 @@
+SELECT * FROM core.c JOIN core.b USING (k)

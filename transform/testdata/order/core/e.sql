@@ -1,0 +1,3 @@
+SELECT k FROM core.d
+UNION ALL
+SELECT k FROM (SELECT k FROM core.a) AS s
