@@ -35,7 +35,7 @@ func writerOptions(s *parquet.Schema, version string) []parquet.WriterOption {
 // fileWriter writes one Parquet file under a temporary folder.
 type fileWriter struct {
 	f     *os.File
-	w     *parquet.Writer
+	w     *parquet.GenericWriter[any]
 	batch []parquet.Row
 	buf   []parquet.Row // reused row storage behind batch
 	rows  int64
@@ -46,7 +46,9 @@ func newFileWriter(path string, s *parquet.Schema, version string) (*fileWriter,
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	return &fileWriter{f: f, w: parquet.NewWriter(f, writerOptions(s, version)...)}, nil
+	// GenericWriter[any] with an explicit schema writes parquet.Rows of a
+	// schema known only at run time.
+	return &fileWriter{f: f, w: parquet.NewGenericWriter[any](f, writerOptions(s, version)...)}, nil
 }
 
 // write copies r, so the caller may reuse it.
@@ -93,10 +95,6 @@ func (fw *fileWriter) close() error {
 	return fw.f.Close()
 }
 
-func (fw *fileWriter) abort() {
-	fw.f.Close()
-	os.Remove(fw.f.Name())
-}
 
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
@@ -179,13 +177,14 @@ func Recover(lake string) error {
 				}
 			case strings.HasPrefix(n, ".old-"):
 				final := filepath.Join(dir, strings.TrimPrefix(n, ".old-"))
-				if _, err := os.Stat(final); err == nil {
-					err = os.RemoveAll(filepath.Join(dir, n))
+				var rerr error
+				if _, serr := os.Stat(final); serr == nil {
+					rerr = os.RemoveAll(filepath.Join(dir, n))
 				} else {
-					err = os.Rename(filepath.Join(dir, n), final)
+					rerr = os.Rename(filepath.Join(dir, n), final)
 				}
-				if err != nil {
-					return fmt.Errorf("restore %s: %w", n, err)
+				if rerr != nil {
+					return fmt.Errorf("restore %s: %w", n, rerr)
 				}
 			}
 		}

@@ -219,6 +219,3 @@ func normHeader(h string) string {
 	}
 	return out
 }
-
-// snake turns a heading into a stable component name for long tables.
-func snake(h string) string { return normHeader(h) }

@@ -70,7 +70,8 @@ func inboxFiles(dir string) ([]string, error) {
 		}
 		n := d.Name()
 		if d.IsDir() {
-			if p != dir && strings.HasPrefix(n, ".") {
+			// _truth/ holds the generator's answers, not extracts.
+			if p != dir && (strings.HasPrefix(n, ".") || n == "_truth") {
 				return filepath.SkipDir
 			}
 			return nil

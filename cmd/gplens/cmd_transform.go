@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gplens/gplens/ingest"
+	"github.com/gplens/gplens/synth"
 	sqlmodels "github.com/gplens/gplens/sql"
 	"github.com/gplens/gplens/transform"
 	"github.com/gplens/gplens/workspace"
@@ -18,6 +19,10 @@ import (
 
 func init() {
 	extraCommands = append(extraCommands, newTransformCommand, newModelsCommand)
+	demoSteps = append(demoSteps, func(cmd *cobra.Command, g *GlobalOptions, w *workspace.Workspace, _ synth.Summary) error {
+		fmt.Fprintf(g.stdout, "\n3. building the warehouse (SQL models and data tests) ...\n")
+		return transformStep(cmd.Context(), g, w, false)
+	})
 	transformStep = func(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, full bool) error {
 		res, err := buildWarehouse(ctx, g, w, full)
 		if err != nil {

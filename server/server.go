@@ -1,0 +1,491 @@
+//go:build duckdb_arrow
+
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/arrow/scalar"
+	"github.com/duckdb/duckdb-go/v2"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
+
+	"github.com/gplens/gplens/snapshot"
+)
+
+// Server is a running-or-ready Flight SQL endpoint.
+type Server struct {
+	flightsql.BaseServer
+
+	cfg      Config
+	log      *slog.Logger
+	timeout  time.Duration
+	openOpts snapshot.OpenOptions
+	mgr      *snapshot.Manager
+	lis      net.Listener
+	grpc     *grpc.Server
+	results  *pending
+	baseCtx  context.Context
+	stopBase context.CancelFunc
+
+	prepMu   sync.Mutex
+	prepared map[string]*prepared
+}
+
+type prepared struct {
+	query  string
+	owner  string
+	params []arrow.DataType
+	args   [][]any
+}
+
+const maxPrepared = 10000
+
+// New checks the configuration, opens the current snapshot (an empty
+// workspace is allowed: queries fail with Unavailable until a publish) and
+// binds the listen address.
+func New(cfg Config) (*Server, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.Workspace == "" {
+		return nil, errors.New("serve: workspace is not set")
+	}
+	toks, err := cfg.tokens()
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return nil, errors.New("serve: set both tls_cert and tls_key, or neither")
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = DefaultAddr
+	}
+	if cfg.QueryTimeout <= 0 {
+		cfg.QueryTimeout = 5 * time.Minute
+	}
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = 64
+	}
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
+	s := &Server{
+		cfg:      cfg,
+		log:      log,
+		timeout:  cfg.QueryTimeout,
+		openOpts: snapshot.OpenOptions{MemoryLimit: cfg.MemoryLimit, Threads: cfg.Threads},
+		results:  &pending{m: map[string]*result{}, max: cfg.MaxPending},
+		prepared: map[string]*prepared{},
+	}
+	s.baseCtx, s.stopBase = context.WithCancel(context.Background())
+
+	var opts []grpc.ServerOption
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("serve: load TLS key pair: %w", err)
+		}
+		opts = append(opts, grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})))
+	}
+	auth := &authenticator{tokens: toks}
+	opts = append(opts, grpc.ChainUnaryInterceptor(auth.unary), grpc.ChainStreamInterceptor(auth.stream))
+
+	if err := s.registerSQLInfo(); err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	s.mgr, err = snapshot.NewManager(context.Background(), cfg.Workspace, snapshot.ManagerOptions{
+		OpenOptions: s.openOpts, PollInterval: cfg.PollInterval, Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	if _, ok := s.mgr.Current(); !ok {
+		log.Warn("nothing published yet: queries fail until `gplens publish` runs", "workspace", cfg.Workspace)
+	}
+	s.lis, err = net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		s.mgr.Close()
+		return nil, fmt.Errorf("serve: listen %s: %w", cfg.Addr, err)
+	}
+	s.grpc = grpc.NewServer(opts...)
+	flight.RegisterFlightServiceServer(s.grpc, flightsql.NewFlightServer(s))
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.lis.Addr() }
+
+// Serve answers requests until ctx is cancelled, then stops gracefully:
+// no new calls, streams in progress finish (for at most the query
+// timeout), snapshots close.
+func (s *Server) Serve(ctx context.Context) error {
+	go s.sweeper(s.baseCtx)
+	errc := make(chan error, 1)
+	go func() { errc <- s.grpc.Serve(s.lis) }()
+	s.log.Info("flight sql server listening", "addr", s.lis.Addr().String(), "tls", s.cfg.TLSCert != "")
+	var err error
+	select {
+	case <-ctx.Done():
+		stopped := make(chan struct{})
+		go func() { s.grpc.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-time.After(s.timeout):
+			s.grpc.Stop()
+		}
+		<-errc
+	case err = <-errc:
+	}
+	s.stopBase()
+	s.results.closeAll()
+	s.mgr.Close()
+	s.log.Info("flight sql server stopped")
+	if errors.Is(err, grpc.ErrServerStopped) {
+		err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// Refresh makes the server pick up a new CURRENT now rather than at the
+// next poll.
+func (s *Server) Refresh(ctx context.Context) error { return s.mgr.Refresh(ctx) }
+
+func (s *Server) caller(ctx context.Context) (identity, error) {
+	id, ok := identityFrom(ctx)
+	if !ok {
+		return identity{}, status.Error(codes.Unauthenticated, "no identity")
+	}
+	return id, nil
+}
+
+// statement handles are 16 random bytes: a key into s.results.
+func (s *Server) flightInfo(ctx context.Context, r *result, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
+	id, err := s.results.put(r)
+	if err != nil {
+		r.release()
+		return nil, err
+	}
+	ticket, err := flightsql.CreateStatementQueryTicket([]byte(id))
+	if err != nil {
+		s.results.take(id, r.owner)
+		r.release()
+		return nil, status.Errorf(codes.Internal, "ticket: %v", err)
+	}
+	return &flight.FlightInfo{
+		Schema:           flight.SerializeSchema(r.rdr.Schema(), memory.DefaultAllocator),
+		FlightDescriptor: desc,
+		Endpoint:         []*flight.FlightEndpoint{{Ticket: &flight.Ticket{Ticket: ticket}}},
+		TotalRecords:     -1,
+		TotalBytes:       -1,
+	}, nil
+}
+
+// GetFlightInfoStatement executes the query now (so the schema is exact and
+// the whole result comes from one snapshot) and returns a ticket for it.
+func (s *Server) GetFlightInfoStatement(ctx context.Context, cmd flightsql.StatementQuery, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
+	if len(cmd.GetTransactionId()) > 0 {
+		return nil, status.Error(codes.InvalidArgument, "transactions are not supported")
+	}
+	r, err := s.execute(ctx, cmd.GetQuery(), nil)
+	if err != nil {
+		return nil, err
+	}
+	return s.flightInfo(ctx, r, desc)
+}
+
+// GetSchemaStatement returns a query's result schema.
+func (s *Server) GetSchemaStatement(ctx context.Context, cmd flightsql.StatementQuery, _ *flight.FlightDescriptor) (*flight.SchemaResult, error) {
+	r, err := s.execute(ctx, cmd.GetQuery(), nil)
+	if err != nil {
+		return nil, err
+	}
+	defer r.release()
+	return &flight.SchemaResult{Schema: flight.SerializeSchema(r.rdr.Schema(), memory.DefaultAllocator)}, nil
+}
+
+// DoGetStatement streams a result executed by GetFlightInfo.
+func (s *Server) DoGetStatement(ctx context.Context, t flightsql.StatementQueryTicket) (*arrow.Schema, <-chan flight.StreamChunk, error) {
+	id, err := s.caller(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, ok := s.results.take(string(t.GetStatementHandle()), id.name)
+	if !ok {
+		return nil, nil, status.Error(codes.NotFound, "unknown or expired ticket: call GetFlightInfo again")
+	}
+	return s.stream(ctx, r)
+}
+
+func (s *Server) stream(ctx context.Context, r *result) (*arrow.Schema, <-chan flight.StreamChunk, error) {
+	ch := make(chan flight.StreamChunk, 2)
+	r.rdr.Retain() // StreamChunksFromReader releases one reference
+	go func() {
+		defer r.release()
+		flight.StreamChunksFromReader(ctx, r.rdr, ch)
+	}()
+	return r.rdr.Schema(), ch, nil
+}
+
+// CreatePreparedStatement checks the query on the current snapshot and
+// keeps its text; each execution runs on the snapshot current then.
+func (s *Server) CreatePreparedStatement(ctx context.Context, req flightsql.ActionCreatePreparedStatementRequest) (flightsql.ActionCreatePreparedStatementResult, error) {
+	var res flightsql.ActionCreatePreparedStatementResult
+	if len(req.GetTransactionId()) > 0 {
+		return res, status.Error(codes.InvalidArgument, "transactions are not supported")
+	}
+	id, err := s.caller(ctx)
+	if err != nil {
+		return res, err
+	}
+	info, err := s.checkOnly(ctx, id, req.GetQuery())
+	if err != nil {
+		return res, err
+	}
+	p := &prepared{query: req.GetQuery(), owner: id.name}
+	fields := make([]arrow.Field, len(info.params))
+	for i, t := range info.params {
+		p.params = append(p.params, paramType(t))
+		fields[i] = arrow.Field{Name: fmt.Sprintf("$%d", i+1), Type: paramType(t), Nullable: true}
+	}
+	res.ParameterSchema = arrow.NewSchema(fields, nil)
+	if len(info.params) == 0 {
+		// Without parameters the result schema is cheap to learn exactly.
+		if r, err := s.execute(ctx, "SELECT * FROM (\n"+req.GetQuery()+"\n) AS gplens_q LIMIT 0", nil); err == nil {
+			res.DatasetSchema = r.rdr.Schema()
+			r.release()
+		}
+	}
+	isUpdate := false
+	res.IsUpdate = &isUpdate
+	s.prepMu.Lock()
+	defer s.prepMu.Unlock()
+	if len(s.prepared) >= maxPrepared {
+		return res, status.Error(codes.ResourceExhausted, "too many open prepared statements; close some")
+	}
+	h := newID()
+	s.prepared[h] = p
+	res.Handle = []byte(h)
+	return res, nil
+}
+
+// checkOnly validates a query without running it.
+func (s *Server) checkOnly(ctx context.Context, id identity, query string) (stmtInfo, error) {
+	h, db, err := s.acquire(ctx, id)
+	if err != nil {
+		return stmtInfo{}, err
+	}
+	defer h.Release()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return stmtInfo{}, duckStatus(err)
+	}
+	defer conn.Close()
+	var info stmtInfo
+	err = conn.Raw(func(dc any) error {
+		var err error
+		info, err = check(dc.(*duckdb.Conn), query)
+		return err
+	})
+	return info, duckStatus(err)
+}
+
+func (s *Server) getPrepared(ctx context.Context, handle []byte) (*prepared, error) {
+	id, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.prepMu.Lock()
+	defer s.prepMu.Unlock()
+	p, ok := s.prepared[string(handle)]
+	if !ok || p.owner != id.name {
+		return nil, status.Error(codes.NotFound, "unknown prepared statement")
+	}
+	return p, nil
+}
+
+// ClosePreparedStatement forgets a prepared statement.
+func (s *Server) ClosePreparedStatement(ctx context.Context, req flightsql.ActionClosePreparedStatementRequest) error {
+	if _, err := s.getPrepared(ctx, req.GetPreparedStatementHandle()); err != nil {
+		return err
+	}
+	s.prepMu.Lock()
+	delete(s.prepared, string(req.GetPreparedStatementHandle()))
+	s.prepMu.Unlock()
+	return nil
+}
+
+// DoPutPreparedStatementQuery binds parameter values (one row) to a
+// prepared statement.
+func (s *Server) DoPutPreparedStatementQuery(ctx context.Context, cmd flightsql.PreparedStatementQuery, rdr flight.MessageReader, _ flight.MetadataWriter) ([]byte, error) {
+	p, err := s.getPrepared(ctx, cmd.GetPreparedStatementHandle())
+	if err != nil {
+		return nil, err
+	}
+	var sets [][]any
+	for rdr.Next() {
+		rec := rdr.RecordBatch()
+		for i := 0; i < int(rec.NumRows()); i++ {
+			row := make([]any, rec.NumCols())
+			for c := 0; c < int(rec.NumCols()); c++ {
+				sc, err := scalar.GetScalar(rec.Column(c), i)
+				if err != nil {
+					return nil, status.Errorf(codes.InvalidArgument, "parameter %d: %v", c+1, err)
+				}
+				row[c], err = scalarValue(sc)
+				if r, ok := sc.(scalar.Releasable); ok {
+					r.Release()
+				}
+				if err != nil {
+					return nil, status.Errorf(codes.InvalidArgument, "parameter %d: %v", c+1, err)
+				}
+			}
+			sets = append(sets, row)
+		}
+	}
+	if err := rdr.Err(); err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "read parameters: %v", err)
+	}
+	if len(sets) > 1 {
+		return nil, status.Error(codes.InvalidArgument, "bind one row of parameters per execution")
+	}
+	s.prepMu.Lock()
+	p.args = sets
+	s.prepMu.Unlock()
+	return cmd.GetPreparedStatementHandle(), nil
+}
+
+func (s *Server) preparedArgs(p *prepared) []any {
+	s.prepMu.Lock()
+	defer s.prepMu.Unlock()
+	if len(p.args) == 0 {
+		return nil
+	}
+	return p.args[0]
+}
+
+// GetFlightInfoPreparedStatement executes a prepared statement with its
+// bound parameters and returns a ticket for the result.
+func (s *Server) GetFlightInfoPreparedStatement(ctx context.Context, cmd flightsql.PreparedStatementQuery, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
+	p, err := s.getPrepared(ctx, cmd.GetPreparedStatementHandle())
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.execute(ctx, p.query, s.preparedArgs(p))
+	if err != nil {
+		return nil, err
+	}
+	return s.flightInfo(ctx, r, desc)
+}
+
+// GetSchemaPreparedStatement returns the prepared statement's result schema.
+func (s *Server) GetSchemaPreparedStatement(ctx context.Context, cmd flightsql.PreparedStatementQuery, _ *flight.FlightDescriptor) (*flight.SchemaResult, error) {
+	p, err := s.getPrepared(ctx, cmd.GetPreparedStatementHandle())
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.execute(ctx, p.query, s.preparedArgs(p))
+	if err != nil {
+		return nil, err
+	}
+	defer r.release()
+	return &flight.SchemaResult{Schema: flight.SerializeSchema(r.rdr.Schema(), memory.DefaultAllocator)}, nil
+}
+
+// DoGetPreparedStatement runs and streams a prepared statement for clients
+// that use the command itself as the ticket.
+func (s *Server) DoGetPreparedStatement(ctx context.Context, cmd flightsql.PreparedStatementQuery) (*arrow.Schema, <-chan flight.StreamChunk, error) {
+	p, err := s.getPrepared(ctx, cmd.GetPreparedStatementHandle())
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := s.execute(ctx, p.query, s.preparedArgs(p))
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.stream(ctx, r)
+}
+
+// Writes of every kind are refused explicitly, with a clear message.
+
+func (s *Server) DoPutCommandStatementUpdate(context.Context, flightsql.StatementUpdate) (int64, error) {
+	return 0, errReadOnly
+}
+
+func (s *Server) DoPutPreparedStatementUpdate(context.Context, flightsql.PreparedStatementUpdate, flight.MessageReader) (int64, error) {
+	return 0, errReadOnly
+}
+
+func (s *Server) DoPutCommandStatementIngest(context.Context, flightsql.StatementIngest, flight.MessageReader) (int64, error) {
+	return 0, errReadOnly
+}
+
+func (s *Server) BeginTransaction(context.Context, flightsql.ActionBeginTransactionRequest) ([]byte, error) {
+	return nil, status.Error(codes.Unimplemented, "transactions are not supported by this read-only endpoint")
+}
+
+var errReadOnly = status.Error(codes.PermissionDenied, "read-only endpoint: updates and ingestion are refused")
+
+// scalarValue converts a bound Arrow parameter into a Go value DuckDB binds.
+func scalarValue(sc scalar.Scalar) (any, error) {
+	if !sc.IsValid() {
+		return nil, nil
+	}
+	switch v := sc.(type) {
+	case *scalar.Boolean:
+		return v.Value, nil
+	case *scalar.Int8:
+		return v.Value, nil
+	case *scalar.Int16:
+		return v.Value, nil
+	case *scalar.Int32:
+		return v.Value, nil
+	case *scalar.Int64:
+		return v.Value, nil
+	case *scalar.Uint8:
+		return v.Value, nil
+	case *scalar.Uint16:
+		return v.Value, nil
+	case *scalar.Uint32:
+		return v.Value, nil
+	case *scalar.Uint64:
+		return v.Value, nil
+	case *scalar.Float32:
+		return v.Value, nil
+	case *scalar.Float64:
+		return v.Value, nil
+	case *scalar.String:
+		return string(v.Value.Bytes()), nil
+	case *scalar.LargeString:
+		return string(v.Value.Bytes()), nil
+	case *scalar.Binary:
+		return bytes.Clone(v.Value.Bytes()), nil
+	case scalar.DateScalar:
+		return v.ToTime(), nil
+	case *scalar.Timestamp:
+		return v.ToTime(), nil
+	case *scalar.DenseUnion:
+		return scalarValue(v.Value)
+	case *scalar.SparseUnion:
+		return scalarValue(v.Value[v.ChildID])
+	}
+	return nil, fmt.Errorf("unsupported parameter type %s", sc.DataType())
+}

@@ -1,0 +1,421 @@
+// Package snapshot publishes read-only copies of the warehouse and hands
+// them out to readers. Readers (`gplens sql` on a live system, `gplens
+// serve`) never open the live warehouse: the writer keeps working on
+// warehouse.duckdb while readers use the snapshot named by
+// <ws>/published/CURRENT, which is switched atomically.
+package snapshot
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gplens/gplens/duck"
+)
+
+// ErrNothingPublished is returned when the workspace has no CURRENT snapshot.
+var ErrNothingPublished = errors.New("nothing published yet: run `gplens publish` or use --live")
+
+const (
+	publishedDir = "published"
+	currentFile  = "CURRENT"
+	openDir      = ".open"
+	prefix       = "warehouse-"
+	suffix       = ".duckdb"
+	// timeLayout sorts lexically in time order and has no '-', so the last
+	// '-' of a snapshot name separates the label from the time.
+	timeLayout = "20060102T150405.000000000Z"
+	// DefaultKeep is how many snapshots Publish keeps when Options.Keep is 0.
+	DefaultKeep = 3
+)
+
+var labelRE = regexp.MustCompile(`^[A-Za-z0-9_.]+(-[A-Za-z0-9_.]+)*$`)
+
+// Info describes one published snapshot.
+type Info struct {
+	Name    string    // file name, e.g. warehouse-2024-05-20261125T171300.000000000Z.duckdb
+	Path    string    // full path
+	Label   string    // label given to Publish
+	Created time.Time // UTC time of publication, from the name
+	Size    int64     // bytes
+}
+
+// Options tune Publish.
+type Options struct {
+	// Keep is how many snapshots to keep, newest first (the current one is
+	// always kept). 0 means DefaultKeep; values below 2 are raised to 2 so
+	// the previous snapshot survives for readers still using it.
+	Keep int
+	// Logger; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Dir is the folder holding the published snapshots of workspace ws.
+func Dir(ws string) string { return filepath.Join(ws, publishedDir) }
+
+// Publish copies the warehouse into a new snapshot, makes it current and
+// prunes old snapshots. warehouse is the warehouse file ("" means
+// <ws>/warehouse.duckdb); label names the run (for example the period).
+func Publish(ws, warehouse, label string) (Info, error) {
+	return PublishContext(context.Background(), ws, warehouse, label, Options{})
+}
+
+// PublishContext is Publish with a context and options.
+func PublishContext(ctx context.Context, ws, warehouse, label string, o Options) (Info, error) {
+	if warehouse == "" {
+		warehouse = filepath.Join(ws, "warehouse.duckdb")
+	}
+	if _, err := os.Stat(warehouse); err != nil {
+		return Info{}, fmt.Errorf("publish: warehouse: %w", err)
+	}
+	return publish(ctx, ws, label, o, func(tmp string) error {
+		if err := copyDatabase(ctx, warehouse, tmp); err != nil {
+			return fmt.Errorf("publish %s: %w", warehouse, err)
+		}
+		return nil
+	})
+}
+
+// PublishFrom publishes the database that the writer's conn is using (its
+// current catalog), for a writer that keeps the warehouse open: DuckDB
+// copies a consistent state from the writer's own connection, so there is
+// no second opener to be locked out.
+func PublishFrom(ctx context.Context, ws string, conn *sql.Conn, label string, o Options) (Info, error) {
+	return publish(ctx, ws, label, o, func(tmp string) error {
+		var src string
+		if err := conn.QueryRowContext(ctx, "SELECT current_database()").Scan(&src); err != nil {
+			return fmt.Errorf("publish: current database: %w", err)
+		}
+		steps := []string{
+			"ATTACH " + quote(tmp) + " AS gplens_publish",
+			"COPY FROM DATABASE " + quoteIdent(src) + " TO gplens_publish",
+			"DETACH gplens_publish",
+		}
+		for _, s := range steps {
+			if _, err := conn.ExecContext(ctx, s); err != nil {
+				_, _ = conn.ExecContext(ctx, "DETACH DATABASE IF EXISTS gplens_publish")
+				return fmt.Errorf("publish %s: %s: %w", src, strings.Fields(s)[0], err)
+			}
+		}
+		return nil
+	})
+}
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// publish writes a snapshot with write(tmp), makes it durable and current,
+// and prunes.
+func publish(ctx context.Context, ws, label string, o Options, write func(tmp string) error) (Info, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if label == "" {
+		label = "snapshot"
+	}
+	if !labelRE.MatchString(label) {
+		return Info{}, fmt.Errorf("publish: label %q: use letters, digits, '_', '.' and single '-'", label)
+	}
+	if err := ctx.Err(); err != nil {
+		return Info{}, fmt.Errorf("publish: %w", err)
+	}
+	dir := Dir(ws)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Info{}, fmt.Errorf("publish: create %s: %w", dir, err)
+	}
+	created := time.Now().UTC()
+	name := prefix + label + "-" + created.Format(timeLayout) + suffix
+	final := filepath.Join(dir, name)
+	tmp := filepath.Join(dir, "."+name+".tmp")
+	_ = os.Remove(tmp)
+	if err := write(tmp); err != nil {
+		os.Remove(tmp)
+		os.Remove(tmp + ".wal")
+		return Info{}, err
+	}
+	if err := syncFile(tmp); err != nil {
+		os.Remove(tmp)
+		return Info{}, fmt.Errorf("publish: %w", err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		os.Remove(tmp)
+		return Info{}, fmt.Errorf("publish: %w", err)
+	}
+	if err := writeCurrent(dir, name); err != nil {
+		return Info{}, fmt.Errorf("publish: %w", err)
+	}
+	info, err := infoFor(dir, name)
+	if err != nil {
+		return Info{}, fmt.Errorf("publish: %w", err)
+	}
+	log.Info("snapshot published", "name", name, "bytes", info.Size)
+	clearStaleOpenDirs(dir)
+	if err := prune(dir, name, o.Keep, log); err != nil {
+		// The new snapshot is live; a failed prune only wastes disk.
+		log.Warn("prune snapshots", "err", err)
+	}
+	return info, nil
+}
+
+// copyDatabase copies every schema, table, view and macro of src into a
+// new database file dst. Going through DuckDB rather than copying bytes
+// replays any WAL and yields a compact file; it fails cleanly while a
+// writer in another process holds the warehouse lock.
+func copyDatabase(ctx context.Context, src, dst string) error {
+	// duck.Open so views calling the metrics functions still bind.
+	db, err := duck.Open(ctx, "", duck.Options{})
+	if err != nil {
+		return fmt.Errorf("open copier: %w", err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("open copier: %w", err)
+	}
+	defer conn.Close()
+	steps := []string{
+		"ATTACH " + quote(src) + " AS gplens_src (READ_ONLY)",
+		"ATTACH " + quote(dst) + " AS gplens_dst",
+		"COPY FROM DATABASE gplens_src TO gplens_dst",
+		"DETACH gplens_dst",
+		"DETACH gplens_src",
+	}
+	for _, s := range steps {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("%s: %w", strings.Fields(s)[0], err)
+		}
+	}
+	return nil
+}
+
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	return nil
+}
+
+// syncDir makes a rename durable. Some platforms cannot fsync a folder;
+// that only weakens durability, so it is not an error.
+func syncDir(dir string) {
+	if f, err := os.Open(dir); err == nil {
+		_ = f.Sync()
+		f.Close()
+	}
+}
+
+func writeCurrent(dir, name string) error {
+	f, err := os.CreateTemp(dir, ".CURRENT-*.tmp")
+	if err != nil {
+		return fmt.Errorf("write CURRENT: %w", err)
+	}
+	tmp := f.Name()
+	_, werr := f.WriteString(name + "\n")
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp, filepath.Join(dir, currentFile))
+	}
+	if werr != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write CURRENT: %w", werr)
+	}
+	syncDir(dir)
+	return nil
+}
+
+// readCurrent returns the snapshot name in CURRENT.
+func readCurrent(dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, currentFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", ErrNothingPublished
+	}
+	if err != nil {
+		return "", fmt.Errorf("read CURRENT: %w", err)
+	}
+	name := strings.TrimSpace(string(b))
+	if _, _, ok := parseName(name); !ok || filepath.Base(name) != name {
+		return "", fmt.Errorf("read CURRENT: %q is not a snapshot name", name)
+	}
+	return name, nil
+}
+
+// Current describes the snapshot readers should use now.
+func Current(ws string) (Info, error) {
+	dir := Dir(ws)
+	name, err := readCurrent(dir)
+	if err != nil {
+		return Info{}, err
+	}
+	info, err := infoFor(dir, name)
+	if err != nil {
+		return Info{}, fmt.Errorf("current snapshot: %w", err)
+	}
+	return info, nil
+}
+
+// List returns the snapshots present in the workspace, oldest first.
+func List(ws string) ([]Info, error) {
+	dir := Dir(ws)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list snapshots: %w", err)
+	}
+	var out []Info
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		if _, _, ok := parseName(e.Name()); !ok {
+			continue
+		}
+		info, err := infoFor(dir, e.Name())
+		if err != nil {
+			continue // pruned meanwhile
+		}
+		out = append(out, info)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Created.Equal(out[j].Created) {
+			return out[i].Created.Before(out[j].Created)
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out, nil
+}
+
+func parseName(name string) (label string, created time.Time, ok bool) {
+	if !strings.HasPrefix(name, prefix) || !strings.HasSuffix(name, suffix) {
+		return "", time.Time{}, false
+	}
+	mid := strings.TrimSuffix(strings.TrimPrefix(name, prefix), suffix)
+	i := strings.LastIndexByte(mid, '-')
+	if i <= 0 {
+		return "", time.Time{}, false
+	}
+	t, err := time.Parse(timeLayout, mid[i+1:])
+	if err != nil {
+		return "", time.Time{}, false
+	}
+	return mid[:i], t, true
+}
+
+func infoFor(dir, name string) (Info, error) {
+	label, created, ok := parseName(name)
+	if !ok {
+		return Info{}, fmt.Errorf("%q is not a snapshot name", name)
+	}
+	p := filepath.Join(dir, name)
+	st, err := os.Stat(p)
+	if err != nil {
+		return Info{}, fmt.Errorf("snapshot %s: %w", name, err)
+	}
+	return Info{Name: name, Path: p, Label: label, Created: created, Size: st.Size()}, nil
+}
+
+// openPaths counts snapshots opened by Managers in this process, so that a
+// Publish in the same process never prunes them. (Across processes, Unix
+// keeps an unlinked file readable for whoever has it open.)
+var openPaths = struct {
+	sync.Mutex
+	n map[string]int
+}{n: map[string]int{}}
+
+func markOpen(path string, delta int) {
+	openPaths.Lock()
+	defer openPaths.Unlock()
+	openPaths.n[path] += delta
+	if openPaths.n[path] <= 0 {
+		delete(openPaths.n, path)
+	}
+}
+
+func isOpen(path string) bool {
+	openPaths.Lock()
+	defer openPaths.Unlock()
+	return openPaths.n[path] > 0
+}
+
+// prune removes snapshots beyond the newest keep, never the current one
+// nor one open in this process.
+func prune(dir, current string, keep int, log *slog.Logger) error {
+	if keep == 0 {
+		keep = DefaultKeep
+	}
+	keep = max(keep, 2)
+	all, err := List(filepath.Dir(dir))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for i := 0; i < len(all)-keep; i++ {
+		s := all[i]
+		if s.Name == current || isOpen(s.Path) {
+			continue
+		}
+		if err := os.Remove(s.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove %s: %w", s.Name, err))
+			continue
+		}
+		log.Info("snapshot pruned", "name", s.Name)
+	}
+	return errors.Join(errs...)
+}
+
+// clearStaleOpenDirs removes the link folders of readers that are no
+// longer running; their hard links would otherwise keep pruned snapshots
+// on disk.
+func clearStaleOpenDirs(dir string) {
+	entries, err := os.ReadDir(filepath.Join(dir, openDir))
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		pidStr, _, ok := strings.Cut(e.Name(), "-")
+		pid, err := strconv.Atoi(pidStr)
+		if !ok || err != nil || processAlive(pid) {
+			continue
+		}
+		os.RemoveAll(filepath.Join(dir, openDir, e.Name()))
+	}
+}
+
+func processAlive(pid int) bool {
+	if pid == os.Getpid() {
+		return true
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	// Signal 0 checks existence without touching the process (Unix); where
+	// that is unsupported, err is non-nil and a live reader is assumed only
+	// on permission errors.
+	err = p.Signal(syscall.Signal(0))
+	return err == nil || errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.EPERM)
+}
