@@ -95,7 +95,6 @@ func (fw *fileWriter) close() error {
 	return fw.f.Close()
 }
 
-
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {

@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gplens/gplens/ingest"
-	"github.com/gplens/gplens/synth"
 	sqlmodels "github.com/gplens/gplens/sql"
+	"github.com/gplens/gplens/synth"
 	"github.com/gplens/gplens/transform"
 	"github.com/gplens/gplens/workspace"
 )
