@@ -61,9 +61,9 @@ const keepRejects = 20
 // newEmitter: sizeHint (the file's bytes) pre-sizes the duplicate-key set,
 // so a 10-million-row file does not rehash it a dozen times.
 func newEmitter(file string, s *Schema, key []string, sizeHint int64) *Emitter {
-	n := sizeHint / 80
-	if n > 1<<24 {
-		n = 1 << 24
+	n := sizeHint / 200
+	if n > 1<<20 {
+		n = 1 << 20
 	}
 	if len(key) == 0 {
 		n = 0
@@ -79,6 +79,24 @@ func newEmitter(file string, s *Schema, key []string, sizeHint int64) *Emitter {
 		e.row.key[i] = true
 	}
 	return e
+}
+
+// resize re-makes the duplicate-key set for the number of records the file
+// will hold, judged from the first ones, so a big file's set never grows by
+// doubling (which briefly holds the old and the new set).
+func (e *Emitter) resize(size, read, records int64) {
+	if len(e.keyIdx) == 0 || read <= 0 {
+		return
+	}
+	est := size * records / read * 21 / 20
+	if est <= int64(len(e.seen))*2 || est > 1<<28 {
+		return
+	}
+	m := make(map[uint64]int64, est)
+	for k, v := range e.seen {
+		m[k] = v
+	}
+	e.seen = m
 }
 
 // Row starts a new output row of the current record.

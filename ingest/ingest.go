@@ -215,6 +215,7 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 	em := newEmitter(base, schema, info.Key, r.Size())
 
 	var tmp string
+	committed := false
 	if !o.Check {
 		tmp = filepath.Join(o.Lake, info.Name, fmt.Sprintf(".tmp-%s-%d", sum[:12], os.Getpid()))
 		if err := os.MkdirAll(tmp, 0o755); err != nil {
@@ -226,6 +227,11 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 			return res, err
 		}
 		em.out = fw
+		defer func() {
+			if !committed {
+				fw.abort()
+			}
+		}()
 		rf, err := os.Create(filepath.Join(tmp, "rejects.parquet"))
 		if err != nil {
 			return res, fmt.Errorf("create rejects file: %w", err)
@@ -251,6 +257,9 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 			return res, err
 		}
 		rows++
+		if rows == 4096 {
+			em.resize(r.Size(), r.BytesRead(), rows)
+		}
 		if rows&4095 == 0 {
 			if err := ctx.Err(); err != nil {
 				return res, fmt.Errorf("ingest %s: %w", path, err)
@@ -317,6 +326,7 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 		res.Status = "checked"
 		return res, nil
 	}
+	committed = true // close (below) stops the writer goroutine, success or not
 	if err := em.out.close(); err != nil {
 		return res, err
 	}

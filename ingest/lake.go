@@ -32,14 +32,26 @@ func writerOptions(s *parquet.Schema, version string) []parquet.WriterOption {
 	}
 }
 
-// fileWriter writes one Parquet file under a temporary folder.
+// fileWriter writes one Parquet file under a temporary folder. Encoding
+// and compression run in their own goroutine, fed batches of rows, so
+// parsing and writing use both cores of a small machine.
 type fileWriter struct {
-	f     *os.File
-	w     *parquet.GenericWriter[any]
-	batch []parquet.Row
-	buf   []parquet.Row // reused row storage behind batch
-	rows  int64
+	f    *os.File
+	w    *parquet.GenericWriter[any]
+	cur  *rowBatch
+	full chan *rowBatch
+	free chan *rowBatch
+	done chan error
+	rows int64
+	err  error
 }
+
+type rowBatch struct {
+	rows []parquet.Row // rows[:n] are in use
+	n    int
+}
+
+const batchRows = 4096
 
 func newFileWriter(path string, s *parquet.Schema, version string) (*fileWriter, error) {
 	f, err := os.Create(path)
@@ -48,39 +60,53 @@ func newFileWriter(path string, s *parquet.Schema, version string) (*fileWriter,
 	}
 	// GenericWriter[any] with an explicit schema writes parquet.Rows of a
 	// schema known only at run time.
-	return &fileWriter{f: f, w: parquet.NewGenericWriter[any](f, writerOptions(s, version)...)}, nil
+	fw := &fileWriter{f: f, w: parquet.NewGenericWriter[any](f, writerOptions(s, version)...),
+		full: make(chan *rowBatch, 3), free: make(chan *rowBatch, 4), done: make(chan error, 1)}
+	for i := 0; i < 4; i++ {
+		fw.free <- &rowBatch{rows: make([]parquet.Row, batchRows)}
+	}
+	go fw.loop()
+	return fw, nil
+}
+
+func (fw *fileWriter) loop() {
+	var err error
+	for b := range fw.full {
+		if err == nil {
+			if _, werr := fw.w.WriteRows(b.rows[:b.n]); werr != nil {
+				err = fmt.Errorf("write parquet %s: %w", fw.f.Name(), werr)
+			}
+		}
+		b.n = 0
+		fw.free <- b
+	}
+	fw.done <- err
 }
 
 // write copies r, so the caller may reuse it.
 func (fw *fileWriter) write(r parquet.Row) error {
-	n := len(fw.batch)
-	if n < len(fw.buf) {
-		fw.buf[n] = append(fw.buf[n][:0], r...)
-	} else {
-		fw.buf = append(fw.buf, append(parquet.Row(nil), r...))
+	if fw.cur == nil {
+		fw.cur = <-fw.free
 	}
-	fw.batch = append(fw.batch, fw.buf[n])
+	b := fw.cur
+	b.rows[b.n] = append(b.rows[b.n][:0], r...)
+	b.n++
 	fw.rows++
-	if len(fw.batch) >= 1024 {
-		return fw.flush()
+	if b.n == batchRows {
+		fw.full <- b
+		fw.cur = nil
 	}
-	return nil
-}
-
-func (fw *fileWriter) flush() error {
-	if len(fw.batch) == 0 {
-		return nil
-	}
-	if _, err := fw.w.WriteRows(fw.batch); err != nil {
-		return fmt.Errorf("write parquet %s: %w", fw.f.Name(), err)
-	}
-	fw.batch = fw.batch[:0]
 	return nil
 }
 
 // close finishes the file and fsyncs it.
 func (fw *fileWriter) close() error {
-	if err := fw.flush(); err != nil {
+	if fw.cur != nil && fw.cur.n > 0 {
+		fw.full <- fw.cur
+		fw.cur = nil
+	}
+	close(fw.full)
+	if err := <-fw.done; err != nil {
 		fw.f.Close()
 		return err
 	}
@@ -93,6 +119,18 @@ func (fw *fileWriter) close() error {
 		return fmt.Errorf("fsync %s: %w", fw.f.Name(), err)
 	}
 	return fw.f.Close()
+}
+
+// abort stops the writer goroutine after a failed parse; the temporary
+// folder holding the file is removed by the caller.
+func (fw *fileWriter) abort() {
+	if fw.full == nil {
+		return
+	}
+	close(fw.full)
+	<-fw.done
+	fw.full = nil
+	fw.f.Close()
 }
 
 func syncDir(dir string) error {

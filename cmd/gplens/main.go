@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -115,6 +116,11 @@ func newRootCommand(g *GlobalOptions) *cobra.Command {
 var extraCommands []func(*GlobalOptions) *cobra.Command
 
 func main() {
+	// Keep the heap near what is live, so ingest's memory stays bounded
+	// whatever the file size (override with GOMEMLIMIT).
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(384 << 20)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

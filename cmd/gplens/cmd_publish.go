@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gplens/gplens/duck"
+	"github.com/gplens/gplens/ingest"
+	"github.com/gplens/gplens/publish"
+	"github.com/gplens/gplens/snapshot"
+	"github.com/gplens/gplens/synth"
+	"github.com/gplens/gplens/workspace"
+)
+
+func init() {
+	extraCommands = append(extraCommands, newPublishCommand, newPacksCommand)
+	publishStep = runPublish
+	demoSteps = append(demoSteps, func(cmd *cobra.Command, g *GlobalOptions, w *workspace.Workspace, sum synth.Summary) error {
+		period := last(sum.Months)
+		fmt.Fprintf(g.stdout, "\n4. publishing the %s packs ...\n", period)
+		return runPublish(cmd.Context(), g, w, period, nil, nil)
+	})
+}
+
+// runPublish writes the packs for a period from the warehouse, then
+// publishes a read-only snapshot of the warehouse for `gplens sql` and
+// `gplens serve`, which move to it without a restart.
+func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, period string, areas, levels []string) error {
+	if _, err := os.Stat(w.Warehouse()); err != nil {
+		return fmt.Errorf("no warehouse at %s: run `gplens transform` first", w.Warehouse())
+	}
+	if len(levels) == 0 {
+		levels = w.Config.Publish.Levels
+	}
+	sources, err := packSources(w)
+	if err != nil {
+		return err
+	}
+	models, err := modelVersions(ctx, w)
+	if err != nil {
+		return err
+	}
+	db, err := duck.Open(ctx, w.Warehouse(), duck.Options{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	sc := w.Config.Publish.Suppression
+	res, err := publish.Publish(ctx, db, publish.Options{
+		Period: period, Areas: areas, Levels: levels, OutDir: w.Packs(), Version: version,
+		Sources: sources, Models: models, Seed: w.Config.Publish.Seed, Logger: g.log,
+		Suppression: publish.SuppressionConfig{MinCount: sc.Threshold, Secondary: sc.Secondary},
+	})
+	db.Close()
+	if err != nil {
+		return err
+	}
+	snap, err := snapshot.PublishContext(ctx, w.Dir, w.Warehouse(), period, snapshot.Options{Logger: g.log})
+	if err != nil {
+		return fmt.Errorf("packs written, but publishing the snapshot failed: %w", err)
+	}
+	fmt.Fprintf(g.stdout, "published %d packs for %s in %s (%d files, %.1f MB; %+v suppressed)\nsnapshot for sql/serve: %s\n",
+		len(res.Packs), period, w.Packs()+"/"+period, res.Files, float64(res.Bytes)/1e6, res.Suppressed, snap.Path)
+	return nil
+}
+
+// packSources lists the lake files behind the warehouse, for each pack's
+// manifest: the current load of every source and period.
+func packSources(w *workspace.Workspace) ([]publish.SourceFile, error) {
+	entries, err := ingest.ReadManifest(w.Lake())
+	if err != nil {
+		return nil, err
+	}
+	latest := map[string]ingest.Entry{}
+	for _, e := range entries {
+		k := e.Source + "|" + e.Period
+		if cur, ok := latest[k]; !ok || !e.IngestedAt.Before(cur.IngestedAt) {
+			latest[k] = e
+		}
+	}
+	var out []publish.SourceFile
+	for _, e := range latest {
+		out = append(out, publish.SourceFile{Name: e.Source + "/" + e.File, SHA256: e.SHA256, Period: e.Period})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name+out[i].Period < out[j].Name+out[j].Period })
+	return out, nil
+}
+
+func modelVersions(ctx context.Context, w *workspace.Workspace) ([]publish.ModelVersion, error) {
+	p, err := loadProject(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	var out []publish.ModelVersion
+	for _, m := range p.Models() {
+		h := sha256.Sum256([]byte(m.SQL))
+		out = append(out, publish.ModelVersion{Name: m.Name, SHA256: hex.EncodeToString(h[:])})
+	}
+	return out, nil
+}
+
+func newPublishCommand(g *GlobalOptions) *cobra.Command {
+	var period string
+	var areas, levels []string
+	cmd := &cobra.Command{
+		Use:   "publish --period YYYY-MM [--area CODE ...] [--level region|icb|sub_icb]",
+		Short: "Write the monthly data packs (xlsx, html, feeds, manifest) for every area, atomically",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := time.Parse("2006-01", period); err != nil {
+				return usagef("--period YYYY-MM is required (got %q)", period)
+			}
+			for _, l := range levels {
+				if !contains([]string{"region", "icb", "sub_icb", "pcn"}, l) {
+					return usagef("--level %q: want region, icb, sub_icb or pcn", l)
+				}
+			}
+			w, err := g.openWorkspace()
+			if err != nil {
+				return err
+			}
+			unlock, err := lockWorkspace(w.Dir, "gplens publish")
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			return runPublish(cmd.Context(), g, w, period, areas, levels)
+		},
+	}
+	cmd.Flags().StringVar(&period, "period", "", "the month of the packs (YYYY-MM)")
+	cmd.Flags().StringSliceVar(&areas, "area", nil, "only these area codes (repeat or comma-separate)")
+	cmd.Flags().StringSliceVar(&levels, "level", nil, "area levels: region, icb, sub_icb (default publish.levels)")
+	return cmd
+}
+
+func newPacksCommand(g *GlobalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "packs",
+		Short: "List the published packs",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			w, err := g.openWorkspace()
+			if err != nil {
+				return err
+			}
+			packs, err := publish.List(w.Packs())
+			if err != nil {
+				return err
+			}
+			if len(packs) == 0 {
+				fmt.Fprintf(g.stdout, "no packs in %s\n", w.Packs())
+				return nil
+			}
+			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "PERIOD\tLEVEL\tAREA\tNAME\tPRACTICES\tFILES\tMB")
+			for _, p := range packs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%.1f\n", p.Period, p.Level, p.Area, strings.TrimSpace(p.AreaName), p.Practices, p.Files, float64(p.Bytes)/1e6)
+			}
+			return tw.Flush()
+		},
+	}
+}

@@ -1,0 +1,135 @@
+// Package publish turns the warehouse marts for one month into data packs:
+// one folder per area holding a workbook, a self-contained HTML report, tidy
+// feeds (Parquet and CSV) with a data dictionary, and a manifest. A period is
+// published atomically and the same inputs give byte-identical packs.
+package publish
+
+import (
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+)
+
+// SourceFile is one ingested input file (from the lake manifest), listed in
+// each pack's manifest and Notes sheet so readers can trace the numbers.
+type SourceFile struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+	Period string `json:"period"`
+}
+
+// ModelVersion identifies one SQL model that produced the marts.
+type ModelVersion struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+}
+
+// SuppressionConfig is statistical disclosure control for non-public
+// indicators (core.indicators.public = false).
+type SuppressionConfig struct {
+	// MinCount is the smallest count shown: counts 1..MinCount-1 are
+	// suppressed (0 means the default, 8, i.e. 1..7 suppressed).
+	MinCount int `json:"min_count" toml:"min_count"`
+	// Secondary suppresses further cells so a suppressed one cannot be
+	// recovered by subtraction from a published total.
+	Secondary bool `json:"secondary" toml:"secondary"`
+}
+
+// DefaultSuppression is the NHS-usual rule: counts 1 to 7 suppressed, with
+// secondary suppression.
+func DefaultSuppression() SuppressionConfig {
+	return SuppressionConfig{MinCount: 8, Secondary: true}
+}
+
+// Options for one publication.
+type Options struct {
+	// Period is the pack month, YYYY-MM.
+	Period string
+	// Areas limits the publication to these area codes (empty: all areas of
+	// the requested levels). Other areas already published for the period
+	// are carried over unchanged.
+	Areas []string
+	// Levels of area to publish: any of region, icb, sub_icb, pcn.
+	// Empty means region, icb and sub_icb.
+	Levels []string
+	// OutDir is the packs folder (<workspace>/packs), used when Dest is nil.
+	OutDir string
+	// Version of gplens, recorded in each manifest.
+	Version string
+	// Sources and Models are recorded in each manifest and Notes sheet.
+	Sources []SourceFile
+	Models  []ModelVersion
+	// Suppression; the zero value means DefaultSuppression() (8, secondary).
+	Suppression SuppressionConfig
+	// KeyIndicators shown on the Practices sheet and charted in the report;
+	// empty picks a default set from the catalogue.
+	KeyIndicators []string
+	// Seed is recorded in the manifest; nothing in a pack is random today,
+	// but any future sampling must draw from it so packs stay reproducible.
+	Seed int64
+	// Workers renders packs in parallel (0: 2).
+	Workers int
+	Logger  *slog.Logger
+	// Dest receives the files; nil means LocalDir{Root: OutDir}.
+	Dest Destination
+}
+
+// Result summarises a publication.
+type Result struct {
+	Period     string
+	Packs      []PackInfo
+	Files      int
+	Bytes      int64
+	Suppressed SuppressionCounts
+}
+
+var periodRE = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])$`)
+
+// level order from the top; packs may be published for the middle four.
+var levelOrder = []string{"england", "region", "icb", "sub_icb", "pcn", "practice"}
+
+var publishableLevels = []string{"region", "icb", "sub_icb", "pcn"}
+
+func levelRank(l string) int {
+	if i := slices.Index(levelOrder, l); i >= 0 {
+		return i
+	}
+	return len(levelOrder)
+}
+
+func (o *Options) normalise() error {
+	if !periodRE.MatchString(o.Period) {
+		return fmt.Errorf("publish: period %q is not YYYY-MM", o.Period)
+	}
+	if len(o.Levels) == 0 {
+		o.Levels = []string{"region", "icb", "sub_icb"}
+	}
+	for _, l := range o.Levels {
+		if !slices.Contains(publishableLevels, l) {
+			return fmt.Errorf("publish: level %q is not one of %v", l, publishableLevels)
+		}
+	}
+	if o.Suppression == (SuppressionConfig{}) {
+		o.Suppression = DefaultSuppression()
+	}
+	if o.Suppression.MinCount == 0 {
+		o.Suppression.MinCount = 8
+	}
+	if o.Suppression.MinCount < 1 {
+		return fmt.Errorf("publish: suppression min_count %d must be at least 1", o.Suppression.MinCount)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Workers <= 0 {
+		o.Workers = 2
+	}
+	if o.Dest == nil {
+		if o.OutDir == "" {
+			return fmt.Errorf("publish: neither OutDir nor Dest given")
+		}
+		o.Dest = LocalDir{Root: o.OutDir}
+	}
+	return nil
+}
