@@ -6,7 +6,10 @@ package duck
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
+	"strings"
+	"sync"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -21,26 +24,58 @@ type Options struct {
 	MemoryLimit string
 	// Threads; 0 leaves DuckDB's default.
 	Threads int
-	// Init statements run on every new connection, after the defaults.
+	// Init statements run on every new connection of the pool (after the
+	// memory and thread settings), so they must be safe to repeat: SET,
+	// CREATE OR REPLACE TEMP ..., ATTACH IF NOT EXISTS.
 	Init []string
+	// NoMetrics skips registering the metrics SQL functions.
+	NoMetrics bool
 }
 
 // Open opens (or creates) the DuckDB database at path ("" for in-memory)
 // and registers the metrics SQL functions.
+//
+// DuckDB keeps functions registered through its C API in the database's
+// system catalog, so registering once makes them visible on every connection
+// of the returned *sql.DB (tested with concurrent connections). Memory and
+// thread limits are database-wide settings, set once by the first
+// connection; Init statements, which may be connection-scoped, then run on
+// every new connection through the connector's init hook.
 func Open(ctx context.Context, path string, o Options) (*sql.DB, error) {
 	dsn := path
 	if o.ReadOnly {
 		dsn += "?access_mode=READ_ONLY"
 	}
-	var init []string
+	var global []string
 	if o.MemoryLimit != "" {
-		init = append(init, fmt.Sprintf("SET memory_limit='%s'", o.MemoryLimit))
+		global = append(global, fmt.Sprintf("SET GLOBAL memory_limit = '%s'", strings.ReplaceAll(o.MemoryLimit, "'", "''")))
 	}
 	if o.Threads > 0 {
-		init = append(init, fmt.Sprintf("SET threads=%d", o.Threads))
+		global = append(global, fmt.Sprintf("SET GLOBAL threads = %d", o.Threads))
 	}
-	init = append(init, o.Init...)
-	connector, err := duckdb.NewConnector(dsn, nil)
+	init := o.Init
+	var mu sync.Mutex
+	globalDone := len(global) == 0
+	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
+		// Not Open's ctx: the pool opens connections long after Open returns.
+		bg := context.Background()
+		mu.Lock()
+		defer mu.Unlock()
+		if !globalDone {
+			for _, s := range global {
+				if _, err := execer.ExecContext(bg, s, nil); err != nil {
+					return fmt.Errorf("duckdb %q: %w", s, err)
+				}
+			}
+			globalDone = true
+		}
+		for _, s := range init {
+			if _, err := execer.ExecContext(bg, s, nil); err != nil {
+				return fmt.Errorf("duckdb init %q: %w", s, err)
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb %q: %w", path, err)
 	}
@@ -51,16 +86,10 @@ func Open(ctx context.Context, path string, o Options) (*sql.DB, error) {
 		return nil, fmt.Errorf("connect duckdb %q: %w", path, err)
 	}
 	defer conn.Close()
-	// Functions registered through the C API live in the database's system
-	// catalog, so one registration serves every connection of this *sql.DB.
-	if err := metrics.RegisterSQL(conn); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("register metrics functions: %w", err)
-	}
-	for _, s := range init {
-		if _, err := conn.ExecContext(ctx, s); err != nil {
+	if !o.NoMetrics {
+		if err := metrics.RegisterSQL(conn); err != nil {
 			db.Close()
-			return nil, fmt.Errorf("duckdb init %q: %w", s, err)
+			return nil, fmt.Errorf("register metrics functions on %q: %w", path, err)
 		}
 	}
 	return db, nil

@@ -1,0 +1,100 @@
+package duck
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestOpenRegistersOnEveryConnection(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, "", Options{Threads: 2, Init: []string{"SET VARIABLE gplens_probe = 7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(6)
+	const n = 6
+	var wg, ready sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		ready.Add(1)
+		go func() {
+			defer wg.Done()
+			// Hold a dedicated connection so the pool must open several.
+			c, err := db.Conn(ctx)
+			ready.Done()
+			if err != nil {
+				t.Errorf("conn %d: %v", i, err)
+				return
+			}
+			defer c.Close()
+			<-start
+			var lo float64
+			var probe int
+			if err := c.QueryRowContext(ctx, "SELECT wilson_lower(5, 100), getvariable('gplens_probe')").Scan(&lo, &probe); err != nil {
+				t.Errorf("conn %d: %v", i, err)
+				return
+			}
+			if lo < 0.0215 || lo > 0.0216 {
+				t.Errorf("conn %d: wilson_lower(5,100) = %v", i, lo)
+			}
+			if probe != 7 {
+				t.Errorf("conn %d: init statement not applied, probe = %d", i, probe)
+			}
+		}()
+	}
+	ready.Wait()
+	if s := db.Stats(); s.OpenConnections < n {
+		t.Errorf("%d connection(s) open, want %d", s.OpenConnections, n)
+	}
+	close(start)
+	wg.Wait()
+	var threads int
+	if err := db.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&threads); err != nil || threads != 2 {
+		t.Errorf("threads = %d (%v), want 2", threads, err)
+	}
+}
+
+func TestOpenReadOnlyFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "x.duckdb")
+	db, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, "CREATE TABLE t AS SELECT 3 AS x, 10 AS n"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	ro, err := Open(ctx, path, Options{ReadOnly: true, MemoryLimit: "512MB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	var hi float64
+	if err := ro.QueryRowContext(ctx, "SELECT wilson_upper(x, n, 95) FROM t").Scan(&hi); err != nil {
+		t.Fatal(err)
+	}
+	if hi < 0.6 || hi > 0.61 {
+		t.Errorf("wilson_upper(3,10) = %v, want about 0.6032", hi)
+	}
+	var mem string
+	if err := ro.QueryRowContext(ctx, "SELECT current_setting('memory_limit')").Scan(&mem); err != nil || !strings.HasPrefix(mem, "488") {
+		t.Errorf("memory_limit = %q (%v), want 512MB (488.2 MiB)", mem, err)
+	}
+	if _, err := ro.ExecContext(ctx, "CREATE TABLE u (x INT)"); err == nil {
+		t.Error("read-only database accepted a write")
+	}
+}
+
+func TestOpenBadInit(t *testing.T) {
+	db, err := Open(context.Background(), "", Options{Init: []string{"SET no_such_setting = 1"}})
+	if err == nil {
+		db.Close()
+		t.Fatal("want an error for a bad init statement")
+	}
+}

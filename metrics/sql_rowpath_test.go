@@ -1,0 +1,60 @@
+package metrics
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// TestRowPathMatchesVectorised registers the row-path fallback of a few
+// vectorised functions under other names and checks both agree.
+func TestRowPathMatchesVectorised(t *testing.T) {
+	c, err := duckdb.NewConnector("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(c)
+	defer db.Close()
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := RegisterSQL(conn); err != nil {
+		t.Fatal(err)
+	}
+	ty, _ := newSQLTypes()
+	for _, u := range sqlFunctions(ty) {
+		if u.kernel == nil {
+			continue
+		}
+		u.newFn, u.kernel = kernelRows(u.stringResult, u.kernel), nil
+		u.name += "_rows"
+		if err := u.register(conn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := `SELECT count(*) FROM (
+		SELECT CASE WHEN i % 11 = 0 THEN NULL ELSE (i % 40)::DOUBLE END AS x, (40 + i % 90)::DOUBLE AS n FROM range(5000) t(i))
+	WHERE wilson_lower(x, n) IS DISTINCT FROM wilson_lower_rows(x, n)
+	   OR byars_lower(x, 99.8) IS DISTINCT FROM byars_lower_rows(x, 99.8)
+	   OR poisson_upper(x) IS DISTINCT FROM poisson_upper_rows(x)
+	   OR rate_lower(x, n, 100) IS DISTINCT FROM rate_lower_rows(x, n, 100)
+	   OR funnel_significance(x, n, 0.3) IS DISTINCT FROM funnel_significance_rows(x, n, 0.3)
+	   OR funnel_limit(0.3, n, 0.998, 'lower') IS DISTINCT FROM funnel_limit_rows(0.3, n, 0.998, 'lower')
+	   OR funnel_significance_od(x, n, 0.3, 2, 0.001) IS DISTINCT FROM funnel_significance_od_rows(x, n, 0.3, 2, 0.001)`
+	var bad int
+	if err := conn.QueryRowContext(context.Background(), q).Scan(&bad); err != nil {
+		t.Fatal(err)
+	}
+	if bad != 0 {
+		t.Errorf("%d rows differ between the row and vectorised paths", bad)
+	}
+	var v any
+	err = conn.QueryRowContext(context.Background(), "SELECT wilson_lower_rows(5, 3)").Scan(&v)
+	if err == nil {
+		t.Error("row path accepted x > n")
+	}
+}
