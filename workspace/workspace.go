@@ -42,14 +42,15 @@ type TransformConfig struct {
 
 // PublishConfig is [publish].
 type PublishConfig struct {
-	Levels      []string          `toml:"levels"`
-	Suppression SuppressionConfig `toml:"suppression"`
-	Seed        int64             `toml:"seed"`
+	Levels        []string          `toml:"levels"`
+	KeyIndicators []string          `toml:"key_indicators"`
+	Suppression   SuppressionConfig `toml:"suppression"`
+	Seed          int64             `toml:"seed"`
 }
 
 // SuppressionConfig is [publish.suppression].
 type SuppressionConfig struct {
-	Threshold int  `toml:"threshold"`
+	MinCount  int  `toml:"min_count"`
 	Secondary bool `toml:"secondary"`
 }
 
@@ -84,7 +85,7 @@ func Defaults() Config {
 	return Config{
 		Ingest:    IngestConfig{MaxRejectShare: 0.01},
 		Transform: TransformConfig{MemoryLimit: "4GB"},
-		Publish:   PublishConfig{Levels: []string{"region", "icb", "sub_icb"}, Suppression: SuppressionConfig{Threshold: 8, Secondary: true}, Seed: 1},
+		Publish:   PublishConfig{Levels: []string{"region", "icb", "sub_icb"}, Suppression: SuppressionConfig{MinCount: 8, Secondary: true}, Seed: 1},
 		Serve:     ServeConfig{Addr: "127.0.0.1:31337", QueryTimeout: "60s", MemoryLimit: "2GB"},
 	}
 }

@@ -57,7 +57,7 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 	res, err := publish.Publish(ctx, db, publish.Options{
 		Period: period, Areas: areas, Levels: levels, OutDir: w.Packs(), Version: version,
 		Sources: sources, Models: models, Seed: w.Config.Publish.Seed, Logger: g.log,
-		Suppression: publish.SuppressionConfig{MinCount: sc.Threshold, Secondary: sc.Secondary},
+		Suppression: publish.SuppressionConfig{MinCount: sc.MinCount, Secondary: sc.Secondary}, KeyIndicators: w.Config.Publish.KeyIndicators,
 	})
 	db.Close()
 	if err != nil {
