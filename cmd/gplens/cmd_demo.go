@@ -49,12 +49,26 @@ func newDemoCommand(g *GlobalOptions) *cobra.Command {
 			if err := printLakeSummary(g, w); err != nil {
 				return err
 			}
-			for _, step := range demoSteps {
-				if err := step(cmd, g, w, sum); err != nil {
-					return err
-				}
+			fmt.Fprintf(g.stdout, "\n3. building the warehouse (SQL models and data tests) ...\n")
+			if err := transformStep(cmd.Context(), g, w, false); err != nil {
+				return err
 			}
-			fmt.Fprintf(g.stdout, "\nworkspace: %s\n", w.Dir)
+			period := last(sum.Months)
+			fmt.Fprintf(g.stdout, "\n4. publishing the %s packs ...\n", period)
+			if err := publishStep(cmd.Context(), g, w, period, nil, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, `
+outputs, in the workspace %s:
+  extracts/          the synthetic files, in the real published formats
+  lake/              the Parquet lake (lake/_manifest.parquet: what was ingested)
+  warehouse.duckdb   the models (gplens models lists them)
+  published/         the read-only snapshot that gplens sql and gplens serve read
+  packs/%s/     a pack per region, ICB and sub-ICB: pack.xlsx, pack.html, feeds/, manifest.json
+try:
+  gplens --workspace %s sql -c "SELECT * FROM variation LIMIT 5"
+  gplens --workspace %s packs
+`, w.Dir, period, w.Dir, w.Dir)
 			return nil
 		},
 	}
@@ -63,9 +77,6 @@ func newDemoCommand(g *GlobalOptions) *cobra.Command {
 	o.addFlags(cmd, d)
 	return cmd
 }
-
-// demoSteps are the pipeline stages after ingest (transform, publish ...).
-var demoSteps []func(cmd *cobra.Command, g *GlobalOptions, w *workspace.Workspace, sum synth.Summary) error
 
 type discard struct{}
 

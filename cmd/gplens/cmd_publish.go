@@ -17,18 +17,12 @@ import (
 	"github.com/gplens/gplens/ingest"
 	"github.com/gplens/gplens/publish"
 	"github.com/gplens/gplens/snapshot"
-	"github.com/gplens/gplens/synth"
 	"github.com/gplens/gplens/workspace"
 )
 
 func init() {
 	extraCommands = append(extraCommands, newPublishCommand, newPacksCommand)
 	publishStep = runPublish
-	demoSteps = append(demoSteps, func(cmd *cobra.Command, g *GlobalOptions, w *workspace.Workspace, sum synth.Summary) error {
-		period := last(sum.Months)
-		fmt.Fprintf(g.stdout, "\n4. publishing the %s packs ...\n", period)
-		return runPublish(cmd.Context(), g, w, period, nil, nil)
-	})
 }
 
 // runPublish writes the packs for a period from the warehouse, then

@@ -12,17 +12,12 @@ import (
 
 	"github.com/gplens/gplens/ingest"
 	sqlmodels "github.com/gplens/gplens/sql"
-	"github.com/gplens/gplens/synth"
 	"github.com/gplens/gplens/transform"
 	"github.com/gplens/gplens/workspace"
 )
 
 func init() {
 	extraCommands = append(extraCommands, newTransformCommand, newModelsCommand)
-	demoSteps = append(demoSteps, func(cmd *cobra.Command, g *GlobalOptions, w *workspace.Workspace, _ synth.Summary) error {
-		fmt.Fprintf(g.stdout, "\n3. building the warehouse (SQL models and data tests) ...\n")
-		return transformStep(cmd.Context(), g, w, false)
-	})
 	transformStep = func(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, full bool) error {
 		res, err := buildWarehouse(ctx, g, w, full)
 		if err != nil {
