@@ -1,0 +1,144 @@
+-- description: Indicator values, long: one row per indicator x period x area (practices, PCNs, sub-ICBs, ICBs, regions, England), with 95% and 99.8% limits, England/ICB/sub-ICB comparators, comparison label, funnel-plot significance (plain and overdispersion-adjusted) and limits, deprivation decile, peer-group mean and opportunity, and data-quality flag.
+-- unique: indicator_id, period, area_level, area_code
+-- not_null: indicator_id, period, area_level, area_code, suppressed
+-- accepted_values: area_level in ('practice', 'pcn', 'sub_icb', 'icb', 'region', 'england')
+-- accepted_values: comparison in ('better', 'worse', 'similar', 'higher', 'lower', 'significantly better', 'significantly worse', 'significantly higher', 'significantly lower', 'not compared')
+-- accepted_values: funnel_significance in ('Low (0.001)', 'Low (0.025)', 'High (0.001)', 'High (0.025)', 'Not significant')
+-- accepted_values: funnel_significance_od in ('Low (0.001)', 'Low (0.025)', 'High (0.001)', 'High (0.025)', 'Not significant')
+-- range: imd_decile between 1 and 10
+-- relationships: indicator_id -> core.indicators.indicator_id
+-- row_count: > 0
+--
+-- Area rows are computed from summed practice numerators and denominators, never from averages of
+-- practice rates. Limits: Wilson score for proportions, Byar's (exact below 10) for rates and for
+-- standardised ratios (observed over expected); none for plain values (payments, FTE).
+-- Funnel plots compare each area with England at its own denominator (proportions: the England
+-- proportion; rates: the England rate; ratios: 1). The overdispersion-adjusted flag uses
+-- Spiegelhalter's additive random-effects method (winsorised z at 10%/90%, phi, tau²), estimated
+-- over the areas of the same level, indicator and period.
+-- Funnel limits for rates and ratios use the square-root normal approximation to the Poisson
+-- count at the expected count E = target x denominator, (sqrt(E) +/- z/2)^2 (poisson_funnel),
+-- which is close to the exact limits and far cheaper; the significance flags use the exact/Byar
+-- intervals of the observed count (funnel_significance).
+-- Peers (simplified): practices in the same national deprivation decile and list-size band
+-- (<5,000, 5,000-9,999, 10,000-14,999, 15,000+). opportunity: numerator units (patients, referrals)
+-- the practice would gain by matching its peers' rate, where the indicator has a polarity and is
+-- behind its peers; else 0 (NULL without a polarity).
+-- Value statistics (payments, FTE per 10,000) have no limits and no plain funnel flag; their
+-- funnel_significance_od flags practices by a robust z-score ((value - median) / (1.4826 x MAD)
+-- of the period's practice values) at the same 95%/99.8% thresholds.
+-- suppressed is false here: publish applies disclosure control.
+WITH od AS (
+    -- overdispersion of each level's areas around England (at least 10 usable areas)
+    SELECT indicator_id AS od_indicator_id, period AS od_period, area_level AS od_area_level,
+        overdispersion(list(numerator), list(uden), any_value(statistic), any_value(target)) AS od
+    FROM core.indicator_rows
+    WHERE uden IS NOT NULL AND target IS NOT NULL AND statistic IN ('proportion', 'rate', 'ratio') AND area_level <> 'england'
+    GROUP BY indicator_id, period, area_level
+    HAVING count(*) >= 10
+),
+stats AS (
+    SELECT v2.*,
+        od.od.phi AS od_phi, od.od.tau2 AS od_tau2,
+        CASE statistic
+            WHEN 'proportion' THEN wilson_lower(numerator, uden, 0.95) * multiplier
+            WHEN 'rate' THEN rate_lower(numerator, uden, multiplier, 0.95)
+            WHEN 'ratio' THEN isr_lower(numerator, uden, 0.95) * multiplier
+        END AS lower95,
+        CASE statistic
+            WHEN 'proportion' THEN wilson_upper(numerator, uden, 0.95) * multiplier
+            WHEN 'rate' THEN rate_upper(numerator, uden, multiplier, 0.95)
+            WHEN 'ratio' THEN isr_upper(numerator, uden, 0.95) * multiplier
+        END AS upper95,
+        CASE statistic
+            WHEN 'proportion' THEN wilson_lower(numerator, uden, 0.998) * multiplier
+            WHEN 'rate' THEN rate_lower(numerator, uden, multiplier, 0.998)
+            WHEN 'ratio' THEN isr_lower(numerator, uden, 0.998) * multiplier
+        END AS lower998,
+        CASE statistic
+            WHEN 'proportion' THEN wilson_upper(numerator, uden, 0.998) * multiplier
+            WHEN 'rate' THEN rate_upper(numerator, uden, multiplier, 0.998)
+            WHEN 'ratio' THEN isr_upper(numerator, uden, 0.998) * multiplier
+        END AS upper998,
+        CASE WHEN area_level <> 'england' AND target IS NOT NULL
+             THEN funnel_significance(numerator, uden, target, statistic) END AS funnel_significance,
+        CASE WHEN area_level <> 'england' AND target IS NOT NULL
+             THEN funnel_significance_od(numerator, uden, target, od.od.phi, od.od.tau2, statistic, 'additive') END AS funnel_significance_od,
+        CASE WHEN area_level = 'england' THEN NULL WHEN statistic = 'proportion' THEN funnel_limit(target, uden, 0.95, 'lower') * multiplier
+             ELSE poisson_funnel(target, uden, -1.959964) * multiplier END AS funnel_lower95,
+        CASE WHEN area_level = 'england' THEN NULL WHEN statistic = 'proportion' THEN funnel_limit(target, uden, 0.95, 'upper') * multiplier
+             ELSE poisson_funnel(target, uden, 1.959964) * multiplier END AS funnel_upper95,
+        CASE WHEN area_level = 'england' THEN NULL WHEN statistic = 'proportion' THEN funnel_limit(target, uden, 0.998, 'lower') * multiplier
+             ELSE poisson_funnel(target, uden, -3.090232) * multiplier END AS funnel_lower998,
+        CASE WHEN area_level = 'england' THEN NULL WHEN statistic = 'proportion' THEN funnel_limit(target, uden, 0.998, 'upper') * multiplier
+             ELSE poisson_funnel(target, uden, 3.090232) * multiplier END AS funnel_upper998
+    FROM core.indicator_rows AS v2
+    LEFT JOIN od ON od_indicator_id = v2.indicator_id AND od_period = v2.period AND od_area_level = v2.area_level
+),
+robust AS (
+    -- centre and scale of practice values for value statistics: median and 1.4826 x MAD
+    SELECT indicator_id AS r_indicator_id, period AS r_period,
+        median(value) AS r_median, 1.4826 * mad(value) AS r_scale
+    FROM core.indicator_rows
+    WHERE statistic = 'value' AND area_level = 'practice' AND value IS NOT NULL
+    GROUP BY indicator_id, period
+),
+stats2 AS (
+    SELECT stats.*,
+        CASE WHEN statistic = 'value' AND area_level = 'practice' AND value IS NOT NULL AND r_scale > 0 THEN
+            CASE WHEN (value - r_median) / r_scale < -3.090232 THEN 'Low (0.001)'
+                 WHEN (value - r_median) / r_scale < -1.959964 THEN 'Low (0.025)'
+                 WHEN (value - r_median) / r_scale > 3.090232 THEN 'High (0.001)'
+                 WHEN (value - r_median) / r_scale > 1.959964 THEN 'High (0.025)'
+                 ELSE 'Not significant' END
+        END AS robust_significance
+    FROM stats
+    LEFT JOIN robust ON r_indicator_id = stats.indicator_id AND r_period = stats.period
+),
+peers AS (
+    SELECT indicator_id, period, imd_decile, size_band,
+        sum(numerator) AS peer_num, sum(denominator) AS peer_den, count(*) AS peer_practices
+    FROM core.indicator_rows
+    WHERE area_level = 'practice' AND imd_decile IS NOT NULL AND size_band IS NOT NULL
+    GROUP BY ALL
+)
+SELECT
+    s.indicator_id, s.period, s.area_level, s.area_code, s.area_name,
+    s.practice_code, s.pcn_code, s.sub_icb_code, s.icb_code, s.region_code,
+    CAST(s.numerator AS DOUBLE) AS numerator, CAST(s.denominator AS DOUBLE) AS denominator, s.value,
+    s.lower95, s.upper95, s.lower998, s.upper998,
+    s.england_value,
+    s.icb_value,
+    s.sub_icb_value,
+    CASE WHEN s.area_level = 'england' THEN 'not compared'
+         ELSE compare_label(s.england_value, s.lower95, s.upper95, s.lower998, s.upper998, s.polarity) END AS comparison,
+    s.funnel_significance,
+    CASE
+        -- value statistics (payments, FTE) have no sampling model: a robust z-score instead
+        WHEN s.statistic = 'value' THEN s.robust_significance
+        -- the adjustment only ever widens the limits: never more extreme than the plain flag
+        WHEN s.funnel_significance = 'Not significant' THEN s.funnel_significance
+        WHEN s.funnel_significance LIKE '%(0.025)' AND s.funnel_significance_od LIKE '%(0.001)' THEN s.funnel_significance
+        ELSE s.funnel_significance_od
+    END AS funnel_significance_od,
+    s.funnel_lower95, s.funnel_upper95, s.funnel_lower998, s.funnel_upper998,
+    CAST(s.imd_decile AS INTEGER) AS imd_decile,
+    CASE WHEN p.peer_den > 0 THEN p.peer_num / p.peer_den * s.multiplier END AS peer_mean,
+    CASE WHEN p.peer_den > 0 AND s.statistic <> 'value' AND s.polarity = 'higher_is_better'
+             THEN greatest(0, p.peer_num / p.peer_den * s.denominator - s.numerator)
+         WHEN p.peer_den > 0 AND s.statistic <> 'value' AND s.polarity = 'lower_is_better'
+             THEN greatest(0, s.numerator - p.peer_num / p.peer_den * s.denominator)
+    END AS opportunity,
+    false AS suppressed,
+    coalesce(s.dq_flag,
+        CASE WHEN s.denominator IS NULL OR s.denominator <= 0 THEN 'no denominator'
+             WHEN s.statistic = 'proportion' AND s.numerator > s.denominator THEN 'numerator exceeds denominator'
+             WHEN s.numerator < 0 AND s.statistic <> 'value' THEN 'negative numerator' END) AS dq_flag,
+    s.practices,
+    s.od_phi,
+    s.od_tau2,
+    CASE WHEN s.area_level = 'practice' THEN s.imd_decile || '|' || s.size_band END AS peer_group
+FROM stats2 AS s
+LEFT JOIN peers AS p
+    ON p.indicator_id = s.indicator_id AND p.period = s.period
+   AND p.imd_decile = s.imd_decile AND p.size_band = s.size_band
