@@ -160,7 +160,10 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 	tmp := fmt.Sprintf("%s.building-%d", target, os.Getpid())
 	removeDB(tmp)
 
-	db, err := duck.Open(ctx, tmp, duck.Options{MemoryLimit: o.MemoryLimit, Threads: o.Threads})
+	// Models are tables built with CREATE TABLE AS: row order carries no
+	// meaning, and not preserving it lets DuckDB stream big builds within
+	// its memory limit instead of buffering them.
+	db, err := duck.Open(ctx, tmp, duck.Options{MemoryLimit: o.MemoryLimit, Threads: o.Threads, Init: []string{"SET preserve_insertion_order = false"}})
 	if err != nil {
 		removeDB(tmp)
 		return res, fmt.Errorf("build: %w", err)

@@ -84,7 +84,7 @@ func Template() string { return template }
 func Defaults() Config {
 	return Config{
 		Ingest:    IngestConfig{MaxRejectShare: 0.01},
-		Transform: TransformConfig{MemoryLimit: "4GB"},
+		Transform: TransformConfig{MemoryLimit: "8GB"},
 		Publish:   PublishConfig{Levels: []string{"region", "icb", "sub_icb"}, Suppression: SuppressionConfig{MinCount: 8, Secondary: true}, Seed: 1},
 		Serve:     ServeConfig{Addr: "127.0.0.1:31337", QueryTimeout: "60s", MemoryLimit: "2GB"},
 	}
