@@ -10,7 +10,7 @@
 #     ratio of the full build), then publish every pack for that month.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=./bin/gplens
+BIN=${GPLENS_BIN:-./bin/gplens}
 WORK=${GPLENS_BENCH_WORK:-$(mktemp -d /tmp/gplens-bench.XXXXXX)}
 REFERRALS=${GPLENS_BENCH_REFERRALS:-10000000}
 MONTHS=${GPLENS_BENCH_MONTHS:-60}
