@@ -43,7 +43,6 @@ type fileWriter struct {
 	free chan *rowBatch
 	done chan error
 	rows int64
-	err  error
 }
 
 type rowBatch struct {
