@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 
 	"github.com/gplens/gplens/ingest"
 )
@@ -231,22 +233,10 @@ func progressPrinter(g *GlobalOptions) func(ingest.Progress) {
 	}
 }
 
-func commas(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+// commas writes 1234567 as 1,234,567.
+func commas(n int64) string { return ukNumbers.Sprintf("%d", n) }
+
+var ukNumbers = message.NewPrinter(language.BritishEnglish)
 
 // lockWorkspace is replaced by the schedule package's workspace lock.
 var lockWorkspace = func(dir, command string) (func(), error) { return func() {}, nil }

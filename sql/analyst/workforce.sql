@@ -1,5 +1,5 @@
 -- materialized: view
--- description: Staff in post per 10,000 registered patients (GPs, nurses, direct patient care, admin) by area (practices included) and month, with England's figures and patients per GP FTE.
+-- description: Staff in post per 10,000 weighted patients (GPs, nurses, direct patient care, admin) by area (practices included) and month, with England's figures and patients per GP FTE.
 
 -- From marts.area_summary; FTE = full-time equivalent (37.5 hours a week).
 --   patients_per_gp_fte          registered patients per full-time-equivalent GP
