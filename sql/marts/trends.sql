@@ -51,6 +51,9 @@ x AS (
         unnest(periods) AS period,
         unnest(spc_xmr(vals, improvement)) AS p
     FROM s
+    -- An XmR chart needs at least two points (one moving range): a practice
+    -- open for a single month has no chart yet.
+    WHERE len(vals) >= 2
 )
 SELECT
     indicator_id, area_level, area_code, area_name, practice_code, period,
