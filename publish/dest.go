@@ -48,6 +48,13 @@ func (d LocalDir) Begin(ctx context.Context, period string) (Stage, error) {
 	if err := os.MkdirAll(d.Root, 0o755); err != nil {
 		return nil, fmt.Errorf("create packs folder %s: %w", d.Root, err)
 	}
+	// A run killed part-way leaves its hidden staging folder; the workspace
+	// lock means no other publisher is using one now, so clear them.
+	if old, _ := filepath.Glob(filepath.Join(d.Root, "."+period+".tmp-*")); len(old) > 0 {
+		for _, o := range old {
+			os.RemoveAll(o)
+		}
+	}
 	tmp, err := os.MkdirTemp(d.Root, "."+period+".tmp-")
 	if err != nil {
 		return nil, fmt.Errorf("create staging folder in %s: %w", d.Root, err)
