@@ -58,17 +58,8 @@ type Emitter struct {
 
 const keepRejects = 20
 
-// newEmitter: sizeHint (the file's bytes) pre-sizes the duplicate-key set,
-// so a 10-million-row file does not rehash it a dozen times.
-func newEmitter(file string, s *Schema, key []string, sizeHint int64) *Emitter {
-	n := sizeHint / 200
-	if n > 1<<20 {
-		n = 1 << 20
-	}
-	if len(key) == 0 {
-		n = 0
-	}
-	e := &Emitter{file: file, schema: s, row: newRow(s), seen: make(map[uint64]int64, n), SkipReasons: map[string]int64{}}
+func newEmitter(file string, s *Schema, key []string) *Emitter {
+	e := &Emitter{file: file, schema: s, row: newRow(s), seen: map[uint64]int64{}, SkipReasons: map[string]int64{}}
 	e.row.key = make([]bool, len(s.Columns))
 	for _, k := range key {
 		i := s.Index(k)

@@ -166,8 +166,8 @@ func File(ctx context.Context, path string, o Options) (Result, error) {
 
 func parseFile(ctx context.Context, path, sum string, res Result, manifest []Entry, o Options) (Result, error) {
 	base := filepath.Base(path)
-	// Headerless ODS files cannot be sniffed by header; try the header path
-	// first and fall back to headerless sources matched by name.
+	// The first row is read as a header; Detect also matches headerless
+	// sources (ODS files) by their name and that row's field count.
 	r, err := OpenCSV(path, false)
 	if err != nil {
 		return res, err
@@ -175,26 +175,11 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 	src, variant, derr := Detect(base, r.Keys, len(r.Keys))
 	if derr != nil {
 		r.Close()
-		if r2, err := OpenCSV(path, true); err == nil {
-			if rec, _, err := r2.Read(); err == nil {
-				if s, v, err := Detect(base, nil, len(rec)); err == nil {
-					r2.Close()
-					r, src, variant, derr = nil, s, v, nil
-				}
-			}
-			if r != nil || derr != nil {
-				r2.Close()
-			}
-		}
-		if derr != nil {
-			return res, &FileError{File: path, Line: 1, Err: derr}
-		}
+		return res, &FileError{File: path, Line: 1, Err: derr}
 	}
 	info := src.Info()
 	if info.Headerless > 0 {
-		if r != nil {
-			r.Close()
-		}
+		r.Close()
 		if r, err = OpenCSV(path, true); err != nil {
 			return res, err
 		}
@@ -212,7 +197,7 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 		return res, &FileError{File: path, Line: 1, Err: err}
 	}
 	schema := NewSchema(info.Name, info.Columns)
-	em := newEmitter(base, schema, info.Key, r.Size())
+	em := newEmitter(base, schema, info.Key)
 
 	var tmp string
 	committed := false

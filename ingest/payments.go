@@ -288,9 +288,8 @@ func (p *paymentsParser) Record(rec []string, line int, out *Emitter) error {
 	return nil
 }
 
+// Period: the file says nothing of its year, so the caller's fallback to
+// the file name and folder decides (nhspaymentsgp-22-23 = 2022-23).
 func (p *paymentsParser) Period() (string, error) {
-	if fy, ok := periodFromPath(p.fc.Path, Annual); ok {
-		return fy, nil
-	}
 	return "", fmt.Errorf("no financial year in the file name (nhspaymentsgp-YY-YY-...)")
 }

@@ -156,12 +156,6 @@ func (r *Row) Date(i int, t time.Time) {
 	}
 }
 
-// Null leaves column i NULL (the default).
-func (r *Row) Null(i int) { r.set[i] = false; r.keys[i] = "" }
-
-// Get returns the key text of column i (strings and integers only).
-func (r *Row) Get(i int) string { return r.keys[i] }
-
 func (r *Row) parquetRow(dst parquet.Row) parquet.Row {
 	dst = dst[:0]
 	for li := range r.vals {

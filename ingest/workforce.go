@@ -195,8 +195,6 @@ func (p *workforceParser) Period() (string, error) {
 	if m, ok := monthFromName(p.fc.Name); ok {
 		return m, nil
 	}
-	if m, ok := periodFromPath(p.fc.Path, Monthly); ok {
-		return m, nil
-	}
+	// Else the caller falls back to a YYYY-MM folder.
 	return "", fmt.Errorf("no month in the file name (\"... September 2023 Practice Level ...\")")
 }
