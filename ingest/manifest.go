@@ -80,15 +80,35 @@ func appendManifest(lake string, e Entry) error {
 	})
 }
 
-// current returns the manifest entry whose data is in the lake now for a
-// source and period (the latest loaded one).
-func current(rows []Entry, source, period string) (Entry, bool) {
-	var best Entry
-	found := false
+// Latest returns, for every source and period, the manifest entry whose
+// data is in the lake now (the last one loaded), sorted by source, period.
+func Latest(rows []Entry) []Entry {
+	by := map[[2]string]Entry{}
 	for _, r := range rows {
-		if r.Source == source && r.Period == period && (!found || !r.IngestedAt.Before(best.IngestedAt)) {
-			best, found = r, true
+		k := [2]string{r.Source, r.Period}
+		if cur, ok := by[k]; !ok || !r.IngestedAt.Before(cur.IngestedAt) {
+			by[k] = r
 		}
 	}
-	return best, found
+	out := make([]Entry, 0, len(by))
+	for _, e := range by {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Source != out[j].Source {
+			return out[i].Source < out[j].Source
+		}
+		return out[i].Period < out[j].Period
+	})
+	return out
+}
+
+// current returns the entry in the lake now for a source and period.
+func current(rows []Entry, source, period string) (Entry, bool) {
+	for _, e := range Latest(rows) {
+		if e.Source == source && e.Period == period {
+			return e, true
+		}
+	}
+	return Entry{}, false
 }

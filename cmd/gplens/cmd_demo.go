@@ -89,28 +89,19 @@ func printLakeSummary(g *GlobalOptions, w *workspace.Workspace) error {
 		return err
 	}
 	type agg struct {
-		periods       map[string]bool
+		periods       []string
 		rows, rejects int64
-		files         int
 	}
 	by := map[string]*agg{}
-	latest := map[string]ingest.Entry{}
-	for _, e := range entries {
-		k := e.Source + "|" + e.Period
-		if cur, ok := latest[k]; !ok || !e.IngestedAt.Before(cur.IngestedAt) {
-			latest[k] = e
-		}
-	}
-	for _, e := range latest {
+	for _, e := range ingest.Latest(entries) { // sorted by source, then period
 		a := by[e.Source]
 		if a == nil {
-			a = &agg{periods: map[string]bool{}}
+			a = &agg{}
 			by[e.Source] = a
 		}
-		a.periods[e.Period] = true
+		a.periods = append(a.periods, e.Period)
 		a.rows += e.RowsWritten
 		a.rejects += e.RowsRejected
-		a.files++
 	}
 	names := make([]string, 0, len(by))
 	for n := range by {
@@ -122,11 +113,7 @@ func printLakeSummary(g *GlobalOptions, w *workspace.Workspace) error {
 	fmt.Fprintln(tw, "source\tperiods\tfirst\tlast\trows\trejected\t")
 	for _, n := range names {
 		a := by[n]
-		ps := make([]string, 0, len(a.periods))
-		for p := range a.periods {
-			ps = append(ps, p)
-		}
-		sort.Strings(ps)
+		ps := a.periods
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\n", n, len(ps), ps[0], ps[len(ps)-1], commas(a.rows), commas(a.rejects))
 	}
 	tw.Flush()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/text/message"
 
 	"github.com/gplens/gplens/ingest"
+	"github.com/gplens/gplens/workspace"
 )
 
 // IngestOptions are the flags of `gplens ingest` and `gplens check`.
@@ -112,17 +114,38 @@ func runIngest(cmd *cobra.Command, g *GlobalOptions, o IngestOptions, files []st
 		}
 		defer unlock()
 	}
-	opts := ingest.Options{
-		Lake: w.Lake(), Quarantine: w.Quarantine(), MaxRejectShare: w.Config.Ingest.MaxRejectShare,
-		Period: o.Period, Version: version, Check: check, Move: move, Logger: g.log,
-	}
+	opts := ingestOptions(w, g, o.Period, check, move)
 	if g.tty && !o.JSON {
 		opts.Progress = progressPrinter(g)
 	}
-	var refused, failed []error
+	_, refused, err := ingestFiles(ctx, g, files, opts, o.JSON)
+	switch {
+	case err != nil:
+		return err
+	case refused > 0:
+		return &ingest.RefusedError{Err: fmt.Errorf("%d of %d files refused; see %s", refused, len(files), w.Quarantine())}
+	}
+	return nil
+}
+
+func ingestOptions(w *workspace.Workspace, g *GlobalOptions, period string, check, fromInbox bool) ingest.Options {
+	return ingest.Options{
+		Lake: w.Lake(), Quarantine: w.Quarantine(), MaxRejectShare: w.Config.Ingest.MaxRejectShare,
+		Period: period, Version: version, Check: check, Move: fromInbox, Logger: g.log,
+	}
+}
+
+// ingestFiles ingests (or checks) files one by one, printing each result,
+// and keeps going past refused files. Inbox files (opts.Move) that loaded
+// are removed: the lake has them now. It returns the rows written, how many
+// files were refused, and the other failures joined.
+func ingestFiles(ctx context.Context, g *GlobalOptions, files []string, opts ingest.Options, asJSON bool) (int64, int, error) {
+	var rows int64
+	var refused int
+	var failed []error
 	for _, f := range files {
 		res, err := ingest.File(ctx, f, opts)
-		if o.JSON {
+		if asJSON {
 			b, _ := json.Marshal(struct {
 				ingest.Result
 				Error string `json:"error,omitempty"`
@@ -131,28 +154,22 @@ func runIngest(cmd *cobra.Command, g *GlobalOptions, o IngestOptions, files []st
 		} else {
 			printResult(g, res, err)
 		}
-		if err != nil {
-			if ingest.IsRefused(err) {
-				refused = append(refused, err)
-			} else {
-				failed = append(failed, fmt.Errorf("%s: %w", f, err))
-				if ctx.Err() != nil {
-					break
-				}
+		switch {
+		case ingest.IsRefused(err):
+			refused++
+		case err != nil:
+			failed = append(failed, fmt.Errorf("%s: %w", f, err))
+			if ctx.Err() != nil {
+				return rows, refused, errors.Join(failed...)
+			}
+		default:
+			rows += res.RowsWritten
+			if opts.Move && !opts.Check {
+				os.Remove(f)
 			}
 		}
-		if o.Inbox && err == nil && !check {
-			// Loaded (or unchanged): the inbox copy has done its job.
-			os.Remove(f)
-		}
 	}
-	switch {
-	case len(failed) > 0:
-		return errors.Join(failed...)
-	case len(refused) > 0:
-		return &ingest.RefusedError{Err: fmt.Errorf("%d of %d files refused; see %s", len(refused), len(files), w.Quarantine())}
-	}
-	return nil
+	return rows, refused, errors.Join(failed...)
 }
 
 func errString(err error) string {

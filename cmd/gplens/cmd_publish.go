@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -73,18 +72,10 @@ func packSources(w *workspace.Workspace) ([]publish.SourceFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	latest := map[string]ingest.Entry{}
-	for _, e := range entries {
-		k := e.Source + "|" + e.Period
-		if cur, ok := latest[k]; !ok || !e.IngestedAt.Before(cur.IngestedAt) {
-			latest[k] = e
-		}
-	}
 	var out []publish.SourceFile
-	for _, e := range latest {
+	for _, e := range ingest.Latest(entries) {
 		out = append(out, publish.SourceFile{Name: e.Source + "/" + e.File, SHA256: e.SHA256, Period: e.Period})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name+out[i].Period < out[j].Name+out[j].Period })
 	return out, nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/gplens/gplens/ingest"
 	"github.com/gplens/gplens/schedule"
 	"github.com/gplens/gplens/workspace"
 )
@@ -44,17 +43,10 @@ func runSteps(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, ste
 				}
 			}
 		}
-		opts := ingest.Options{Lake: w.Lake(), Quarantine: w.Quarantine(), MaxRejectShare: w.Config.Ingest.MaxRejectShare, Version: version, Move: true, Logger: g.log}
-		for _, f := range files {
-			res, err := ingest.File(ctx, f, opts)
-			printResult(g, res, err)
-			if err != nil && !ingest.IsRefused(err) {
-				return rows, err
-			}
-			if err == nil {
-				rows += res.RowsWritten
-				removeQuietly(f)
-			}
+		n, _, err := ingestFiles(ctx, g, files, ingestOptions(w, g, "", false, true), false)
+		rows += n
+		if err != nil {
+			return rows, err
 		}
 	}
 	if want["transform"] {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"strings"
 )
 
@@ -14,5 +13,3 @@ func isCobraUsage(err error) bool {
 	}
 	return false
 }
-
-func removeQuietly(path string) { _ = os.Remove(path) }
