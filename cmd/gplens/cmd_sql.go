@@ -2,9 +2,7 @@ package main
 
 import (
 	"database/sql"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -65,8 +63,7 @@ Without a workspace warehouse, queries run on an empty in-memory database.`,
 				if w, werr := g.openWorkspace(); werr == nil {
 					hist = filepath.Join(w.Dir, ".gplens_history")
 				}
-				var in io.Reader = os.Stdin
-				err = query.Shell(ctx, db, in, g.stdout, query.ShellOptions{Format: f, MaxRows: o.MaxRows, Timeout: o.Timeout,
+				err = query.Shell(ctx, db, os.Stdin, g.stdout, query.ShellOptions{Format: f, MaxRows: o.MaxRows, Timeout: o.Timeout,
 					SearchPath: query.DefaultSearchPath, HistoryFile: hist, ErrOut: g.stderr})
 			}
 			return err
@@ -105,9 +102,6 @@ func openForSQL(cmd *cobra.Command, g *GlobalOptions, o SQLOptions) (*sql.DB, fu
 	opts := duck.Options{ReadOnly: path != ""}
 	db, err := duck.Open(ctx, path, opts)
 	if err != nil {
-		if path != "" && !o.Live && errors.Is(err, os.ErrNotExist) {
-			return nil, nil, fmt.Errorf("open %s: %w", path, err)
-		}
 		return nil, nil, err
 	}
 	return db, func() { db.Close() }, nil
