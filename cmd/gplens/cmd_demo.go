@@ -55,7 +55,7 @@ func newDemoCommand(g *GlobalOptions) *cobra.Command {
 			}
 			period := last(sum.Months)
 			fmt.Fprintf(g.stdout, "\n4. publishing the %s packs ...\n", period)
-			if err := publishStep(cmd.Context(), g, w, period, nil, nil); err != nil {
+			if err := runPublish(cmd.Context(), g, w, period, nil, nil); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.stdout, `

@@ -254,6 +254,3 @@ func progressPrinter(g *GlobalOptions) func(ingest.Progress) {
 func commas(n int64) string { return ukNumbers.Sprintf("%d", n) }
 
 var ukNumbers = message.NewPrinter(language.BritishEnglish)
-
-// lockWorkspace is replaced by the schedule package's workspace lock.
-var lockWorkspace = func(dir, command string) (func(), error) { return func() {}, nil }

@@ -19,11 +19,6 @@ import (
 	"github.com/gplens/gplens/workspace"
 )
 
-func init() {
-	extraCommands = append(extraCommands, newPublishCommand, newPacksCommand)
-	publishStep = runPublish
-}
-
 // runPublish writes the packs for a period from the warehouse, then
 // publishes a read-only snapshot of the warehouse for `gplens sql` and
 // `gplens serve`, which move to it without a restart.

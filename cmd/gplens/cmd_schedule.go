@@ -13,10 +13,6 @@ import (
 	"github.com/gplens/gplens/workspace"
 )
 
-func init() {
-	extraCommands = append(extraCommands, newScheduleCommand, newRunsCommand, newTriggerCommand, newRunCommand)
-}
-
 func loadJobs(w *workspace.Workspace) (schedule.Config, error) {
 	cfg, err := schedule.LoadConfig(filepath.Join(w.Dir, "gplens.toml"))
 	if err != nil {

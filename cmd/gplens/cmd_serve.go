@@ -9,8 +9,6 @@ import (
 	"github.com/gplens/gplens/server"
 )
 
-func init() { extraCommands = append(extraCommands, newServeCommand) }
-
 func newServeCommand(g *GlobalOptions) *cobra.Command {
 	var addr, tokenFile string
 	cmd := &cobra.Command{

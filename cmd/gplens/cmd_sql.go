@@ -14,8 +14,6 @@ import (
 	"github.com/gplens/gplens/snapshot"
 )
 
-func init() { extraCommands = append(extraCommands, newSQLCommand) }
-
 // SQLOptions are the flags of `gplens sql`.
 type SQLOptions struct {
 	Command string

@@ -16,16 +16,15 @@ import (
 	"github.com/gplens/gplens/workspace"
 )
 
-func init() {
-	extraCommands = append(extraCommands, newTransformCommand, newModelsCommand)
-	transformStep = func(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, full bool) error {
-		res, err := buildWarehouse(ctx, g, w, full)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(g.stdout, "warehouse %s: %s in %s\n", w.Warehouse(), res.Summary(), res.Duration.Round(1e6))
-		return nil
+// transformStep builds the warehouse and says what it did: the step shared
+// by `gplens transform`, `gplens run`, the scheduler and the demo.
+func transformStep(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, full bool) error {
+	res, err := buildWarehouse(ctx, g, w, full)
+	if err != nil {
+		return err
 	}
+	fmt.Fprintf(g.stdout, "warehouse %s: %s in %s\n", w.Warehouse(), res.Summary(), res.Duration.Round(1e6))
+	return nil
 }
 
 // loadProject reads the embedded models with the workspace's sql/ folder

@@ -105,15 +105,19 @@ func newRootCommand(g *GlobalOptions) *cobra.Command {
 		newIngestCommand(g),
 		newGenerateCommand(g),
 		newDemoCommand(g),
+		newTransformCommand(g),
+		newModelsCommand(g),
+		newPublishCommand(g),
+		newPacksCommand(g),
+		newRunCommand(g),
+		newSQLCommand(g),
+		newServeCommand(g),
+		newScheduleCommand(g),
+		newRunsCommand(g),
+		newTriggerCommand(g),
 	)
-	for _, f := range extraCommands {
-		root.AddCommand(f(g))
-	}
 	return root
 }
-
-// extraCommands lets each cmd_*.go file add its command.
-var extraCommands []func(*GlobalOptions) *cobra.Command
 
 func main() {
 	// Keep the heap near what is live, so ingest's memory stays bounded

@@ -10,14 +10,6 @@ import (
 	"github.com/gplens/gplens/workspace"
 )
 
-// The pipeline's later stages register themselves here (cmd_transform.go,
-// cmd_publish.go), so `gplens run`, the scheduler and the demo run the same
-// code as the single-stage commands.
-var (
-	transformStep func(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, full bool) error
-	publishStep   func(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, period string, areas, levels []string) error
-)
-
 // runSteps runs steps (ingest, transform, publish or run) for a period. The
 // caller holds the workspace lock.
 func runSteps(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, steps []string, period string, areas []string, files []string) (int64, error) {
@@ -50,33 +42,26 @@ func runSteps(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, ste
 		}
 	}
 	if want["transform"] {
-		if transformStep == nil {
-			return rows, fmt.Errorf("the transform step is not available in this build")
-		}
 		if err := transformStep(ctx, g, w, false); err != nil {
 			return rows, err
 		}
 	}
 	if want["publish"] {
-		if publishStep == nil {
-			return rows, fmt.Errorf("the publish step is not available in this build")
-		}
 		if period == "" || period == "latest" {
 			period = time.Now().AddDate(0, -1, 0).Format("2006-01")
 		}
-		if err := publishStep(ctx, g, w, period, areas, nil); err != nil {
+		if err := runPublish(ctx, g, w, period, areas, nil); err != nil {
 			return rows, err
 		}
 	}
 	return rows, nil
 }
 
-func init() {
-	lockWorkspace = func(dir, command string) (func(), error) {
-		l, err := schedule.AcquireLock(dir, command)
-		if err != nil {
-			return nil, err
-		}
-		return func() { l.Release() }, nil
+// lockWorkspace takes the workspace lock (schedule package) for one command.
+func lockWorkspace(dir, command string) (func(), error) {
+	l, err := schedule.AcquireLock(dir, command)
+	if err != nil {
+		return nil, err
 	}
+	return func() { l.Release() }, nil
 }

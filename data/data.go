@@ -1,0 +1,99 @@
+// Package data holds gplens's reviewed reference files: header aliases,
+// the indicator catalogue, disclosure rules, plausibility thresholds, the
+// area-name canon and the SQL endpoint's allow-list. They are embedded in
+// the binary; a workspace may override any one of them by placing a file of
+// the same name in <workspace>/data/. Changing a rule is a reviewed diff to a
+// file here, not to Go.
+package data
+
+import (
+	"bytes"
+	"embed"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Every file in this folder is embedded (the .go files too, harmlessly),
+// so adding a reference file needs no change here.
+//
+//go:embed *
+var embedded embed.FS
+
+// FS is the embedded reference files.
+func FS() fs.FS { return embedded }
+
+// Read returns the named reference file: <workspace>/data/<name> when it
+// exists (an analyst's reviewed override), else the embedded copy.
+// workspace may be "" to read the embedded copy only.
+func Read(workspace, name string) ([]byte, error) {
+	if workspace != "" {
+		b, err := os.ReadFile(filepath.Join(workspace, "data", name))
+		if err == nil {
+			return b, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("reference file %s: %w", name, err)
+		}
+	}
+	b, err := embedded.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("reference file %s: %w", name, err)
+	}
+	return b, nil
+}
+
+// Table is a CSV reference file read as rows keyed by its header.
+type Table struct {
+	Name   string
+	Header []string
+	Rows   []map[string]string
+	// Lines holds each row's line number in the file, for error messages.
+	Lines []int
+}
+
+// ReadCSV reads the named CSV reference file (see Read). Lines starting with
+// '#' are comments; every field is trimmed.
+func ReadCSV(workspace, name string) (*Table, error) {
+	b, err := Read(workspace, name)
+	if err != nil {
+		return nil, err
+	}
+	r := csv.NewReader(bytes.NewReader(b))
+	r.Comment = '#'
+	r.TrimLeadingSpace = true
+	t := &Table{Name: name}
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reference file %s: %w", name, err)
+		}
+		line, _ := r.FieldPos(0)
+		if t.Header == nil {
+			for _, h := range rec {
+				t.Header = append(t.Header, strings.TrimSpace(h))
+			}
+			continue
+		}
+		row := make(map[string]string, len(rec))
+		for i, v := range rec {
+			if i < len(t.Header) {
+				row[t.Header[i]] = strings.TrimSpace(v)
+			}
+		}
+		t.Rows = append(t.Rows, row)
+		t.Lines = append(t.Lines, line)
+	}
+	if t.Header == nil {
+		return nil, fmt.Errorf("reference file %s: no header row", name)
+	}
+	return t, nil
+}
