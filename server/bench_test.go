@@ -59,7 +59,7 @@ func BenchmarkLatency(b *testing.B) {
 	queries := map[string]string{
 		"point":     "SELECT value FROM marts.indicator_values WHERE area_code = 'P001' AND indicator_id = 'qof_ach_DM012'",
 		"aggregate": "SELECT area_code, avg(value), count(*) FROM marts.trends GROUP BY 1 ORDER BY 1",
-		"catalogue": "SELECT * FROM core.indicators",
+		"catalogue": "SELECT * FROM analyst.indicators",
 	}
 	for name, q := range queries {
 		b.Run(name, func(b *testing.B) {
