@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/gplens/gplens/data"
@@ -19,8 +20,19 @@ var ReadableSchemas = []string{"analyst", "marts"}
 // kind. Expression functions (scalar, aggregate, window, macro, operator)
 // share one namespace; table functions have their own.
 type allowList struct {
-	funcs  map[string]bool
-	tables map[string]bool
+	funcs    map[string]bool
+	tables   map[string]bool
+	category map[string][]string
+}
+
+// names lists the allowed functions of the given categories, sorted.
+func (a *allowList) names(categories ...string) []string {
+	var out []string
+	for _, c := range categories {
+		out = append(out, a.category[c]...)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func loadAllowList(workspace string) (*allowList, error) {
@@ -28,12 +40,13 @@ func loadAllowList(workspace string) (*allowList, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &allowList{funcs: map[string]bool{}, tables: map[string]bool{}}
+	a := &allowList{funcs: map[string]bool{}, tables: map[string]bool{}, category: map[string][]string{}}
 	for i, r := range t.Rows {
 		name := strings.ToLower(r["function"])
 		if name == "" {
 			return nil, fmt.Errorf("%s line %d: empty function name", AllowListFile, t.Lines[i])
 		}
+		a.category[r["category"]] = append(a.category[r["category"]], name)
 		switch r["kind"] {
 		case "scalar", "aggregate", "window", "macro", "operator":
 			a.funcs[name] = true
