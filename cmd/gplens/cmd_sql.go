@@ -87,6 +87,8 @@ func openForSQL(cmd *cobra.Command, g *GlobalOptions, o SQLOptions) (*sql.DB, fu
 	}
 	path := ""
 	if o.Live {
+		// The live warehouse's lake views read the lake's files.
+		_ = recoverLake(g, w, true)
 		if _, err := os.Stat(w.Warehouse()); err != nil {
 			return nil, nil, fmt.Errorf("no warehouse at %s: run `gplens transform` first", w.Warehouse())
 		}
