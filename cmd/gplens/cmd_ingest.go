@@ -33,7 +33,7 @@ func newCheckCommand(g *GlobalOptions) *cobra.Command {
 		Short: "Validate extracts without writing: source, period, rows, rejects and why",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runIngest(cmd, g, o, args, true)
+			return runIngest(cmd.Context(), g, o, args, true)
 		},
 	}
 	cmd.Flags().StringVar(&o.Period, "period", "", "period of the files when they do not say (YYYY-MM or YYYY-YY)")
@@ -55,7 +55,7 @@ Re-ingesting the same file is a no-op; a restated file replaces its period.`,
 			if o.Inbox == (len(args) > 0) {
 				return usagef("give FILE arguments or --inbox (not both)")
 			}
-			return runIngest(cmd, g, o, args, false)
+			return runIngest(cmd.Context(), g, o, args, false)
 		},
 	}
 	cmd.Flags().BoolVar(&o.Inbox, "inbox", false, "ingest every complete file in the workspace inbox/")
@@ -90,9 +90,12 @@ func inboxFiles(dir string) ([]string, error) {
 	return out, err
 }
 
-func runIngest(cmd *cobra.Command, g *GlobalOptions, o IngestOptions, files []string, check bool) error {
-	ctx := cmd.Context()
-	w, err := g.openWorkspace()
+func runIngest(ctx context.Context, g *GlobalOptions, o IngestOptions, files []string, check bool) error {
+	open := g.openWorkspace
+	if check { // check writes nothing, so needs no workspace
+		open = g.workspaceOrDefaults
+	}
+	w, err := open()
 	if err != nil {
 		return err
 	}
