@@ -55,8 +55,10 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 	if err != nil {
 		return fmt.Errorf("packs written, but publishing the snapshot failed: %w", err)
 	}
-	fmt.Fprintf(g.stdout, "published %d packs for %s in %s (%d files, %.1f MB; %+v suppressed)\nsnapshot for sql/serve: %s\n",
-		len(res.Packs), period, w.Packs()+"/"+period, res.Files, float64(res.Bytes)/1e6, res.Suppressed, snap.Path)
+	sup := res.Suppressed
+	fmt.Fprintf(g.stdout, "published %d packs for %s in %s (%d files, %.1f MB; cells withheld: %s primary, %s secondary, %s by the models)\nsnapshot for sql/serve: %s\n",
+		len(res.Packs), period, w.Packs()+"/"+period, res.Files, float64(res.Bytes)/1e6,
+		commas(int64(sup.Primary)), commas(int64(sup.Secondary)), commas(int64(sup.Upstream)), snap.Path)
 	return nil
 }
 
