@@ -93,7 +93,7 @@ func newPublishCommand(g *GlobalOptions) *cobra.Command {
 	var period string
 	var areas, levels []string
 	cmd := &cobra.Command{
-		Use:   "publish --period YYYY-MM [--area CODE ...] [--level region|icb|sub_icb]",
+		Use:   "publish --period YYYY-MM [--area CODE ...] [--level region|icb|sub_icb|pcn]",
 		Short: "Write the monthly data packs (xlsx, html, feeds, manifest) for every area, atomically",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -119,7 +119,7 @@ func newPublishCommand(g *GlobalOptions) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&period, "period", "", "the month of the packs (YYYY-MM)")
 	cmd.Flags().StringSliceVar(&areas, "area", nil, "only these area codes (repeat or comma-separate)")
-	cmd.Flags().StringSliceVar(&levels, "level", nil, "area levels: region, icb, sub_icb (default publish.levels)")
+	cmd.Flags().StringSliceVar(&levels, "level", nil, "area levels: region, icb, sub_icb, pcn (default publish.levels)")
 	return cmd
 }
 
