@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -266,12 +267,120 @@ func (s *Server) DoGetStatement(ctx context.Context, t flightsql.StatementQueryT
 
 func (s *Server) stream(ctx context.Context, r *result) (*arrow.Schema, <-chan flight.StreamChunk, error) {
 	ch := make(chan flight.StreamChunk, 2)
-	r.rdr.Retain() // StreamChunksFromReader releases one reference
 	go func() {
 		defer r.release()
-		flight.StreamChunksFromReader(ctx, r.rdr, ch)
+		defer close(ch)
+		coalesce(ctx, r.rdr, ch)
 	}()
 	return r.rdr.Schema(), ch, nil
+}
+
+// Batch sizes sent to clients. DuckDB hands out 2,048-row chunks; sending
+// each as its own message makes per-message costs (IPC framing, gRPC
+// flow control, goroutine hand-offs) dominate a large result, so chunks
+// are joined up to these bounds as they arrive. The byte bound stays well
+// under gRPC's default 4 MiB message limit on clients.
+const (
+	batchRows  = 64 << 10
+	batchBytes = 2 << 20
+)
+
+// coalesce sends rdr's batches on ch, joined up to batchRows/batchBytes,
+// stopping early when ctx ends. It does not close ch.
+func coalesce(ctx context.Context, rdr array.RecordReader, ch chan<- flight.StreamChunk) {
+	var held []arrow.RecordBatch
+	var rows, size int64
+	send := func() bool {
+		if len(held) == 0 {
+			return true
+		}
+		var rec arrow.RecordBatch
+		if len(held) == 1 {
+			rec = held[0]
+		} else {
+			var err error
+			rec, err = concatBatches(rdr.Schema(), held)
+			for _, h := range held {
+				h.Release()
+			}
+			if err != nil {
+				held = nil
+				ch <- flight.StreamChunk{Err: err}
+				return false
+			}
+		}
+		held, rows, size = held[:0], 0, 0
+		select {
+		case ch <- flight.StreamChunk{Data: rec}:
+			return true
+		case <-ctx.Done():
+			rec.Release()
+			return false
+		}
+	}
+	defer func() {
+		for _, h := range held {
+			h.Release()
+		}
+	}()
+	for rdr.Next() {
+		rec := rdr.RecordBatch()
+		rec.Retain()
+		held = append(held, rec)
+		rows += rec.NumRows()
+		size += batchSize(rec)
+		if rows >= batchRows || size >= batchBytes {
+			if !send() {
+				return
+			}
+		}
+	}
+	if !send() {
+		return
+	}
+	if err := rdr.Err(); err != nil {
+		ch <- flight.StreamChunk{Err: err}
+	}
+}
+
+func batchSize(rec arrow.RecordBatch) int64 {
+	var n int64
+	for _, c := range rec.Columns() {
+		for _, b := range c.Data().Buffers() {
+			if b != nil {
+				n += int64(b.Len())
+			}
+		}
+	}
+	return n
+}
+
+// concatBatches joins batches of one schema into one.
+func concatBatches(schema *arrow.Schema, recs []arrow.RecordBatch) (arrow.RecordBatch, error) {
+	cols := make([]arrow.Array, schema.NumFields())
+	var n int64
+	for _, r := range recs {
+		n += r.NumRows()
+	}
+	for i := range cols {
+		parts := make([]arrow.Array, len(recs))
+		for j, r := range recs {
+			parts[j] = r.Column(i)
+		}
+		c, err := array.Concatenate(parts, memory.DefaultAllocator)
+		if err != nil {
+			for _, x := range cols[:i] {
+				x.Release()
+			}
+			return nil, fmt.Errorf("join batches: %w", err)
+		}
+		cols[i] = c
+	}
+	rec := array.NewRecordBatch(schema, cols, n)
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec, nil
 }
 
 // CreatePreparedStatement checks the query on the current snapshot and
