@@ -769,6 +769,10 @@ func TestConfigErrors(t *testing.T) {
 		{"file bad scope", "alice " + adminToken + " region=Y\n", server.Config{TokenFile: tokFile}, "unknown scope"},
 		{"missing file", "", server.Config{TokenFile: filepath.Join(dir, "nope")}, "token file"},
 		{"tls half", "", server.Config{Tokens: []server.Token{{Name: "a", Token: adminToken}}, TLSCert: "x.pem"}, "tls_key"},
+		{"lower-case code", "", server.Config{Tokens: []server.Token{{Name: "a", Token: adminToken, ICB: "qaa"}}}, `"qaa" is not an ODS code`},
+		{"file empty scope", "# tokens\nalice " + adminToken + " icb=\n", server.Config{TokenFile: tokFile}, "line 2: icb= has no area code"},
+		{"file bad code names line", "alice " + adminToken + " sub_icb=aaa1\n", server.Config{TokenFile: tokFile}, `line 1 ("alice"): area code "aaa1"`},
+		{"non-loopback without TLS", "", server.Config{Tokens: []server.Token{{Name: "a", Token: adminToken}}, Addr: "0.0.0.0:0"}, "--insecure"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -778,13 +782,32 @@ func TestConfigErrors(t *testing.T) {
 				}
 			}
 			tc.cfg.Workspace = dir
-			tc.cfg.Addr = "127.0.0.1:0"
+			if tc.cfg.Addr == "" {
+				tc.cfg.Addr = "127.0.0.1:0"
+			}
 			tc.cfg.Logger = quiet
 			_, err := server.New(tc.cfg)
 			if err == nil || !strings.Contains(err.Error(), tc.field) {
 				t.Errorf("got %v, want error mentioning %q", err, tc.field)
 			}
 		})
+	}
+}
+
+// TestUnknownScopeRefused: a scope the published warehouse does not have
+// stops the server at start, naming the token.
+func TestUnknownScopeRefused(t *testing.T) {
+	ts := newServer(t, 10, nil)
+	tokFile := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(tokFile, []byte("bob "+otherToken+"x icb=QZZ\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := server.New(server.Config{Addr: "127.0.0.1:0", Workspace: ts.ws, Logger: quiet, PollInterval: -1,
+		Tokens: []server.Token{{Name: "carol", Token: adminToken + "x", SubICB: "ZZZ9"}}, TokenFile: tokFile})
+	for _, want := range []string{`entry 1 ("carol"): sub_icb ZZZ9 is not in the published warehouse`, `line 1 ("bob"): icb QZZ is not in the published warehouse`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want %q", err, want)
+		}
 	}
 }
 
