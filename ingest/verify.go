@@ -272,7 +272,7 @@ func RepairLake(ctx context.Context, lake string, o RepairOptions) (fixed []stri
 		}
 		if e.Path != "" {
 			if sum, err := fileSHA256(e.Path); err == nil && sum == e.SHA256 {
-				res, err := File(ctx, e.Path, Options{Lake: lake, Period: e.Period, Version: o.Version})
+				res, err := file(ctx, e.Path, Options{Lake: lake, Period: e.Period, Version: o.Version}, true)
 				if err == nil {
 					fixed = append(fixed, fmt.Sprintf("%s: re-ingested %q (%d rows)", key, e.Path, res.RowsWritten))
 					continue
