@@ -159,6 +159,8 @@ func VerifyLake(lake string) (LakeReport, error) {
 		}
 		rej, err := visible(filepath.Join(lake, rejDir))
 		switch {
+		case err != nil && !errors.Is(err, os.ErrNotExist):
+			return rep, fmt.Errorf("verify lake: %w", err)
 		case e.RowsRejected == 0 && len(rej) > 0:
 			bad(fmt.Sprintf("%s holds %s, the manifest has no rejects", rejDir, strings.Join(rej, ", ")))
 		case e.RowsRejected > 0 && (len(rej) != 1 || rej[0] != rejectsFile(e)):
