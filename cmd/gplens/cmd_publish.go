@@ -65,6 +65,10 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 // packSources lists the lake files behind the warehouse, for each pack's
 // manifest: the current load of every source and period.
 func packSources(w *workspace.Workspace) ([]publish.SourceFile, error) {
+	// The manifest read must describe the lake: finish any interrupted ingest first.
+	if err := ingest.Recover(w.Lake()); err != nil {
+		return nil, err
+	}
 	entries, err := ingest.ReadManifest(w.Lake())
 	if err != nil {
 		return nil, err

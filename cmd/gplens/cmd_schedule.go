@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gplens/gplens/ingest"
 	"github.com/gplens/gplens/schedule"
 	"github.com/gplens/gplens/workspace"
 )
@@ -26,12 +28,23 @@ func newDaemon(g *GlobalOptions, w *workspace.Workspace, command string) (*sched
 	if err != nil {
 		return nil, err
 	}
+	// A refused file leaves the inbox for quarantine, so a retry would not
+	// see it; the run remembers it, and every attempt fails with it.
+	var mu sync.Mutex
+	refusedBy := map[string]error{}
 	d, err := schedule.New(cfg, schedule.Deps{
 		Workspace: w.Dir,
 		Logger:    g.log,
 		Command:   command,
 		Runner: func(ctx context.Context, r schedule.RunRequest) (schedule.RunOutcome, error) {
 			rows, err := runSteps(ctx, g, w, r.Steps, r.Period, r.Areas, r.Files)
+			mu.Lock()
+			defer mu.Unlock()
+			if ingest.IsRefused(err) {
+				refusedBy[r.RunID] = err
+			} else if prev := refusedBy[r.RunID]; prev != nil && err == nil {
+				err = fmt.Errorf("an earlier attempt of this run refused files: %w", prev)
+			}
 			return schedule.RunOutcome{Rows: rows}, err
 		},
 	})
@@ -145,12 +158,15 @@ func newRunCommand(g *GlobalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			unlock, err := lockWorkspace(w.Dir, "gplens run")
+			// In the run history like a scheduled run, under the lock.
+			m, err := schedule.BeginManual(w.Dir, "gplens run", "run", period, []string{"run"}, g.log)
 			if err != nil {
 				return err
 			}
-			defer unlock()
-			_, err = runSteps(cmd.Context(), g, w, []string{"run"}, period, areas, nil)
+			rows, err := runSteps(cmd.Context(), g, w, []string{"run"}, period, areas, nil)
+			if ferr := m.Finish(rows, err); ferr != nil {
+				g.log.Error("record the run", "run", m.ID(), "err", ferr)
+			}
 			return err
 		},
 	}

@@ -74,6 +74,10 @@ func runSQL(ctx context.Context, g *GlobalOptions, o SQLOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.Live {
+		// The live warehouse's lake views read the lake's files.
+		_ = recoverLake(g, w, true)
+	}
 	db, err := openForSQL(ctx, g, w.Dir, w.Warehouse(), o.Live)
 	if err != nil {
 		return err

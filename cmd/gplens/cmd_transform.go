@@ -56,6 +56,9 @@ func lakeTables(w *workspace.Workspace) []transform.LakeTable {
 }
 
 func buildWarehouse(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, full bool) (transform.Result, error) {
+	if err := recoverLake(g, w, false); err != nil {
+		return transform.Result{}, err
+	}
 	p, err := loadProject(ctx, w)
 	if err != nil {
 		return transform.Result{}, err
