@@ -54,7 +54,7 @@ manifest does not name is moved to quarantine/.`,
 			if len(args) == 0 {
 				return usagef("give FILE arguments, or --lake")
 			}
-			return runIngest(cmd, g, o, args, true)
+			return runIngest(cmd.Context(), g, o, args, true)
 		},
 	}
 	cmd.Flags().StringVar(&o.Period, "period", "", "period of the files when they do not say (YYYY-MM or YYYY-YY)")
@@ -137,7 +137,7 @@ Re-ingesting the same file is a no-op; a restated file replaces its period.`,
 			if o.Inbox == (len(args) > 0) {
 				return usagef("give FILE arguments or --inbox (not both)")
 			}
-			return runIngest(cmd, g, o, args, false)
+			return runIngest(cmd.Context(), g, o, args, false)
 		},
 	}
 	cmd.Flags().BoolVar(&o.Inbox, "inbox", false, "ingest every complete file in the workspace inbox/")
@@ -172,9 +172,12 @@ func inboxFiles(dir string) ([]string, error) {
 	return out, err
 }
 
-func runIngest(cmd *cobra.Command, g *GlobalOptions, o IngestOptions, files []string, check bool) error {
-	ctx := cmd.Context()
-	w, err := g.openWorkspace()
+func runIngest(ctx context.Context, g *GlobalOptions, o IngestOptions, files []string, check bool) error {
+	open := g.openWorkspace
+	if check { // check writes nothing, so needs no workspace
+		open = g.workspaceOrDefaults
+	}
+	w, err := open()
 	if err != nil {
 		return err
 	}

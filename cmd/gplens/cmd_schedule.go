@@ -107,7 +107,6 @@ func newRunsCommand(g *GlobalOptions) *cobra.Command {
 
 func newTriggerCommand(g *GlobalOptions) *cobra.Command {
 	var o schedule.TriggerOptions
-	var areas string
 	cmd := &cobra.Command{
 		Use:   "trigger JOB",
 		Short: "Run a scheduled job now, through the same path as the scheduler",
@@ -120,9 +119,6 @@ func newTriggerCommand(g *GlobalOptions) *cobra.Command {
 			d, err := newDaemon(g, w, "gplens trigger")
 			if err != nil {
 				return err
-			}
-			if areas != "" {
-				o.Areas = strings.Split(areas, ",")
 			}
 			cfg, _ := loadJobs(w)
 			if !contains(cfg.JobNames(), args[0]) {
@@ -137,14 +133,18 @@ func newTriggerCommand(g *GlobalOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&o.Period, "period", "", "period (YYYY-MM) or rule (previous-month); default the job's")
-	cmd.Flags().StringVar(&areas, "areas", "", "comma-separated area codes; default the job's")
+	cmd.Flags().StringSliceVar(&o.Areas, "area", nil, "area codes (repeat or comma-separate); default the job's")
+	// --areas was this flag's first name; --area as in publish and run.
+	cmd.Flags().StringSliceVar(&o.Areas, "areas", nil, "")
+	cmd.Flags().MarkDeprecated("areas", "use --area")
 	return cmd
 }
 
 func newRunCommand(g *GlobalOptions) *cobra.Command {
-	var period, areas string
+	var period string
+	var areas []string
 	cmd := &cobra.Command{
-		Use:   "run --period YYYY-MM",
+		Use:   "run --period YYYY-MM [--area CODE ...]",
 		Short: "Ingest the inbox, build the warehouse and publish the packs, in one go",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -163,11 +163,7 @@ func newRunCommand(g *GlobalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var a []string
-			if areas != "" {
-				a = strings.Split(areas, ",")
-			}
-			rows, err := runSteps(cmd.Context(), g, w, []string{"run"}, period, a, nil)
+			rows, err := runSteps(cmd.Context(), g, w, []string{"run"}, period, areas, nil)
 			if ferr := m.Finish(rows, err); ferr != nil {
 				g.log.Error("record the run", "run", m.ID(), "err", ferr)
 			}
@@ -175,6 +171,6 @@ func newRunCommand(g *GlobalOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&period, "period", "", "the month to publish (YYYY-MM)")
-	cmd.Flags().StringVar(&areas, "area", "", "comma-separated area codes (default every area)")
+	cmd.Flags().StringSliceVar(&areas, "area", nil, "only these area codes (repeat or comma-separate; default every area)")
 	return cmd
 }
