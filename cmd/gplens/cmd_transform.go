@@ -59,9 +59,13 @@ func buildWarehouse(ctx context.Context, g *GlobalOptions, w *workspace.Workspac
 	if err != nil {
 		return transform.Result{}, err
 	}
+	vars, err := sqlmodels.Vars(w.Dir)
+	if err != nil {
+		return transform.Result{}, err
+	}
 	return transform.Build(ctx, p, transform.Options{
 		Warehouse: w.Warehouse(), Lake: lakeTables(w), Full: full, Logger: g.log,
-		MemoryLimit: w.Config.Transform.MemoryLimit, Threads: w.Config.Transform.Threads,
+		MemoryLimit: w.Config.Transform.MemoryLimit, Threads: w.Config.Transform.Threads, Vars: vars,
 	})
 }
 
