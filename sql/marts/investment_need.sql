@@ -85,7 +85,7 @@ need AS (
 long AS (
     SELECT n.*, m.measure, m.actual, m.multiplier
     FROM need AS n,
-    LATERAL (VALUES ('payments', n.payments, 1.0), ('gp_fte', n.gp_fte, 10000.0), ('clinical_fte', n.clinical_fte, 10000.0))
+    LATERAL (VALUES ('payments', n.payments, 1.0::DOUBLE), ('gp_fte', n.gp_fte, 10000.0::DOUBLE), ('clinical_fte', n.clinical_fte, 10000.0::DOUBLE))
         AS m(measure, actual, multiplier)
     WHERE m.actual IS NOT NULL
 ),
