@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -70,11 +69,7 @@ func TestFairShareSumsToZero(t *testing.T) {
 	}
 	// need_patients / weighted_patients is (1 + g (5 - q)/4) times one national factor: the
 	// most deprived quintile's ratio over the least deprived's is 1 + g.
-	vars, err := Vars("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, _ := strconv.ParseFloat(vars["need_gradient"], 64)
+	g := queryFloat(t, s.db, `SELECT value FROM ref.investment_settings WHERE setting = 'need_gradient'`)
 	r := queryFloat(t, s.db, `SELECT max(need_patients / weighted_patients) FILTER (WHERE imd_quintile = 1)
 			/ max(need_patients / weighted_patients) FILTER (WHERE imd_quintile = 5)
 		FROM marts.investment_need WHERE area_level = 'practice' AND within_level = 'england' AND measure = 'payments' AND weighted_patients > 0
@@ -102,11 +97,7 @@ func TestFairShareSumsToZero(t *testing.T) {
 // opportunity are the peers' pooled rate.
 func TestSimilarPractices(t *testing.T) {
 	s := syntheticWarehouse(t)
-	vars, err := Vars("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, _ := strconv.Atoi(vars["peer_k"])
+	k := queryInt(t, s.db, `SELECT CAST(value AS BIGINT) FROM ref.investment_settings WHERE setting = 'peer_k'`)
 	if n := queryInt(t, s.db, `SELECT count(*) FROM (SELECT period, practice_code, count(*) AS n, max(rank) AS r,
 			bool_or(peer_code = practice_code) AS self FROM marts.peers GROUP BY ALL) WHERE n <> ? OR r <> ? OR self`, k, k); n != 0 {
 		t.Errorf("%d practice-periods without exactly %d ranked peers or with themselves as a peer", n, k)
@@ -188,10 +179,7 @@ func TestRealFundingByDeprivation(t *testing.T) {
 	}
 	db, _ := buildFromFiles(context.Background(), t, t.TempDir(), files)
 	t.Cleanup(func() { db.Close() })
-	vars, err := Vars("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	gradient := queryFloat(t, db, `SELECT value FROM ref.investment_settings WHERE setting = 'need_gradient'`)
 
 	// The independent computation: DuckDB over the CSVs, nothing of gplens but the file paths.
 	raw, err := duck.Open(context.Background(), "", duck.Options{})
@@ -254,8 +242,8 @@ func TestRealFundingByDeprivation(t *testing.T) {
 			WITH p AS (SELECT r.fy, r.code, r.pay, coalesce(r.weighted, 0) AS weighted, coalesce(r.registered, 0) AS registered, k.quintile,
 			               (5 - coalesce(k.quintile, 3)) / 4.0 AS d
 			           FROM raw_pay AS r LEFT JOIN ranked AS k USING (fy, code)),
-			s AS (SELECT fy, sum(weighted) / sum(weighted * (1 + %[1]s * d)) AS s FROM p WHERE weighted > 0 GROUP BY fy)
-			SELECT p.*, p.weighted * (1 + %[1]s * p.d) * s.s AS need FROM p JOIN s USING (fy)`, vars["need_gradient"]),
+			s AS (SELECT fy, sum(weighted) / sum(weighted * (1 + %[1]v * d)) AS s FROM p WHERE weighted > 0 GROUP BY fy)
+			SELECT p.*, p.weighted * (1 + %[1]v * p.d) * s.s AS need FROM p JOIN s USING (fy)`, gradient),
 	}
 	for _, q := range setup {
 		if _, err := raw.Exec(q); err != nil {

@@ -52,11 +52,7 @@ func buildFromFiles(ctx context.Context, t testing.TB, dir string, files []strin
 		tables = append(tables, transform.LakeTable{Name: n, Glob: transform.LakeGlob(lake, n), Columns: cols[n]})
 	}
 	wh := filepath.Join(dir, "warehouse.duckdb")
-	vars, err := Vars("")
-	if err != nil {
-		t.Fatalf("model vars: %v", err)
-	}
-	res, err := transform.Build(ctx, p, transform.Options{Warehouse: wh, Lake: tables, Full: true, Threads: 2, Vars: vars,
+	res, err := transform.Build(ctx, p, transform.Options{Warehouse: wh, Lake: tables, Full: true, Threads: 2,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatalf("build warehouse: %v", err)

@@ -7,7 +7,7 @@
 -- range: imd_quintile between 1 and 5
 -- range: need_index >= 0
 --
--- Need model (README "Investment and need"; parameters in data/investment_settings.csv):
+-- Need model (README "Investment and need"; parameters in data/investment_settings.csv, ref.investment_settings):
 --   need_i = weighted_i x (1 + g x (5 - q_i) / 4)
 -- weighted_i the practice's Carr-Hill weighted list (NHS Payments to General Practice), q_i its
 -- national IMD 2019 quintile in the year (1 = most deprived; 3 assumed, and flagged, without a
@@ -57,9 +57,10 @@ prac AS (
     LEFT JOIN wf USING (period, practice_code)
 ),
 g AS (
-    SELECT CAST(getvariable('need_gradient') AS DOUBLE) AS g,
-        CAST(getvariable('need_gradient_low') AS DOUBLE) AS g_lo,
-        CAST(getvariable('need_gradient_high') AS DOUBLE) AS g_hi
+    SELECT CAST(max(value) FILTER (WHERE setting = 'need_gradient') AS DOUBLE) AS g,
+        CAST(max(value) FILTER (WHERE setting = 'need_gradient_low') AS DOUBLE) AS g_lo,
+        CAST(max(value) FILTER (WHERE setting = 'need_gradient_high') AS DOUBLE) AS g_hi
+    FROM ref.investment_settings
 ),
 scale AS (
     -- rescale each gradient's need so England's need-weighted patients equal its weighted list

@@ -65,12 +65,17 @@ feat AS (
     ASOF LEFT JOIN ctx AS c ON c.practice_code = pr.practice_code AND pr.fy >= c.ctx_fy
     LEFT JOIN ctx_first AS cf ON cf.practice_code = pr.practice_code
 ),
+cfg AS (
+    -- nearest_peers checks that every variable has exactly one weight
+    SELECT (SELECT string_agg(variable || '=' || CAST(weight AS VARCHAR), ';' ORDER BY variable) FROM ref.peer_weights) AS weights,
+        (SELECT CAST(value AS BIGINT) FROM ref.investment_settings WHERE setting = 'peer_k') AS k
+),
 nn AS (
     SELECT period,
         unnest(nearest_peers(list(practice_code ORDER BY practice_code), list(f ORDER BY practice_code),
             ['imd_score', 'list_size', 'pct_age_0_4', 'pct_age_65_plus', 'pct_age_85_plus', 'rural', 'dispensing', 'weighted_ratio'],
-            getvariable('peer_weights'), CAST(getvariable('peer_k') AS BIGINT))) AS p
-    FROM feat
+            any_value(cfg.weights), any_value(cfg.k))) AS p
+    FROM feat CROSS JOIN cfg
     GROUP BY period
 )
 SELECT period, p.id AS practice_code, p.peer AS peer_code, CAST(p.rank AS INTEGER) AS rank, p.distance
