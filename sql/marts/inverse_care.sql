@@ -9,8 +9,10 @@
 -- From the practice rows of marts.investment_need within England (need model there): value =
 -- the group's summed actual / summed need-weighted patients x multiplier (£ per need-weighted
 -- patient; FTE per 10,000), likewise per registered and per weighted patient. lower95/upper95:
--- value +/- 1.959964 x SD / sqrt(practices) of the group's practice values (a census has no
--- sampling error; the interval says how firmly the practices' spread places the group).
+-- value +/- 1.959964 x the ratio estimator's standard error over the group's practices,
+-- sqrt(sum (y_i - R x_i)^2 / (n (n - 1))) / mean(x) with y the measure, x need-weighted patients,
+-- R = sum y / sum x (a census has no sampling error; the interval says how firmly the practices'
+-- spread places the group, each practice counting by its size, so a tiny list cannot swamp it).
 -- ratio_to_area is the group's value over the area's.
 WITH p AS (
     SELECT v.period, v.measure, v.multiplier, v.area_code AS practice_code, c.icb_code, c.region_code,
@@ -32,7 +34,8 @@ agg AS (
         count(*) AS practices,
         sum(actual) AS actual, sum(registered_patients) AS registered, sum(weighted_patients) AS weighted,
         sum(need_patients) AS need,
-        stddev_samp(per_need_patient) AS sd, count(per_need_patient) AS n_values
+        -- for the ratio estimator's standard error
+        sum(actual * actual) AS syy, sum(actual * need_patients) AS sxy, sum(need_patients * need_patients) AS sxx
     FROM grp
     GROUP BY GROUPING SETS ((period, measure, group_type, imd_group, icb_code), (period, measure, group_type, imd_group, region_code),
         (period, measure, group_type, imd_group))
@@ -54,10 +57,16 @@ SELECT
     a.actual / nullif(a.registered, 0) * a.multiplier AS per_registered_patient,
     a.actual / nullif(a.weighted, 0) * a.multiplier AS per_weighted_patient,
     a.actual / nullif(a.need, 0) * a.multiplier AS per_need_patient,
-    a.actual / nullif(a.need, 0) * a.multiplier - 1.959964 * a.sd / sqrt(a.n_values) AS lower95,
-    a.actual / nullif(a.need, 0) * a.multiplier + 1.959964 * a.sd / sqrt(a.n_values) AS upper95,
+    (a.actual / nullif(a.need, 0) - 1.959964 * a.se) * a.multiplier AS lower95,
+    (a.actual / nullif(a.need, 0) + 1.959964 * a.se) * a.multiplier AS upper95,
     (a.actual / nullif(a.need, 0)) / nullif(r.area_rate, 0) AS ratio_to_area
-FROM agg AS a
+FROM (
+    SELECT agg.*,
+        CASE WHEN practices > 1 AND need > 0 THEN
+            sqrt(greatest(0, syy - 2 * (actual / need) * sxy + (actual / need) * (actual / need) * sxx) / (practices * (practices - 1)))
+            / (need / practices) END AS se
+    FROM agg
+) AS a
 JOIN area AS r USING (period, measure, area_level, area_code, group_type)
 LEFT JOIN (SELECT area_level, area_code, period, min(area_name) AS area_name FROM core.areas GROUP BY ALL) AS n
     ON n.area_level = a.area_level AND n.area_code = a.area_code AND n.period = a.period
