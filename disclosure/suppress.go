@@ -254,12 +254,13 @@ func Groups(cells []Cell) []Group {
 // under each cell's Rule.
 //
 // Primary: a known count in 1..MinCount-1 (or 0 under Zero). Secondary
-// (where the total's rule asks for it), repeated until nothing changes: a published total with exactly one
-// withheld part gets a second one withheld, the smallest published part
-// (ties: the first in Indicator, Level, Code, Decile order), or the total
-// itself when no part is left. The choice depends only on the cells, so the
-// same inputs always withhold the same cells. Missing counts (Known false)
-// take no part in any sum.
+// (where the total's rule asks for it), repeated until nothing changes: in
+// every relation total = sum of parts with exactly one withheld term (a part,
+// or the total itself), a second term is withheld: the smallest published
+// part (ties: the first in Indicator, Level, Code, Decile order), or the
+// total when no part is published. The choice depends only on the cells, so
+// the same inputs always withhold the same cells. Missing counts (Known
+// false) take no part in any sum.
 func Suppress(cells []Cell, groups []Group) []string {
 	state := make([]string, len(cells))
 	for i, c := range cells {
@@ -309,10 +310,15 @@ func Suppress(cells []Cell, groups []Group) []string {
 		queue = queue[1:]
 		queued[gi] = false
 		g := groups[gi]
-		if state[g.Parent] != "" || !cells[g.Parent].Known || !cells[g.Parent].Rule.Secondary {
+		if !cells[g.Parent].Known || !cells[g.Parent].Rule.Secondary {
 			continue
 		}
+		// a withheld total is as exposed as a withheld part: it is the sum
+		// of the parts when they are all published
 		nHidden, best := 0, -1
+		if state[g.Parent] != "" {
+			nHidden++
+		}
 		for _, ch := range g.Children {
 			c := &cells[ch]
 			if !c.Known {
