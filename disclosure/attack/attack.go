@@ -96,8 +96,16 @@ func (t Target) indicators(ctx context.Context) (map[string]indicator, error) {
 	return out, rows.Err()
 }
 
+// Options tune Run.
+type Options struct {
+	// Chain feeds what one differencing step derives into the next, so a
+	// combination of relations can give a count away even where each
+	// relation alone has two or more withheld terms.
+	Chain bool
+}
+
 // Run runs every attack and returns what they derived for withheld cells.
-func Run(ctx context.Context, t Target) ([]Finding, error) {
+func Run(ctx context.Context, t Target, o Options) ([]Finding, error) {
 	inds, err := t.indicators(ctx)
 	if err != nil {
 		return nil, err
@@ -111,7 +119,7 @@ func Run(ctx context.Context, t Target) ([]Finding, error) {
 		return nil, err
 	}
 	var out []Finding
-	out = append(out, differencing(rows, deciles, inds)...)
+	out = append(out, differencing(rows, deciles, inds, o.Chain)...)
 	for _, f := range []func(context.Context, map[string]indicator, []*row) ([]Finding, error){t.timeMean, t.quintiles, t.exposed} {
 		fs, err := f(ctx, inds, rows)
 		if err != nil {
@@ -119,7 +127,6 @@ func Run(ctx context.Context, t Target) ([]Finding, error) {
 		}
 		out = append(out, fs...)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Cell.String() < out[j].Cell.String() })
 	return out, nil
 }
 
@@ -187,10 +194,21 @@ type relation struct {
 	children []Key
 }
 
+func (r relation) sortKey() string {
+	k := r.what + "|"
+	if r.parent != nil {
+		k += r.parent.String()
+	}
+	if len(r.children) > 0 {
+		k += "|" + r.children[0].String()
+	}
+	return k
+}
+
 // differencing builds every additive relation an attacker can read off the
-// published tables and solves them repeatedly: a relation with exactly one
-// unknown term gives it away, and what is derived feeds the next round.
-func differencing(rows, deciles []*row, inds map[string]indicator) []Finding {
+// published tables and solves them: a relation with exactly one unknown
+// term gives it away; with chain, what is derived feeds the next round.
+func differencing(rows, deciles []*row, inds map[string]indicator, chain bool) []Finding {
 	known := map[Key]float64{}
 	withheld := map[Key]bool{}
 	for _, r := range append(append([]*row(nil), rows...), deciles...) {
@@ -216,7 +234,11 @@ func differencing(rows, deciles []*row, inds map[string]indicator) []Finding {
 		rels = append(rels, peers(rs, inds[k.ind])...)
 	}
 	rels = append(rels, parts(rows, deciles, inds)...)
-	sort.SliceStable(rels, func(i, j int) bool { return rels[i].what < rels[j].what })
+	// a fixed order, so the same tables give the same findings in the same order
+	for i := range rels {
+		sort.Slice(rels[i].children, func(a, b int) bool { return rels[i].children[a].String() < rels[i].children[b].String() })
+	}
+	sort.SliceStable(rels, func(i, j int) bool { return rels[i].sortKey() < rels[j].sortKey() })
 
 	var out []Finding
 	for progress := true; progress; {
@@ -240,9 +262,11 @@ func differencing(rows, deciles []*row, inds map[string]indicator) []Finding {
 				case ok:
 					parent = v
 				case withheld[*rel.parent] && len(unknown) == 0 && !math.IsNaN(sum):
-					known[*rel.parent] = sum
+					if chain {
+						known[*rel.parent] = sum
+						progress = true
+					}
 					out = append(out, Finding{Attack: rel.what, Cell: *rel.parent, Count: sum, Detail: "sum of published parts"})
-					progress = true
 					continue
 				default:
 					continue
@@ -252,9 +276,15 @@ func differencing(rows, deciles []*row, inds map[string]indicator) []Finding {
 				continue
 			}
 			d := parent - sum
-			known[unknown[0]] = d
-			out = append(out, Finding{Attack: rel.what, Cell: unknown[0], Count: d, Detail: "total minus published parts"})
-			progress = true
+			if chain {
+				known[unknown[0]] = d
+				progress = true
+			}
+			detail := "total minus published parts"
+			if rel.parent != nil {
+				detail += " of " + rel.parent.String()
+			}
+			out = append(out, Finding{Attack: rel.what, Cell: unknown[0], Count: d, Detail: detail})
 		}
 	}
 	return out
@@ -659,8 +689,9 @@ func (t Target) exposed(ctx context.Context, _ map[string]indicator, rows []*row
 }
 
 // Leaks are the findings that give a withheld cell away: a statistic shown
-// beside it, or a derived count within 0.5 of the true count (truth, from
-// the warehouse's marts; counts are whole numbers).
+// beside it, or a derived count equal to the true count (truth, from the
+// warehouse's marts) up to floating-point error; an inexact derivation that
+// merely lands near the truth recovers nothing systematically.
 func Leaks(fs []Finding, truth map[Key]float64) []Finding {
 	var out []Finding
 	for _, f := range fs {
@@ -668,7 +699,7 @@ func Leaks(fs []Finding, truth map[Key]float64) []Finding {
 			out = append(out, f)
 			continue
 		}
-		if v, ok := truth[f.Cell]; ok && math.Abs(v-f.Count) < 0.5 {
+		if v, ok := truth[f.Cell]; ok && math.Abs(v-f.Count) <= 1e-6*math.Max(1, math.Abs(v)) {
 			out = append(out, f)
 		}
 	}
