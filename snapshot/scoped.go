@@ -53,11 +53,12 @@ var restrictedColumns = map[string]bool{
 }
 
 // unfilteredTables are reference tables with no area rows, copied whole.
-var unfilteredTables = map[string]bool{"core.indicators": true}
+var unfilteredTables = map[string]bool{"core.indicators": true, "release.indicators": true}
 
 // practiceRelations are where the practice → PCN/sub-ICB/ICB mapping may
 // be found in a snapshot, in order of preference.
-var practiceRelations = []string{"core.practices", "marts.practices", "analyst.practices"}
+// (A release snapshot has release.practices and no core schema.)
+var practiceRelations = []string{"release.practices", "core.practices", "marts.practices", "analyst.practices"}
 
 // AreaCodes returns the codes of level ("icb" or "sub_icb") present in the
 // snapshot at path, for checking token scopes.
@@ -206,8 +207,11 @@ func copyScoped(ctx context.Context, src, dst string, s Scope, log *slog.Logger)
 		areas = append(areas, "SELECT 'icb', icb_code FROM src."+rel+" WHERE icb_code = "+lit)
 	}
 	private := "SELECT NULL::VARCHAR AS indicator_id WHERE false"
-	if n, _ := countRows(ctx, conn, `SELECT count(*) FROM duckdb_columns() WHERE database_name = 'src' AND schema_name = 'core' AND table_name = 'indicators' AND column_name = 'public'`); n > 0 {
-		private = "SELECT indicator_id FROM src.core.indicators WHERE NOT coalesce(public, false)"
+	for _, dim := range []string{"release", "core"} {
+		if n, _ := countRows(ctx, conn, `SELECT count(*) FROM duckdb_columns() WHERE database_name = 'src' AND schema_name = '`+dim+`' AND table_name = 'indicators' AND column_name = 'public'`); n > 0 {
+			private = "SELECT indicator_id FROM src." + dim + ".indicators WHERE NOT coalesce(public, false)"
+			break
+		}
 	}
 	steps := []string{
 		"ATTACH " + quote(dst) + " AS dst",
@@ -261,6 +265,16 @@ func copyScoped(ctx context.Context, src, dst string, s Scope, log *slog.Logger)
 	}
 	if err := exec("USE dst"); err != nil {
 		return err
+	}
+	// The macros of sql/functions, which the analyst views may call.
+	fns, err := functionSQL()
+	if err != nil {
+		return err
+	}
+	for _, f := range fns {
+		if err := exec(f); err != nil {
+			return err
+		}
 	}
 	for len(views) > 0 {
 		var left []string
