@@ -159,6 +159,14 @@ func TestAllowListFile(t *testing.T) {
 		}
 	}
 	for _, f := range metrics.SQLFunctionNames() {
+		// nearest_peers compares every pair of its list arguments in one
+		// call, beyond the reach of the query timeout: left out on purpose.
+		if f == "nearest_peers" {
+			if a.funcs[f] {
+				t.Errorf("nearest_peers is allowed")
+			}
+			continue
+		}
 		if !a.funcs[f] {
 			t.Errorf("metrics function %s is not on the allow-list", f)
 		}
