@@ -25,13 +25,15 @@ const DefaultMaxRejectShare = 0.01
 
 // Options for ingesting or checking files.
 type Options struct {
-	Lake           string  // lake folder
-	Quarantine     string  // where refused files go
-	MaxRejectShare float64 // 0 means DefaultMaxRejectShare
-	Period         string  // force the period (else from the file)
-	Version        string  // gplens version, recorded in the manifest
-	Check          bool    // validate only: write nothing
-	Move           bool    // move refused files to quarantine (inbox); else copy
+	Lake           string      // lake folder
+	Workspace      string      // for data/ overrides (header_aliases.csv); "" = the embedded files
+	Aliases        *AliasTable // nil: loaded from Workspace
+	Quarantine     string      // where refused files go
+	MaxRejectShare float64     // 0 means DefaultMaxRejectShare
+	Period         string      // force the period (else from the file)
+	Version        string      // gplens version, recorded in the manifest
+	Check          bool        // validate only: write nothing
+	Move           bool        // move refused files to quarantine (inbox); else copy
 	Logger         *slog.Logger
 	Progress       func(Progress)
 	Now            func() time.Time
@@ -51,7 +53,9 @@ type Progress struct {
 type Result struct {
 	File         string           `json:"file"`
 	Source       string           `json:"source,omitempty"`
+	Dataset      string           `json:"dataset,omitempty"`
 	Period       string           `json:"period,omitempty"`
+	Era          string           `json:"era,omitempty"` // naming era of the headings matched
 	SHA256       string           `json:"sha256"`
 	Encoding     string           `json:"encoding,omitempty"`
 	Bytes        int64            `json:"bytes"`
@@ -127,18 +131,23 @@ func File(ctx context.Context, path string, o Options) (Result, error) {
 	}
 	if !o.Check {
 		// The same bytes again: a no-op, as long as that load is still the
-		// current one for its period.
+		// current one for its dataset and period.
 		for _, e := range manifest {
-			if e.SHA256 != sum || (o.Period != "" && e.Period != o.Period) {
+			if e.SHA256 != sum || e.Status == StatusDropped || (o.Period != "" && e.Period != o.Period) {
 				continue
 			}
-			if cur, ok := current(manifest, e.Source, e.Period); ok && cur.SHA256 == sum {
-				if _, err := os.Stat(partitionDir(o.Lake, e.Source, e.Period)); err == nil {
-					res.Source, res.Period, res.Status, res.Encoding = e.Source, e.Period, "unchanged", e.Encoding
+			if cur, ok := current(manifest, e.Source, e.Dataset, e.Period); ok && cur.SHA256 == sum {
+				if _, err := os.Stat(PartitionPath(o.Lake, e.Source, e.Dataset, e.Period)); err == nil {
+					res.Source, res.Dataset, res.Period, res.Status, res.Encoding = e.Source, e.Dataset, e.Period, "unchanged", e.Encoding
 					res.RowsRead, res.RowsWritten, res.RowsRejected, res.RowsSkipped = e.RowsRead, e.RowsWritten, e.RowsRejected, e.RowsSkipped
 					return res, nil
 				}
 			}
+		}
+	}
+	if o.Aliases == nil {
+		if o.Aliases, err = LoadAliases(o.Workspace); err != nil {
+			return res, err
 		}
 	}
 	res, perr := parseFile(ctx, path, sum, res, manifest, o)
@@ -172,7 +181,7 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 	if err != nil {
 		return res, err
 	}
-	src, variant, derr := Detect(base, r.Keys, len(r.Keys))
+	src, hm, derr := Detect(base, r.Keys, len(r.Keys), o.Aliases)
 	if derr != nil {
 		r.Close()
 		return res, &FileError{File: path, Line: 1, Err: derr}
@@ -185,8 +194,8 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 		}
 	}
 	defer r.Close()
-	res.Source = info.Name
-	fc := &FileContext{Path: path, Name: base, Header: r.Header, Keys: r.Keys, Variant: variant, Period: o.Period}
+	res.Source, res.Era = info.Name, hm.era
+	fc := &FileContext{Path: path, Name: base, Header: r.Header, Keys: r.Keys, Cols: hm.cols, Era: hm.era, Aliases: o.Aliases, Period: o.Period}
 	p, err := src.Begin(fc)
 	if err != nil {
 		var fe *FileError
@@ -307,6 +316,9 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 		return res, &FileError{File: path, Err: fmt.Errorf("cannot tell the period: %s", why), Hint: "pass --period (YYYY-MM, or YYYY-YY for annual data)"}
 	}
 	res.Period = period
+	if dp, ok := p.(DatasetParser); ok && info.Datasets {
+		res.Dataset = dp.Dataset()
+	}
 	if o.Check {
 		res.Status = "checked"
 		return res, nil
@@ -337,29 +349,29 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 	if err := syncDir(tmp); err != nil {
 		return res, fmt.Errorf("fsync %s: %w", tmp, err)
 	}
-	if err := swapDir(tmp, partitionDir(o.Lake, info.Name, period)); err != nil {
-		return res, fmt.Errorf("publish partition %s/%s: %w", info.Name, period, err)
+	if err := swapDir(tmp, PartitionPath(o.Lake, info.Name, res.Dataset, period)); err != nil {
+		return res, fmt.Errorf("publish partition %s: %w", partName(info.Name, res.Dataset, period), err)
 	}
-	rejFinal := partitionDir(filepath.Join(o.Lake, RejectsTable), info.Name, period)
+	rejFinal := PartitionPath(filepath.Join(o.Lake, RejectsTable), info.Name, res.Dataset, period)
 	if res.RowsRejected > 0 {
 		if err := swapDir(rejTmp, rejFinal); err != nil {
-			return res, fmt.Errorf("publish rejects %s/%s: %w", info.Name, period, err)
+			return res, fmt.Errorf("publish rejects %s: %w", partName(info.Name, res.Dataset, period), err)
 		}
 	} else if err := os.RemoveAll(rejFinal); err != nil {
 		return res, err
 	}
-	entry := Entry{File: filepath.Base(path), Path: path, SHA256: sum, Source: info.Name, Period: period, Encoding: res.Encoding,
+	entry := Entry{File: filepath.Base(path), Path: path, SHA256: sum, Source: info.Name, Dataset: res.Dataset, Period: period, Encoding: res.Encoding,
 		Bytes: res.Bytes, RowsRead: res.RowsRead, RowsWritten: res.RowsWritten, RowsRejected: res.RowsRejected, RowsSkipped: res.RowsSkipped,
 		Status: "loaded", IngestedAt: o.Now().UTC(), GplensVersion: o.Version}
 	res.Status = "loaded"
-	if prev, ok := current(manifest, info.Name, period); ok {
+	if prev, ok := current(manifest, info.Name, res.Dataset, period); ok {
 		entry.Status, entry.ReplacesSHA = "restated", prev.SHA256
 		res.Status, res.Replaces = "restated", prev.SHA256
 	}
 	if err := appendManifest(o.Lake, entry); err != nil {
 		return res, fmt.Errorf("record %s in the manifest: %w", path, err)
 	}
-	o.Logger.Info("ingested", "file", path, "source", info.Name, "period", period, "rows", res.RowsRead, "written", res.RowsWritten, "rejected", res.RowsRejected, "status", res.Status)
+	o.Logger.Info("ingested", "file", path, "source", info.Name, "dataset", res.Dataset, "period", period, "rows", res.RowsRead, "written", res.RowsWritten, "rejected", res.RowsRejected, "status", res.Status)
 	return res, nil
 }
 
@@ -429,7 +441,11 @@ func Tables() map[string]string {
 	out := map[string]string{}
 	for _, s := range Sources() {
 		info := s.Info()
-		out[info.Name] = NewSchema(info.Name, info.Columns).DuckDBColumns() + ", period VARCHAR"
+		cols := NewSchema(info.Name, info.Columns).DuckDBColumns()
+		if info.Datasets {
+			cols += ", dataset VARCHAR"
+		}
+		out[info.Name] = cols + ", period VARCHAR"
 	}
 	return out
 }

@@ -199,6 +199,15 @@ func Recover(lake string) error {
 			}
 		}
 	}
+	// Sources holding several datasets swap partitions one level down.
+	for _, d := range append([]string(nil), dirs[1:]...) {
+		sub, _ := os.ReadDir(d)
+		for _, s := range sub {
+			if s.IsDir() && strings.HasPrefix(s.Name(), datasetKey+"=") {
+				dirs = append(dirs, filepath.Join(d, s.Name()))
+			}
+		}
+	}
 	for _, dir := range dirs {
 		entries, err := os.ReadDir(dir)
 		if err != nil {

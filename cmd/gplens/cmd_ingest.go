@@ -130,7 +130,7 @@ func runIngest(cmd *cobra.Command, g *GlobalOptions, o IngestOptions, files []st
 
 func ingestOptions(w *workspace.Workspace, g *GlobalOptions, period string, check, fromInbox bool) ingest.Options {
 	return ingest.Options{
-		Lake: w.Lake(), Quarantine: w.Quarantine(), MaxRejectShare: w.Config.Ingest.MaxRejectShare,
+		Lake: w.Lake(), Workspace: w.Dir, Quarantine: w.Quarantine(), MaxRejectShare: w.Config.Ingest.MaxRejectShare,
 		Period: period, Version: version, Check: check, Move: fromInbox, Logger: g.log,
 	}
 }
