@@ -197,6 +197,9 @@ func printResult(g *GlobalOptions, r ingest.Result, err error) {
 		status = "FAILED"
 	}
 	what := r.Source
+	if r.Dataset != "" {
+		what += " dataset " + r.Dataset
+	}
 	if r.Period != "" {
 		what += " " + r.Period
 	}
