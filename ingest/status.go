@@ -19,7 +19,7 @@ const PackSourcesFile = "pack_sources.csv"
 // Rules for when a partition counts for a pack month.
 const (
 	RuleMonth         = "month"          // a monthly partition for the month itself
-	RulePublishedYear = "published_year" // a financial year that ended by the month
+	RulePublishedYear = "published_year" // a financial year that ended before the month
 	RuleAny           = "any"            // any period (static reference data)
 )
 
@@ -169,7 +169,7 @@ func counts(cad Cadence, rule, period, month string) bool {
 		return cad != Annual && period == month
 	case RulePublishedYear:
 		end, ok := fyEnd(period)
-		return ok && cad == Annual && end <= month
+		return ok && cad == Annual && end < month
 	}
 	return false
 }

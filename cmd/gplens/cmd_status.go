@@ -24,7 +24,7 @@ func newStatusCommand(g *GlobalOptions) *cobra.Command {
 		Long: `What the lake holds: for each source (and dataset) and period, the rows, the Parquet files,
 the extract loaded and when. Then the months a pack could be asked for and whether it would be
 complete: every required source of data/pack_sources.csv has data for the month (a monthly
-partition for that month, or for annual sources a financial year that ended by then).`,
+partition for that month, or for annual sources a financial year that ended before it).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runStatus(g, o)
