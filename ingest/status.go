@@ -239,4 +239,6 @@ func packMonths(parts []PartitionStatus, reqs []Requirement) []MonthStatus {
 }
 
 // Describe renders a partition's place in messages.
-func (p PartitionStatus) Describe() string { return strings.TrimSpace(partName(p.Source, p.Dataset, p.Period)) }
+func (p PartitionStatus) Describe() string {
+	return strings.TrimSpace(partName(p.Source, p.Dataset, p.Period))
+}

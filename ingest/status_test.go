@@ -13,10 +13,10 @@ import (
 )
 
 const (
-	regHeader  = "PUBLICATION,EXTRACT_DATE,TYPE,SUB_ICB_LOCATION_CODE,ONS_SUB_ICB_LOCATION_CODE,CODE,POSTCODE,SEX,AGE,NUMBER_OF_PATIENTS\n"
-	payHeader  = "Practice Code,Average Number of Registered Patients,Average Number of Weighted Patients,Global Sum\n"
-	geoHeader  = "PRACTICE_CODE,PRACTICE_NAME,PCN_ODS_CODE,PCN_NAME,SUB_ICB_ODS_CODE,SUB_ICB_ONS_CODE,SUB_ICB_NAME,ICB_ODS_CODE,ICB_ONS_CODE,ICB_NAME,REGION_ODS_CODE,REGION_ONS_CODE,REGION_NAME\n"
-	ftHeader   = "Indicator ID,Area Code,Area Type,Time period,Value\n"
+	regHeader = "PUBLICATION,EXTRACT_DATE,TYPE,SUB_ICB_LOCATION_CODE,ONS_SUB_ICB_LOCATION_CODE,CODE,POSTCODE,SEX,AGE,NUMBER_OF_PATIENTS\n"
+	payHeader = "Practice Code,Average Number of Registered Patients,Average Number of Weighted Patients,Global Sum\n"
+	geoHeader = "PRACTICE_CODE,PRACTICE_NAME,PCN_ODS_CODE,PCN_NAME,SUB_ICB_ODS_CODE,SUB_ICB_ONS_CODE,SUB_ICB_NAME,ICB_ODS_CODE,ICB_ONS_CODE,ICB_NAME,REGION_ODS_CODE,REGION_ONS_CODE,REGION_NAME\n"
+	ftHeader  = "Indicator ID,Area Code,Area Type,Time period,Value\n"
 )
 
 // A small lake: registrations for March and April 2023 (one practice each),
@@ -28,8 +28,8 @@ func smallLake(t *testing.T) (ws, lake string, files map[string]string) {
 	lake = filepath.Join(ws, "lake")
 	in := t.TempDir()
 	files = map[string]string{
-		"reg 2023-03": write(t, in, "2023-03/gp-reg-pat-prac-all.csv", regHeader+"GP_PRAC_PAT_LIST,01MAR2023,GP,00L,E38000130,A83005,DL1 3RT,ALL,ALL,11826\n"),
-		"reg 2023-04": write(t, in, "2023-04/gp-reg-pat-prac-all.csv", regHeader+"GP_PRAC_PAT_LIST,01APR2023,GP,00L,E38000130,A83005,DL1 3RT,ALL,ALL,11830\n"),
+		"reg 2023-03":  write(t, in, "2023-03/gp-reg-pat-prac-all.csv", regHeader+"GP_PRAC_PAT_LIST,01MAR2023,GP,00L,E38000130,A83005,DL1 3RT,ALL,ALL,11826\n"),
+		"reg 2023-04":  write(t, in, "2023-04/gp-reg-pat-prac-all.csv", regHeader+"GP_PRAC_PAT_LIST,01APR2023,GP,00L,E38000130,A83005,DL1 3RT,ALL,ALL,11830\n"),
 		"prev 2021-22": write(t, in, "PREVALENCE_2122.csv", prevHeader+"A83005,DM,700,17OV,9000\n"),
 		"prev 2022-23": write(t, in, "PREVALENCE_2223.csv", prevHeader+"A83005,DM,712,17OV,9100\nA83006,DM,12,17OV,900\n"),
 		"pay 2021-22":  write(t, in, "nhspaymentsgp-21-22-prac-csv.csv", payHeader+"A83005,11800,12000,1000000\n"),
