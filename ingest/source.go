@@ -38,7 +38,8 @@ type Info struct {
 }
 
 // Source is one kind of extract. Adding a source is one Go file that
-// implements this and registers itself.
+// implements this and registers itself, plus its headings' rows in
+// data/header_aliases.csv.
 type Source interface {
 	Info() *Info
 	// Begin checks the header of a file already matched to this source and
