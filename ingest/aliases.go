@@ -225,7 +225,7 @@ func (t *AliasTable) nearest(info *Info, m headerMatch, keys []string) string {
 	if era != "" {
 		s += fmt.Sprintf(", era %q", era)
 	}
-	return s + fmt.Sprintf(", which needs lake columns the file lacks: %s", strings.Join(parts, "; "))
+	return s + fmt.Sprintf("; the header lacks lake columns %s", strings.Join(parts, "; "))
 }
 
 func contains(list []string, s string) bool {

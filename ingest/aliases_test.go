@@ -207,7 +207,7 @@ func TestUnmappableHeaderRefused(t *testing.T) {
 	}{
 		{"payments without patient counts", "nhspaymentsgp-23-24-prac-csv.csv",
 			"NHS England (Region) code,Sub ICB Code,Practice Code,List Size,Weighted list,Global Sum",
-			[]string{"nearest known header: payments", `era "sub-ICB/ICB"`, "registered_patients", "weighted_patients", `"Average Number of Registered Patients"`}},
+			[]string{"nearest known header: payments", `era "sub-ICB/ICB"`, "the header lacks lake columns registered_patients", `"Average Number of Registered Patients"`}},
 		{"registrations with a renamed practice column", "gp-reg-pat-prac-all.csv",
 			"PUBLICATION,EXTRACT_DATE,TYPE,SUB_ICB_LOCATION_CODE,ORGANISATION,POSTCODE,SEX,AGE,NUMBER_OF_PATIENTS",
 			[]string{"nearest known header: registrations", `era "sub-ICB/ICB"`, "practice_code", `"CODE"`}},

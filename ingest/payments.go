@@ -40,7 +40,7 @@ var paymentsAttrs = []struct {
 	{"atypical_characteristics", String, false},
 	{"patient_data_quarter", String, false},
 	{"registered_patients", Float64, true},
-	{"weighted_patients", Float64, true},
+	{"weighted_patients", Float64, false},
 }
 
 var payments = &paymentsSource{}
