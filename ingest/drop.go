@@ -3,8 +3,6 @@ package ingest
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -31,10 +29,10 @@ type DropOptions struct {
 
 // Drop removes one partition (and its rejects) from the lake and records
 // it in the manifest with status "dropped", so the next transform rebuilds
-// without it and the same file ingested again is loaded afresh. The
-// folder is renamed out of place in one step (readers see it whole or not
-// at all), the drop recorded, then the folder deleted; a run killed in
-// between leaves a temporary folder the next run removes.
+// without it and the same file ingested again is loaded afresh. It is one
+// Commit: the folders are moved aside, the manifest row appended, then the
+// folders deleted, and a run killed in between is finished or rolled back
+// by the next one (readers see the partition whole or not at all).
 func Drop(lake, source, period string, o DropOptions) (Entry, error) {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -84,29 +82,12 @@ func Drop(lake, source, period string, o DropOptions) (Entry, error) {
 		return Entry{}, &NotFoundError{fmt.Sprintf("%s %s holds %d datasets (%s): say which with --dataset", source, period, len(hits), strings.Join(ds, ", "))}
 	}
 	cur := hits[0]
-	tmps := []string{}
-	for _, dir := range []string{PartitionPath(lake, source, cur.Dataset, period), PartitionPath(filepath.Join(lake, RejectsTable), source, cur.Dataset, period)} {
-		if _, err := os.Stat(dir); os.IsNotExist(err) {
-			continue
-		}
-		tmp := filepath.Join(filepath.Dir(dir), fmt.Sprintf(".tmp-drop-%s-%d", filepath.Base(dir), os.Getpid()))
-		if err := os.Rename(dir, tmp); err != nil {
-			return Entry{}, fmt.Errorf("drop %s: %w", partName(source, cur.Dataset, period), err)
-		}
-		if err := syncDir(filepath.Dir(dir)); err != nil {
-			return Entry{}, fmt.Errorf("fsync %s: %w", filepath.Dir(dir), err)
-		}
-		tmps = append(tmps, tmp)
-	}
 	e := Entry{File: cur.File, Path: cur.Path, Source: source, Dataset: cur.Dataset, Period: period, Encoding: cur.Encoding,
 		Status: StatusDropped, ReplacesSHA: cur.SHA256, IngestedAt: o.Now().UTC(), GplensVersion: o.Version}
-	if err := appendManifest(lake, e); err != nil {
-		return Entry{}, fmt.Errorf("record the drop of %s in the manifest: %w", partName(source, cur.Dataset, period), err)
-	}
-	for _, t := range tmps {
-		if err := os.RemoveAll(t); err != nil {
-			return e, fmt.Errorf("remove dropped %s: %w", t, err)
-		}
+	// One recoverable step: the folders go and the manifest says so, or neither.
+	changes := []Change{{Dir: PartitionPath("", source, cur.Dataset, period)}, {Dir: PartitionPath(RejectsTable, source, cur.Dataset, period)}}
+	if err := Commit(lake, changes, []Entry{e}); err != nil {
+		return Entry{}, fmt.Errorf("drop %s: %w", partName(source, cur.Dataset, period), err)
 	}
 	return e, nil
 }

@@ -122,6 +122,7 @@ func Detect(base string, keys []string, ncols int, at *AliasTable) (Source, head
 	}
 	var cands []cand
 	var near *cand
+	var nameSays []string
 	for _, s := range Sources() {
 		info := s.Info()
 		byName := nameMatches(info, base)
@@ -135,6 +136,9 @@ func Detect(base string, keys []string, ncols int, at *AliasTable) (Source, head
 		if len(m.missing) == 0 {
 			cands = append(cands, cand{s, m, byName})
 			continue
+		}
+		if byName {
+			nameSays = append(nameSays, info.Name)
 		}
 		// The nearest source: a name match first, then the most headings found.
 		c := cand{s, m, byName}
@@ -151,6 +155,12 @@ func Detect(base string, keys []string, ncols int, at *AliasTable) (Source, head
 	switch {
 	case len(named) == 1:
 		return named[0].s, named[0].m, nil
+	case len(named) == 0 && len(cands) == 1 && len(nameSays) > 0:
+		// A file named as one source holding another is a mix-up upstream
+		// (or a renamed file); loading it as the header's source would put
+		// it in a period and table nobody expects.
+		return nil, headerMatch{}, fmt.Errorf("the name %q says %s but the header is %s's; rename the file or fetch the right one",
+			base, strings.Join(nameSays, " or "), cands[0].s.Info().Name)
 	case len(named) == 0 && len(cands) == 1:
 		return cands[0].s, cands[0].m, nil
 	case len(cands) > 1:

@@ -13,7 +13,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gplens/gplens/duck"
@@ -32,6 +34,9 @@ type Options struct {
 	// MemoryLimit (e.g. "2GB") and Threads bound DuckDB; zero values keep its defaults.
 	MemoryLimit string
 	Threads     int
+	// RefDir is the workspace whose data/ folder overrides the embedded
+	// reference files (see package data); "" means the warehouse's folder.
+	RefDir string
 	// Vars are set with SET VARIABLE before the models run, so a model can
 	// read one with getvariable('name'). Changing any var rebuilds every model.
 	Vars map[string]string
@@ -150,7 +155,11 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 	if err != nil {
 		return res, fmt.Errorf("build: warehouse path: %w", err)
 	}
-	lake, err := checkLake(p, o.Lake)
+	refs, err := loadRefs(o)
+	if err != nil {
+		return res, fmt.Errorf("build: %w", err)
+	}
+	lake, err := checkLake(p, o.Lake, refs)
 	if err != nil {
 		return res, err
 	}
@@ -159,6 +168,7 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 	}
 	tmp := fmt.Sprintf("%s.building-%d", target, os.Getpid())
 	removeDB(tmp)
+	removeOrphanBuilds(target, log)
 
 	// Models are tables built with CREATE TABLE AS: row order carries no
 	// meaning, and not preserving it lets DuckDB stream big builds within
@@ -215,7 +225,7 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 	}
 	res.Full = !reuse
 
-	schemas := map[string]bool{LakeSchema: true, stateSchema: true}
+	schemas := map[string]bool{LakeSchema: true, RefSchema: true, stateSchema: true}
 	for _, m := range p.models {
 		schemas[m.Schema] = true
 	}
@@ -244,14 +254,27 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 		}
 		fmt.Fprintf(vh, "%s=%s\x00", k, o.Vars[k])
 	}
-	// A model's recorded hash covers its SQL, the functions and the vars.
+	// A model's recorded hash covers its SQL, the functions, the vars and
+	// the reference files it reads, so editing a data/ file rebuilds its readers.
 	hashes := map[string]string{}
 	for _, m := range p.models {
 		hashes[m.Name] = m.hash
+		extra := ""
 		if len(varNames) > 0 {
-			sum := sha256.Sum256([]byte(m.hash + hex.EncodeToString(vh.Sum(nil))))
+			extra = hex.EncodeToString(vh.Sum(nil))
+		}
+		for _, in := range m.Inputs {
+			if r, ok := refs[in]; ok {
+				extra += r.hash
+			}
+		}
+		if extra != "" {
+			sum := sha256.Sum256([]byte(m.hash + extra))
 			hashes[m.Name] = hex.EncodeToString(sum[:])
 		}
+	}
+	if err := createRefs(ctx, conn, refs); err != nil {
+		return res, fmt.Errorf("build: %w", err)
 	}
 
 	// The lake: views over the Parquet files, or empty tables until there are some.
@@ -408,7 +431,7 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 }
 
 // checkLake validates the lake tables and that every input a model reads is among them.
-func checkLake(p *Project, lake []LakeTable) ([]LakeTable, error) {
+func checkLake(p *Project, lake []LakeTable, refs map[string]refTable) ([]LakeTable, error) {
 	var errs []error
 	seen := map[string]bool{}
 	out := make([]LakeTable, 0, len(lake))
@@ -436,6 +459,12 @@ func checkLake(p *Project, lake []LakeTable) ([]LakeTable, error) {
 	}
 	for _, m := range p.models {
 		for _, in := range m.Inputs {
+			if strings.HasPrefix(in, RefSchema+".") {
+				if _, ok := refs[in]; !ok {
+					errs = append(errs, fmt.Errorf("%s: reads %s, but there is no data/%s.csv", m.Path, in, strings.TrimPrefix(in, RefSchema+".")))
+				}
+				continue
+			}
 			if !seen[strings.TrimPrefix(in, LakeSchema+".")] {
 				errs = append(errs, fmt.Errorf("%s: reads %s, which is not a configured lake table", m.Path, in))
 			}
@@ -648,6 +677,28 @@ func publish(tmp, target string) error {
 		d.Close()
 	}
 	return nil
+}
+
+// removeOrphanBuilds deletes the half-built files of killed builds
+// (<target>.building-<pid> and its .wal) whose process is gone. Builds run
+// under the workspace lock, so a live owner is only ever this process.
+func removeOrphanBuilds(target string, log *slog.Logger) {
+	files, _ := filepath.Glob(target + ".building-*")
+	for _, f := range files {
+		pidStr := strings.TrimSuffix(strings.TrimPrefix(f, target+".building-"), ".wal")
+		pid, err := strconv.Atoi(pidStr)
+		if err != nil || pid == os.Getpid() || processAlive(pid) {
+			continue
+		}
+		if err := os.Remove(f); err == nil {
+			log.Info("removed the leftover of a killed build", "file", f)
+		}
+	}
+}
+
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 func removeDB(path string) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/gplens/gplens/ingest"
 )
@@ -13,7 +14,13 @@ type LakeDropOptions struct {
 	Dataset string
 }
 
+// AddFlags adds the options' flags to fs.
+func (o *LakeDropOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Dataset, "dataset", "", "the dataset, for sources that hold several (see gplens status)")
+}
+
 func newLakeCommand(g *GlobalOptions) *cobra.Command {
+	var o LakeDropOptions
 	cmd := &cobra.Command{
 		Use:   "lake",
 		Short: "Manage the lake's partitions (drop)",
@@ -22,12 +29,13 @@ func newLakeCommand(g *GlobalOptions) *cobra.Command {
 			return usagef("say what to do: gplens lake drop SOURCE PERIOD")
 		},
 	}
-	cmd.AddCommand(newLakeDropCommand(g))
+	// A persistent flag of `lake`, so `gplens lake --help` lists it too.
+	o.AddFlags(cmd.PersistentFlags())
+	cmd.AddCommand(newLakeDropCommand(g, &o))
 	return cmd
 }
 
-func newLakeDropCommand(g *GlobalOptions) *cobra.Command {
-	var o LakeDropOptions
+func newLakeDropCommand(g *GlobalOptions, o *LakeDropOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "drop SOURCE PERIOD [--dataset D]",
 		Short: "Remove one partition from the lake, recorded in the manifest (status dropped)",
@@ -36,10 +44,9 @@ manifest, so the next transform rebuilds without it. Ingesting the same file aga
 Sources holding several datasets (fingertips) take --dataset when the period has more than one.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runLakeDrop(g, o, args[0], args[1])
+			return runLakeDrop(g, *o, args[0], args[1])
 		},
 	}
-	cmd.Flags().StringVar(&o.Dataset, "dataset", "", "the dataset, for sources that hold several (see gplens status)")
 	return cmd
 }
 

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/gplens/gplens/ingest"
 )
@@ -14,6 +15,11 @@ import (
 // StatusOptions are the flags of `gplens status`.
 type StatusOptions struct {
 	JSON bool
+}
+
+// AddFlags adds the options' flags to fs.
+func (o *StatusOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.JSON, "json", false, "print as JSON")
 }
 
 func newStatusCommand(g *GlobalOptions) *cobra.Command {
@@ -30,7 +36,7 @@ partition for that month, or for annual sources a financial year that ended befo
 			return runStatus(g, o)
 		},
 	}
-	cmd.Flags().BoolVar(&o.JSON, "json", false, "print as JSON")
+	o.AddFlags(cmd.Flags())
 	return cmd
 }
 
