@@ -164,4 +164,14 @@ func TestLakeDrop(t *testing.T) {
 	if _, err := ingest.Drop(lake, "qof_prevalence", "2022-23", opts); err != nil {
 		t.Errorf("drop again after reloading: %v", err)
 	}
+	// The lake and its manifest agree, dataset partitions included.
+	rep, err := ingest.VerifyLake(lake)
+	if err != nil || len(rep.Problems) != 0 || rep.Partitions != 6 {
+		t.Errorf("verify after drops: %d partitions, problems %v, %v", rep.Partitions, rep.Problems, err)
+	}
+	// A partition the manifest does not name, under a dataset, is found.
+	os.MkdirAll(ingest.PartitionPath(lake, "fingertips", "99999", "2020"), 0o755)
+	if rep, _ := ingest.VerifyLake(lake); len(rep.Problems) != 1 || rep.Problems[0].Dataset != "99999" {
+		t.Errorf("stray dataset partition: %v", rep.Problems)
+	}
 }
