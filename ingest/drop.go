@@ -82,8 +82,14 @@ func Drop(lake, source, period string, o DropOptions) (Entry, error) {
 		return Entry{}, &NotFoundError{fmt.Sprintf("%s %s holds %d datasets (%s): say which with --dataset", source, period, len(hits), strings.Join(ds, ", "))}
 	}
 	cur := hits[0]
+	// The manifest's latest row for a partition wins by time: a drop must
+	// come after the load it removes even if the clock went back.
+	when := o.Now().UTC()
+	if !when.After(cur.IngestedAt) {
+		when = cur.IngestedAt.Add(time.Millisecond)
+	}
 	e := Entry{File: cur.File, Path: cur.Path, Source: source, Dataset: cur.Dataset, Period: period, Encoding: cur.Encoding,
-		Status: StatusDropped, ReplacesSHA: cur.SHA256, IngestedAt: o.Now().UTC(), GplensVersion: o.Version}
+		Status: StatusDropped, ReplacesSHA: cur.SHA256, IngestedAt: when, GplensVersion: o.Version}
 	// One recoverable step: the folders go and the manifest says so, or neither.
 	changes := []Change{{Dir: PartitionPath("", source, cur.Dataset, period)}, {Dir: PartitionPath(RejectsTable, source, cur.Dataset, period)}}
 	if err := Commit(lake, changes, []Entry{e}); err != nil {
