@@ -27,11 +27,15 @@ var smallFixture = fixture{regions: 2, icbsPerRegion: 2, subsPerICB: 2, practice
 
 // openFixture builds the fixture in a fresh DuckDB file under dir.
 func openFixture(t testing.TB, dir string, f fixture) *sql.DB {
+	return openFixtureThreads(t, dir, f, 1)
+}
+
+// openFixtureThreads builds the fixture with DuckDB using threads threads
+// (parallel float sums add in an order that varies with them).
+func openFixtureThreads(t testing.TB, dir string, f fixture, threads int) *sql.DB {
 	t.Helper()
 	ctx := context.Background()
-	// one thread: parallel float sums add in varying order, and the golden
-	// feeds compare last digits
-	db, err := duck.Open(ctx, filepath.Join(dir, "warehouse.duckdb"), duck.Options{Threads: 1})
+	db, err := duck.Open(ctx, filepath.Join(dir, "warehouse.duckdb"), duck.Options{Threads: threads})
 	if err != nil {
 		t.Fatalf("open fixture: %v", err)
 	}

@@ -142,14 +142,23 @@ func (pl *plan) dp(unit string, kind int) int {
 	return p[0]
 }
 
-// round to dp decimals: the nearest decimal of the value's exact binary
-// (strconv's correctly rounded formatting), -0 as 0. Sums that differ in
-// the last bits from parallel aggregation print the same.
+// round to dp decimals. The value is first cut to 12 significant digits
+// (more when dp needs them), so sums that differ only in their last bits,
+// as parallel aggregation leaves them, round alike even next to a half;
+// then strconv's correctly rounded formatting gives the decimal. -0 is 0.
 func round(v float64, dp int) float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v == 0 {
+		return 0
+	}
+	sig := 12
+	if d := int(math.Floor(math.Log10(math.Abs(v)))) + 1 + dp + 1; d > sig {
+		sig = min(d, 15)
+	}
+	r, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', sig, 64), 64)
+	if err != nil {
 		return v
 	}
-	out, err := strconv.ParseFloat(strconv.FormatFloat(v, 'f', dp, 64), 64)
+	out, err := strconv.ParseFloat(strconv.FormatFloat(r, 'f', dp, 64), 64)
 	if err != nil || out == 0 {
 		return 0
 	}

@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime"
 	"regexp"
+	"runtime"
 	"slices"
 )
 
@@ -80,7 +80,7 @@ type Options struct {
 	Workspace string
 	// Progress receives a line per finished pack with an ETA (nil: none).
 	Progress io.Writer
-	Logger  *slog.Logger
+	Logger   *slog.Logger
 	// Dest receives the files; nil means LocalDir{Root: OutDir}.
 	Dest Destination
 }

@@ -1,9 +1,5 @@
 package publish
 
-import (
-	"slices"
-)
-
 type areaRef struct {
 	Level, Code, Name string
 }
@@ -257,28 +253,6 @@ func (p *pack) summary() map[string]summaryValue {
 			code = ""
 		}
 		out[t.str(r, "area_level")+"|"+code+"|"+t.str(r, "measure")] = summaryValue{V: t.num(r, "value"), Period: t.str(r, "period"), Withheld: t.withheld[r] != ""}
-	}
-	return out
-}
-
-// sectionPeriods says which period each sheet's data is of, e.g.
-// "QOF 2022-23": the chosen period of its domains' indicators in the pack.
-func (p *pack) sheetPeriod(sh Sheet) string {
-	var ps []string
-	for _, in := range p.Indicators {
-		if len(sh.Domains) == 0 || slices.Contains(sh.Domains, in.Domain) {
-			if !slices.Contains(ps, in.Period) {
-				ps = append(ps, in.Period)
-			}
-		}
-	}
-	slices.Sort(ps)
-	out := ""
-	for i, x := range ps {
-		if i > 0 {
-			out += ", "
-		}
-		out += periodLabel(x)
 	}
 	return out
 }

@@ -71,10 +71,7 @@ func (t *table) boolean(r int, name string) bool {
 // cellScanner scans one column of a row into the table, converting what
 // the driver returns (DuckDB sums can come back as HUGEINT or DECIMAL).
 type cellScanner struct {
-	t   *table
-	c   int
-	typ string
-	v   any
+	v any
 }
 
 func (s *cellScanner) Scan(src any) error {
