@@ -28,6 +28,10 @@ import (
 // LakeSchema is the schema of the external inputs (see LakeTable).
 const LakeSchema = "lake"
 
+// RefSchema holds the reviewed reference files of data/ (and the
+// workspace's data/ overrides), one table per CSV: ref.<basename>.
+const RefSchema = "ref"
+
 // stateSchema holds the engine's own bookkeeping in the warehouse.
 const stateSchema = "_gplens"
 
@@ -104,26 +108,10 @@ var nameRe = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 // All problems found are reported together.
 func Load(ctx context.Context, fsys fs.FS) (*Project, error) {
 	p := &Project{byName: map[string]*Model{}}
-	var paths []string
-	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if name == "examples" {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if strings.HasSuffix(name, ".sql") {
-			paths = append(paths, name)
-		}
-		return nil
-	})
+	paths, err := sqlFiles(fsys)
 	if err != nil {
-		return nil, fmt.Errorf("discover models: %w", err)
+		return nil, err
 	}
-	sort.Strings(paths)
 
 	var errs []error
 	var models []*Model
@@ -136,39 +124,11 @@ func Load(ctx context.Context, fsys fs.FS) (*Project, error) {
 			p.functions = append(p.functions, Function{Path: name, SQL: string(b)})
 			continue
 		}
-		dir, file := path.Split(name)
-		dir = strings.TrimSuffix(dir, "/")
-		table := strings.TrimSuffix(file, ".sql")
-		if dir == "" || strings.Contains(dir, "/") {
-			errs = append(errs, fmt.Errorf("%s: a model lives at <schema>/<name>.sql (e.g. staging/qof.sql)", name))
-			continue
-		}
-		if !nameRe.MatchString(dir) || !nameRe.MatchString(table) {
-			errs = append(errs, fmt.Errorf("%s: schema and model names must be lower-case letters, digits and _", name))
-			continue
-		}
-		if dir == LakeSchema || dir == stateSchema || dir == "main" {
-			errs = append(errs, fmt.Errorf("%s: schema %q is reserved", name, dir))
-			continue
-		}
-		m := &Model{Name: dir + "." + table, Schema: dir, Table: table, Path: name, SQL: string(b)}
-		h, err := parseHeader(name, m.SQL)
+		m, err := newModel(name, string(b))
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		for i := range h.tests {
-			h.tests[i].SQL = h.tests[i].on(quoteTable(m.Name))
-		}
-		m.Materialized = h.materialized
-		if m.Materialized == "" {
-			m.Materialized = Table
-			if m.Schema == "staging" {
-				m.Materialized = View
-			}
-		}
-		m.Incremental, m.Description, m.Tests = h.incremental, h.description, h.tests
-		m.body = stripTrailingSemicolon(m.SQL)
 		models = append(models, m)
 		p.byName[m.Name] = m
 	}
@@ -202,6 +162,66 @@ func Load(ctx context.Context, fsys fs.FS) (*Project, error) {
 	}
 	p.models = order
 	return p, nil
+}
+
+// sqlFiles lists the .sql files of a project, sorted, leaving out examples/.
+func sqlFiles(fsys fs.FS) ([]string, error) {
+	var paths []string
+	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name == "examples" {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(name, ".sql") {
+			paths = append(paths, name)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("discover models: %w", err)
+	}
+	sort.Strings(paths)
+	return paths, nil
+}
+
+// newModel reads the model at <schema>/<name>.sql from its path and header;
+// what it reads is resolved later.
+func newModel(name, src string) (*Model, error) {
+	dir, file := path.Split(name)
+	dir = strings.TrimSuffix(dir, "/")
+	table := strings.TrimSuffix(file, ".sql")
+	if dir == "" || strings.Contains(dir, "/") {
+		return nil, fmt.Errorf("%s: a model lives at <schema>/<name>.sql (e.g. staging/qof.sql)", name)
+	}
+	if !nameRe.MatchString(dir) || !nameRe.MatchString(table) {
+		return nil, fmt.Errorf("%s: schema and model names must be lower-case letters, digits and _", name)
+	}
+	if dir == LakeSchema || dir == RefSchema || dir == stateSchema || dir == "main" {
+		return nil, fmt.Errorf("%s: schema %q is reserved", name, dir)
+	}
+	m := &Model{Name: dir + "." + table, Schema: dir, Table: table, Path: name, SQL: src}
+	h, err := parseHeader(name, m.SQL)
+	if err != nil {
+		return nil, err
+	}
+	for i := range h.tests {
+		h.tests[i].SQL = h.tests[i].on(quoteTable(m.Name))
+	}
+	m.Materialized = h.materialized
+	if m.Materialized == "" {
+		m.Materialized = Table
+		if m.Schema == "staging" {
+			m.Materialized = View
+		}
+	}
+	m.Incremental, m.Description, m.Tests = h.incremental, h.description, h.tests
+	m.body = stripTrailingSemicolon(m.SQL)
+	return m, nil
 }
 
 // resolve parses m with DuckDB and fills Deps and Inputs.
@@ -254,21 +274,21 @@ func (p *Project) resolve(ctx context.Context, db *sql.DB, m *Model) error {
 			// A CTE, not a table.
 		case schema == "":
 			errs = append(errs, fmt.Sprintf("%s:%d: table %q has no schema: write schema.table (e.g. staging.%s or lake.%s)", m.Path, line, r.table, table, table))
-		case schema == LakeSchema:
+		case schema == LakeSchema, schema == RefSchema:
 			inputs[schema+"."+table] = true
 		case schema+"."+table == m.Name:
 			errs = append(errs, fmt.Sprintf("%s:%d: model %s reads itself", m.Path, line, m.Name))
 		case p.byName[schema+"."+table] != nil:
 			deps[schema+"."+table] = true
 		default:
-			errs = append(errs, fmt.Sprintf("%s:%d: %s.%s is not a model (no %s/%s.sql) nor a lake table", m.Path, line, schema, table, schema, table))
+			errs = append(errs, fmt.Sprintf("%s:%d: %s.%s is not a model (no %s/%s.sql) nor a lake or ref table", m.Path, line, schema, table, schema, table))
 		}
 	}
 	for _, t := range m.Tests {
 		if t.Ref == "" {
 			continue
 		}
-		if !strings.HasPrefix(t.Ref, LakeSchema+".") && p.byName[t.Ref] == nil {
+		if !strings.HasPrefix(t.Ref, LakeSchema+".") && !strings.HasPrefix(t.Ref, RefSchema+".") && p.byName[t.Ref] == nil {
 			errs = append(errs, fmt.Sprintf("%s:%d: %s looks up %s, which is not a model nor a lake table", m.Path, t.Line, t.Name, t.Ref))
 		}
 	}

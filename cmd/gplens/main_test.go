@@ -2,10 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gplens/gplens/duck"
+	"github.com/gplens/gplens/snapshot"
 )
 
 func gplens(t *testing.T, args ...string) (int, string, string) {
@@ -56,5 +61,109 @@ func TestCLIExitCodes(t *testing.T) {
 	}
 	if q, _ := filepath.Glob(filepath.Join(ws, "w", "quarantine", "*.reason.json")); len(q) != 1 {
 		t.Errorf("quarantine: %v", q)
+	}
+}
+
+// Forgetting --workspace (or naming a folder that is not there) says which
+// path was looked at and how to make one, for every command that needs one.
+func TestMissingWorkspace(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nowhere")
+	for _, args := range [][]string{
+		{"sql", "-c", "SELECT * FROM variation"},
+		{"transform"},
+		{"publish", "--period", "2024-03"},
+		{"packs"},
+		{"ingest", "--inbox"},
+		{"runs"},
+		{"run", "--period", "2024-03"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			code, out, errs := gplens(t, append([]string{"--workspace", missing}, args...)...)
+			if code != exitBadData || !strings.Contains(errs, "no workspace at "+missing) || !strings.Contains(errs, "gplens init "+missing) {
+				t.Errorf("gplens %v = %d\nstdout: %s\nstderr: %s", args, code, out, errs)
+			}
+		})
+	}
+	t.Run("from GPLENS_HOME", func(t *testing.T) {
+		t.Setenv("GPLENS_HOME", missing)
+		if code, _, errs := gplens(t, "sql", "-c", "SELECT 1"); code != exitBadData || !strings.Contains(errs, "from GPLENS_HOME") {
+			t.Errorf("= %d %s", code, errs)
+		}
+	})
+	if _, err := os.Stat(missing); err == nil {
+		t.Errorf("a command created %s", missing)
+	}
+}
+
+func TestSQLOptions(t *testing.T) {
+	ws := filepath.Join(t.TempDir(), "w")
+	if code, _, errs := gplens(t, "init", ws); code != 0 {
+		t.Fatal(errs)
+	}
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want []string // in stdout, in this order
+		err  string   // in stderr
+	}{
+		{"repeated -c runs each in order", []string{"--format", "csv", "-c", "SELECT 1 AS one", "-c", "SELECT 2 AS two"}, 0, []string{"one\n1\n", "two\n2\n"}, ""},
+		{"-c stops at the failing one", []string{"--format", "csv", "-c", "SELECT nope", "-c", "SELECT 2 AS two"}, 1, nil, "-c #1"},
+		{"dot commands in -c", []string{"-c", ".mode csv\nSELECT 3 AS three;"}, 0, []string{"three\n3\n"}, ""},
+		{"max-rows 0 is all", []string{"--max-rows", "0", "-c", "SELECT * FROM range(1500)"}, 0, []string{"│   1499 │"}, ""},
+		{"max-rows caps", []string{"--max-rows", "10", "-c", "SELECT * FROM range(1500)"}, 0, []string{"│      9 │", "1,500 rows (first 10 shown)"}, ""},
+		{"empty workspace says so", []string{"-c", "SELECT 1"}, 0, nil, "no warehouse in " + ws},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := gplens(t, append([]string{"--workspace", ws, "sql"}, tc.args...)...)
+			if code != tc.code || !strings.Contains(errs, tc.err) {
+				t.Fatalf("= %d\nstdout: %s\nstderr: %s", code, out, errs)
+			}
+			at := 0
+			for _, w := range tc.want {
+				i := strings.Index(out[at:], w)
+				if i < 0 {
+					t.Fatalf("stdout lacks %q:\n%s", w, out)
+				}
+				at += i + len(w)
+			}
+		})
+	}
+	if _, out, _ := gplens(t, "--workspace", ws, "sql", "--max-rows", "10", "-c", "SELECT * FROM range(1500)"); strings.Contains(out, "│     10 │") {
+		t.Errorf("--max-rows 10 showed an 11th row:\n%s", out)
+	}
+}
+
+// gplens sql reads the published snapshot, and says so when the warehouse
+// has been rebuilt since (new models are only in the warehouse then).
+func TestSQLSnapshotLagNote(t *testing.T) {
+	ws := filepath.Join(t.TempDir(), "w")
+	if code, _, errs := gplens(t, "init", ws); code != 0 {
+		t.Fatal(errs)
+	}
+	wh := filepath.Join(ws, "warehouse.duckdb")
+	db, err := duck.Open(context.Background(), wh, duck.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE TABLE t AS SELECT 'old' AS v"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := snapshot.PublishContext(context.Background(), ws, wh, "2024-03", snapshot.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := gplens(t, "--workspace", ws, "sql", "--format", "csv", "-c", "SELECT v FROM t")
+	if code != 0 || !strings.Contains(out, "old") || strings.Contains(errs, "note:") {
+		t.Fatalf("fresh snapshot = %d\n%s\n%s", code, out, errs)
+	}
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(wh, later, later); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs = gplens(t, "--workspace", ws, "sql", "-c", "SELECT v FROM t")
+	if code != 0 || !strings.Contains(errs, "the warehouse was rebuilt since (--live reads it)") {
+		t.Errorf("lagging snapshot = %d, stderr %q", code, errs)
 	}
 }
