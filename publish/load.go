@@ -46,8 +46,8 @@ type plan struct {
 
 func sqlQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// fyEnd gives the month after a financial year "2023-24" ends ("2024-04"),
-// so an annual figure counts as available for packs from then on.
+// fyEnd gives the month after a financial year "2023-24" ends ("2024-04");
+// see available for when a year counts as published.
 func fyEnd(fy string) (string, bool) {
 	if len(fy) != 7 || fy[4] != '-' {
 		return "", false
@@ -199,13 +199,14 @@ func periodGroup(domain string) string {
 }
 
 // available says whether data of period p is available for a pack of
-// month m: a month up to m, or a financial year ended before m.
+// month m: a month up to m, or a financial year from its last month (March)
+// on, as marts.area_summary counts it.
 func available(p, m string) bool {
 	if periodRE.MatchString(p) {
 		return p <= m
 	}
 	end, ok := fyEnd(p)
-	return ok && end <= m
+	return ok && addMonths(end, -1) <= m
 }
 
 // choosePeriods picks one period per period group for the pack month: the

@@ -592,7 +592,7 @@ var methodNotes = []string{
 	"Funnel plots: limits around the England value at each denominator (95% and 99.8%); overdispersion-adjusted positions are in the feeds.",
 	"Inequality: slope (SII) and relative (RII) index of inequality across practice deprivation deciles (IMD 2019), limits by seeded simulation.",
 	"Trends: XmR statistical process control charts (Making Data Count): special causes are points outside the limits, trends of 7, 2 of 3 beyond two sigma, runs of 7.",
-	"Each section shows one period of its source: the latest available at the pack's month (monthly data up to the month, a financial year once it has ended); the Contents sheet and the table above give each period. A section with no data by then is left out.",
+	"Each section shows one period of its source: the latest available at the pack's month (monthly data up to the month, a financial year from its last month, March, on); the Contents sheet and the table above give each period. A section with no data by then is left out.",
 	"Figures are rounded to the precision stated in feeds/data_dictionary.csv (by indicator unit); the warehouse keeps full precision.",
 }
 
