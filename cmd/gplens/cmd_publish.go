@@ -43,11 +43,15 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 		return err
 	}
 	sc := w.Config.Publish.Suppression
-	res, err := publish.Publish(ctx, db, publish.Options{
-		Period: period, Areas: areas, Levels: levels, OutDir: w.Packs(), Version: version,
+	opts := publish.Options{
+		Period: period, Areas: areas, Levels: levels, OutDir: w.Packs(), Version: version, Workspace: w.Dir,
 		Sources: sources, Models: models, Seed: w.Config.Publish.Seed, Logger: g.log,
 		Suppression: publish.SuppressionConfig{MinCount: sc.MinCount, Secondary: sc.Secondary}, KeyIndicators: w.Config.Publish.KeyIndicators,
-	})
+	}
+	if g.tty {
+		opts.Progress = g.stderr // a line per pack with an ETA, only on a terminal
+	}
+	res, err := publish.Publish(ctx, db, opts)
 	db.Close()
 	if err != nil {
 		return err
