@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"testing"
 
 	"github.com/gplens/gplens/duck"
+	sqlmodels "github.com/gplens/gplens/sql"
 )
 
 // fixture sizes a synthetic warehouse that follows the marts contract
@@ -17,6 +19,10 @@ import (
 type fixture struct {
 	regions, icbsPerRegion, subsPerICB, practicesPerSub int
 	period                                              string // pack month
+	// minCount and noSecondary set the disclosure rule (ref.disclosure's
+	// * row) the release schema is built with; 0 and false: 8, secondary.
+	minCount    int
+	noSecondary bool
 }
 
 func (f fixture) practices() int {
@@ -40,7 +46,13 @@ func openFixtureThreads(t testing.TB, dir string, f fixture, threads int) *sql.D
 		t.Fatalf("open fixture: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
-	for i, s := range fixtureSQL(f) {
+	stmts := fixtureSQL(f)
+	rel, err := releaseSQL(f)
+	if err != nil {
+		t.Fatalf("fixture release: %v", err)
+	}
+	stmts = append(stmts, rel...)
+	for i, s := range stmts {
 		if _, err := db.ExecContext(ctx, s); err != nil {
 			t.Fatalf("fixture statement %d: %v\n%s", i, err, s)
 		}
@@ -193,4 +205,122 @@ func fixtureSQL(f fixture) []string {
 		FROM a LEFT JOIN iv USING (area_level, area_code) GROUP BY a.area_level, a.area_code`, f.period),
 		`DROP TABLE fx_base`, `DROP TABLE fx_levels`,
 	}
+}
+
+// releaseSQL builds the fixture's release schema the way the warehouse
+// does in outline: disclosure.cells is the real model (sql/disclosure/
+// cells.sql, the Go sdc_suppress over every count of a period) and the
+// release views are the marts with its withheld cells NULL and flagged,
+// and the SPC charts of non-public series recomputed from published months.
+func releaseSQL(f fixture) ([]string, error) {
+	cells, err := fs.ReadFile(sqlmodels.FS(), "disclosure/cells.sql")
+	if err != nil {
+		return nil, err
+	}
+	minCount := f.minCount
+	if minCount == 0 {
+		minCount = 8
+	}
+	return []string{
+		`CREATE SCHEMA ref`, `CREATE SCHEMA disclosure`, `CREATE SCHEMA release`,
+		`ALTER TABLE core.indicators ADD COLUMN specialty_code VARCHAR`,
+		`ALTER TABLE core.indicators ADD COLUMN priority VARCHAR`,
+		fmt.Sprintf(`CREATE TABLE ref.disclosure AS SELECT '*' AS scope, %d.0 AS min_count, false AS suppress_zero, %t AS secondary, 1.0 AS round_to`,
+			minCount, !f.noSecondary),
+		"CREATE TABLE disclosure.cells AS\n" + string(cells),
+		`CREATE VIEW release.indicator_values AS
+		SELECT v.* REPLACE (
+				CASE WHEN c.reason IS NULL THEN v.numerator END AS numerator,
+				CASE WHEN c.reason IS NULL THEN v.value END AS value,
+				CASE WHEN c.reason IS NULL THEN v.lower95 END AS lower95,
+				CASE WHEN c.reason IS NULL THEN v.upper95 END AS upper95,
+				CASE WHEN c.reason IS NULL THEN v.lower998 END AS lower998,
+				CASE WHEN c.reason IS NULL THEN v.upper998 END AS upper998,
+				CASE WHEN c.reason IS NULL THEN v.comparison ELSE 'not compared' END AS comparison,
+				CASE WHEN c.reason IS NULL THEN v.funnel_significance END AS funnel_significance,
+				CASE WHEN c.reason IS NULL THEN v.funnel_significance_od END AS funnel_significance_od,
+				CASE WHEN c.reason IS NULL THEN v.funnel_lower95 END AS funnel_lower95,
+				CASE WHEN c.reason IS NULL THEN v.funnel_upper95 END AS funnel_upper95,
+				CASE WHEN c.reason IS NULL THEN v.funnel_lower998 END AS funnel_lower998,
+				CASE WHEN c.reason IS NULL THEN v.funnel_upper998 END AS funnel_upper998,
+				CASE WHEN c.reason IS NULL THEN v.opportunity END AS opportunity,
+				v.suppressed OR c.reason IS NOT NULL AS suppressed),
+			c.reason IS NOT NULL AS numerator_suppressed, c.reason IS NOT NULL AS value_suppressed, c.reason AS suppression_reason
+		FROM marts.indicator_values AS v
+		LEFT JOIN disclosure.cells AS c ON c.indicator_id = v.indicator_id AND c.period = v.period
+			AND c.area_level = v.area_level AND c.area_code = v.area_code AND c.decile = 0`,
+		`CREATE VIEW release.inequality_deciles AS
+		SELECT d.* REPLACE (
+				CASE WHEN c.reason IS NULL THEN d.numerator END AS numerator,
+				CASE WHEN c.reason IS NULL THEN d.value END AS value,
+				CASE WHEN c.reason IS NULL THEN d.lower95 END AS lower95,
+				CASE WHEN c.reason IS NULL THEN d.upper95 END AS upper95),
+			c.reason IS NOT NULL AS numerator_suppressed, c.reason IS NOT NULL AS value_suppressed, c.reason AS suppression_reason
+		FROM marts.inequality_deciles AS d
+		LEFT JOIN disclosure.cells AS c ON c.indicator_id = d.indicator_id AND c.period = d.period
+			AND c.area_level = d.area_level AND c.area_code = d.area_code AND c.decile = d.imd_decile`,
+		// SII and quintiles need every decile: withheld when any is
+		`CREATE VIEW release.inequality AS
+		WITH w AS (SELECT indicator_id, period, area_level, area_code, bool_or(numerator_suppressed) AS any_withheld
+			FROM release.inequality_deciles GROUP BY ALL)
+		SELECT q.* REPLACE (
+				CASE WHEN NOT coalesce(w.any_withheld, false) THEN q.sii END AS sii,
+				CASE WHEN NOT coalesce(w.any_withheld, false) THEN q.sii_lower END AS sii_lower,
+				CASE WHEN NOT coalesce(w.any_withheld, false) THEN q.sii_upper END AS sii_upper,
+				CASE WHEN NOT coalesce(w.any_withheld, false) THEN q.rii END AS rii,
+				CASE WHEN NOT coalesce(w.any_withheld, false) THEN q.rii_lower END AS rii_lower,
+				CASE WHEN NOT coalesce(w.any_withheld, false) THEN q.rii_upper END AS rii_upper,
+				CASE WHEN NOT coalesce(w.any_withheld, false) THEN q.q1_value END AS q1_value,
+				CASE WHEN NOT coalesce(w.any_withheld, false) THEN q.q5_value END AS q5_value,
+				CASE WHEN NOT coalesce(w.any_withheld, false) THEN q.quintile_gap END AS quintile_gap,
+				CASE WHEN NOT coalesce(w.any_withheld, false) THEN q.quintile_ratio END AS quintile_ratio),
+			coalesce(w.any_withheld, false) AS sii_suppressed, coalesce(w.any_withheld, false) AS quintiles_suppressed,
+			CASE WHEN w.any_withheld THEN 'decile withheld' END AS suppression_reason
+		FROM marts.inequality AS q LEFT JOIN w USING (indicator_id, period, area_level, area_code)`,
+		// public series pass through; a non-public series' chart is over its
+		// published months only, a withheld month NULL with its flag
+		`CREATE VIEW release.trends AS
+		WITH src AS (
+			SELECT t.indicator_id, t.area_level, t.area_code, t.area_name, t.practice_code, t.period, t.month,
+				CASE WHEN coalesce(v.value_suppressed, false) THEN NULL ELSE t.value END AS value,
+				coalesce(v.value_suppressed, false) AS value_suppressed, v.suppression_reason, i.polarity, i.public
+			FROM marts.trends AS t JOIN core.indicators AS i USING (indicator_id)
+			LEFT JOIN release.indicator_values AS v USING (indicator_id, period, area_level, area_code)),
+		d AS (
+			SELECT *, abs(value - lag(value) OVER (PARTITION BY indicator_id, area_level, area_code, value IS NULL ORDER BY period)) AS mr
+			FROM src),
+		s AS (
+			SELECT *, avg(value) OVER w AS pmean, avg(mr) OVER w AS amr,
+				row_number() OVER (PARTITION BY indicator_id, area_level, area_code ORDER BY value IS NULL, period DESC) AS rn
+			FROM d WINDOW w AS (PARTITION BY indicator_id, area_level, area_code)),
+		r AS (
+			SELECT indicator_id, area_level, area_code, area_name, practice_code, period, month, value, pmean AS mean,
+				CASE WHEN value IS NOT NULL THEN pmean - 2.66 * amr END AS lpl, CASE WHEN value IS NOT NULL THEN pmean + 2.66 * amr END AS upl,
+				CASE WHEN value IS NOT NULL THEN pmean - 1.77 * amr END AS near_lpl, CASE WHEN value IS NOT NULL THEN pmean + 1.77 * amr END AS near_upl,
+				CASE WHEN value IS NULL THEN NULL
+					WHEN value > pmean + 2.66 * amr THEN (CASE polarity WHEN 'higher_is_better' THEN 'special_cause_improvement' WHEN 'lower_is_better' THEN 'special_cause_concern' ELSE 'special_cause_neutral_high' END)
+					WHEN value < pmean - 2.66 * amr THEN (CASE polarity WHEN 'higher_is_better' THEN 'special_cause_concern' WHEN 'lower_is_better' THEN 'special_cause_improvement' ELSE 'special_cause_neutral_low' END)
+					ELSE 'common_cause' END AS point_type,
+				rn, value_suppressed, suppression_reason
+			FROM s WHERE NOT public)
+		SELECT t.*, false AS value_suppressed, CAST(NULL AS VARCHAR) AS suppression_reason
+		FROM marts.trends AS t SEMI JOIN core.indicators AS i ON i.indicator_id = t.indicator_id AND i.public
+		UNION ALL
+		SELECT indicator_id, area_level, area_code, area_name, practice_code, period, month, value, mean, lpl, upl, near_lpl, near_upl, point_type,
+			CASE WHEN rn = 1 AND value IS NOT NULL THEN point_type END AS variation_icon, value_suppressed, suppression_reason
+		FROM r`,
+		`CREATE VIEW release.area_summary AS
+		WITH ref AS (SELECT period, area_level, area_code, numerator, value, value_suppressed, suppression_reason
+			FROM release.indicator_values WHERE indicator_id = 'ref_rate_per_1000'),
+		ww AS (SELECT period, area_level, area_code, value, value_suppressed, suppression_reason
+			FROM release.indicator_values WHERE indicator_id = 'ref_2ww_rate_per_1000')
+		SELECT s.* REPLACE (CAST(ref.numerator AS BIGINT) AS referrals, ref.value AS referral_rate_per_1000, ww.value AS twoww_rate_per_1000),
+			coalesce(ref.value_suppressed, false) AS referrals_suppressed,
+			coalesce(ref.value_suppressed, false) AS referral_rate_per_1000_suppressed,
+			coalesce(ww.value_suppressed, false) AS twoww_rate_per_1000_suppressed,
+			coalesce(ref.suppression_reason, ww.suppression_reason) AS suppression_reason
+		FROM marts.area_summary AS s
+		LEFT JOIN ref ON ref.period = s.period AND ref.area_level = s.area_level AND ref.area_code = s.area_code
+		LEFT JOIN ww ON ww.period = s.period AND ww.area_level = s.area_level AND ww.area_code = s.area_code`,
+	}, nil
 }

@@ -96,7 +96,7 @@ type Result struct {
 
 // DefaultSchema is what the pack sections read. Switching to the
 // disclosure-controlled copy of the marts is this one line: "release".
-const DefaultSchema = "marts"
+const DefaultSchema = "release"
 
 var schemaRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 

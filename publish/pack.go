@@ -29,15 +29,18 @@ func (p *pack) section(name string) *table { return p.tables[name] }
 
 // assemble turns the streamed rows of one pack into a pack: disclosure
 // control, rounding to the published precision, the indicators shown.
-func assemble(pl *plan, d *disclosure, head packHead, tables map[string]*table, key []string) *pack {
+func assemble(pl *plan, head packHead, tables map[string]*table, key []string) *pack {
 	p := &pack{Period: pl.period, Area: head.area, Ancestors: head.ancestors, Practices: head.practices, tables: map[string]*table{}}
 	for _, s := range sections {
 		t := tables[s.Name]
 		if t == nil || t.n == 0 {
 			continue
 		}
-		if s.Withhold != nil {
-			s.Withhold(t, d)
+		if wi := s.col(withheldCol.Name); wi >= 0 {
+			// the release flags decide: the rows come withheld
+			for r := 0; r < t.n; r++ {
+				t.withheld[r] = t.str(r, withheldCol.Name)
+			}
 		}
 		for r := 0; r < t.n; r++ {
 			if t.withheld[r] != "" {

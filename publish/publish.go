@@ -24,10 +24,6 @@ func Publish(ctx context.Context, db *sql.DB, opts Options) (Result, error) {
 	if err != nil {
 		return fail(err)
 	}
-	d, err := newDisclosure(ctx, db, pl, opts.Suppression)
-	if err != nil {
-		return fail(err)
-	}
 	key := opts.KeyIndicators
 	if len(key) == 0 {
 		key = defaultKey(pl.catalogue)
@@ -45,7 +41,7 @@ func Publish(ctx context.Context, db *sql.DB, opts Options) (Result, error) {
 	prog := newProgress(opts.Progress, total)
 	res := Result{Period: opts.Period}
 	for _, lv := range levels {
-		done, err := publishLevel(ctx, db, pl, d, lv, key, stage, &opts, prog)
+		done, err := publishLevel(ctx, db, pl, lv, key, stage, &opts, prog)
 		if err != nil {
 			return fail(err)
 		}
@@ -196,7 +192,7 @@ type packDone struct {
 // publishLevel streams every section of one level (one query each, ordered
 // by pack) and renders the packs on opts.Workers goroutines as their rows
 // arrive, so memory holds a few packs, not the level.
-func publishLevel(ctx context.Context, db *sql.DB, pl *plan, d *disclosure, lv levelPlan, key []string,
+func publishLevel(ctx context.Context, db *sql.DB, pl *plan, lv levelPlan, key []string,
 	stage Stage, opts *Options, prog *progress) ([]packDone, error) {
 	if len(lv.heads) == 0 {
 		return nil, nil
@@ -233,7 +229,7 @@ func publishLevel(ctx context.Context, db *sql.DB, pl *plan, d *disclosure, lv l
 					continue
 				}
 				h := lv.heads[j.i]
-				p := assemble(pl, d, h, j.tables, key)
+				p := assemble(pl, h, j.tables, key)
 				results[j.i], errs[j.i] = writePack(ctx, p, pl, opts, stage)
 				if errs[j.i] != nil {
 					cancel()

@@ -22,7 +22,10 @@ import (
 func publishFixture(t *testing.T, opts Options) (*sql.DB, string, Result) {
 	t.Helper()
 	dir := t.TempDir()
-	db := openFixture(t, dir, smallFixture)
+	// the release schema is built with the rule the options describe
+	f := smallFixture
+	f.minCount, f.noSecondary = opts.Suppression.MinCount, opts.Suppression != (SuppressionConfig{}) && !opts.Suppression.Secondary
+	db := openFixture(t, dir, f)
 	out := filepath.Join(dir, "packs")
 	if opts.Period == "" {
 		opts.Period = smallFixture.period

@@ -57,8 +57,10 @@ type Column struct {
 	Type string
 	// DP: decimals for DOUBLE columns (see dpValue...).
 	DP int
-	// SDC: withheld with its row by disclosure control: published as NULL
-	// with <name>_suppressed = true (and the row's suppression_reason).
+	// SDC: withheld with its row by disclosure control (the release
+	// schema's flags, read into the section's hidden withheld column):
+	// published as NULL with <name>_suppressed = true and the row's
+	// suppression_reason.
 	SDC bool
 	// Hidden columns are read for rendering and disclosure control only.
 	Hidden bool
@@ -87,8 +89,6 @@ type Section struct {
 	Columns []Column
 	// Sheets drawn from the section (none: feed only).
 	Sheets []Sheet
-	// Withhold applies disclosure control to a pack's rows (nil: none).
-	Withhold func(t *table, d *disclosure)
 	// Optional sections may be missing from the schema (the query is
 	// skipped when its table is absent).
 	Optional string
@@ -129,7 +129,7 @@ func (s *Section) published() []Column {
 	}
 	if sdc {
 		out = append(out, Column{Name: "suppression_reason", Type: tVarchar,
-			Desc: "Why withheld: primary (a count 1..min_count-1), secondary (protects a primary cell), upstream (the models); empty when shown"})
+			Desc: "Why withheld: primary (a count 1..min_count-1), secondary (protects a withheld cell), decile withheld (inequality: computed from a withheld decile), upstream (the models); empty when shown"})
 	}
 	return out
 }
@@ -166,8 +166,14 @@ var iv = []Column{
 	{Name: "peer_mean", Type: tDouble, DP: dpValue, Desc: "Mean of the practice's most similar practices"},
 	{Name: "opportunity", Type: tDouble, DP: dpNumerator, SDC: true, Desc: "Patients, pounds or referrals the gap to the best peers stands for"},
 	{Name: "dq_flag", Type: tVarchar, Desc: "Data-quality note, e.g. numerator exceeds denominator"},
-	{Name: "upstream_suppressed", Type: tBool, Hidden: true},
+	withheldCol,
 }
+
+// withheldCol is the last column of every section with SDC columns: why
+// the row is withheld (the release flags' suppression_reason; upstream when
+// the models withheld it without one), NULL when shown. Disclosure control
+// is the warehouse's (sql/disclosure, sql/release); publish only follows it.
+var withheldCol = Column{Name: "withheld", Type: tVarchar, Hidden: true}
 
 // domainSheet is one workbook sheet of indicator values.
 func domainSheet(name, about string, domains ...string) Sheet {
@@ -196,7 +202,7 @@ var sections = []*Section{
 		{Name: "period", Type: tVarchar, Desc: "The period this pack shows"},
 		{Name: "description", Type: tVarchar, Desc: "What the indicator measures"},
 	}},
-	{Name: "indicator_values", Columns: iv, Withhold: withholdValues, Sheets: []Sheet{
+	{Name: "indicator_values", Columns: iv, Sheets: []Sheet{
 		domainSheet("QOF", "Quality and Outcomes Framework achievement and prevalence, by practice", "qof", "prevalence"),
 		domainSheet("Investment", "NHS payments to general practice per patient, by practice", "investment"),
 		domainSheet("Workforce", "GP, nurse, direct patient care and admin staff per 10,000 patients, by practice", "workforce"),
@@ -208,23 +214,24 @@ var sections = []*Section{
 		{Name: "area_level", Type: tVarchar, Desc: "Level of the area"},
 		{Name: "area_code", Type: tVarchar, Desc: "Area code"},
 		{Name: "area_name", Type: tVarchar, Desc: "Area name"},
-		{Name: "sii", Type: tDouble, DP: dpValue, Desc: "Slope index of inequality (least minus most deprived, in the indicator's unit)"},
-		{Name: "sii_lower", Type: tDouble, DP: dpValue, Desc: "SII lower 95% limit (simulation)"},
-		{Name: "sii_upper", Type: tDouble, DP: dpValue, Desc: "SII upper 95% limit (simulation)"},
-		{Name: "rii", Type: tDouble, DP: 3, Desc: "Relative index of inequality"},
-		{Name: "rii_lower", Type: tDouble, DP: 3, Desc: "RII lower 95% limit"},
-		{Name: "rii_upper", Type: tDouble, DP: 3, Desc: "RII upper 95% limit"},
-		{Name: "q1_value", Type: tDouble, DP: dpValue, Desc: "Value in the most deprived quintile"},
-		{Name: "q5_value", Type: tDouble, DP: dpValue, Desc: "Value in the least deprived quintile"},
-		{Name: "quintile_gap", Type: tDouble, DP: dpValue, Desc: "Gap between quintiles 1 and 5"},
-		{Name: "quintile_ratio", Type: tDouble, DP: 3, Desc: "Ratio of quintile 1 to quintile 5"},
+		{Name: "sii", Type: tDouble, SDC: true, DP: dpValue, Desc: "Slope index of inequality (least minus most deprived, in the indicator's unit)"},
+		{Name: "sii_lower", Type: tDouble, SDC: true, DP: dpValue, Desc: "SII lower 95% limit (simulation)"},
+		{Name: "sii_upper", Type: tDouble, SDC: true, DP: dpValue, Desc: "SII upper 95% limit (simulation)"},
+		{Name: "rii", Type: tDouble, SDC: true, DP: 3, Desc: "Relative index of inequality"},
+		{Name: "rii_lower", Type: tDouble, SDC: true, DP: 3, Desc: "RII lower 95% limit"},
+		{Name: "rii_upper", Type: tDouble, SDC: true, DP: 3, Desc: "RII upper 95% limit"},
+		{Name: "q1_value", Type: tDouble, SDC: true, DP: dpValue, Desc: "Value in the most deprived quintile"},
+		{Name: "q5_value", Type: tDouble, SDC: true, DP: dpValue, Desc: "Value in the least deprived quintile"},
+		{Name: "quintile_gap", Type: tDouble, SDC: true, DP: dpValue, Desc: "Gap between quintiles 1 and 5"},
+		{Name: "quintile_ratio", Type: tDouble, SDC: true, DP: 3, Desc: "Ratio of quintile 1 to quintile 5"},
+		withheldCol,
 	}, Sheets: []Sheet{{Name: "Inequality", About: "Slope and relative index of inequality by deprivation", Cols: []SheetCol{
 		{"indicator_id", "Indicator", 18}, {"period", "Period", 9}, {"area_level", "Area level", 10}, {"area_code", "Area code", 10},
 		{"area_name", "Area name", 30}, {"sii", "SII", 10}, {"sii_lower", "SII lower 95%", 10}, {"sii_upper", "SII upper 95%", 10},
 		{"rii", "RII", 10}, {"rii_lower", "RII lower 95%", 10}, {"rii_upper", "RII upper 95%", 10},
 		{"q1_value", "Most deprived quintile", 12}, {"q5_value", "Least deprived quintile", 12}, {"quintile_gap", "Quintile gap", 10},
 		{"quintile_ratio", "Quintile ratio", 10}}}}},
-	{Name: "inequality_deciles", Optional: "inequality_deciles", Withhold: withholdDeciles, Columns: []Column{
+	{Name: "inequality_deciles", Optional: "inequality_deciles", Columns: []Column{
 		{Name: "indicator_id", Type: tVarchar, Desc: "Indicator identifier"},
 		{Name: "period", Type: tVarchar, Desc: "Period of the indicator"},
 		{Name: "area_level", Type: tVarchar, Desc: "Level of the area"},
@@ -236,11 +243,12 @@ var sections = []*Section{
 		{Name: "lower95", Type: tDouble, DP: dpValue, SDC: true, Desc: "Lower 95% limit"},
 		{Name: "upper95", Type: tDouble, DP: dpValue, SDC: true, Desc: "Upper 95% limit"},
 		{Name: "practices", Type: tInteger, Desc: "Practices in the decile"},
+		withheldCol,
 	}, Sheets: []Sheet{{Name: "Deprivation deciles", About: "Values by practice deprivation decile (1 = most deprived)", Cols: []SheetCol{
 		{"indicator_id", "Indicator", 18}, {"period", "Period", 9}, {"area_level", "Area level", 10}, {"area_code", "Area code", 10},
 		{"imd_decile", "IMD decile", 8}, {"numerator", "Numerator", 11}, {"denominator", "Denominator", 11}, {"value", "Value", 10},
 		{"lower95", "Lower 95%", 10}, {"upper95", "Upper 95%", 10}, {"practices", "Practices", 9}}}}},
-	{Name: "trends", Optional: "trends", Withhold: withholdTrends, Columns: []Column{
+	{Name: "trends", Optional: "trends", Columns: []Column{
 		{Name: "indicator_id", Type: tVarchar, Desc: "Indicator identifier (list_size: registered patients)"},
 		{Name: "area_level", Type: tVarchar, Desc: "Level of the area"},
 		{Name: "area_code", Type: tVarchar, Desc: "Area code"},
@@ -256,8 +264,9 @@ var sections = []*Section{
 		{Name: "near_upl", Type: tDouble, DP: dpValue, Desc: "Two-sigma upper limit"},
 		{Name: "point_type", Type: tVarchar, SDC: true, Desc: "common_cause, special_cause_improvement, special_cause_concern, special_cause_neutral_high/low"},
 		{Name: "variation_icon", Type: tVarchar, Desc: "Making Data Count variation icon (last point of a series only)"},
+		withheldCol,
 	}},
-	{Name: "summary", Optional: "area_summary", Withhold: withholdSummary, Columns: []Column{
+	{Name: "summary", Optional: "area_summary", Columns: []Column{
 		{Name: "area_level", Type: tVarchar, Desc: "Level of the area"},
 		{Name: "area_code", Type: tVarchar, Desc: "Area code"},
 		{Name: "area_name", Type: tVarchar, Desc: "Area name"},
@@ -265,6 +274,7 @@ var sections = []*Section{
 		{Name: "indicator_id", Type: tVarchar, Desc: "The indicator the measure comes from (empty for practice-dimension measures)"},
 		{Name: "period", Type: tVarchar, Desc: "Period of the figure: the latest available at the pack's month"},
 		{Name: "value", Type: tDouble, DP: dpValue, SDC: true, Desc: "The figure (precision by measure, see publish_precision.csv)"},
+		withheldCol,
 	}},
 	{Name: "practices", Columns: []Column{
 		{Name: "practice_code", Type: tVarchar, Desc: "Practice ODS code"},

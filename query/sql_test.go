@@ -17,7 +17,7 @@ var (
 	// directiveRe is how the transform engine spots a header directive in
 	// the leading comment block; any key it does not know is an error there.
 	directiveRe  = regexp.MustCompile(`^--\s*([a-z_]+)\s*:`)
-	analystViews = []string{"areas", "inequality", "investment", "practices", "referrals", "trends", "variation", "workforce"}
+	analystViews = []string{"areas", "inequality", "inverse_care", "investment", "investment_need", "peers", "practices", "referrals", "trends", "variation", "workforce"}
 )
 
 // TestAnalystViews checks each view file has the header the transform

@@ -9,7 +9,9 @@ SELECT m.pack_area, v.indicator_id, v.period, v.area_level, v.area_code, v.area_
     v.comparison, v.funnel_significance, v.funnel_significance_od,
     v.funnel_lower95, v.funnel_upper95, v.funnel_lower998, v.funnel_upper998,
     CAST(v.imd_decile AS INTEGER) AS imd_decile, v.peer_mean, v.opportunity, v.dq_flag,
-    coalesce(v.suppressed, false) AS upstream_suppressed
+    -- why the row's counts and statistics are withheld (release flags; upstream: the models)
+    CASE WHEN v.numerator_suppressed OR v.value_suppressed THEN coalesce(v.suppression_reason, 'upstream')
+         WHEN coalesce(v.suppressed, false) THEN 'upstream' END AS withheld
 FROM ({{members}}) AS m
 JOIN {{schema}}.indicator_values AS v ON v.area_level = m.area_level AND v.area_code = m.area_code
 JOIN {{chosen}} AS c ON c.indicator_id = v.indicator_id AND c.period = v.period

@@ -199,3 +199,162 @@ JOIN core.areas a ON a.area_level = k.area_level AND a.area_code = k.area_code A
 GROUP BY ALL;
 
 DROP TABLE practice_values;
+
+-- Columns of the real marts the analyst views read.
+ALTER TABLE marts.indicator_values ADD COLUMN peer_best_quartile DOUBLE;
+ALTER TABLE marts.indicator_values ADD COLUMN opportunity_best_quartile DOUBLE;
+UPDATE marts.indicator_values SET peer_best_quartile = england_value * 1.1,
+  opportunity_best_quartile = greatest(0, (england_value * 1.1 - value) / 1000 * denominator);
+
+-- Similar practices: each practice's 3 nearest by list-size rank within the period.
+CREATE TABLE marts.peers AS
+WITH r AS (SELECT period, practice_code, list_size, row_number() OVER (PARTITION BY period ORDER BY list_size, practice_code) AS k FROM core.practices)
+SELECT a.period, a.practice_code, row_number() OVER (PARTITION BY a.period, a.practice_code ORDER BY abs(a.k - b.k), b.practice_code)::INTEGER AS rank,
+  b.practice_code AS peer_code, abs(a.list_size - b.list_size) / 1000.0 AS distance
+FROM r a JOIN r b ON a.period = b.period AND a.practice_code <> b.practice_code AND abs(a.k - b.k) <= 2
+QUALIFY rank <= 3;
+
+-- Investment against need (2023-24): payments per practice and area, the need model's outline.
+CREATE TABLE marts.investment_need AS
+WITH p AS (
+  SELECT practice_code, practice_name, pcn_code, sub_icb_code, icb_code, region_code, imd_quintile, list_size, weighted_list_size,
+    weighted_list_size * (1 + 0.33 * (5 - imd_quintile) / 4) AS need_raw,
+    weighted_list_size * (140 + (CAST(substr(practice_code, 2) AS INTEGER) * 11) % 60) AS actual
+  FROM core.practices WHERE period = '2024-06'
+),
+n AS (SELECT *, need_raw * sum(weighted_list_size) OVER () / sum(need_raw) OVER () AS need_patients FROM p),
+lv AS (
+  SELECT 'practice' AS area_level, practice_code AS area_code, practice_name AS area_name, 'icb' AS within_level, icb_code AS within_code, 1 AS practices, imd_quintile,
+    actual, list_size, weighted_list_size, need_patients,
+    sum(actual) OVER (PARTITION BY icb_code) * need_patients / sum(need_patients) OVER (PARTITION BY icb_code) AS expected
+  FROM n
+  UNION ALL
+  SELECT 'icb', icb_code, 'ICB ' || icb_code, 'england', 'E92000001', count(*), NULL, sum(actual), sum(list_size), sum(weighted_list_size), sum(need_patients),
+    sum(sum(actual)) OVER () * sum(need_patients) / sum(sum(need_patients)) OVER ()
+  FROM n GROUP BY icb_code
+  UNION ALL
+  SELECT 'england', 'E92000001', 'England', 'england', 'E92000001', count(*), NULL, sum(actual), sum(list_size), sum(weighted_list_size), sum(need_patients), sum(actual)
+  FROM n
+)
+SELECT '2023-24' AS period, 'payments' AS measure, '£ per patient' AS unit, 1.0 AS multiplier,
+  area_level, area_code, area_name, within_level, within_code, CASE within_code WHEN 'E92000001' THEN 'England' ELSE 'ICB ' || within_code END AS within_name,
+  practices::INTEGER AS practices, imd_quintile::INTEGER AS imd_quintile,
+  actual, list_size::DOUBLE AS registered_patients, weighted_list_size AS weighted_patients, need_patients,
+  actual / list_size AS per_registered_patient, actual / weighted_list_size AS per_weighted_patient, actual / need_patients AS per_need_patient,
+  (need_patients / list_size) / (sum(need_patients) FILTER (WHERE area_level = 'england') OVER () / sum(list_size) FILTER (WHERE area_level = 'england') OVER ()) AS need_index,
+  expected, actual - expected AS fair_share_gap, actual - expected * 1.05 AS fair_share_gap_lower, actual - expected * 0.95 AS fair_share_gap_upper,
+  100 * (actual - expected) / expected AS fair_share_gap_pct, CAST(NULL AS VARCHAR) AS need_flag
+FROM lv;
+
+-- The inverse care law: payments per need-weighted patient by deprivation quintile and decile.
+CREATE TABLE marts.inverse_care AS
+WITH p AS (
+  SELECT practice_code, imd_quintile, imd_decile, list_size, weighted_list_size,
+    weighted_list_size * (1 + 0.33 * (5 - imd_quintile) / 4) AS need_patients,
+    weighted_list_size * (140 + (CAST(substr(practice_code, 2) AS INTEGER) * 11) % 60) AS actual
+  FROM core.practices WHERE period = '2024-06'
+),
+g AS (
+  SELECT 'quintile' AS group_type, imd_quintile AS imd_group, * EXCLUDE (imd_quintile, imd_decile) FROM p
+  UNION ALL SELECT 'decile', imd_decile, * EXCLUDE (imd_quintile, imd_decile) FROM p
+),
+a AS (SELECT group_type, imd_group, count(*) AS practices, sum(actual) AS actual, sum(list_size) AS registered_patients,
+  sum(weighted_list_size) AS weighted_patients, sum(need_patients) AS need_patients FROM g GROUP BY ALL)
+SELECT '2023-24' AS period, 'payments' AS measure, '£ per patient' AS unit, 1.0 AS multiplier,
+  'england' AS area_level, 'E92000001' AS area_code, 'England' AS area_name, group_type, imd_group::INTEGER AS imd_group, practices::INTEGER AS practices,
+  actual, registered_patients::DOUBLE AS registered_patients, weighted_patients, need_patients,
+  actual / registered_patients AS per_registered_patient, actual / weighted_patients AS per_weighted_patient,
+  actual / need_patients AS per_need_patient, actual / need_patients * 0.97 AS lower95, actual / need_patients * 1.03 AS upper95,
+  (actual / need_patients) / (sum(actual) OVER (PARTITION BY group_type) / sum(need_patients) OVER (PARTITION BY group_type)) AS ratio_to_area
+FROM a;
+
+CREATE TABLE marts.inverse_care_index AS
+SELECT period, measure, area_level, area_code,
+  max(per_need_patient) FILTER (WHERE imd_group = 10) - max(per_need_patient) FILTER (WHERE imd_group = 1) AS sii,
+  max(per_need_patient) FILTER (WHERE imd_group = 10) - max(per_need_patient) FILTER (WHERE imd_group = 1) - 5 AS sii_lower,
+  max(per_need_patient) FILTER (WHERE imd_group = 10) - max(per_need_patient) FILTER (WHERE imd_group = 1) + 5 AS sii_upper,
+  0.01::DOUBLE AS concentration_index, -0.01::DOUBLE AS concentration_index_lower, 0.03::DOUBLE AS concentration_index_upper,
+  max(per_need_patient) FILTER (WHERE imd_group = 1) - max(per_need_patient) FILTER (WHERE imd_group = 5) AS quintile_gap,
+  max(per_need_patient) FILTER (WHERE imd_group = 1) / max(per_need_patient) FILTER (WHERE imd_group = 5) AS quintile_ratio
+FROM marts.inverse_care
+WHERE group_type = 'decile' OR imd_group IN (1, 5)
+GROUP BY ALL;
+
+-- The release schema (sql/release): the marts under disclosure control, same tables and columns
+-- plus flags. Here in outline: primary suppression of non-public counts 1..7 only, and
+-- everything computed from a withheld count NULL with it.
+CREATE SCHEMA release;
+CREATE VIEW release.indicators AS SELECT * FROM core.indicators;
+CREATE VIEW release.practices AS SELECT * FROM core.practices;
+CREATE VIEW release.areas AS SELECT * FROM core.areas;
+CREATE VIEW release.indicator_values AS
+WITH w AS (
+  SELECT v.*, NOT i.public AND v.numerator >= 1 AND v.numerator < 8 AS withheld
+  FROM marts.indicator_values AS v JOIN core.indicators AS i USING (indicator_id)
+)
+SELECT w.* EXCLUDE (withheld) REPLACE (
+    CASE WHEN withheld THEN NULL ELSE numerator END AS numerator,
+    CASE WHEN withheld THEN NULL ELSE value END AS value,
+    CASE WHEN withheld THEN NULL ELSE lower95 END AS lower95,
+    CASE WHEN withheld THEN NULL ELSE upper95 END AS upper95,
+    CASE WHEN withheld THEN NULL ELSE lower998 END AS lower998,
+    CASE WHEN withheld THEN NULL ELSE upper998 END AS upper998,
+    CASE WHEN withheld THEN 'not compared' ELSE comparison END AS comparison,
+    CASE WHEN withheld THEN NULL ELSE funnel_significance END AS funnel_significance,
+    CASE WHEN withheld THEN NULL ELSE funnel_significance_od END AS funnel_significance_od,
+    CASE WHEN withheld THEN NULL ELSE opportunity END AS opportunity,
+    CASE WHEN withheld THEN NULL ELSE opportunity_best_quartile END AS opportunity_best_quartile,
+    suppressed OR withheld AS suppressed),
+  withheld AS numerator_suppressed, withheld AS value_suppressed,
+  CASE WHEN withheld THEN 'primary' END AS suppression_reason
+FROM w;
+CREATE VIEW release.inequality_deciles AS
+WITH w AS (
+  SELECT d.*, NOT i.public AND d.numerator >= 1 AND d.numerator < 8 AS withheld
+  FROM marts.inequality_deciles AS d JOIN core.indicators AS i USING (indicator_id)
+)
+SELECT w.* EXCLUDE (withheld) REPLACE (
+    CASE WHEN withheld THEN NULL ELSE numerator END AS numerator,
+    CASE WHEN withheld THEN NULL ELSE value END AS value,
+    CASE WHEN withheld THEN NULL ELSE lower95 END AS lower95,
+    CASE WHEN withheld THEN NULL ELSE upper95 END AS upper95),
+  withheld AS numerator_suppressed, withheld AS value_suppressed,
+  CASE WHEN withheld THEN 'primary' END AS suppression_reason
+FROM w;
+CREATE VIEW release.inequality AS
+WITH w AS (SELECT indicator_id, period, area_level, area_code, bool_or(numerator_suppressed) AS any_withheld
+  FROM release.inequality_deciles GROUP BY ALL)
+SELECT q.* REPLACE (
+    CASE WHEN w.any_withheld THEN NULL ELSE q.sii END AS sii,
+    CASE WHEN w.any_withheld THEN NULL ELSE q.sii_lower END AS sii_lower,
+    CASE WHEN w.any_withheld THEN NULL ELSE q.sii_upper END AS sii_upper,
+    CASE WHEN w.any_withheld THEN NULL ELSE q.rii END AS rii,
+    CASE WHEN w.any_withheld THEN NULL ELSE q.rii_lower END AS rii_lower,
+    CASE WHEN w.any_withheld THEN NULL ELSE q.rii_upper END AS rii_upper,
+    CASE WHEN w.any_withheld THEN NULL ELSE q.q1_value END AS q1_value,
+    CASE WHEN w.any_withheld THEN NULL ELSE q.q5_value END AS q5_value,
+    CASE WHEN w.any_withheld THEN NULL ELSE q.quintile_gap END AS quintile_gap,
+    CASE WHEN w.any_withheld THEN NULL ELSE q.quintile_ratio END AS quintile_ratio),
+  coalesce(w.any_withheld, false) AS sii_suppressed, coalesce(w.any_withheld, false) AS quintiles_suppressed,
+  CASE WHEN w.any_withheld THEN 'decile withheld' END AS suppression_reason
+FROM marts.inequality AS q LEFT JOIN w USING (indicator_id, period, area_level, area_code);
+-- the fixture's trend values are rates with no counts behind them: nothing withheld
+CREATE VIEW release.trends AS
+SELECT *, false AS value_suppressed, CAST(NULL AS VARCHAR) AS suppression_reason FROM marts.trends;
+CREATE VIEW release.area_summary AS
+WITH ref AS (SELECT period, area_level, area_code, numerator, value, value_suppressed, suppression_reason
+  FROM release.indicator_values WHERE indicator_id = 'ref_rate_per_1000'),
+ww AS (SELECT period, area_level, area_code, value, value_suppressed, suppression_reason
+  FROM release.indicator_values WHERE indicator_id = 'ref_2ww_rate_per_1000')
+SELECT s.* REPLACE (
+    CASE WHEN ref.value_suppressed THEN NULL ELSE s.referrals END AS referrals,
+    CASE WHEN ref.value_suppressed THEN NULL ELSE s.referral_rate_per_1000 END AS referral_rate_per_1000,
+    CASE WHEN ww.value_suppressed THEN NULL ELSE s.twoww_rate_per_1000 END AS twoww_rate_per_1000),
+  coalesce(ref.value_suppressed, false) AS referrals_suppressed,
+  coalesce(ref.value_suppressed, false) AS referral_rate_per_1000_suppressed,
+  coalesce(ww.value_suppressed, false) AS twoww_rate_per_1000_suppressed,
+  coalesce(ref.suppression_reason, ww.suppression_reason) AS suppression_reason
+FROM marts.area_summary AS s
+LEFT JOIN ref ON ref.period = s.period AND ref.area_level = s.area_level AND ref.area_code = s.area_code
+LEFT JOIN ww ON ww.period = s.period AND ww.area_level = s.area_level AND ww.area_code = s.area_code;
+
