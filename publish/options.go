@@ -72,8 +72,8 @@ type Options struct {
 	Seed int64
 	// Workers renders packs in parallel (0: GOMAXPROCS).
 	Workers int
-	// Schema the sections read: "marts" (default) or a disclosure-controlled
-	// copy with the same tables ("release").
+	// Schema the sections read (default DefaultSchema, "release"): the
+	// marts' tables with the release models' disclosure-control flags.
 	Schema string
 	// Workspace folder, for reference-file overrides (<workspace>/data/);
 	// "" reads the embedded files only.
@@ -94,8 +94,8 @@ type Result struct {
 	Suppressed SuppressionCounts
 }
 
-// DefaultSchema is what the pack sections read. Switching to the
-// disclosure-controlled copy of the marts is this one line: "release".
+// DefaultSchema is what the pack sections read: the disclosure-controlled
+// copy of the marts (sql/release), whose flags decide what is withheld.
 const DefaultSchema = "release"
 
 var schemaRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
