@@ -358,3 +358,8 @@ FROM marts.area_summary AS s
 LEFT JOIN ref ON ref.period = s.period AND ref.area_level = s.area_level AND ref.area_code = s.area_code
 LEFT JOIN ww ON ww.period = s.period AND ww.area_level = s.area_level AND ww.area_code = s.area_code;
 
+-- public marts passed through (sql/release/peers.sql, inverse_care*.sql, investment_need.sql)
+CREATE VIEW release.peers AS SELECT * FROM marts.peers;
+CREATE VIEW release.inverse_care AS SELECT * FROM marts.inverse_care;
+CREATE VIEW release.inverse_care_index AS SELECT * FROM marts.inverse_care_index;
+CREATE VIEW release.investment_need AS SELECT * FROM marts.investment_need;
