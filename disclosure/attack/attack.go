@@ -131,10 +131,23 @@ func Run(ctx context.Context, t Target, o Options) ([]Finding, error) {
 }
 
 func (t Target) loadValues(ctx context.Context) ([]*row, error) {
+	// peer_group belonged to the fixed peer groups; the similar-practice
+	// peers (marts.peers) replaced them and the column is gone from the
+	// release tables: without it the peer-group attack has nothing to read.
+	var hasGroup bool
+	if err := t.DB.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_columns()
+		WHERE database_name = current_database() AND schema_name = ? AND table_name = 'indicator_values' AND column_name = 'peer_group'`,
+		t.Schema).Scan(&hasGroup); err != nil {
+		return nil, fmt.Errorf("attack: indicator values: %w", err)
+	}
+	group := "CAST(NULL AS VARCHAR)"
+	if hasGroup {
+		group = "v.peer_group"
+	}
 	q := `SELECT v.indicator_id, v.period, v.area_level, v.area_code,
 			coalesce(v.pcn_code, ''), coalesce(v.sub_icb_code, ''), coalesce(v.icb_code, ''), coalesce(v.region_code, ''),
 			CASE WHEN v.area_level = 'practice' AND v.imd_decile IS NOT NULL AND v.denominator > 0 THEN v.imd_decile ELSE 0 END,
-			v.numerator, v.denominator, coalesce(v.numerator_suppressed, false), coalesce(v.peer_group, ''), v.peer_mean,
+			v.numerator, v.denominator, coalesce(v.numerator_suppressed, false), coalesce(` + group + `, ''), v.peer_mean,
 			v.icb_value, v.sub_icb_value, v.england_value
 		FROM ` + t.q("indicator_values") + ` AS v
 		WHERE v.indicator_id IN (SELECT indicator_id FROM ` + t.q("indicators") + ` WHERE NOT coalesce(public, false))`

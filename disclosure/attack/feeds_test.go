@@ -16,19 +16,18 @@ import (
 // feedsTarget loads every pack's feeds under root (packs/<period>/<area>/
 // feeds) into a fresh database as the tables the attacks read, in schema
 // feeds: the union of all packs, which is what a reader holding them all
-// has. Feeds carry no peer groups, and summary is long, so area_summary is
-// pivoted back; the catalogue's specialty and priority (public: they only
+// has. Summary is long, so area_summary is pivoted back; the catalogue's specialty and priority (public: they only
 // say which indicators add up to which) come from the warehouse.
 func feedsTarget(t *testing.T, root string, wh *sql.DB) attack.Target {
 	t.Helper()
 	ctx := context.Background()
-	db, err := duck.Open(ctx, filepath.Join(t.TempDir(), "feeds.duckdb"), duck.Options{})
+	db, err := duck.Open(ctx, filepath.Join(t.TempDir(), "attacker.duckdb"), duck.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	glob := func(name string) string {
-		files, err := filepath.Glob(filepath.Join(root, "*", "*", "feeds", name+".parquet"))
+		files, err := filepath.Glob(filepath.Join(root, "*", "feeds", name+".parquet"))
 		if err != nil || len(files) == 0 {
 			t.Fatalf("no %s feeds under %s (%v)", name, root, err)
 		}
@@ -59,7 +58,7 @@ func feedsTarget(t *testing.T, root string, wh *sql.DB) attack.Target {
 		`CREATE TABLE catalogue_extra AS SELECT * FROM (VALUES ` + strings.Join(cat, ", ") + `) c(indicator_id, specialty_code, priority)`,
 		`CREATE TABLE feeds.indicators AS SELECT DISTINCT f.indicator_id, f.statistic, f.multiplier, f.public, c.specialty_code, c.priority
 			FROM ` + glob("indicators") + ` AS f LEFT JOIN catalogue_extra AS c USING (indicator_id)`,
-		`CREATE TABLE feeds.indicator_values AS SELECT DISTINCT *, CAST(NULL AS VARCHAR) AS peer_group FROM ` + glob("indicator_values"),
+		`CREATE TABLE feeds.indicator_values AS SELECT DISTINCT * FROM ` + glob("indicator_values"),
 		`CREATE TABLE feeds.inequality_deciles AS SELECT DISTINCT * FROM ` + glob("inequality_deciles"),
 		`CREATE TABLE feeds.inequality AS SELECT DISTINCT * FROM ` + glob("inequality"),
 		`CREATE TABLE feeds.trends AS SELECT DISTINCT * FROM ` + glob("trends"),
@@ -91,9 +90,13 @@ func TestAttacksOnPublishedFeeds(t *testing.T) {
 			}
 			out := t.TempDir()
 			period := f.Cfg.EndMonth
-			if _, err := publish.Publish(ctx, wh, publish.Options{Period: period, OutDir: out, Version: "attack",
-				Levels: []string{"region", "icb", "sub_icb", "pcn"}}); err != nil {
+			res, err := publish.Publish(ctx, wh, publish.Options{Period: period, OutDir: out, Version: "attack",
+				Levels: []string{"region", "icb", "sub_icb", "pcn"}})
+			if err != nil {
 				t.Fatal(err)
+			}
+			if len(res.Packs) == 0 {
+				t.Fatalf("no packs published for %s", period)
 			}
 			target := feedsTarget(t, filepath.Join(out, period), wh)
 			withheld := queryInt(t, target.DB, `SELECT count(*) FROM feeds.indicator_values WHERE numerator_suppressed`)
