@@ -58,7 +58,6 @@ func (k Key) String() string {
 
 type row struct {
 	Key
-	practice                 string
 	anc                      map[string]string // practice rows: level -> code
 	imd                      int               // practice rows: counted decile (0: none)
 	num, den                 sql.NullFloat64

@@ -214,3 +214,41 @@ func TestSnapshotHoldsOnlyReleasedData(t *testing.T) {
 		t.Error("analyst.referrals shows no withheld row: not reading the release tables")
 	}
 }
+
+// Types survive: every release table has its mart's columns with the same
+// types, in the same order, then only BOOLEAN *_suppressed flags and a
+// VARCHAR suppression_reason.
+func TestReleaseTablesKeepMartTypes(t *testing.T) {
+	ws := fixtures[1].Workspace(t)
+	db := openRO(t, filepath.Join(ws, "warehouse.duckdb"))
+	cols := func(schema, table string) [][2]string {
+		rows, err := db.Query(`SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? ORDER BY column_index`, schema, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out [][2]string
+		for rows.Next() {
+			var c [2]string
+			if err := rows.Scan(&c[0], &c[1]); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, c)
+		}
+		return out
+	}
+	for _, table := range []string{"indicator_values", "inequality_deciles", "inequality", "trends", "area_summary"} {
+		m, r := cols("marts", table), cols("release", table)
+		if len(m) == 0 || len(r) < len(m) {
+			t.Fatalf("%s: marts has %d columns, release %d", table, len(m), len(r))
+		}
+		if !slices.Equal(m, r[:len(m)]) {
+			t.Errorf("%s: release columns %v, want the marts' %v first", table, r[:len(m)], m)
+		}
+		for _, c := range r[len(m):] {
+			if !(strings.HasSuffix(c[0], "_suppressed") && c[1] == "BOOLEAN" || c[0] == "suppression_reason" && c[1] == "VARCHAR") {
+				t.Errorf("%s: extra column %s %s", table, c[0], c[1])
+			}
+		}
+	}
+}
