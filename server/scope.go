@@ -143,7 +143,8 @@ func copyScoped(ctx context.Context, src, dst string, id identity, log *slog.Log
 	}
 	// Views are recreated over the filtered tables; one that needs a
 	// withheld table fails to bind and is left out.
-	views, err := stringRows(ctx, conn, 1, `SELECT sql FROM duckdb_views() WHERE database_name = 'src' AND NOT internal`)
+	views, err := stringRows(ctx, conn, 2, `SELECT sql, schema_name FROM duckdb_views() WHERE database_name = 'src' AND NOT internal
+		ORDER BY schema_name = 'analyst', schema_name, view_name`)
 	if err != nil {
 		return err
 	}
@@ -151,6 +152,10 @@ func copyScoped(ctx context.Context, src, dst string, id identity, log *slog.Log
 		return err
 	}
 	for _, v := range views {
+		// a schema of views only (marts over release) exists in no table list
+		if err := exec("CREATE SCHEMA IF NOT EXISTS " + ident(v[1])); err != nil {
+			return err
+		}
 		if _, err := conn.ExecContext(ctx, v[0]); err != nil {
 			log.Debug("scope: view withheld", "err", err)
 		}

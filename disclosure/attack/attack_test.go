@@ -167,8 +167,9 @@ func TestAttacksFindUnprotectedCounts(t *testing.T) {
 	}
 	exec(`CREATE VIEW naive.indicator_values AS SELECT r.* REPLACE (m.icb_value AS icb_value) FROM release.indicator_values AS r
 		JOIN marts.indicator_values AS m USING (indicator_id, period, area_level, area_code)`)
-	exec(`CREATE VIEW naive.trends AS SELECT t.* REPLACE (CASE WHEN v.numerator_suppressed THEN NULL ELSE t.value END AS value)
-		FROM marts.trends AS t LEFT JOIN release.indicator_values AS v USING (indicator_id, period, area_level, area_code)`)
+	// each practice series' last month blanked, its mean still over every month
+	exec(`CREATE VIEW naive.trends AS SELECT t.* REPLACE (CASE WHEN t.area_level = 'practice' AND t.period = (SELECT max(period) FROM marts.trends) THEN NULL ELSE t.value END AS value)
+		FROM marts.trends AS t`)
 	_, ls = leaks(t, attack.Target{DB: db, Schema: "naive"}, truth, attack.Options{})
 	for _, want := range []string{"time (n x mean - published)", "comparator"} {
 		if !slices.ContainsFunc(ls, func(f attack.Finding) bool { return f.Attack == want }) {
