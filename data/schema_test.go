@@ -86,9 +86,17 @@ keys = ["rules"]
 			write(t, ws, "rules.csv", good)
 			write(t, ws, "settings.toml", "rules = []\n")
 			write(t, ws, tc.file, tc.content)
-			probs, err := CheckAll(ws)
+			all, err := CheckAll(ws)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// only this test's files: the embedded reference files are
+			// declared in the real schemas.toml, not in this fixture's
+			var probs []string
+			for _, p := range all {
+				if !strings.Contains(p, ": no schema in") || strings.HasPrefix(p, tc.file) {
+					probs = append(probs, p)
+				}
 			}
 			if len(tc.want) == 0 && len(probs) > 0 || len(tc.want) > 0 && len(probs) != len(tc.want) {
 				t.Fatalf("problems %q, want %d like %q", probs, len(tc.want), tc.want)

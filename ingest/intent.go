@@ -351,6 +351,9 @@ func Recover(lake string) error {
 				// leaves these: restore the partition if nothing replaced it.
 				base := strings.TrimPrefix(n, ".old-")
 				if pid := leftoverOwner(n, ".old-"); pid > 0 {
+					if pid != self && pidAlive(pid) {
+						continue // a live writer between its intent and its renames
+					}
 					base = strings.TrimPrefix(base, strconv.Itoa(pid)+"-")
 				}
 				final := filepath.Join(dir, base)

@@ -1,7 +1,7 @@
 -- materialized: view
 -- description: Indicator values for every area and period with the indicator's name, unit and polarity, intervals, England/ICB/sub-ICB comparators, funnel-plot outlier flags and a plain-words judgement; one row per indicator x period x area (practices included).
 
--- Columns beyond marts.indicator_values:
+-- Columns beyond release.indicator_values:
 --   indicator_name, domain, statistic, unit, polarity, public (false: disclosure control applies)
 --   difference_from_england   value - england_value
 --   outlier_99_8, outlier_99_8_od   outside the 99.8% funnel limits (plain / overdispersion-adjusted)
@@ -60,6 +60,7 @@ SELECT
     v.peer_best_quartile,
     v.opportunity_best_quartile,
     v.suppressed,
+    v.suppression_reason,
     v.dq_flag
-FROM marts.indicator_values AS v
-LEFT JOIN core.indicators AS i USING (indicator_id)
+FROM release.indicator_values AS v
+LEFT JOIN release.indicators AS i USING (indicator_id)
