@@ -134,7 +134,7 @@ func (t Target) loadValues(ctx context.Context) ([]*row, error) {
 	q := `SELECT v.indicator_id, v.period, v.area_level, v.area_code,
 			coalesce(v.pcn_code, ''), coalesce(v.sub_icb_code, ''), coalesce(v.icb_code, ''), coalesce(v.region_code, ''),
 			CASE WHEN v.area_level = 'practice' AND v.imd_decile IS NOT NULL AND v.denominator > 0 THEN v.imd_decile ELSE 0 END,
-			v.numerator, v.denominator, coalesce(v.numerator_suppressed, false), coalesce(v.peer_group, ''), v.peer_mean,
+			v.numerator, v.denominator, coalesce(v.numerator_suppressed, false), '' AS peer_group, v.peer_mean,
 			v.icb_value, v.sub_icb_value, v.england_value
 		FROM ` + t.q("indicator_values") + ` AS v
 		WHERE v.indicator_id IN (SELECT indicator_id FROM ` + t.q("indicators") + ` WHERE NOT coalesce(public, false))`
@@ -461,6 +461,11 @@ func parts(rows, deciles []*row, inds map[string]indicator) []relation {
 
 // peers: a practice's published peer mean times the peer group's
 // denominators is the group's count (if the mean covered every practice).
+// Peers are now each practice's own similar practices (marts.peers), not a
+// shared group, and release.indicator_values computes their mean from
+// published counts only; loadValues gives no group, so this relation is not
+// tried until it is rewritten for per-practice peer sets.
+// TODO(disclosure): relations over marts.peers' sets.
 func peers(rs []*row, in indicator) []relation {
 	if in.multiplier == 0 {
 		return nil
