@@ -23,5 +23,5 @@ SELECT
     i.concentration_index, i.concentration_index_lower, i.concentration_index_upper,
     i.quintile_gap, i.quintile_ratio,
     (i.sii_lower > 0 OR i.concentration_index_lower > 0) AS inverse_care
-FROM marts.inverse_care AS g
-LEFT JOIN marts.inverse_care_index AS i USING (period, measure, area_level, area_code)
+FROM release.inverse_care AS g
+LEFT JOIN release.inverse_care_index AS i USING (period, measure, area_level, area_code)

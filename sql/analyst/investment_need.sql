@@ -33,4 +33,4 @@ SELECT
          WHEN fair_share_gap_upper < 0 THEN 'below fair share'
          ELSE 'about its fair share' END AS fair_share,
     need_flag
-FROM marts.investment_need
+FROM release.investment_need

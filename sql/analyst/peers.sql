@@ -28,6 +28,6 @@ SELECT
     q.list_size AS peer_list_size,
     p.weighted_list_size AS practice_weighted_list_size,
     q.weighted_list_size AS peer_weighted_list_size
-FROM marts.peers AS pe
-LEFT JOIN core.practices AS p ON p.period = pe.period AND p.practice_code = pe.practice_code
-LEFT JOIN core.practices AS q ON q.period = pe.period AND q.practice_code = pe.peer_code
+FROM release.peers AS pe
+LEFT JOIN release.practices AS p ON p.period = pe.period AND p.practice_code = pe.practice_code
+LEFT JOIN release.practices AS q ON q.period = pe.period AND q.practice_code = pe.peer_code

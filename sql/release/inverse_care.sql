@@ -1,0 +1,3 @@
+-- description: marts.inverse_care as readers see it: payments and FTE are public figures, so it passes through unchanged.
+-- unique: period, measure, area_level, area_code, group_type, imd_group
+SELECT * FROM marts.inverse_care
