@@ -10,8 +10,8 @@
 --   funnel_lower/upper -- NULL when withheld (they depend on the denominator and England only).
 --   england_value, icb_value, sub_icb_value -- the published value of that area (NULL if withheld).
 --   funnel_significance_od, od_phi, od_tau2 -- overdispersion re-estimated over the published rows.
---   peer_mean, peer_best_quartile -- over the similar practices' (marts.peers) published counts;
---     opportunity and opportunity_best_quartile from them.
+--   peer_mean, peer_best_quartile -- over the similar practices (marts.peers) whose counts are
+--     published; opportunity and opportunity_best_quartile from them; peer_practices counts them.
 WITH base AS (
     SELECT v.*, i.statistic, i.multiplier, i.polarity, c.reason, coalesce(c.round_to, 1) AS round_to,
         CASE WHEN c.reason IS NOT NULL THEN NULL
@@ -51,14 +51,17 @@ od AS (
     HAVING count(*) >= 10
 ),
 peers AS (
-    -- each practice's similar practices (marts.peers), from their published counts only
-    SELECT q.indicator_id, q.period, 'practice' AS area_level, pe.practice_code AS area_code,
-        sum(q.rnum) AS peer_num, sum(q.denominator) AS peer_den, count(*) AS peer_practices,
-        quantile_cont(q.rnum / q.denominator, 0.75) AS peer_q75, quantile_cont(q.rnum / q.denominator, 0.25) AS peer_q25
+    -- each practice's similar practices, counting only the published ones
+    SELECT q.indicator_id, pe.period, pe.practice_code AS peer_of,
+        count(*) AS peer_n, sum(q.rnum) AS peer_num, sum(q.denominator) AS peer_den,
+        CASE any_value(q.polarity)
+            WHEN 'higher_is_better' THEN quantile_cont(q.rnum / q.denominator, 0.75)
+            WHEN 'lower_is_better' THEN quantile_cont(q.rnum / q.denominator, 0.25)
+        END AS peer_best
     FROM marts.peers AS pe
     JOIN r AS q ON q.area_level = 'practice' AND q.period = pe.period AND q.area_code = pe.peer_code
     WHERE q.rnum IS NOT NULL AND q.denominator > 0
-    GROUP BY ALL
+    GROUP BY q.indicator_id, pe.period, pe.practice_code
 ),
 s AS (
     SELECT r.*, b.e_value, b.e_withheld, b.target, od.od.phi AS rphi, od.od.tau2 AS rtau2,
@@ -87,14 +90,12 @@ s AS (
                 WHEN 'ratio' THEN isr_upper(r.rnum, r.ruden, 0.998) * r.multiplier END
             ELSE r.upper998 END AS ru998,
         CASE WHEN p.peer_den > 0 THEN p.peer_num / p.peer_den * r.multiplier END AS rpeer,
-        CASE WHEN r.statistic = 'value' THEN NULL WHEN r.polarity = 'higher_is_better' THEN p.peer_q75 * r.multiplier
-             WHEN r.polarity = 'lower_is_better' THEN p.peer_q25 * r.multiplier END AS rbest,
-        p.peer_practices AS rpeer_practices
+        CASE WHEN r.statistic <> 'value' THEN p.peer_best * r.multiplier END AS rbest,
+        p.peer_n
     FROM r
     LEFT JOIN bench AS b USING (indicator_id, period)
     LEFT JOIN od ON od.indicator_id = r.indicator_id AND od.period = r.period AND od.area_level = r.area_level
-    LEFT JOIN peers AS p ON p.indicator_id = r.indicator_id AND p.period = r.period
-       AND p.area_level = r.area_level AND p.area_code = r.area_code
+    LEFT JOIN peers AS p ON r.area_level = 'practice' AND p.indicator_id = r.indicator_id AND p.period = r.period AND p.peer_of = r.area_code
 ),
 x AS (
     SELECT s.*,
@@ -149,7 +150,7 @@ private AS (
         x.reason IS NOT NULL AS suppressed,
         x.dq_flag, x.practices,
         x.rphi AS od_phi, x.rtau2 AS od_tau2,
-        CAST(x.rpeer_practices AS INTEGER) AS peer_practices,
+        CAST(x.peer_n AS INTEGER) AS peer_practices,
         x.reason IS NOT NULL AS numerator_suppressed,
         x.reason IS NOT NULL AS value_suppressed,
         x.reason AS suppression_reason
