@@ -1,7 +1,7 @@
 -- materialized: view
 -- description: One row per practice as at its latest period: names, hierarchy (PCN, sub-ICB, ICB, region), status, list sizes, deprivation, and the headline figures of its latest summary (QOF achievement, payments per patient, GP FTE, referral rate).
 
--- core.practices keeps the practice's history by period; this view keeps its latest row.
+-- release.practices keeps the practice's history by period; this view keeps its latest row.
 SELECT
     p.practice_code,
     p.practice_name,
@@ -34,10 +34,10 @@ SELECT
     s.nurse_fte_per_10k,
     s.referral_rate_per_1000,
     s.twoww_rate_per_1000
-FROM core.practices AS p
+FROM release.practices AS p
 LEFT JOIN (
     SELECT *
-    FROM marts.area_summary
+    FROM release.area_summary
     WHERE area_level = 'practice'
     QUALIFY row_number() OVER (PARTITION BY area_code ORDER BY period DESC) = 1
 ) AS s ON s.area_code = p.practice_code
