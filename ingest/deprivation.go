@@ -23,10 +23,10 @@ func staticPeriod(p string) func(*FileContext, time.Time) (string, error) {
 }
 
 var lsoaFields = []Field{
-	{Name: "lsoa_code", Aliases: []string{"lsoa_code_2011", "lsoa_code"}, Type: String, Check: LSOA, Required: true},
-	{Name: "lsoa_name", Aliases: []string{"lsoa_name_2011", "lsoa_name"}, Type: String},
-	{Name: "lad_code", Aliases: []string{"local_authority_district_code_2019"}, Type: String, Upper: true},
-	{Name: "lad_name", Aliases: []string{"local_authority_district_name_2019"}, Type: String},
+	{Name: "lsoa_code", Type: String, Check: LSOA, Required: true},
+	{Name: "lsoa_name", Type: String},
+	{Name: "lad_code", Type: String, Upper: true},
+	{Name: "lad_name", Type: String},
 }
 
 func withLSOA(f ...Field) []Field { return append(append([]Field(nil), lsoaFields...), f...) }
@@ -39,8 +39,8 @@ var imdRanks = &Simple{
 		Notes:    "Rank 1 is the most deprived of 32,844 LSOAs; decile 1 the most deprived 10%. Ranks carry thousands separators (\"29,199\").",
 	},
 	Fields: withLSOA(
-		Field{Name: "imd_rank", Aliases: []string{"index_of_multiple_deprivation_imd_rank", "index_of_multiple_deprivation_imd_rank_where_1_is_most_deprived"}, Type: Int64, Required: true},
-		Field{Name: "imd_decile", Aliases: []string{"index_of_multiple_deprivation_imd_decile", "index_of_multiple_deprivation_imd_decile_where_1_is_most_deprived_10_of_lsoas"}, Type: Int64, Required: true},
+		Field{Name: "imd_rank", Type: Int64, Required: true},
+		Field{Name: "imd_decile", Type: Int64, Required: true},
 	),
 	FilePeriod: staticPeriod("2019"),
 }
@@ -53,14 +53,14 @@ var imdScores = &Simple{
 		Notes:    "Higher scores are more deprived. The practice IMD score is the LSOA score weighted by the practice's registered patients living there.",
 	},
 	Fields: withLSOA(
-		Field{Name: "imd_score", Aliases: []string{"index_of_multiple_deprivation_imd_score"}, Type: Float64, Required: true},
-		Field{Name: "income_score", Aliases: []string{"income_score_rate"}, Type: Float64, Optional: true},
-		Field{Name: "employment_score", Aliases: []string{"employment_score_rate"}, Type: Float64, Optional: true},
-		Field{Name: "education_score", Aliases: []string{"education_skills_and_training_score"}, Type: Float64, Optional: true},
-		Field{Name: "health_score", Aliases: []string{"health_deprivation_and_disability_score"}, Type: Float64, Optional: true, Negative: true},
-		Field{Name: "crime_score", Aliases: []string{"crime_score"}, Type: Float64, Optional: true, Negative: true},
-		Field{Name: "barriers_score", Aliases: []string{"barriers_to_housing_and_services_score"}, Type: Float64, Optional: true},
-		Field{Name: "living_environment_score", Aliases: []string{"living_environment_score"}, Type: Float64, Optional: true},
+		Field{Name: "imd_score", Type: Float64, Required: true},
+		Field{Name: "income_score", Type: Float64, Optional: true},
+		Field{Name: "employment_score", Type: Float64, Optional: true},
+		Field{Name: "education_score", Type: Float64, Optional: true},
+		Field{Name: "health_score", Type: Float64, Optional: true, Negative: true},
+		Field{Name: "crime_score", Type: Float64, Optional: true, Negative: true},
+		Field{Name: "barriers_score", Type: Float64, Optional: true},
+		Field{Name: "living_environment_score", Type: Float64, Optional: true},
 	),
 	FilePeriod: staticPeriod("2019"),
 }
@@ -72,11 +72,11 @@ var imdPopulation = &Simple{
 		Key:      []string{"lsoa_code"},
 	},
 	Fields: withLSOA(
-		Field{Name: "population", Aliases: []string{"total_population_mid_2015_excluding_prisoners"}, Type: Int64, Required: true},
-		Field{Name: "children_0_15", Aliases: []string{"dependent_children_aged_0_15_mid_2015_excluding_prisoners"}, Type: Int64},
-		Field{Name: "aged_16_59", Aliases: []string{"population_aged_16_59_mid_2015_excluding_prisoners"}, Type: Int64},
-		Field{Name: "aged_60_plus", Aliases: []string{"older_population_aged_60_and_over_mid_2015_excluding_prisoners"}, Type: Int64},
-		Field{Name: "working_age", Aliases: []string{"working_age_population_18_59_64_for_use_with_employment_deprivation_domain_excluding_prisoners"}, Type: Int64, Optional: true},
+		Field{Name: "population", Type: Int64, Required: true},
+		Field{Name: "children_0_15", Type: Int64},
+		Field{Name: "aged_16_59", Type: Int64},
+		Field{Name: "aged_60_plus", Type: Int64},
+		Field{Name: "working_age", Type: Int64, Optional: true},
 	),
 	FilePeriod: staticPeriod("2019"),
 }
@@ -92,7 +92,8 @@ func (s *domainsSource) Info() *Info {
 			Name: "imd_domains", Title: "IoD 2019 domain ranks and deciles by LSOA (File 2), long", Cadence: Static,
 			Patterns: []string{"File_2_*.csv", "*File_2*.csv"},
 			Key:      []string{"lsoa_code", "domain"},
-			Variants: []Variant{{Name: "2019", Required: []string{"lsoa_code_2011", "income_rank_where_1_is_most_deprived"}}},
+			// Income's rank column marks File 2; every "<domain> Rank" column becomes a domain row.
+			Headings: []Heading{{Name: "lsoa_code", Required: true}, {Name: "lad_code"}, {Name: "domain:income", Required: true}},
 			Columns: []Column{{Name: "lsoa_code", Type: String}, {Name: "lad_code", Type: String}, {Name: "domain", Type: String, Doc: "snake_case domain, e.g. income, index_of_multiple_deprivation_imd"},
 				{Name: "rank", Type: Int64}, {Name: "decile", Type: Int64}},
 		}
@@ -109,7 +110,7 @@ type domainsParser struct {
 }
 
 func (s *domainsSource) Begin(fc *FileContext) (Parser, error) {
-	p := &domainsParser{lsoa: fc.Col("lsoa_code_2011"), lad: fc.Col("local_authority_district_code_2019")}
+	p := &domainsParser{lsoa: fc.Col("lsoa_code"), lad: fc.Col("lad_code")}
 	const rk, dk = "_rank_where_1_is_most_deprived", "_decile_where_1_is_most_deprived_10_of_lsoas"
 	for i, k := range fc.Keys {
 		if strings.HasSuffix(k, rk) {
@@ -183,34 +184,37 @@ var fingertips = &Simple{
 		Patterns: []string{"indicator-data*.csv", "*fingertips*.csv", "IMD_raw*.csv", "*_qof_prev*.csv"},
 		// Fingertips repeats England under each parent it lists, so the
 		// parent is part of the key.
-		Key: []string{"indicator_id", "indicator_name", "parent_code", "area_code", "area_type", "sex", "age", "category_type", "category", "time_period"},
-		Variants: []Variant{
-			{Name: "standard 27-column export", Required: []string{"indicator_id", "area_code", "area_type", "time_period", "value"}},
-			{Name: "trimmed (IndicatorID, Year, AreaCode, Value)", Required: []string{"indicatorid", "year", "areacode", "value"}},
-		},
-		Notes: "Period: the latest time period in the export (2023/24 -> 2023-24). Rows with a blank Indicator ID (appended by some re-publishers) are kept with their name.",
+		Key:      []string{"indicator_id", "indicator_name", "parent_code", "area_code", "area_type", "sex", "age", "category_type", "category", "time_period"},
+		Datasets: true,
+		Notes:    "Each export is a dataset keyed by what it holds: its indicator ids, plus the earliest time period when it spans several (93553, 93553_from_2010), in lake/fingertips/dataset=<D>/period=<P>. Period: the latest time period in the export (2023/24 -> 2023-24). Rows with a blank Indicator ID (appended by some re-publishers) are kept with their name.",
 	},
 	LatestPeriod: fingertipsPeriod,
+	DatasetOf: func(rec []string, cols []int) string {
+		if cols[0] < 0 {
+			return ""
+		}
+		return strings.TrimSpace(rec[cols[0]])
+	},
 	Fields: []Field{
-		{Name: "indicator_id", Aliases: []string{"indicator_id", "indicatorid"}, Type: Int64, Doc: "blank in some re-published extracts that append a year; the name is kept"},
-		{Name: "indicator_name", Aliases: []string{"indicator_name"}, Type: String, Optional: true},
-		{Name: "parent_code", Aliases: []string{"parent_code"}, Type: String, Optional: true},
-		{Name: "area_code", Aliases: []string{"area_code", "areacode"}, Type: String, Upper: true, Required: true},
-		{Name: "area_name", Aliases: []string{"area_name", "areaname"}, Type: String, Optional: true},
-		{Name: "area_type", Aliases: []string{"area_type"}, Type: String, Optional: true},
-		{Name: "sex", Aliases: []string{"sex"}, Type: String, Optional: true},
-		{Name: "age", Aliases: []string{"age"}, Type: String, Optional: true},
-		{Name: "category_type", Aliases: []string{"category_type"}, Type: String, Optional: true},
-		{Name: "category", Aliases: []string{"category"}, Type: String, Optional: true},
-		{Name: "time_period", Aliases: []string{"time_period", "year"}, Type: String, Required: true},
-		{Name: "value", Aliases: []string{"value"}, Type: Float64, Flag: true, Negative: true},
-		{Name: "lower95", Aliases: []string{"lower_ci_95_0_limit"}, Type: Float64, Optional: true, Negative: true},
-		{Name: "upper95", Aliases: []string{"upper_ci_95_0_limit"}, Type: Float64, Optional: true, Negative: true},
-		{Name: "lower998", Aliases: []string{"lower_ci_99_8_limit"}, Type: Float64, Optional: true, Negative: true},
-		{Name: "upper998", Aliases: []string{"upper_ci_99_8_limit"}, Type: Float64, Optional: true, Negative: true},
-		{Name: "count", Aliases: []string{"count"}, Type: Float64, Optional: true},
-		{Name: "denominator", Aliases: []string{"denominator"}, Type: Float64, Optional: true},
-		{Name: "value_note", Aliases: []string{"value_note"}, Type: String, Optional: true},
-		{Name: "is_area_current", Aliases: []string{"isareacurrent"}, Type: Bool, Optional: true},
+		{Name: "indicator_id", Type: Int64, Doc: "blank in some re-published extracts that append a year; the name is kept"},
+		{Name: "indicator_name", Type: String, Optional: true},
+		{Name: "parent_code", Type: String, Optional: true},
+		{Name: "area_code", Type: String, Upper: true, Required: true},
+		{Name: "area_name", Type: String, Optional: true},
+		{Name: "area_type", Type: String, Optional: true},
+		{Name: "sex", Type: String, Optional: true},
+		{Name: "age", Type: String, Optional: true},
+		{Name: "category_type", Type: String, Optional: true},
+		{Name: "category", Type: String, Optional: true},
+		{Name: "time_period", Type: String, Required: true},
+		{Name: "value", Type: Float64, Flag: true, Negative: true},
+		{Name: "lower95", Type: Float64, Optional: true, Negative: true},
+		{Name: "upper95", Type: Float64, Optional: true, Negative: true},
+		{Name: "lower998", Type: Float64, Optional: true, Negative: true},
+		{Name: "upper998", Type: Float64, Optional: true, Negative: true},
+		{Name: "count", Type: Float64, Optional: true},
+		{Name: "denominator", Type: Float64, Optional: true},
+		{Name: "value_note", Type: String, Optional: true},
+		{Name: "is_area_current", Type: Bool, Optional: true},
 	},
 }

@@ -26,13 +26,15 @@ const DefaultMaxRejectShare = 0.01
 
 // Options for ingesting or checking files.
 type Options struct {
-	Lake           string  // lake folder
-	Quarantine     string  // where refused files go
-	MaxRejectShare float64 // 0 means DefaultMaxRejectShare
-	Period         string  // force the period (else from the file)
-	Version        string  // gplens version, recorded in the manifest
-	Check          bool    // validate only: write nothing
-	Move           bool    // move refused files to quarantine (inbox); else copy
+	Lake           string      // lake folder
+	Workspace      string      // for data/ overrides (header_aliases.csv); "" = the embedded files
+	Aliases        *AliasTable // nil: loaded from Workspace
+	Quarantine     string      // where refused files go
+	MaxRejectShare float64     // 0 means DefaultMaxRejectShare
+	Period         string      // force the period (else from the file)
+	Version        string      // gplens version, recorded in the manifest
+	Check          bool        // validate only: write nothing
+	Move           bool        // move refused files to quarantine (inbox); else copy
 	Logger         *slog.Logger
 	Progress       func(Progress)
 	Now            func() time.Time
@@ -52,7 +54,9 @@ type Progress struct {
 type Result struct {
 	File         string           `json:"file"`
 	Source       string           `json:"source,omitempty"`
+	Dataset      string           `json:"dataset,omitempty"`
 	Period       string           `json:"period,omitempty"`
+	Era          string           `json:"era,omitempty"` // naming era of the headings matched
 	SHA256       string           `json:"sha256"`
 	Encoding     string           `json:"encoding,omitempty"`
 	Bytes        int64            `json:"bytes"`
@@ -149,20 +153,25 @@ func file(ctx context.Context, path string, o Options, force bool) (Result, erro
 	}
 	if !o.Check && !force {
 		// The same bytes again: a no-op, as long as that load is still the
-		// current one for its period.
+		// current one for its dataset and period.
 		for _, e := range manifest {
-			if e.SHA256 != sum || (o.Period != "" && e.Period != o.Period) {
+			if e.SHA256 != sum || e.Status == StatusDropped || (o.Period != "" && e.Period != o.Period) {
 				continue
 			}
 			// The partition must hold that load's files: if it does not (a
 			// lake damaged by hand or by an older gplens), loading again repairs it.
-			if cur, ok := current(manifest, e.Source, e.Period); ok && cur.SHA256 == sum {
+			if cur, ok := current(manifest, e.Source, e.Dataset, e.Period); ok && cur.SHA256 == sum {
 				if inPlace(o.Lake, cur) {
-					res.Source, res.Period, res.Status, res.Encoding = e.Source, e.Period, "unchanged", e.Encoding
+					res.Source, res.Dataset, res.Period, res.Status, res.Encoding = e.Source, e.Dataset, e.Period, "unchanged", e.Encoding
 					res.RowsRead, res.RowsWritten, res.RowsRejected, res.RowsSkipped = e.RowsRead, e.RowsWritten, e.RowsRejected, e.RowsSkipped
 					return res, nil
 				}
 			}
+		}
+	}
+	if o.Aliases == nil {
+		if o.Aliases, err = LoadAliases(o.Workspace); err != nil {
+			return res, err
 		}
 	}
 	res, perr := parseFile(ctx, path, sum, res, manifest, o)
@@ -196,7 +205,7 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 	if err != nil {
 		return res, err
 	}
-	src, variant, derr := Detect(base, r.Keys, len(r.Keys))
+	src, hm, derr := Detect(base, r.Keys, len(r.Keys), o.Aliases)
 	if derr != nil {
 		r.Close()
 		return res, &FileError{File: path, Line: 1, Err: derr}
@@ -209,8 +218,8 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 		}
 	}
 	defer r.Close()
-	res.Source = info.Name
-	fc := &FileContext{Path: path, Name: base, Header: r.Header, Keys: r.Keys, Variant: variant, Period: o.Period}
+	res.Source, res.Era = info.Name, hm.era
+	fc := &FileContext{Path: path, Name: base, Header: r.Header, Keys: r.Keys, Cols: hm.cols, Era: hm.era, Aliases: o.Aliases, Period: o.Period}
 	p, err := src.Begin(fc)
 	if err != nil {
 		var fe *FileError
@@ -333,6 +342,9 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 		return res, &FileError{File: path, Err: fmt.Errorf("cannot tell the period: %s", why), Hint: "pass --period (YYYY-MM, or YYYY-YY for annual data)"}
 	}
 	res.Period = period
+	if dp, ok := p.(DatasetParser); ok && info.Datasets {
+		res.Dataset = dp.Dataset()
+	}
 	if o.Check {
 		res.Status = "checked"
 		return res, nil
@@ -350,15 +362,27 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 	if err := rejFile.Sync(); err != nil {
 		return res, fmt.Errorf("fsync rejects: %w", err)
 	}
-	entry := Entry{File: filepath.Base(path), Path: path, SHA256: sum, Source: info.Name, Period: period, Encoding: res.Encoding,
+	entry := Entry{File: filepath.Base(path), Path: path, SHA256: sum, Source: info.Name, Dataset: res.Dataset, Period: period, Encoding: res.Encoding,
 		Bytes: res.Bytes, RowsRead: res.RowsRead, RowsWritten: res.RowsWritten, RowsRejected: res.RowsRejected, RowsSkipped: res.RowsSkipped,
 		Status: "loaded", IngestedAt: o.Now().UTC(), GplensVersion: o.Version, PartSHA256: em.out.sha256()}
 	// Rejects have their own partition, replaced (or removed) with the data's.
-	dataDir := filepath.Join(info.Name, "period="+period)
-	rejDir := filepath.Join(RejectsTable, info.Name, "period="+period)
-	changes := []Change{{Dir: dataDir, Tmp: filepath.Join(info.Name, filepath.Base(tmp))}, {Dir: rejDir}}
+	dataDir := PartitionPath("", info.Name, res.Dataset, period)
+	rejDir := PartitionPath(RejectsTable, info.Name, res.Dataset, period)
+	if res.Dataset != "" {
+		// The dataset is known only now: the new folder moves beside its partition.
+		beside := filepath.Join(o.Lake, filepath.Dir(dataDir), filepath.Base(tmp))
+		if err := os.MkdirAll(filepath.Dir(beside), 0o755); err != nil {
+			return res, err
+		}
+		if err := os.Rename(tmp, beside); err != nil {
+			return res, fmt.Errorf("move %s beside its dataset: %w", tmp, err)
+		}
+		tmp = beside
+		defer os.RemoveAll(tmp)
+	}
+	changes := []Change{{Dir: dataDir, Tmp: filepath.Join(filepath.Dir(dataDir), filepath.Base(tmp))}, {Dir: rejDir}}
 	if res.RowsRejected > 0 {
-		rejTmp := filepath.Join(o.Lake, RejectsTable, info.Name, tmpPrefix()+sum[:12])
+		rejTmp := filepath.Join(o.Lake, filepath.Dir(rejDir), tmpPrefix()+sum[:12])
 		if err := os.MkdirAll(rejTmp, 0o755); err != nil {
 			return res, err
 		}
@@ -370,19 +394,19 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 		if entry.RejectsSHA256, err = fileSHA256(rejPath); err != nil {
 			return res, err
 		}
-		changes[1].Tmp = filepath.Join(RejectsTable, info.Name, filepath.Base(rejTmp))
+		changes[1].Tmp = filepath.Join(filepath.Dir(rejDir), filepath.Base(rejTmp))
 	} else {
 		os.Remove(filepath.Join(tmp, "rejects.parquet"))
 	}
 	res.Status = "loaded"
-	if prev, ok := current(manifest, info.Name, period); ok {
+	if prev, ok := current(manifest, info.Name, res.Dataset, period); ok {
 		entry.Status, entry.ReplacesSHA = "restated", prev.SHA256
 		res.Status, res.Replaces = "restated", prev.SHA256
 	}
 	if err := Commit(o.Lake, changes, []Entry{entry}); err != nil {
-		return res, fmt.Errorf("publish partition %s/%s: %w", info.Name, period, err)
+		return res, fmt.Errorf("publish partition %s: %w", partName(info.Name, res.Dataset, period), err)
 	}
-	o.Logger.Info("ingested", "file", path, "source", info.Name, "period", period, "rows", res.RowsRead, "written", res.RowsWritten, "rejected", res.RowsRejected, "status", res.Status)
+	o.Logger.Info("ingested", "file", path, "source", info.Name, "dataset", res.Dataset, "period", period, "rows", res.RowsRead, "written", res.RowsWritten, "rejected", res.RowsRejected, "status", res.Status)
 	return res, nil
 }
 
@@ -535,7 +559,11 @@ func Tables() map[string]string {
 	out := map[string]string{}
 	for _, s := range Sources() {
 		info := s.Info()
-		out[info.Name] = NewSchema(info.Name, info.Columns).DuckDBColumns() + ", period VARCHAR"
+		cols := NewSchema(info.Name, info.Columns).DuckDBColumns()
+		if info.Datasets {
+			cols += ", dataset VARCHAR"
+		}
+		out[info.Name] = cols + ", period VARCHAR"
 	}
 	return out
 }

@@ -188,7 +188,7 @@ func finish(lake string, in intent) error {
 }
 
 func sameEntry(a, b Entry) bool {
-	return a.Source == b.Source && a.Period == b.Period && a.SHA256 == b.SHA256 && a.IngestedAt.Equal(b.IngestedAt) && a.Status == b.Status
+	return a.Source == b.Source && a.Dataset == b.Dataset && a.Period == b.Period && a.SHA256 == b.SHA256 && a.IngestedAt.Equal(b.IngestedAt) && a.Status == b.Status
 }
 
 func removeIntent(lake string) error {
@@ -326,6 +326,15 @@ func Recover(lake string) error {
 				if s.IsDir() && !strings.HasPrefix(s.Name(), ".") {
 					dirs = append(dirs, filepath.Join(lake, t.Name(), s.Name()))
 				}
+			}
+		}
+	}
+	// Sources holding several datasets swap partitions one level down.
+	for _, d := range append([]string(nil), dirs[1:]...) {
+		sub, _ := os.ReadDir(d)
+		for _, s := range sub {
+			if s.IsDir() && strings.HasPrefix(s.Name(), datasetKey+"=") {
+				dirs = append(dirs, filepath.Join(d, s.Name()))
 			}
 		}
 	}

@@ -21,6 +21,7 @@ type Entry struct {
 	Path          string    `parquet:"path" json:"path"`
 	SHA256        string    `parquet:"sha256" json:"sha256"`
 	Source        string    `parquet:"source" json:"source"`
+	Dataset       string    `parquet:"dataset,optional" json:"dataset,omitempty"` // "" but for sources holding several datasets
 	Period        string    `parquet:"period" json:"period"`
 	Encoding      string    `parquet:"encoding" json:"encoding"`
 	Bytes         int64     `parquet:"bytes" json:"bytes"`
@@ -28,7 +29,7 @@ type Entry struct {
 	RowsWritten   int64     `parquet:"rows_written" json:"rows_written"`
 	RowsRejected  int64     `parquet:"rows_rejected" json:"rows_rejected"`
 	RowsSkipped   int64     `parquet:"rows_skipped" json:"rows_skipped"`
-	Status        string    `parquet:"status" json:"status"` // loaded or restated
+	Status        string    `parquet:"status" json:"status"` // loaded, restated or dropped
 	ReplacesSHA   string    `parquet:"replaces_sha256,optional" json:"replaces_sha256,omitempty"`
 	IngestedAt    time.Time `parquet:"ingested_at,timestamp(millisecond)" json:"ingested_at"`
 	GplensVersion string    `parquet:"gplens_version" json:"gplens_version"`
@@ -81,33 +82,42 @@ func writeManifest(lake string, rows []Entry) error {
 	})
 }
 
-// Latest returns, for every source and period, the manifest entry whose
-// data is in the lake now (the last one loaded), sorted by source, period.
+// StatusDropped marks a manifest row recording `gplens lake drop`.
+const StatusDropped = "dropped"
+
+// Latest returns, for every source, dataset and period, the manifest entry
+// whose data is in the lake now (the last one loaded; none once dropped),
+// sorted by source, dataset, period.
 func Latest(rows []Entry) []Entry {
-	by := map[[2]string]Entry{}
+	by := map[[3]string]Entry{}
 	for _, r := range rows {
-		k := [2]string{r.Source, r.Period}
+		k := [3]string{r.Source, r.Dataset, r.Period}
 		if cur, ok := by[k]; !ok || !r.IngestedAt.Before(cur.IngestedAt) {
 			by[k] = r
 		}
 	}
 	out := make([]Entry, 0, len(by))
 	for _, e := range by {
-		out = append(out, e)
+		if e.Status != StatusDropped {
+			out = append(out, e)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Source != out[j].Source {
 			return out[i].Source < out[j].Source
+		}
+		if out[i].Dataset != out[j].Dataset {
+			return out[i].Dataset < out[j].Dataset
 		}
 		return out[i].Period < out[j].Period
 	})
 	return out
 }
 
-// current returns the entry in the lake now for a source and period.
-func current(rows []Entry, source, period string) (Entry, bool) {
+// current returns the entry in the lake now for a source, dataset and period.
+func current(rows []Entry, source, dataset, period string) (Entry, bool) {
 	for _, e := range Latest(rows) {
-		if e.Source == source && e.Period == period {
+		if e.Source == source && e.Dataset == dataset && e.Period == period {
 			return e, true
 		}
 	}

@@ -14,31 +14,33 @@ import (
 
 func init() { Register(payments) }
 
+// paymentsAttrs are the practice attributes repeated on every component
+// row; their headings across the years are in data/header_aliases.csv.
 var paymentsAttrs = []struct {
-	name    string
-	typ     Type
-	aliases []string
+	name     string
+	typ      Type
+	required bool
 }{
-	{"region_code", String, []string{"nhs_england_region_code", "nhsenglandregioncode", "nhs_england_region_local_office_code", "nhs_england_and_nhs_improvement_region_local_office_code", "nhs_england_and_nhs_improvement_region_code", "region_code"}},
-	{"region_name", String, []string{"nhs_england_region_name", "nhsenglandregionname", "nhs_england_region_local_office_name", "nhs_england_and_nhs_improvement_region_local_office_name", "nhs_england_and_nhs_improvement_region_name", "region_name"}},
-	{"sub_icb_code", String, []string{"sub_icb_code", "ccg_code", "ccgcode"}},
-	{"sub_icb_name", String, []string{"sub_icb_name", "ccg_name", "ccgname"}},
-	{"pcn_code", String, []string{"pcn_code"}},
-	{"pcn_name", String, []string{"pcn_name"}},
-	{"practice_code", String, []string{"practice_code", "practicecode"}},
-	{"practice_name", String, []string{"practice_name", "practicename"}},
-	{"practice_address", String, []string{"practice_address", "practiceaddress"}},
-	{"postcode", String, []string{"practice_postcode", "practicepostcode"}},
-	{"open_date", Date, []string{"practice_open_date", "practiceopendate"}},
-	{"close_date", Date, []string{"practice_close_date", "practiceclosedate"}},
-	{"contract_type", String, []string{"contract_type", "contracttype"}},
-	{"dispensing_practice", String, []string{"dispensing_practice", "dispensingpractice"}},
-	{"practice_type", String, []string{"practice_type"}},
-	{"rurality", String, []string{"practice_rurality"}},
-	{"atypical_characteristics", String, []string{"atypical_characteristics"}},
-	{"patient_data_quarter", String, []string{"quarter_used_for_patient_data", "quarterusedforpatientdata"}},
-	{"registered_patients", Float64, []string{"number_of_registered_patients_last_known_figure", "average_number_of_registered_patients", "numberofregisteredpatientslastknownfigure"}},
-	{"weighted_patients", Float64, []string{"number_of_weighted_patients_last_known_figure", "average_number_of_weighted_patients", "numberofweightedpatientslastknownfigure"}},
+	{"region_code", String, false},
+	{"region_name", String, false},
+	{"sub_icb_code", String, false},
+	{"sub_icb_name", String, false},
+	{"pcn_code", String, false},
+	{"pcn_name", String, false},
+	{"practice_code", String, true},
+	{"practice_name", String, false},
+	{"practice_address", String, false},
+	{"postcode", String, false},
+	{"open_date", Date, false},
+	{"close_date", Date, false},
+	{"contract_type", String, false},
+	{"dispensing_practice", String, false},
+	{"practice_type", String, false},
+	{"rurality", String, false},
+	{"atypical_characteristics", String, false},
+	{"patient_data_quarter", String, false},
+	{"registered_patients", Float64, true},
+	{"weighted_patients", Float64, false},
 }
 
 var payments = &paymentsSource{}
@@ -50,9 +52,13 @@ func (s *paymentsSource) Info() *Info {
 		return s.info
 	}
 	cols := []Column{}
+	var heads []Heading
 	for _, a := range paymentsAttrs {
 		cols = append(cols, Column{Name: a.name, Type: a.typ})
+		heads = append(heads, Heading{Name: a.name, Required: a.required})
 	}
+	// Renamed payment lines: "component:<name>" aliases keep one component name across years.
+	heads = append(heads, Heading{Name: "component:*"})
 	cols = append(cols,
 		Column{Name: "component", Type: String, Doc: "payment line, snake_case of its heading (stable across years where the heading is)"},
 		Column{Name: "component_label", Type: String, Doc: "the heading as published"},
@@ -66,12 +72,8 @@ func (s *paymentsSource) Info() *Info {
 		Patterns: []string{"nhspaymentsgp-*.csv", "nhs-payments-gp-*.csv", "[0-9][0-9]-[0-9][0-9].csv"},
 		Key:      []string{"practice_code", "component"},
 		Columns:  cols,
-		Variants: []Variant{
-			{Name: "2015-16 (CamelCase headings with _£)", Required: []string{"practicecode", "nhsenglandregioncode", "numberofregisteredpatientslastknownfigure", "globalsum"}},
-			{Name: "2014-15, 2017-18 (Region, local office; last known figure)", Required: []string{"practice_code", "ccg_code|sub_icb_code", "number_of_registered_patients_last_known_figure", "global_sum"}},
-			{Name: "2018-19 to 2022-23 (average number of patients; PCN from 2019-20; Sub ICB from 2022-23)", Required: []string{"practice_code", "ccg_code|sub_icb_code", "average_number_of_registered_patients", "global_sum"}},
-		},
-		Notes: "Averages per patient are derived and not kept. Unknown money columns become components named after their heading. Period from the file name (nhspaymentsgp-22-23 = 2022-23).",
+		Headings: heads,
+		Notes:    "Averages per patient are derived and not kept. Unknown money columns become components named after their heading. Period from the file name (nhspaymentsgp-22-23 = 2022-23).",
 	}
 	return s.info
 }
@@ -94,7 +96,7 @@ func (s *paymentsSource) Begin(fc *FileContext) (Parser, error) {
 	p := &paymentsParser{fc: fc, sch: NewSchema(info.Name, info.Columns)}
 	used := map[int]bool{}
 	for _, a := range paymentsAttrs {
-		i := fc.Col(a.aliases...)
+		i := fc.Col(a.name)
 		p.attr = append(p.attr, i)
 		if i >= 0 {
 			used[i] = true
@@ -104,11 +106,15 @@ func (s *paymentsSource) Begin(fc *FileContext) (Parser, error) {
 		return nil, fmt.Errorf("missing column %q", "Practice Code")
 	}
 	seen := map[string]string{}
+	renames := map[string]string{}
+	if fc.Aliases != nil {
+		renames = fc.Aliases.Prefixed("payments", "component:")
+	}
 	for i, h := range fc.Header {
 		if used[i] {
 			continue
 		}
-		name := componentName(h)
+		name := componentName(h, renames)
 		if name == "" || strings.HasPrefix(name, "average_payment") {
 			continue // derived per-patient averages
 		}
@@ -125,7 +131,7 @@ func (s *paymentsSource) Begin(fc *FileContext) (Parser, error) {
 
 // componentName gives a heading a stable snake_case name across the years'
 // spellings ("GlobalSum_£", "Global Sum", "GP Extended Hours Access").
-func componentName(h string) string {
+func componentName(h string, renames map[string]string) string {
 	h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
 	if !strings.ContainsAny(h, " ") {
 		// 2015-16 CamelCase: split words before an upper-case letter that
@@ -141,20 +147,10 @@ func componentName(h string) string {
 		h = b.String()
 	}
 	n := normHeader(h)
-	if alias, ok := componentAliases[n]; ok {
-		return alias
+	if name, ok := renames[n]; ok {
+		return name
 	}
 	return n
-}
-
-// Renamed lines, so a component keeps one name across years.
-var componentAliases = map[string]string{
-	"gp_extended_hours_access":                                "extended_hours_access",
-	"appraisal_costs":                                         "appraisal_appraiser_costs_in_respect_of_locums",
-	"pco_admin_other":                                         "pco_admin_other",
-	"information_management_and_technology":                   "information_management_and_technology",
-	"total_nhs_payments_to_general_practice":                  "total_nhs_payments_to_general_practice",
-	"total_nhs_payments_to_general_practice_minus_deductions": "total_nhs_payments_to_general_practice_minus_deductions",
 }
 
 func componentKind(n string) string {

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -20,14 +21,15 @@ const (
 // Field maps a published column to a lake column, for the many sources that
 // are one row in, one row out.
 type Field struct {
-	Name     string   // lake column
-	Aliases  []string // normalised headings, across the years (headerless: "#<n>")
+	Name     string // lake column; its published headings are in data/header_aliases.csv
+	Pos      int    // headerless sources: the column's position (0-based)
 	Type     Type
 	Check    Check
 	Optional bool // the column may be missing from the file
 	Required bool // a blank value rejects the row
 	Negative bool // numbers may be negative
 	Flag     bool // also write <name>_suppressed
+	Derived  bool // computed (by After), never read from the file
 	Upper    bool
 	Doc      string
 	// Values, when set, are the accepted spellings and what each is stored as.
@@ -57,6 +59,10 @@ type Simple struct {
 	LatestPeriod func(rec []string, cols []int) string
 	// DateForPeriod names the Date field whose latest value FilePeriod sees.
 	DateForPeriod []string
+	// DatasetOf, when set, names what a row holds (a Fingertips indicator
+	// id); the file's dataset is every name seen, plus the earliest row
+	// period when the file spans several (see Dataset).
+	DatasetOf func(rec []string, cols []int) string
 }
 
 // Info implements Source.
@@ -69,14 +75,12 @@ func (s *Simple) Info() *Info {
 			}
 		}
 	}
-	if s.Meta.Variants == nil && s.Meta.Headerless == 0 {
-		var req []string
+	if s.Meta.Headings == nil && s.Meta.Headerless == 0 {
 		for _, f := range s.Fields {
-			if !f.Optional {
-				req = append(req, strings.Join(f.Aliases, "|"))
+			if !f.Derived {
+				s.Meta.Headings = append(s.Meta.Headings, Heading{Name: f.Name, Required: !f.Optional})
 			}
 		}
-		s.Meta.Variants = []Variant{{Name: "all years", Required: req}}
 	}
 	return &s.Meta
 }
@@ -91,6 +95,8 @@ type simpleParser struct {
 	latest  time.Time
 	dateIdx []int
 	sch     *Schema
+	ids     map[string]bool
+	first   string // earliest LatestPeriod of any row
 }
 
 // Begin implements Source.
@@ -100,13 +106,15 @@ func (s *Simple) Begin(fc *FileContext) (Parser, error) {
 	p := &simpleParser{s: s, fc: fc, sch: sch}
 	for _, f := range s.Fields {
 		idx := -1
-		if info.Headerless > 0 {
-			fmt.Sscanf(f.Aliases[0], "#%d", &idx)
-		} else {
-			idx = fc.Col(f.Aliases...)
+		switch {
+		case f.Derived:
+		case info.Headerless > 0:
+			idx = f.Pos
+		default:
+			idx = fc.Col(f.Name)
 		}
-		if idx < 0 && !f.Optional {
-			return nil, fmt.Errorf("missing column %q", f.Aliases[0])
+		if idx < 0 && !f.Optional && !f.Derived {
+			return nil, fmt.Errorf("missing column for %s", f.Name)
 		}
 		p.cols = append(p.cols, idx)
 		p.out = append(p.out, sch.Index(f.Name))
@@ -156,8 +164,20 @@ func (p *simpleParser) Record(rec []string, line int, out *Emitter) error {
 		}
 	}
 	if p.s.LatestPeriod != nil {
-		if per := p.s.LatestPeriod(rec, p.cols); per > p.period {
+		per := p.s.LatestPeriod(rec, p.cols)
+		if per > p.period {
 			p.period = per
+		}
+		if per != "" && (p.first == "" || per < p.first) {
+			p.first = per
+		}
+	}
+	if p.s.DatasetOf != nil {
+		if id := p.s.DatasetOf(rec, p.cols); id != "" {
+			if p.ids == nil {
+				p.ids = map[string]bool{}
+			}
+			p.ids[id] = true
 		}
 	}
 	row := out.Row()
@@ -284,6 +304,41 @@ func (p *simpleParser) Period() (string, error) {
 		return p.s.FilePeriod(p.fc, p.latest)
 	}
 	return p.period, nil
+}
+
+// Dataset implements DatasetParser: the names seen ("93553", or
+// "90453+91547" for a multi-indicator export), with "_from_<earliest>"
+// when the file spans several periods, so an export of 2010 to 2019 and
+// one of 2019 only are two datasets, and a corrected export of the same
+// span is a restatement of its dataset.
+func (p *simpleParser) Dataset() string {
+	if p.s.DatasetOf == nil {
+		return ""
+	}
+	ids := make([]string, 0, len(p.ids))
+	for id := range p.ids {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	d := strings.Join(ids, "+")
+	if d == "" {
+		d = "unknown"
+	}
+	if p.first != "" && p.first != p.period {
+		d += "_from_" + p.first
+	}
+	return safeDataset(d)
+}
+
+// safeDataset keeps a dataset name to characters safe in a folder name.
+func safeDataset(d string) string {
+	b := []byte(d)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '+' || c == '.') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
 }
 
 // monthOf renders a date as a monthly period.

@@ -19,28 +19,27 @@ const (
 	Static    Cadence = "static"
 )
 
-// Variant is one accepted header layout: the normalised headings a file
-// must have (any order, extra columns allowed); "a|b" accepts either.
-type Variant struct {
-	Name     string
-	Required []string
-}
-
 // Info describes a source for `gplens sources`, matching and the lake.
 type Info struct {
-	Name       string
-	Title      string
-	Cadence    Cadence
-	Patterns   []string // file-name globs, case-insensitive
-	Variants   []Variant
+	Name     string
+	Title    string
+	Cadence  Cadence
+	Patterns []string // file-name globs, case-insensitive
+	// Headings are what the source reads from a header, by lake column;
+	// the published spellings are in data/header_aliases.csv.
+	Headings   []Heading
 	Headerless int // >0: no header row, exactly this many columns
 	Columns    []Column
 	Key        []string // unique key within a file's output
-	Notes      string
+	// Datasets: one source holds several datasets (Fingertips indicators),
+	// partitioned lake/<source>/dataset=<D>/period=<P>.
+	Datasets bool
+	Notes    string
 }
 
 // Source is one kind of extract. Adding a source is one Go file that
-// implements this and registers itself.
+// implements this and registers itself, plus its headings' rows in
+// data/header_aliases.csv.
 type Source interface {
 	Info() *Info
 	// Begin checks the header of a file already matched to this source and
@@ -62,20 +61,18 @@ type FileContext struct {
 	Name    string // base name
 	Header  []string
 	Keys    []string
-	Variant int    // index of the matched Info.Variants entry (-1 headerless)
+	Cols    map[string]int // heading (lake column) -> record index, from the alias table
+	Era     string         // naming era of the matched headings
+	Aliases *AliasTable
 	Period  string // period forced by the caller (--period), else ""
 }
 
-// Col finds a column by any of its normalised names (-1 if absent).
-func (f *FileContext) Col(names ...string) int { return findCol(f.Keys, names...) }
-
-// MustCol is Col for a column the matched variant guarantees.
-func (f *FileContext) MustCol(names ...string) (int, error) {
-	i := findCol(f.Keys, names...)
-	if i < 0 {
-		return -1, &FileError{File: f.Name, Err: fmt.Errorf("missing column %q", names[0])}
+// Col is the record index of a heading (lake column), -1 if the file lacks it.
+func (f *FileContext) Col(heading string) int {
+	if i, ok := f.Cols[heading]; ok {
+		return i
 	}
-	return i, nil
+	return -1
 }
 
 var registry = map[string]Source{}
@@ -112,61 +109,41 @@ func nameMatches(info *Info, base string) bool {
 	return false
 }
 
-// matchVariant returns the index of the first variant whose required
-// headings are all present, or -1 with the headings missing from the
-// closest variant.
-func matchVariant(info *Info, keys []string) (int, []string) {
-	have := map[string]bool{}
-	for _, k := range keys {
-		have[k] = true
-	}
-	best, bestMissing := -1, []string(nil)
-	for i, v := range info.Variants {
-		var missing []string
-		for _, r := range v.Required {
-			ok := false
-			for _, alt := range strings.Split(r, "|") {
-				ok = ok || have[alt]
-			}
-			if !ok {
-				missing = append(missing, r)
-			}
-		}
-		if len(missing) == 0 {
-			return i, nil
-		}
-		if best < 0 || len(missing) < len(bestMissing) {
-			best, bestMissing = i, missing
-		}
-	}
-	return -1, bestMissing
-}
-
-// Detect picks the source for a file from its name and header. A header
-// match is required; among header matches a name match wins.
-func Detect(base string, keys []string, ncols int) (Source, int, error) {
+// Detect picks the source for a file from its name and header: a source
+// fits when every required heading has an alias (data/header_aliases.csv)
+// in the header; among sources that fit, a name match wins. A file no
+// source fits is refused naming the nearest source and era and the lake
+// columns it lacks.
+func Detect(base string, keys []string, ncols int, at *AliasTable) (Source, headerMatch, error) {
 	type cand struct {
-		s       Source
-		variant int
-		byName  bool
+		s      Source
+		m      headerMatch
+		byName bool
 	}
 	var cands []cand
-	var nearMiss, nameSays []string
+	var near *cand
+	var nameSays []string
 	for _, s := range Sources() {
 		info := s.Info()
 		byName := nameMatches(info, base)
 		if info.Headerless > 0 {
 			if byName && ncols == info.Headerless {
-				cands = append(cands, cand{s, -1, true})
+				cands = append(cands, cand{s, headerMatch{era: "ODS 27 columns"}, true})
 			}
 			continue
 		}
-		v, missing := matchVariant(info, keys)
-		if v >= 0 {
-			cands = append(cands, cand{s, v, byName})
-		} else if byName {
+		m := at.match(info, keys)
+		if len(m.missing) == 0 {
+			cands = append(cands, cand{s, m, byName})
+			continue
+		}
+		if byName {
 			nameSays = append(nameSays, info.Name)
-			nearMiss = append(nearMiss, fmt.Sprintf("its name looks like %s but the header lacks %s", info.Name, strings.Join(missing, ", ")))
+		}
+		// The nearest source: a name match first, then the most headings found.
+		c := cand{s, m, byName}
+		if near == nil || (byName && !near.byName) || (byName == near.byName && m.matched-len(m.missing) > near.m.matched-len(near.m.missing)) {
+			near = &c
 		}
 	}
 	var named []cand
@@ -177,26 +154,29 @@ func Detect(base string, keys []string, ncols int) (Source, int, error) {
 	}
 	switch {
 	case len(named) == 1:
-		return named[0].s, named[0].variant, nil
+		return named[0].s, named[0].m, nil
 	case len(named) == 0 && len(cands) == 1 && len(nameSays) > 0:
 		// A file named as one source holding another is a mix-up upstream
 		// (or a renamed file); loading it as the header's source would put
 		// it in a period and table nobody expects.
-		return nil, 0, fmt.Errorf("the name %q says %s but the header is %s's; rename the file or fetch the right one",
+		return nil, headerMatch{}, fmt.Errorf("the name %q says %s but the header is %s's; rename the file or fetch the right one",
 			base, strings.Join(nameSays, " or "), cands[0].s.Info().Name)
 	case len(named) == 0 && len(cands) == 1:
-		return cands[0].s, cands[0].variant, nil
+		return cands[0].s, cands[0].m, nil
 	case len(cands) > 1:
 		var names []string
 		for _, c := range cands {
 			names = append(names, c.s.Info().Name)
 		}
-		return nil, 0, fmt.Errorf("the header fits more than one source (%s); rename the file to its published name", strings.Join(names, ", "))
+		return nil, headerMatch{}, fmt.Errorf("the header fits more than one source (%s); rename the file to its published name", strings.Join(names, ", "))
 	}
-	if len(nearMiss) > 0 {
-		return nil, 0, fmt.Errorf("unrecognised header: %s", strings.Join(nearMiss, "; "))
+	// Name the nearest source only when the file looks like it: its name
+	// matches, or it has at least half the source's headings.
+	if near != nil && (near.byName || 2*near.m.matched >= near.m.matched+len(near.m.missing)) {
+		return nil, headerMatch{}, fmt.Errorf("unrecognised header: %s (add the file's heading to %s if it means the same)",
+			at.nearest(near.s.Info(), near.m, keys), AliasesFile)
 	}
-	return nil, 0, fmt.Errorf("unrecognised file: no source has this header (see `gplens sources`)")
+	return nil, headerMatch{}, fmt.Errorf("unrecognised file: no source has this header (see `gplens sources`)")
 }
 
 var (

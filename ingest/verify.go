@@ -15,8 +15,9 @@ import (
 
 // Problem is one disagreement between the lake and its manifest.
 type Problem struct {
-	Source string `json:"source"`
-	Period string `json:"period"`
+	Source  string `json:"source"`
+	Dataset string `json:"dataset,omitempty"`
+	Period  string `json:"period"`
 	// Dir is the partition folder relative to the lake.
 	Dir  string `json:"dir"`
 	What string `json:"problem"`
@@ -63,11 +64,11 @@ func visible(dir string) ([]string, error) {
 // inPlace is the cheap check that e's files are the ones in its partition
 // (names only), used before calling a re-ingest unchanged.
 func inPlace(lake string, e Entry) bool {
-	got, err := visible(filepath.Join(lake, e.Source, "period="+e.Period))
+	got, err := visible(PartitionPath(lake, e.Source, e.Dataset, e.Period))
 	if err != nil || len(got) != 1 || got[0] != dataFile(e) {
 		return false
 	}
-	rej, err := visible(partitionDir(filepath.Join(lake, RejectsTable), e.Source, e.Period))
+	rej, err := visible(PartitionPath(filepath.Join(lake, RejectsTable), e.Source, e.Dataset, e.Period))
 	if e.RowsRejected > 0 {
 		return err == nil && len(rej) == 1 && rej[0] == rejectsFile(e)
 	}
@@ -132,15 +133,15 @@ func VerifyLake(lake string) (LakeReport, error) {
 	}
 	known := map[string]bool{}
 	for _, e := range Latest(rows) {
-		dir := filepath.Join(e.Source, "period="+e.Period)
-		rejDir := filepath.Join(RejectsTable, e.Source, "period="+e.Period)
+		dir := PartitionPath("", e.Source, e.Dataset, e.Period)
+		rejDir := PartitionPath(RejectsTable, e.Source, e.Dataset, e.Period)
 		known[dir] = true
 		if e.RowsRejected > 0 {
 			known[rejDir] = true
 		}
 		rep.Partitions++
 		bad := func(what string) {
-			rep.Problems = append(rep.Problems, Problem{Source: e.Source, Period: e.Period, Dir: dir, What: what, File: e.Path})
+			rep.Problems = append(rep.Problems, Problem{Source: e.Source, Dataset: e.Dataset, Period: e.Period, Dir: dir, What: what, File: e.Path})
 		}
 		got, err := visible(filepath.Join(lake, dir))
 		switch {
@@ -191,20 +192,31 @@ func VerifyLake(lake string) (LakeReport, error) {
 			dirs = append(dirs, t.Name())
 		}
 	}
+	type part struct{ src, dataset, name, rel string }
+	var parts []part
 	for _, d := range dirs {
-		parts, _ := os.ReadDir(filepath.Join(lake, d))
-		for _, p := range parts {
-			period, ok := strings.CutPrefix(p.Name(), "period=")
-			rel := filepath.Join(d, p.Name())
-			if !ok || known[rel] {
+		ents, _ := os.ReadDir(filepath.Join(lake, d))
+		for _, p := range ents {
+			// Sources holding several datasets have their periods one level down.
+			if ds, ok := strings.CutPrefix(p.Name(), datasetKey+"="); ok && p.IsDir() {
+				subs, _ := os.ReadDir(filepath.Join(lake, d, p.Name()))
+				for _, s := range subs {
+					parts = append(parts, part{filepath.Base(d), ds, s.Name(), filepath.Join(d, p.Name(), s.Name())})
+				}
 				continue
 			}
-			src := filepath.Base(d)
-			if known[filepath.Join(src, p.Name())] && strings.HasPrefix(d, RejectsTable) {
-				continue // reported above with its data partition
-			}
-			rep.Problems = append(rep.Problems, Problem{Source: src, Period: period, Dir: rel, What: "not in the manifest"})
+			parts = append(parts, part{filepath.Base(d), "", p.Name(), filepath.Join(d, p.Name())})
 		}
+	}
+	for _, p := range parts {
+		period, ok := strings.CutPrefix(p.name, "period=")
+		if !ok || known[p.rel] {
+			continue
+		}
+		if strings.HasPrefix(p.rel, RejectsTable) && known[PartitionPath("", p.src, p.dataset, period)] {
+			continue // reported above with its data partition
+		}
+		rep.Problems = append(rep.Problems, Problem{Source: p.src, Dataset: p.dataset, Period: period, Dir: p.rel, What: "not in the manifest"})
 	}
 	return rep, nil
 }
@@ -238,11 +250,11 @@ func RepairLake(ctx context.Context, lake string, o RepairOptions) (fixed []stri
 	}
 	cur := map[string]Entry{}
 	for _, e := range Latest(rows) {
-		cur[filepath.Join(e.Source, "period="+e.Period)] = e
+		cur[PartitionPath("", e.Source, e.Dataset, e.Period)] = e
 	}
 	done := map[string]bool{}
 	for _, p := range rep.Problems {
-		key := filepath.Join(p.Source, "period="+p.Period)
+		key := PartitionPath("", p.Source, p.Dataset, p.Period)
 		if done[key] {
 			continue
 		}
@@ -294,11 +306,11 @@ func RepairLake(ctx context.Context, lake string, o RepairOptions) (fixed []stri
 func heldLoad(lake string, rows []Entry, cur Entry) (Entry, bool) {
 	for i := len(rows) - 1; i >= 0; i-- {
 		f := rows[i]
-		if f.Source != cur.Source || f.Period != cur.Period || f.SHA256 == cur.SHA256 || f.Status == "dropped" || !inPlace(lake, f) {
+		if f.Source != cur.Source || f.Dataset != cur.Dataset || f.Period != cur.Period || f.SHA256 == cur.SHA256 || f.Status == StatusDropped || !inPlace(lake, f) {
 			continue
 		}
 		var rep LakeReport
-		dir := filepath.Join(lake, f.Source, "period="+f.Period)
+		dir := PartitionPath(lake, f.Source, f.Dataset, f.Period)
 		if checkFile(filepath.Join(dir, dataFile(f)), f.PartSHA256, f.RowsWritten, &rep) != "" {
 			continue
 		}

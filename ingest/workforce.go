@@ -14,18 +14,10 @@ import (
 
 func init() { Register(workforce) }
 
-var workforceAttrs = []struct{ name, aliases string }{
-	{"practice_code", "prac_code|practice_code"},
-	{"practice_name", "prac_name|practice_name"},
-	{"sub_icb_code", "sub_icb_code|sub_icb_location_code|ccg_code"},
-	{"sub_icb_name", "sub_icb_name|sub_icb_location_name|ccg_name"},
-	{"icb_code", "icb_code|stp_code"},
-	{"icb_name", "icb_name|stp_name"},
-	{"region_code", "region_code|comm_region_code"},
-	{"region_name", "region_name|comm_region_name"},
-	{"pcn_code", "pcn_code"},
-	{"pcn_name", "pcn_name"},
-}
+// workforceAttrs are the practice attributes repeated on every role row;
+// their headings across the years are in data/header_aliases.csv.
+var workforceAttrs = []string{"practice_code", "practice_name", "sub_icb_code", "sub_icb_name", "icb_code", "icb_name",
+	"region_code", "region_name", "pcn_code", "pcn_name"}
 
 var workforce = &workforceSource{}
 
@@ -36,9 +28,13 @@ func (s *workforceSource) Info() *Info {
 		return s.info
 	}
 	var cols []Column
+	var heads []Heading
 	for _, a := range workforceAttrs {
-		cols = append(cols, Column{Name: a.name, Type: String})
+		cols = append(cols, Column{Name: a, Type: String})
+		heads = append(heads, Heading{Name: a, Required: a == "practice_code"})
 	}
+	// The GP headcount column marks a workforce file; every _HC/_FTE column becomes a role row.
+	heads = append(heads, Heading{Name: "total_patients"}, Heading{Name: "role:GP", Required: true})
 	cols = append(cols,
 		Column{Name: "total_patients", Type: Int64, Doc: "registered patients (TOTAL_PATIENTS)"},
 		Column{Name: "staff_group", Type: String, Doc: "GP, NURSE, DPC (direct patient care), ADMIN"},
@@ -52,11 +48,8 @@ func (s *workforceSource) Info() *Info {
 		Patterns: []string{"*Practice Level*Detailed*.csv", "*Practice Level*.csv", "GPW*Practice*.csv"},
 		Key:      []string{"practice_code", "role", "measure"},
 		Columns:  cols,
-		Variants: []Variant{
-			{Name: "monthly from July 2021 (SUB_ICB / ICB from July 2022)", Required: []string{"prac_code", "total_patients", "total_gp_hc", "total_gp_fte"}},
-			{Name: "2015-2021 (CCG, STP; TOTAL_NURSE_FTE)", Required: []string{"prac_code", "total_gp_hc", "total_nurse_fte|total_nurses_fte"}},
-		},
-		Notes: "Period from the month and year in the file name (\"... September 2023 Practice Level ...\") or a YYYY-MM folder.",
+		Headings: heads,
+		Notes:    "Period from the month and year in the file name (\"... September 2023 Practice Level ...\") or a YYYY-MM folder.",
 	}
 	return s.info
 }
@@ -76,7 +69,7 @@ type workforceParser struct {
 func (s *workforceSource) Begin(fc *FileContext) (Parser, error) {
 	p := &workforceParser{fc: fc, patients: fc.Col("total_patients")}
 	for _, a := range workforceAttrs {
-		p.attr = append(p.attr, fc.Col(strings.Split(a.aliases, "|")...))
+		p.attr = append(p.attr, fc.Col(a))
 	}
 	if p.attr[0] < 0 {
 		return nil, fmt.Errorf("missing column %q", "PRAC_CODE")
@@ -152,7 +145,7 @@ func (p *workforceParser) Record(rec []string, line int, out *Emitter) error {
 				val := strings.TrimSpace(rec[a])
 				if i == 0 {
 					val = code
-				} else if strings.HasSuffix(workforceAttrs[i].name, "_code") {
+				} else if strings.HasSuffix(workforceAttrs[i], "_code") {
 					val = NormCode(val)
 				}
 				if val != "" {

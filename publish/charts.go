@@ -258,6 +258,41 @@ func funnelChart(id string, in *indicator, rows []*ivRow, target float64) (templ
 	if mult == 0 {
 		mult = 1
 	}
+	xs, ys, curves := funnelFrame(in, pts, target, mult, nmin, nmax)
+	var b svgBuf
+	high, low := 0, 0
+	for _, p := range pts {
+		if p.shape == "up" {
+			high++
+		} else if p.shape == "down" {
+			low++
+		}
+	}
+	b.open(id, fmt.Sprintf("Funnel plot: %s", in.Name),
+		fmt.Sprintf("%d practices plotted by denominator against %s (%s). England value %s. %d above and %d below the 95%% limits; the rest within them.",
+			len(pts), in.Name, in.Unit, fmtNum(target), high, low)+withheldNote(withheld))
+	b.axes(xs, ys, niceTicks(0, xs.d1, 6), niceTicks(ys.d0, ys.d1, 6), "Denominator", in.Name+" ("+in.Unit+")", fmtNum)
+	b.WriteString(`<clipPath id="` + id + `-clip"><rect x="` + f1(marginL) + `" y="` + f1(marginT) + `" width="` + f1(chartW-marginL-marginR) + `" height="` + f1(chartH-marginT-marginB) + `"/></clipPath>`)
+	b.WriteString(`<g clip-path="url(#` + id + `-clip)">`)
+	ty := ys.at(target)
+	fmt.Fprintf(&b, `<line class="target" x1="%s" x2="%s" y1="%s" y2="%s"><title>England %s</title></line>`, f1(marginL), f1(chartW-marginR), f1(ty), f1(ty), html.EscapeString(fmtNum(target)))
+	for k, c := range curves {
+		cls := "limit95"
+		name := "95% limit"
+		if k >= 2 {
+			cls, name = "limit998", "99.8% limit"
+		}
+		fmt.Fprintf(&b, `<path class="%s" d="%s"><title>%s</title></path>`, cls, polyline(c), name)
+	}
+	b.WriteString(`</g>`)
+	for _, p := range pts {
+		b.marker(p.shape, p.class, xs.at(p.x), ys.at(p.y), 4.5, p.label)
+	}
+	return b.close(), true
+}
+
+// funnelFrame scales the funnel plot and samples its four limit curves.
+func funnelFrame(in *indicator, pts []point, target, mult, nmin, nmax float64) (scale, scale, [4][][2]float64) {
 	// limits sampled geometrically, dense where they bend most
 	const steps = 80
 	lo := math.Max(1, nmin*0.9)
@@ -295,36 +330,7 @@ func funnelChart(id string, in *indicator, rows []*ivRow, target float64) (templ
 			curves[k] = append(curves[k], [2]float64{xs.at(n), ys.at(v)})
 		}
 	}
-	var b svgBuf
-	high, low := 0, 0
-	for _, p := range pts {
-		if p.shape == "up" {
-			high++
-		} else if p.shape == "down" {
-			low++
-		}
-	}
-	b.open(id, fmt.Sprintf("Funnel plot: %s", in.Name),
-		fmt.Sprintf("%d practices plotted by denominator against %s (%s). England value %s. %d above and %d below the 95%% limits; the rest within them.",
-			len(pts), in.Name, in.Unit, fmtNum(target), high, low)+withheldNote(withheld))
-	b.axes(xs, ys, niceTicks(0, hi, 6), niceTicks(ymin, ymax, 6), "Denominator", in.Name+" ("+in.Unit+")", fmtNum)
-	b.WriteString(`<clipPath id="` + id + `-clip"><rect x="` + f1(marginL) + `" y="` + f1(marginT) + `" width="` + f1(chartW-marginL-marginR) + `" height="` + f1(chartH-marginT-marginB) + `"/></clipPath>`)
-	b.WriteString(`<g clip-path="url(#` + id + `-clip)">`)
-	ty := ys.at(target)
-	fmt.Fprintf(&b, `<line class="target" x1="%s" x2="%s" y1="%s" y2="%s"><title>England %s</title></line>`, f1(marginL), f1(chartW-marginR), f1(ty), f1(ty), html.EscapeString(fmtNum(target)))
-	for k, c := range curves {
-		cls := "limit95"
-		name := "95% limit"
-		if k >= 2 {
-			cls, name = "limit998", "99.8% limit"
-		}
-		fmt.Fprintf(&b, `<path class="%s" d="%s"><title>%s</title></path>`, cls, polyline(c), name)
-	}
-	b.WriteString(`</g>`)
-	for _, p := range pts {
-		b.marker(p.shape, p.class, xs.at(p.x), ys.at(p.y), 4.5, p.label)
-	}
-	return b.close(), true
+	return xs, ys, curves
 }
 
 func comparisonClass(label string) (string, string) {

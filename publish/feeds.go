@@ -6,186 +6,15 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
-	"strings"
 
 	"github.com/parquet-go/parquet-go"
 )
 
-// The feeds are long, tidy tables with stable column names and types. Each
-// is a struct: the parquet tag names the column, desc describes it for the
-// data dictionary, and sdc marks columns withheld (shown '*' in CSV, NULL in
-// Parquet) when the row's suppressed flag is set.
-
-type valueFeed struct {
-	IndicatorID    string   `parquet:"indicator_id" desc:"Indicator identifier (core.indicators)"`
-	IndicatorName  string   `parquet:"indicator_name" desc:"Indicator name"`
-	Domain         string   `parquet:"domain" desc:"qof, prevalence, investment, workforce or referrals"`
-	Unit           string   `parquet:"unit" desc:"Unit of value, e.g. %, per 1,000"`
-	Polarity       string   `parquet:"polarity" desc:"higher_is_better, lower_is_better or no_judgement"`
-	Period         string   `parquet:"period" desc:"Period of the value: YYYY-MM (monthly) or YYYY-YY (financial year)"`
-	AreaLevel      string   `parquet:"area_level" desc:"england, region, icb, sub_icb, pcn or practice"`
-	AreaCode       string   `parquet:"area_code" desc:"ODS code of the area (practice code at practice level)"`
-	AreaName       string   `parquet:"area_name" desc:"Area name"`
-	PracticeCode   *string  `parquet:"practice_code,optional" desc:"Practice ODS code; empty unless practice level"`
-	PCNCode        *string  `parquet:"pcn_code,optional" desc:"Primary care network code"`
-	SubICBCode     *string  `parquet:"sub_icb_code,optional" desc:"Sub-ICB location code"`
-	ICBCode        *string  `parquet:"icb_code,optional" desc:"Integrated care board code"`
-	RegionCode     *string  `parquet:"region_code,optional" desc:"NHS England region code"`
-	Numerator      *float64 `parquet:"numerator,optional" sdc:"1" desc:"Numerator (count); withheld when suppressed"`
-	Denominator    *float64 `parquet:"denominator,optional" desc:"Denominator (population or eligible patients)"`
-	Value          *float64 `parquet:"value,optional" sdc:"1" desc:"Value in the indicator's unit (85.2 means 85.2%)"`
-	Lower95        *float64 `parquet:"lower95,optional" sdc:"1" desc:"Lower 95% confidence limit"`
-	Upper95        *float64 `parquet:"upper95,optional" sdc:"1" desc:"Upper 95% confidence limit"`
-	Lower998       *float64 `parquet:"lower998,optional" sdc:"1" desc:"Lower 99.8% confidence limit"`
-	Upper998       *float64 `parquet:"upper998,optional" sdc:"1" desc:"Upper 99.8% confidence limit"`
-	EnglandValue   *float64 `parquet:"england_value,optional" desc:"England value of the indicator"`
-	ICBValue       *float64 `parquet:"icb_value,optional" desc:"Value of the row's ICB"`
-	SubICBValue    *float64 `parquet:"sub_icb_value,optional" desc:"Value of the row's sub-ICB"`
-	Comparison     string   `parquet:"comparison" desc:"Comparison with England by confidence interval, read with polarity (better/worse/similar/higher/lower, significantly ..., not compared)"`
-	Funnel         *string  `parquet:"funnel_significance,optional" sdc:"1" desc:"Funnel plot position: Low/High (0.025 = outside 95%, 0.001 = outside 99.8%) or Not significant"`
-	FunnelOD       *string  `parquet:"funnel_significance_od,optional" sdc:"1" desc:"Funnel position with overdispersion-adjusted limits"`
-	FunnelLower95  *float64 `parquet:"funnel_lower95,optional" sdc:"1" desc:"Funnel 95% lower limit at this denominator"`
-	FunnelUpper95  *float64 `parquet:"funnel_upper95,optional" sdc:"1" desc:"Funnel 95% upper limit at this denominator"`
-	FunnelLower998 *float64 `parquet:"funnel_lower998,optional" sdc:"1" desc:"Funnel 99.8% lower limit at this denominator"`
-	FunnelUpper998 *float64 `parquet:"funnel_upper998,optional" sdc:"1" desc:"Funnel 99.8% upper limit at this denominator"`
-	IMDDecile      *int32   `parquet:"imd_decile,optional" desc:"National IMD 2019 decile of the practice (1 = most deprived)"`
-	PeerMean       *float64 `parquet:"peer_mean,optional" desc:"Mean of the practice's 10 most similar practices"`
-	Opportunity    *float64 `parquet:"opportunity,optional" sdc:"1" desc:"Patients, pounds or referrals the gap to the best peers stands for"`
-	Suppressed     bool     `parquet:"suppressed" desc:"True when disclosure control withheld the count and everything computed from it"`
-	Suppression    *string  `parquet:"suppression,optional" desc:"Why withheld: primary (count 1..min_count-1), secondary (protects a primary cell), upstream (the models)"`
-	DQFlag         *string  `parquet:"dq_flag,optional" desc:"Data-quality note, e.g. numerator exceeds denominator"`
-}
-
-type inequalityFeed struct {
-	IndicatorID   string   `parquet:"indicator_id" desc:"Indicator identifier"`
-	Period        string   `parquet:"period" desc:"Period of the indicator"`
-	AreaLevel     string   `parquet:"area_level" desc:"Level of the area"`
-	AreaCode      string   `parquet:"area_code" desc:"Area code"`
-	AreaName      string   `parquet:"area_name" desc:"Area name"`
-	SII           *float64 `parquet:"sii,optional" desc:"Slope index of inequality (least minus most deprived, in the indicator's unit)"`
-	SIILower      *float64 `parquet:"sii_lower,optional" desc:"SII lower 95% limit (simulation)"`
-	SIIUpper      *float64 `parquet:"sii_upper,optional" desc:"SII upper 95% limit (simulation)"`
-	RII           *float64 `parquet:"rii,optional" desc:"Relative index of inequality"`
-	RIILower      *float64 `parquet:"rii_lower,optional" desc:"RII lower 95% limit"`
-	RIIUpper      *float64 `parquet:"rii_upper,optional" desc:"RII upper 95% limit"`
-	Q1Value       *float64 `parquet:"q1_value,optional" desc:"Value in the most deprived quintile"`
-	Q5Value       *float64 `parquet:"q5_value,optional" desc:"Value in the least deprived quintile"`
-	QuintileGap   *float64 `parquet:"quintile_gap,optional" desc:"Gap between quintiles 1 and 5"`
-	QuintileRatio *float64 `parquet:"quintile_ratio,optional" desc:"Ratio of quintile 1 to quintile 5"`
-}
-
-type decileFeed struct {
-	IndicatorID string   `parquet:"indicator_id" desc:"Indicator identifier"`
-	Period      string   `parquet:"period" desc:"Period of the indicator"`
-	AreaLevel   string   `parquet:"area_level" desc:"Level of the area"`
-	AreaCode    string   `parquet:"area_code" desc:"Area code"`
-	IMDDecile   int32    `parquet:"imd_decile" desc:"Practice IMD decile (1 = most deprived)"`
-	Numerator   *float64 `parquet:"numerator,optional" sdc:"1" desc:"Numerator summed over the decile's practices"`
-	Denominator *float64 `parquet:"denominator,optional" desc:"Denominator summed over the decile's practices"`
-	Value       *float64 `parquet:"value,optional" sdc:"1" desc:"Value for the decile"`
-	Lower95     *float64 `parquet:"lower95,optional" sdc:"1" desc:"Lower 95% limit"`
-	Upper95     *float64 `parquet:"upper95,optional" sdc:"1" desc:"Upper 95% limit"`
-	Practices   int32    `parquet:"practices" desc:"Practices in the decile"`
-	Suppressed  bool     `parquet:"suppressed" desc:"True when disclosure control withheld the count"`
-}
-
-type trendFeed struct {
-	IndicatorID  string   `parquet:"indicator_id" desc:"Indicator identifier"`
-	AreaLevel    string   `parquet:"area_level" desc:"Level of the area"`
-	AreaCode     string   `parquet:"area_code" desc:"Area code"`
-	AreaName     string   `parquet:"area_name" desc:"Area name"`
-	PracticeCode *string  `parquet:"practice_code,optional" desc:"Practice code at practice level"`
-	Period       string   `parquet:"period" desc:"Month, YYYY-MM"`
-	Month        string   `parquet:"month" desc:"First day of the month, YYYY-MM-DD"`
-	Value        *float64 `parquet:"value,optional" sdc:"1" desc:"Value in the month"`
-	Mean         *float64 `parquet:"mean,optional" desc:"SPC centre line"`
-	LPL          *float64 `parquet:"lpl,optional" desc:"SPC lower process limit"`
-	UPL          *float64 `parquet:"upl,optional" desc:"SPC upper process limit"`
-	NearLPL      *float64 `parquet:"near_lpl,optional" desc:"Two-sigma lower limit"`
-	NearUPL      *float64 `parquet:"near_upl,optional" desc:"Two-sigma upper limit"`
-	PointType    *string  `parquet:"point_type,optional" sdc:"1" desc:"common_cause, special_cause_improvement, special_cause_concern, special_cause_neutral_high/low"`
-	Icon         *string  `parquet:"variation_icon,optional" desc:"Making Data Count variation icon (last point of a series only)"`
-	Suppressed   bool     `parquet:"suppressed" desc:"True when disclosure control withheld the value"`
-}
-
-type summaryFeed struct {
-	AreaLevel        string   `parquet:"area_level" desc:"Level of the area"`
-	AreaCode         string   `parquet:"area_code" desc:"Area code"`
-	AreaName         string   `parquet:"area_name" desc:"Area name"`
-	Period           string   `parquet:"period" desc:"Pack month, YYYY-MM"`
-	Practices        *int64   `parquet:"practices,optional" desc:"Practices in the area"`
-	ListSize         *int64   `parquet:"list_size,optional" desc:"Registered patients"`
-	Weighted         *float64 `parquet:"weighted_list_size,optional" desc:"Weighted (Carr-Hill) list size"`
-	QOFFY            *string  `parquet:"qof_fy,optional" desc:"Financial year of the QOF figures"`
-	QOFAch           *float64 `parquet:"qof_achievement_pct,optional" desc:"QOF points achieved as % of available"`
-	QOFPoints        *float64 `parquet:"qof_points_per_practice,optional" desc:"Mean QOF points per practice"`
-	PaymentsFY       *string  `parquet:"payments_fy,optional" desc:"Financial year of the payments figures"`
-	TotalPayments    *float64 `parquet:"total_payments,optional" desc:"Total NHS payments to general practice (£)"`
-	PayPerWeighted   *float64 `parquet:"payments_per_weighted_patient,optional" desc:"£ per weighted patient"`
-	PayPerRegistered *float64 `parquet:"payments_per_registered_patient,optional" desc:"£ per registered patient"`
-	GPFTE            *float64 `parquet:"gp_fte_per_10k,optional" desc:"GP FTE per 10,000 patients"`
-	NurseFTE         *float64 `parquet:"nurse_fte_per_10k,optional" desc:"Nurse FTE per 10,000 patients"`
-	DPCFTE           *float64 `parquet:"dpc_fte_per_10k,optional" desc:"Direct patient care FTE per 10,000 patients"`
-	AdminFTE         *float64 `parquet:"admin_fte_per_10k,optional" desc:"Admin FTE per 10,000 patients"`
-	Referrals        *int64   `parquet:"referrals,optional" sdc:"1" desc:"Referrals in the month"`
-	ReferralRate     *float64 `parquet:"referral_rate_per_1000,optional" sdc:"1" desc:"Referrals per 1,000 patients"`
-	TwoWWRate        *float64 `parquet:"twoww_rate_per_1000,optional" sdc:"1" desc:"Two-week-wait referrals per 1,000 patients"`
-	IMDScore         *float64 `parquet:"imd_score,optional" desc:"Population-weighted IMD 2019 score"`
-	Suppressed       bool     `parquet:"suppressed" desc:"True when disclosure control withheld the referral figures"`
-}
-
-type practiceFeed struct {
-	PracticeCode string   `parquet:"practice_code" desc:"Practice ODS code"`
-	PracticeName string   `parquet:"practice_name" desc:"Practice name"`
-	Postcode     *string  `parquet:"postcode,optional" desc:"Practice postcode"`
-	PCNCode      *string  `parquet:"pcn_code,optional" desc:"Primary care network code"`
-	PCNName      *string  `parquet:"pcn_name,optional" desc:"Primary care network name"`
-	SubICBCode   *string  `parquet:"sub_icb_code,optional" desc:"Sub-ICB location code"`
-	SubICBName   *string  `parquet:"sub_icb_name,optional" desc:"Sub-ICB location name"`
-	ICBCode      *string  `parquet:"icb_code,optional" desc:"ICB code"`
-	ICBName      *string  `parquet:"icb_name,optional" desc:"ICB name"`
-	RegionCode   *string  `parquet:"region_code,optional" desc:"Region code"`
-	RegionName   *string  `parquet:"region_name,optional" desc:"Region name"`
-	Status       string   `parquet:"status" desc:"active, closed, dormant or proposed"`
-	OpenDate     *string  `parquet:"open_date,optional" desc:"Open date, YYYY-MM-DD"`
-	CloseDate    *string  `parquet:"close_date,optional" desc:"Close date, YYYY-MM-DD"`
-	ListSize     *int64   `parquet:"list_size,optional" desc:"Registered patients"`
-	Weighted     *float64 `parquet:"weighted_list_size,optional" desc:"Weighted list size"`
-	IMDScore     *float64 `parquet:"imd_score,optional" desc:"IMD 2019 score of the practice population"`
-	IMDDecile    *int32   `parquet:"imd_decile,optional" desc:"National IMD decile (1 = most deprived)"`
-	IMDQuintile  *int32   `parquet:"imd_quintile,optional" desc:"National IMD quintile (1 = most deprived)"`
-}
-
-func f64(n Num) *float64 {
-	if !n.Valid {
-		return nil
-	}
-	v := n.V
-	return &v
-}
-
-func i64(n Num) *int64 {
-	if !n.Valid {
-		return nil
-	}
-	v := int64(n.V)
-	return &v
-}
-
-func i32(n Num) *int32 {
-	if !n.Valid {
-		return nil
-	}
-	v := int32(n.V)
-	return &v
-}
-
-func sp(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
+// Feeds are the sections as long, tidy tables with stable column names and
+// types (feeds/<section>.csv and .parquet). Every figure is rounded to its
+// column's precision. A withheld cell is empty (CSV) or NULL (Parquet) and
+// its <column>_suppressed flag is true, so a numeric column stays numeric
+// in any reader; suppression_reason says why.
 
 // feedFile is one encoded feed.
 type feedFile struct {
@@ -195,186 +24,190 @@ type feedFile struct {
 	dictionary   [][]string
 }
 
-// encodeFeed writes rows as CSV (UTF-8 with BOM, for Excel) and Parquet.
-func encodeFeed[T any](name string, rows []T) (feedFile, error) {
-	ff := feedFile{name: name, rows: len(rows)}
-	t := reflect.TypeFor[T]()
-	type col struct {
-		idx       int
-		name, typ string
-		sdc       bool
+// cellText is the CSV text of column ci of row r ("" for NULL or withheld).
+func (t *table) cellText(r, ci int) string {
+	c := &t.cols[ci]
+	spec := t.sec.Columns[ci]
+	if !c.ok[r] || (spec.SDC && t.withheld[r] != "") {
+		return ""
 	}
-	var cols []col
-	supIdx := -1
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		n, _, _ := strings.Cut(f.Tag.Get("parquet"), ",")
-		c := col{idx: i, name: n, typ: sqlType(f.Type), sdc: f.Tag.Get("sdc") == "1"}
-		cols = append(cols, c)
-		if n == "suppressed" {
-			supIdx = i
+	switch spec.Type {
+	case tDouble:
+		return strconv.FormatFloat(c.f[r], 'f', -1, 64)
+	case tBigint, tInteger:
+		return strconv.FormatInt(c.i[r], 10)
+	case tBool:
+		return strconv.FormatBool(c.b[r])
+	}
+	return c.s[r]
+}
+
+// parquetType is the Go field type of a feed column (pointers: nullable).
+func parquetType(typ string) reflect.Type {
+	switch typ {
+	case tDouble:
+		return reflect.TypeFor[*float64]()
+	case tBigint:
+		return reflect.TypeFor[*int64]()
+	case tInteger:
+		return reflect.TypeFor[*int32]()
+	case tBool:
+		return reflect.TypeFor[bool]()
+	}
+	return reflect.TypeFor[*string]()
+}
+
+// feedSchema is the Parquet schema of a section's feed, columns in spec order.
+func feedSchema(s *Section) *parquet.Schema {
+	var fields []reflect.StructField
+	for i, c := range s.published() {
+		tag := c.Name
+		if c.Type != tBool {
+			tag += ",optional"
 		}
-		ff.dictionary = append(ff.dictionary, []string{name, n, c.typ, f.Tag.Get("desc")})
+		fields = append(fields, reflect.StructField{Name: fmt.Sprintf("F%d", i), Type: parquetType(c.Type), Tag: reflect.StructTag(`parquet:"` + tag + `"`)})
+	}
+	return parquet.SchemaOf(reflect.New(reflect.StructOf(fields)).Interface())
+}
+
+// encodeFeed writes a section's rows as CSV (UTF-8 with BOM, for Excel)
+// and Parquet.
+func encodeFeed(t *table) (feedFile, error) {
+	s := t.sec
+	cols := s.published()
+	ff := feedFile{name: s.Name, rows: t.n}
+	for _, c := range cols {
+		ff.dictionary = append(ff.dictionary, []string{s.Name, c.Name, c.Type, precisionText(c), c.Desc})
 	}
 	var b bytes.Buffer
 	b.WriteString("\ufeff")
 	cw := csv.NewWriter(&b)
 	rec := make([]string, len(cols))
 	for i, c := range cols {
-		rec[i] = c.name
+		rec[i] = c.Name
 	}
 	if err := cw.Write(rec); err != nil {
-		return ff, fmt.Errorf("feed %s: %w", name, err)
+		return ff, fmt.Errorf("feed %s: %w", s.Name, err)
 	}
-	for _, r := range rows {
-		v := reflect.ValueOf(r)
-		sup := supIdx >= 0 && v.Field(supIdx).Bool()
-		for i, c := range cols {
-			fv := v.Field(c.idx)
-			if sup && c.sdc && fv.Kind() == reflect.Pointer && fv.IsNil() {
-				rec[i] = "*"
+	var pb bytes.Buffer
+	pw := parquet.NewWriter(&pb, feedSchema(s), parquet.Compression(&parquet.Snappy), parquet.CreatedBy("gplens", "", ""))
+	batch := make([]parquet.Row, 0, 1024)
+	for r := 0; r < t.n; r++ {
+		row := make(parquet.Row, 0, len(cols))
+		i := 0
+		for ci, c := range s.Columns {
+			if c.Hidden {
 				continue
 			}
-			rec[i] = csvText(fv)
+			rec[i] = t.cellText(r, ci)
+			row = append(row, t.parquetValue(r, ci).Level(0, defLevel(c, rec[i]), i))
+			i++
+			if c.SDC {
+				w := t.withheld[r] != ""
+				rec[i] = strconv.FormatBool(w)
+				row = append(row, parquet.BooleanValue(w).Level(0, 0, i))
+				i++
+			}
+		}
+		if i < len(cols) { // suppression_reason
+			rec[i] = t.withheld[r]
+			v := parquet.NullValue().Level(0, 0, i)
+			if rec[i] != "" {
+				v = parquet.ByteArrayValue([]byte(rec[i])).Level(0, 1, i)
+			}
+			row = append(row, v)
 		}
 		if err := cw.Write(rec); err != nil {
-			return ff, fmt.Errorf("feed %s: %w", name, err)
+			return ff, fmt.Errorf("feed %s: %w", s.Name, err)
+		}
+		batch = append(batch, row)
+		if len(batch) == cap(batch) {
+			if _, err := pw.WriteRows(batch); err != nil {
+				return ff, fmt.Errorf("feed %s parquet: %w", s.Name, err)
+			}
+			batch = batch[:0]
 		}
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
-		return ff, fmt.Errorf("feed %s csv: %w", name, err)
+		return ff, fmt.Errorf("feed %s csv: %w", s.Name, err)
 	}
-	ff.csv = b.Bytes()
-
-	var pb bytes.Buffer
-	pw := parquet.NewGenericWriter[T](&pb, parquet.Compression(&parquet.Snappy), parquet.CreatedBy("gplens", "", ""))
-	if len(rows) > 0 {
-		if _, err := pw.Write(rows); err != nil {
-			return ff, fmt.Errorf("feed %s parquet: %w", name, err)
+	if len(batch) > 0 {
+		if _, err := pw.WriteRows(batch); err != nil {
+			return ff, fmt.Errorf("feed %s parquet: %w", s.Name, err)
 		}
 	}
 	if err := pw.Close(); err != nil {
-		return ff, fmt.Errorf("feed %s parquet: %w", name, err)
+		return ff, fmt.Errorf("feed %s parquet: %w", s.Name, err)
 	}
-	ff.parquet = pb.Bytes()
+	ff.csv, ff.parquet = b.Bytes(), pb.Bytes()
 	return ff, nil
 }
 
-func sqlType(t reflect.Type) string {
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "VARCHAR"
-	case reflect.Float64:
-		return "DOUBLE"
-	case reflect.Int64:
-		return "BIGINT"
-	case reflect.Int32:
-		return "INTEGER"
-	case reflect.Bool:
-		return "BOOLEAN"
-	}
-	return t.String()
-}
-
-func csvText(v reflect.Value) string {
-	if v.Kind() == reflect.Pointer {
-		if v.IsNil() {
-			return ""
+// defLevel: booleans are required (level 0); other columns are optional,
+// defined (1) unless empty. An empty VARCHAR is written as NULL, as in CSV.
+func defLevel(c Column, text string) int {
+	if c.Type == tBool || text != "" {
+		if c.Type == tBool {
+			return 0
 		}
-		v = v.Elem()
+		return 1
 	}
-	switch v.Kind() {
-	case reflect.String:
-		return v.String()
-	case reflect.Float64:
-		return strconv.FormatFloat(v.Float(), 'f', -1, 64)
-	case reflect.Int64, reflect.Int32:
-		return strconv.FormatInt(v.Int(), 10)
-	case reflect.Bool:
-		return strconv.FormatBool(v.Bool())
-	}
-	return fmt.Sprint(v.Interface())
+	return 0
 }
 
-// feeds builds every feed of a pack and the data dictionary.
-func (p *pack) feeds(byID map[string]*indicator) ([]feedFile, error) {
+func (t *table) parquetValue(r, ci int) parquet.Value {
+	c := &t.cols[ci]
+	spec := t.sec.Columns[ci]
+	if spec.Type == tBool {
+		return parquet.BooleanValue(c.ok[r] && c.b[r])
+	}
+	if !c.ok[r] || (spec.SDC && t.withheld[r] != "") {
+		return parquet.NullValue()
+	}
+	switch spec.Type {
+	case tDouble:
+		return parquet.DoubleValue(c.f[r])
+	case tBigint:
+		return parquet.Int64Value(c.i[r])
+	case tInteger:
+		return parquet.Int32Value(int32(c.i[r]))
+	}
+	if c.s[r] == "" {
+		return parquet.NullValue()
+	}
+	return parquet.ByteArrayValue([]byte(c.s[r]))
+}
+
+// precisionText is the data dictionary's precision of a column.
+func precisionText(c Column) string {
+	if c.Type != tDouble {
+		return ""
+	}
+	switch c.DP {
+	case dpValue:
+		return "value_dp of the indicator's unit"
+	case dpNumerator:
+		return "numerator_dp of the indicator's unit"
+	case dpDenominator:
+		return "denominator_dp of the indicator's unit"
+	}
+	return strconv.Itoa(c.DP) + " dp"
+}
+
+// packFeeds encodes every section the pack has rows for.
+func packFeeds(p *pack) ([]feedFile, error) {
 	var out []feedFile
-	add := func(ff feedFile, err error) error {
+	for _, s := range sections {
+		t := p.section(s.Name)
+		if t == nil {
+			continue
+		}
+		ff, err := encodeFeed(t)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		out = append(out, ff)
-		return nil
-	}
-	vals := make([]valueFeed, 0, len(p.Values))
-	for _, r := range p.Values {
-		in := byID[r.IndicatorID]
-		if in == nil {
-			in = &indicator{ID: r.IndicatorID}
-		}
-		vals = append(vals, valueFeed{
-			IndicatorID: r.IndicatorID, IndicatorName: in.Name, Domain: in.Domain, Unit: in.Unit, Polarity: in.Polarity,
-			Period: r.Period, AreaLevel: r.AreaLevel, AreaCode: r.AreaCode, AreaName: r.AreaName,
-			PracticeCode: sp(r.PracticeCode), PCNCode: sp(r.PCN), SubICBCode: sp(r.SubICB), ICBCode: sp(r.ICB), RegionCode: sp(r.Region),
-			Numerator: f64(r.Numerator), Denominator: f64(r.Denominator), Value: f64(r.Value),
-			Lower95: f64(r.Lower95), Upper95: f64(r.Upper95), Lower998: f64(r.Lower998), Upper998: f64(r.Upper998),
-			EnglandValue: f64(r.England), ICBValue: f64(r.ICBValue), SubICBValue: f64(r.SubICBValue),
-			Comparison: r.Comparison, Funnel: sp(r.Funnel), FunnelOD: sp(r.FunnelOD),
-			FunnelLower95: f64(r.FL95), FunnelUpper95: f64(r.FU95), FunnelLower998: f64(r.FL998), FunnelUpper998: f64(r.FU998),
-			IMDDecile: i32(r.IMDDecile), PeerMean: f64(r.PeerMean), Opportunity: f64(r.Opportunity),
-			Suppressed: r.Suppressed, Suppression: sp(r.Suppression), DQFlag: sp(r.DQ),
-		})
-	}
-	if err := add(encodeFeed("indicator_values", vals)); err != nil {
-		return nil, err
-	}
-	ineq := make([]inequalityFeed, 0, len(p.Inequality))
-	for _, r := range p.Inequality {
-		ineq = append(ineq, inequalityFeed{r.IndicatorID, r.Period, r.AreaLevel, r.AreaCode, r.AreaName,
-			f64(r.SII), f64(r.SIILower), f64(r.SIIUpper), f64(r.RII), f64(r.RIILower), f64(r.RIIUpper),
-			f64(r.Q1), f64(r.Q5), f64(r.Gap), f64(r.Ratio)})
-	}
-	if err := add(encodeFeed("inequality", ineq)); err != nil {
-		return nil, err
-	}
-	dec := make([]decileFeed, 0, len(p.Deciles))
-	for _, r := range p.Deciles {
-		dec = append(dec, decileFeed{r.IndicatorID, r.Period, r.AreaLevel, r.AreaCode, int32(r.Decile),
-			f64(r.Numerator), f64(r.Denominator), f64(r.Value), f64(r.Lower95), f64(r.Upper95), int32(r.Practices), r.Suppression != ""})
-	}
-	if err := add(encodeFeed("inequality_deciles", dec)); err != nil {
-		return nil, err
-	}
-	tr := make([]trendFeed, 0, len(p.Trends))
-	for _, r := range p.Trends {
-		tr = append(tr, trendFeed{r.IndicatorID, r.AreaLevel, r.AreaCode, r.AreaName, sp(r.PracticeCode), r.Period, r.Month,
-			f64(r.Value), f64(r.Mean), f64(r.LPL), f64(r.UPL), f64(r.NearLPL), f64(r.NearUPL), sp(r.PointType), sp(r.Icon), r.Suppression != ""})
-	}
-	if err := add(encodeFeed("trends", tr)); err != nil {
-		return nil, err
-	}
-	sm := make([]summaryFeed, 0, len(p.Summary))
-	for _, r := range p.Summary {
-		sm = append(sm, summaryFeed{r.AreaLevel, r.AreaCode, r.AreaName, r.Period, i64(r.Practices), i64(r.ListSize), f64(r.Weighted),
-			sp(r.QOFFY), f64(r.QOFAch), f64(r.QOFPoints), sp(r.PaymentsFY), f64(r.TotalPayments), f64(r.PayPerWeighted), f64(r.PayPerRegistered),
-			f64(r.GPFTE), f64(r.NurseFTE), f64(r.DPCFTE), f64(r.AdminFTE), i64(r.Referrals), f64(r.ReferralRate), f64(r.TwoWWRate),
-			f64(r.IMDScore), r.Suppression != ""})
-	}
-	if err := add(encodeFeed("area_summary", sm)); err != nil {
-		return nil, err
-	}
-	pr := make([]practiceFeed, 0, len(p.Practices))
-	for _, r := range p.Practices {
-		pr = append(pr, practiceFeed{r.Code, r.Name, sp(r.Postcode), sp(r.PCN), sp(r.PCNName), sp(r.SubICB), sp(r.SubICBName),
-			sp(r.ICB), sp(r.ICBName), sp(r.Region), sp(r.RegionName), r.Status, sp(r.OpenDate), sp(r.CloseDate),
-			i64(r.ListSize), f64(r.Weighted), f64(r.IMDScore), i32(r.IMDDecile), i32(r.IMDQuintile)})
-	}
-	if err := add(encodeFeed("practices", pr)); err != nil {
-		return nil, err
 	}
 	return out, nil
 }
@@ -385,7 +218,7 @@ func dictionaryCSV(feeds []feedFile) ([]byte, int, error) {
 	b.WriteString("\ufeff")
 	cw := csv.NewWriter(&b)
 	n := 0
-	if err := cw.Write([]string{"feed", "column", "type", "description"}); err != nil {
+	if err := cw.Write([]string{"feed", "column", "type", "precision", "description"}); err != nil {
 		return nil, 0, err
 	}
 	for _, f := range feeds {

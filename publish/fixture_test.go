@@ -27,11 +27,15 @@ var smallFixture = fixture{regions: 2, icbsPerRegion: 2, subsPerICB: 2, practice
 
 // openFixture builds the fixture in a fresh DuckDB file under dir.
 func openFixture(t testing.TB, dir string, f fixture) *sql.DB {
+	return openFixtureThreads(t, dir, f, 1)
+}
+
+// openFixtureThreads builds the fixture with DuckDB using threads threads
+// (parallel float sums add in an order that varies with them).
+func openFixtureThreads(t testing.TB, dir string, f fixture, threads int) *sql.DB {
 	t.Helper()
 	ctx := context.Background()
-	// one thread: parallel float sums add in varying order, and the golden
-	// feeds compare last digits
-	db, err := duck.Open(ctx, filepath.Join(dir, "warehouse.duckdb"), duck.Options{Threads: 1})
+	db, err := duck.Open(ctx, filepath.Join(dir, "warehouse.duckdb"), duck.Options{Threads: threads})
 	if err != nil {
 		t.Fatalf("open fixture: %v", err)
 	}
@@ -95,13 +99,13 @@ func fixtureSQL(f fixture) []string {
 		FROM per, p`, f.period),
 		`CREATE TABLE fx_levels AS
 		SELECT b.indicator_id, b.period, 'practice' AS area_level, b.practice_code AS area_code, pr.practice_name AS area_name, b.practice_code,
-			pr.pcn_code, pr.sub_icb_code, pr.icb_code, pr.region_code, pr.imd_decile, sum(b.num) AS num, sum(b.den) AS den
+			pr.pcn_code, pr.sub_icb_code, pr.icb_code, pr.region_code, pr.imd_decile, sum(b.num) AS num, sum(b.den) AS den, count(*) AS npr
 		FROM fx_base b JOIN core.practices pr USING (practice_code) GROUP BY ALL
-		UNION ALL SELECT b.indicator_id, b.period, 'pcn', pr.pcn_code, any_value(pr.pcn_name), NULL, pr.pcn_code, any_value(pr.sub_icb_code), any_value(pr.icb_code), any_value(pr.region_code), NULL, sum(num), sum(den) FROM fx_base b JOIN core.practices pr USING (practice_code) GROUP BY b.indicator_id, b.period, pr.pcn_code
-		UNION ALL SELECT b.indicator_id, b.period, 'sub_icb', pr.sub_icb_code, any_value(pr.sub_icb_name), NULL, NULL, pr.sub_icb_code, any_value(pr.icb_code), any_value(pr.region_code), NULL, sum(num), sum(den) FROM fx_base b JOIN core.practices pr USING (practice_code) GROUP BY b.indicator_id, b.period, pr.sub_icb_code
-		UNION ALL SELECT b.indicator_id, b.period, 'icb', pr.icb_code, any_value(pr.icb_name), NULL, NULL, NULL, pr.icb_code, any_value(pr.region_code), NULL, sum(num), sum(den) FROM fx_base b JOIN core.practices pr USING (practice_code) GROUP BY b.indicator_id, b.period, pr.icb_code
-		UNION ALL SELECT b.indicator_id, b.period, 'region', pr.region_code, any_value(pr.region_name), NULL, NULL, NULL, NULL, pr.region_code, NULL, sum(num), sum(den) FROM fx_base b JOIN core.practices pr USING (practice_code) GROUP BY b.indicator_id, b.period, pr.region_code
-		UNION ALL SELECT b.indicator_id, b.period, 'england', 'E92000001', 'England', NULL, NULL, NULL, NULL, NULL, NULL, sum(num), sum(den) FROM fx_base b GROUP BY b.indicator_id, b.period`,
+		UNION ALL SELECT b.indicator_id, b.period, 'pcn', pr.pcn_code, any_value(pr.pcn_name), NULL, pr.pcn_code, any_value(pr.sub_icb_code), any_value(pr.icb_code), any_value(pr.region_code), NULL, sum(num), sum(den), count(*) FROM fx_base b JOIN core.practices pr USING (practice_code) GROUP BY b.indicator_id, b.period, pr.pcn_code
+		UNION ALL SELECT b.indicator_id, b.period, 'sub_icb', pr.sub_icb_code, any_value(pr.sub_icb_name), NULL, NULL, pr.sub_icb_code, any_value(pr.icb_code), any_value(pr.region_code), NULL, sum(num), sum(den), count(*) FROM fx_base b JOIN core.practices pr USING (practice_code) GROUP BY b.indicator_id, b.period, pr.sub_icb_code
+		UNION ALL SELECT b.indicator_id, b.period, 'icb', pr.icb_code, any_value(pr.icb_name), NULL, NULL, NULL, pr.icb_code, any_value(pr.region_code), NULL, sum(num), sum(den), count(*) FROM fx_base b JOIN core.practices pr USING (practice_code) GROUP BY b.indicator_id, b.period, pr.icb_code
+		UNION ALL SELECT b.indicator_id, b.period, 'region', pr.region_code, any_value(pr.region_name), NULL, NULL, NULL, NULL, pr.region_code, NULL, sum(num), sum(den), count(*) FROM fx_base b JOIN core.practices pr USING (practice_code) GROUP BY b.indicator_id, b.period, pr.region_code
+		UNION ALL SELECT b.indicator_id, b.period, 'england', 'E92000001', 'England', NULL, NULL, NULL, NULL, NULL, NULL, sum(num), sum(den), count(*) FROM fx_base b GROUP BY b.indicator_id, b.period`,
 		`CREATE TABLE marts.indicator_values AS
 		WITH v AS (
 			SELECT l.*, i.multiplier AS m, i.polarity, i.statistic,
@@ -123,7 +127,7 @@ func fixtureSQL(f fixture) []string {
 				WHEN v.value < e.ev - 3.09 * v.se THEN 'Low (0.001)' WHEN v.value < e.ev - 1.96 * v.se THEN 'Low (0.025)' ELSE 'Not significant' END AS funnel_significance,
 			'Not significant' AS funnel_significance_od,
 			e.ev - 1.96 * v.se AS funnel_lower95, e.ev + 1.96 * v.se AS funnel_upper95, e.ev - 3.09 * v.se AS funnel_lower998, e.ev + 3.09 * v.se AS funnel_upper998,
-			v.imd_decile, e.ev AS peer_mean, NULL::DOUBLE AS opportunity, false AS suppressed,
+			v.imd_decile, v.npr AS practices, e.ev AS peer_mean, NULL::DOUBLE AS opportunity, false AS suppressed,
 			CASE WHEN v.num > v.den THEN 'numerator exceeds denominator' END AS dq_flag
 		FROM v JOIN e USING (indicator_id, period)`,
 		`CREATE TABLE marts.inequality_deciles AS

@@ -32,7 +32,7 @@ type htmlIndicator struct {
 
 type htmlPage struct {
 	Title, Period, Area, AreaLevel, AreaCode, Parent, Version string
-	Summary                                                   htmlTable
+	Summary                                                   *htmlTable
 	Practices                                                 htmlTable
 	Indicators                                                []htmlIndicator
 	Sources                                                   []SourceFile
@@ -57,16 +57,16 @@ var pageTmpl = template.Must(template.New("pack").Parse(`<!DOCTYPE html>
 <p class="lede">{{.AreaLevel}} {{.AreaCode}}{{if .Parent}}, part of {{.Parent}}{{end}}. Data for {{.Period}}. Produced by gplens {{.Version}}.
 Figures shown as <strong>*</strong> are withheld to protect confidentiality.</p>
 <nav aria-label="Contents"><h2 class="navh">Contents</h2><ol>
-<li><a href="#summary">Summary</a></li>
+{{if .Summary}}<li><a href="#summary">Summary</a></li>{{end}}
 <li><a href="#practices">Practices</a></li>
 {{range .Indicators}}<li><a href="#{{.Anchor}}">{{.Name}}</a></li>
 {{end}}<li><a href="#notes">Notes and sources</a></li>
 </ol></nav>
 </header>
 <main>
-<section id="summary"><h2>Summary</h2>
-{{template "table" .Summary}}
-</section>
+{{with .Summary}}<section id="summary"><h2>Summary</h2>
+{{template "table" .}}
+</section>{{end}}
 <section id="practices"><h2>Practices</h2>
 <p>Each practice's value of the key indicators and how it compares with England. The label and symbol give the comparison; the colour repeats it.</p>
 <div class="scroll">{{template "table" .Practices}}</div>
@@ -159,7 +159,7 @@ func anchor(id string) string {
 	return b.String()
 }
 
-func renderHTML(p *pack, w *warehouse, opts *Options) ([]byte, error) {
+func renderHTML(p *pack, opts *Options) ([]byte, error) {
 	pg := htmlPage{
 		Title:  fmt.Sprintf("GP data pack: %s, %s", p.Area.Name, p.Period),
 		Period: p.Period, Area: p.Area.Name, AreaLevel: levelLabel(p.Area.Level), AreaCode: p.Area.Code, Version: opts.Version,
@@ -168,141 +168,149 @@ func renderHTML(p *pack, w *warehouse, opts *Options) ([]byte, error) {
 	if par := p.parent(); par.Level != "england" {
 		pg.Parent = fmt.Sprintf("%s (%s %s)", par.Name, levelLabel(par.Level), par.Code)
 	}
-	// summary
-	cols := []*summaryRow{p.summaryFor(p.Area.Level, p.Area.Code)}
-	head := []string{"Measure", p.Area.Name}
-	if par := p.parent(); par.Level != "england" {
-		cols = append(cols, p.summaryFor(par.Level, par.Code))
-		head = append(head, par.Name)
-	}
-	cols = append(cols, p.summaryFor("england", ""))
-	head = append(head, "England")
-	pg.Summary = htmlTable{Caption: fmt.Sprintf("Headline figures for %s compared with %s", p.Area.Name, strings.Join(head[2:], " and ")), Head: head}
-	for _, m := range summaryMeasures {
-		row := []htmlCell{{Text: m.label}}
-		for _, r := range cols {
-			if r == nil {
-				row = append(row, htmlCell{Text: "–", Num: true})
-				continue
-			}
-			switch v := m.get(r).(type) {
-			case float64:
-				row = append(row, htmlCell{Text: fmtNum(v), Num: true})
-			case string:
-				row = append(row, htmlCell{Text: v, Num: v == "*"})
-			default:
-				row = append(row, htmlCell{Text: "–", Num: true})
-			}
-		}
-		pg.Summary.Rows = append(pg.Summary.Rows, row)
-	}
-	// practices
-	pt := htmlTable{Caption: fmt.Sprintf("Practices in %s: key indicators compared with England", p.Area.Name),
-		Head: []string{"Practice", "PCN", "List size", "IMD decile"}}
-	for _, in := range p.Key {
-		pt.Head = append(pt.Head, fmt.Sprintf("%s (%s)", in.Name, in.Unit), "vs England")
-	}
-	vals := p.practiceValues()
-	for _, ps := range p.Practices {
-		row := []htmlCell{{Text: ps.Name + " (" + ps.Code + ")"}, {Text: ps.PCNName}, fmtCell(ps.ListSize, false), fmtCell(ps.IMDDecile, false)}
-		for _, in := range p.Key {
-			r := vals[in.ID+"|"+ps.Code]
-			if r == nil {
-				row = append(row, htmlCell{Text: "–", Num: true}, htmlCell{Text: "no data"})
-				continue
-			}
-			row = append(row, fmtCell(r.Value, r.Suppressed))
-			if r.Suppressed {
-				row = append(row, htmlCell{Text: "withheld"})
-				continue
-			}
-			cls, shape := comparisonClass(r.Comparison)
-			row = append(row, htmlCell{Text: r.Comparison, Class: cls, Symbol: cmpSymbol[shape]})
-		}
-		pt.Rows = append(pt.Rows, row)
-	}
-	pg.Practices = pt
+	pg.Summary = htmlSummary(p)
+	pg.Practices = htmlPractices(p)
 	pg.Periods = htmlTable{Caption: "Indicators and the period each shows", Head: []string{"Indicator", "Name", "Period", "Public data"}}
 	for _, in := range p.Indicators {
 		pub := "yes"
 		if !in.Public {
 			pub = "no: disclosure control applied"
 		}
-		pg.Periods.Rows = append(pg.Periods.Rows, []htmlCell{{Text: in.ID}, {Text: in.Name}, {Text: in.Period}, {Text: pub}})
+		pg.Periods.Rows = append(pg.Periods.Rows, []htmlCell{{Text: in.ID}, {Text: in.Name}, {Text: periodLabel(in.Period)}, {Text: pub}})
 	}
-
-	// charts for the key indicators
-	byInd := indexBy(p.Values, func(r *ivRow) string { return r.IndicatorID })
-	trends := indexBy(p.Trends, func(r *trendRow) string { return r.IndicatorID + "|" + areaKey(r.AreaLevel, r.AreaCode) })
-	deciles := indexBy(p.Deciles, func(r *decileRow) string { return r.IndicatorID + "|" + areaKey(r.AreaLevel, r.AreaCode) })
 	for k, in := range p.Key {
-		hi := htmlIndicator{ID: in.ID, Name: in.Name, Unit: in.Unit, Period: in.Period, Polarity: strings.ReplaceAll(in.Polarity, "_", " "),
-			Description: in.Description, Anchor: anchor(in.ID), Public: in.Public}
-		var practices []*ivRow
-		england, area := math.NaN(), math.NaN()
-		for _, r := range byInd[in.ID] {
-			switch {
-			case r.AreaLevel == "practice":
-				practices = append(practices, r)
-			case r.AreaLevel == "england" && r.Value.Valid:
-				england = r.Value.V
-			case r.AreaLevel == p.Area.Level && r.AreaCode == p.Area.Code && r.Value.Valid:
-				area = r.Value.V
-			}
-		}
-		if math.IsNaN(england) {
-			for _, r := range practices {
-				if r.England.Valid {
-					england = r.England.V
-					break
-				}
-			}
-		}
-		if !math.IsNaN(area) && !math.IsNaN(england) {
-			hi.Headline = fmt.Sprintf("%s: %s %s; England: %s %s.", p.Area.Name, fmtNum(area), in.Unit, fmtNum(england), in.Unit)
-		}
-		id := fmt.Sprintf("c%d", k)
-		hi.Funnel, _ = funnelChart(id+"f", in, practices, england)
-		hi.Caterpillar, _ = caterpillarChart(id+"c", in, practices, england, area, p.Area.Name)
-		if s := trends[in.ID+"|"+areaKey(p.Area.Level, p.Area.Code)]; len(s) > 0 {
-			hi.SPC, hi.SPCText, _ = spcChart(id+"s", in, s, p.Area.Name)
-		}
-		var sii Num
-		for _, who := range append([]areaRef{p.Area}, p.Ancestors...) {
-			ds := deciles[in.ID+"|"+areaKey(who.Level, who.Code)]
-			if len(ds) == 0 {
-				continue
-			}
-			for _, r := range p.Inequality {
-				if r.IndicatorID == in.ID && areaKey(r.AreaLevel, r.AreaCode) == areaKey(who.Level, who.Code) {
-					sii = r.SII
-				}
-			}
-			hi.Deciles, _ = decileChart(id+"d", in, ds, sii, who.Name)
-			hi.DecileArea = who.Name
-			break
-		}
-		var it *htmlTable
-		for _, r := range p.Inequality {
-			if r.IndicatorID != in.ID {
-				continue
-			}
-			if it == nil {
-				it = &htmlTable{Caption: "Inequality in " + in.Name + " by deprivation", Head: []string{"Area", "SII", "SII 95% interval", "RII", "Most deprived quintile", "Least deprived quintile"}}
-			}
-			ci := "–"
-			if r.SIILower.Valid && r.SIIUpper.Valid {
-				ci = fmtNum(r.SIILower.V) + " to " + fmtNum(r.SIIUpper.V)
-			}
-			it.Rows = append(it.Rows, []htmlCell{{Text: r.AreaName + " (" + levelLabel(r.AreaLevel) + ")"}, fmtCell(r.SII, false), {Text: ci, Num: true},
-				fmtCell(r.RII, false), fmtCell(r.Q1, false), fmtCell(r.Q5, false)})
-		}
-		hi.Inequality = it
-		pg.Indicators = append(pg.Indicators, hi)
+		pg.Indicators = append(pg.Indicators, htmlKeyIndicator(p, in, fmt.Sprintf("c%d", k)))
 	}
 	var b bytes.Buffer
 	if err := pageTmpl.Execute(&b, pg); err != nil {
 		return nil, fmt.Errorf("html: %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+// htmlSummary is the Summary table: each measure with its period; a
+// measure with no figure is left out, and so is the table when none has.
+func htmlSummary(p *pack) *htmlTable {
+	sum := p.summary()
+	cols := summaryColumns(p)
+	head := []string{"Measure", "Period"}
+	for _, a := range cols {
+		head = append(head, a.Name)
+	}
+	t := &htmlTable{Caption: fmt.Sprintf("Headline figures for %s compared with %s, each the latest available at %s",
+		p.Area.Name, strings.Join(head[3:], " and "), periodLabel(p.Period)), Head: head}
+	for _, m := range summaryMeasures {
+		period, ok := summaryPeriod(sum, cols, m.measure)
+		if !ok {
+			continue
+		}
+		row := []htmlCell{{Text: m.label}, {Text: periodLabel(period)}}
+		for _, a := range cols {
+			v := sum[summaryKey(a, m.measure)]
+			row = append(row, fmtCell(v.V, v.Withheld))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	if len(t.Rows) == 0 {
+		return nil
+	}
+	return t
+}
+
+func htmlPractices(p *pack) htmlTable {
+	pt := htmlTable{Caption: fmt.Sprintf("Practices in %s: key indicators compared with England", p.Area.Name),
+		Head: []string{"Practice", "PCN", "List size", "IMD decile"}}
+	for _, in := range p.Key {
+		pt.Head = append(pt.Head, fmt.Sprintf("%s (%s, %s)", in.Name, in.Unit, periodLabel(in.Period)), "vs England")
+	}
+	vals := p.practiceValues()
+	t := p.section("practices")
+	for r := 0; t != nil && r < t.n; r++ {
+		code := t.str(r, "practice_code")
+		row := []htmlCell{{Text: t.str(r, "practice_name") + " (" + code + ")"}, {Text: t.str(r, "pcn_name")},
+			fmtCell(t.num(r, "list_size"), false), fmtCell(t.num(r, "imd_decile"), false)}
+		for _, in := range p.Key {
+			v := vals[in.ID+"|"+code]
+			switch {
+			case v == nil:
+				row = append(row, htmlCell{Text: "–", Num: true}, htmlCell{Text: "no data"})
+			case v.Suppressed:
+				row = append(row, fmtCell(Num{}, true), htmlCell{Text: "withheld"})
+			default:
+				cls, shape := comparisonClass(v.Comparison)
+				row = append(row, fmtCell(v.Value, false), htmlCell{Text: v.Comparison, Class: cls, Symbol: cmpSymbol[shape]})
+			}
+		}
+		pt.Rows = append(pt.Rows, row)
+	}
+	return pt
+}
+
+// htmlKeyIndicator is one key indicator's section: headline, charts and
+// its inequality table (each only when the pack has the data).
+func htmlKeyIndicator(p *pack, in *indicator, id string) htmlIndicator {
+	hi := htmlIndicator{ID: in.ID, Name: in.Name, Unit: in.Unit, Period: domainWord(in.Domain) + " " + periodLabel(in.Period),
+		Polarity: strings.ReplaceAll(in.Polarity, "_", " "), Description: in.Description, Anchor: anchor(in.ID), Public: in.Public}
+	var practices []*ivRow
+	england, area := math.NaN(), math.NaN()
+	for _, r := range p.values(in.ID) {
+		switch {
+		case r.AreaLevel == "practice":
+			practices = append(practices, r)
+		case r.AreaLevel == "england" && r.Value.Valid:
+			england = r.Value.V
+		case r.AreaLevel == p.Area.Level && r.AreaCode == p.Area.Code && r.Value.Valid:
+			area = r.Value.V
+		}
+	}
+	if math.IsNaN(england) {
+		for _, r := range practices {
+			if r.England.Valid {
+				england = r.England.V
+				break
+			}
+		}
+	}
+	if !math.IsNaN(area) && !math.IsNaN(england) {
+		hi.Headline = fmt.Sprintf("%s: %s %s; England: %s %s.", p.Area.Name, fmtNum(area), in.Unit, fmtNum(england), in.Unit)
+	}
+	hi.Funnel, _ = funnelChart(id+"f", in, practices, england)
+	hi.Caterpillar, _ = caterpillarChart(id+"c", in, practices, england, area, p.Area.Name)
+	if s := p.trend(in.ID, p.Area); len(s) > 0 {
+		hi.SPC, hi.SPCText, _ = spcChart(id+"s", in, s, p.Area.Name)
+	}
+	ineq := p.inequality(in.ID)
+	for _, who := range append([]areaRef{p.Area}, p.Ancestors...) {
+		ds := p.deciles(in.ID, who)
+		if len(ds) == 0 {
+			continue
+		}
+		var sii Num
+		for _, r := range ineq {
+			if r.AreaLevel == who.Level && (who.Level == "england" || r.AreaCode == who.Code) {
+				sii = r.SII
+			}
+		}
+		hi.Deciles, _ = decileChart(id+"d", in, ds, sii, who.Name)
+		hi.DecileArea = who.Name
+		break
+	}
+	hi.Inequality = htmlInequality(in, ineq)
+	return hi
+}
+
+func htmlInequality(in *indicator, rows []*ineqRow) *htmlTable {
+	if len(rows) == 0 {
+		return nil
+	}
+	it := &htmlTable{Caption: "Inequality in " + in.Name + " by deprivation", Head: []string{"Area", "SII", "SII 95% interval", "RII", "Most deprived quintile", "Least deprived quintile"}}
+	for _, r := range rows {
+		ci := "–"
+		if r.SIILower.Valid && r.SIIUpper.Valid {
+			ci = fmtNum(r.SIILower.V) + " to " + fmtNum(r.SIIUpper.V)
+		}
+		it.Rows = append(it.Rows, []htmlCell{{Text: r.AreaName + " (" + levelLabel(r.AreaLevel) + ")"}, fmtCell(r.SII, false), {Text: ci, Num: true},
+			fmtCell(r.RII, false), fmtCell(r.Q1, false), fmtCell(r.Q5, false)})
+	}
+	return it
 }

@@ -6,8 +6,10 @@ package publish
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"regexp"
+	"runtime"
 	"slices"
 )
 
@@ -68,9 +70,17 @@ type Options struct {
 	// Seed is recorded in the manifest; nothing in a pack is random today,
 	// but any future sampling must draw from it so packs stay reproducible.
 	Seed int64
-	// Workers renders packs in parallel (0: 2).
+	// Workers renders packs in parallel (0: GOMAXPROCS).
 	Workers int
-	Logger  *slog.Logger
+	// Schema the sections read: "marts" (default) or a disclosure-controlled
+	// copy with the same tables ("release").
+	Schema string
+	// Workspace folder, for reference-file overrides (<workspace>/data/);
+	// "" reads the embedded files only.
+	Workspace string
+	// Progress receives a line per finished pack with an ETA (nil: none).
+	Progress io.Writer
+	Logger   *slog.Logger
 	// Dest receives the files; nil means LocalDir{Root: OutDir}.
 	Dest Destination
 }
@@ -83,6 +93,12 @@ type Result struct {
 	Bytes      int64
 	Suppressed SuppressionCounts
 }
+
+// DefaultSchema is what the pack sections read. Switching to the
+// disclosure-controlled copy of the marts is this one line: "release".
+const DefaultSchema = "marts"
+
+var schemaRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 
 var periodRE = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])$`)
 
@@ -123,7 +139,13 @@ func (o *Options) normalise() error {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Workers <= 0 {
-		o.Workers = 2
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.Schema == "" {
+		o.Schema = DefaultSchema
+	}
+	if !schemaRE.MatchString(o.Schema) {
+		return fmt.Errorf("publish: schema %q is not a plain name", o.Schema)
 	}
 	if o.Dest == nil {
 		if o.OutDir == "" {

@@ -1,29 +1,19 @@
 package publish
 
-import (
-	"cmp"
-	"fmt"
-	"slices"
-)
-
 type areaRef struct {
 	Level, Code, Name string
 }
 
-// pack is everything one area's outputs are drawn from, already suppressed
-// and sorted.
+// pack is one area's sections, already withheld and rounded.
 type pack struct {
-	Period     string
-	Area       areaRef
-	Ancestors  []areaRef // nearest first, ending with England
-	Practices  []*practice
-	Values     []*ivRow
-	Inequality []*ineqRow
-	Deciles    []*decileRow
-	Trends     []*trendRow
-	Summary    []*summaryRow
-	Indicators []*indicator // with data in this pack, catalogue order
-	Key        []*indicator
+	Period    string
+	Area      areaRef
+	Ancestors []areaRef // nearest first, ending with England
+	Practices int
+	// tables by section name; a section with no rows is absent.
+	tables     map[string]*table
+	Indicators []*indicator // shown in this pack, catalogue order
+	Key        []*indicator // charted and on the Practices sheet
 	Counts     SuppressionCounts
 }
 
@@ -34,47 +24,79 @@ func (p *pack) parent() areaRef {
 	return areaRef{Level: "england", Name: "England"}
 }
 
-func areaKey(level, code string) string {
-	if level == "england" {
-		return "england"
+// section returns a section's rows, nil when the pack has none.
+func (p *pack) section(name string) *table { return p.tables[name] }
+
+// assemble turns the streamed rows of one pack into a pack: disclosure
+// control, rounding to the published precision, the indicators shown.
+func assemble(pl *plan, d *disclosure, head packHead, tables map[string]*table, key []string) *pack {
+	p := &pack{Period: pl.period, Area: head.area, Ancestors: head.ancestors, Practices: head.practices, tables: map[string]*table{}}
+	for _, s := range sections {
+		t := tables[s.Name]
+		if t == nil || t.n == 0 {
+			continue
+		}
+		if s.Withhold != nil {
+			s.Withhold(t, d)
+		}
+		for r := 0; r < t.n; r++ {
+			if t.withheld[r] != "" {
+				p.Counts.add(t.withheld[r])
+			}
+		}
+		t.round(pl)
+		p.tables[s.Name] = t
 	}
-	return level + "|" + code
+	has := map[string]bool{}
+	if t := p.section("indicator_values"); t != nil {
+		for r := 0; r < t.n; r++ {
+			has[t.str(r, "indicator_id")] = true
+		}
+	}
+	for _, in := range pl.catalogue {
+		if has[in.ID] {
+			p.Indicators = append(p.Indicators, in)
+		}
+	}
+	for _, id := range key {
+		if in := pl.byID[id]; in != nil && has[id] {
+			p.Key = append(p.Key, in)
+		}
+	}
+	return p
 }
 
-// areasOf lists the areas of the given levels present in the practice
-// dimension, with their ancestors.
-func areasOf(ps []*practice, levels []string) (map[string]areaRef, map[string][]areaRef) {
-	areas := map[string]areaRef{}
-	anc := map[string][]areaRef{}
-	for _, p := range ps {
-		chain := []areaRef{
-			{"region", p.Region, p.RegionName},
-			{"icb", p.ICB, p.ICBName},
-			{"sub_icb", p.SubICB, p.SubICBName},
-			{"pcn", p.PCN, p.PCNName},
+// round rounds every DOUBLE to its column's precision: fixed, or by the
+// row's indicator unit (summary rows: by measure).
+func (t *table) round(pl *plan) {
+	idCol := t.sec.col("indicator_id")
+	measureCol := t.sec.col("measure")
+	for ci, c := range t.sec.Columns {
+		if c.Type != tDouble {
+			continue
 		}
-		for i, a := range chain {
-			if a.Code == "" || !slices.Contains(levels, a.Level) {
+		col := &t.cols[ci]
+		for r := 0; r < t.n; r++ {
+			if !col.ok[r] {
 				continue
 			}
-			k := areaKey(a.Level, a.Code)
-			if _, ok := areas[k]; ok {
-				continue
-			}
-			if a.Name == "" {
-				a.Name = a.Code
-			}
-			areas[k] = a
-			var up []areaRef
-			for j := i - 1; j >= 0; j-- {
-				if chain[j].Code != "" {
-					up = append(up, chain[j])
+			dp := c.DP
+			if dp < 0 {
+				unit := "*"
+				if measureCol >= 0 {
+					if m := t.cols[measureCol].s[r]; pl.byID[m] == nil {
+						unit = "measure:" + m
+					} else {
+						unit = pl.unitOf(m)
+					}
+				} else if idCol >= 0 {
+					unit = pl.unitOf(t.cols[idCol].s[r])
 				}
+				dp = pl.dp(unit, dp)
 			}
-			anc[k] = append(up, areaRef{Level: "england", Code: "", Name: "England"})
+			col.f[r] = round(col.f[r], dp)
 		}
 	}
-	return areas, anc
 }
 
 // defaultKey picks the indicators shown on the Practices sheet and charted
@@ -101,138 +123,146 @@ func defaultKey(cat []*indicator) []string {
 	return out
 }
 
-type index[T any] map[string][]T
+// The charts and the Practices sheet read typed rows of the key indicators;
+// these adapt a pack's section rows to them.
 
-func indexBy[T any](xs []T, key func(T) string) index[T] {
-	ix := index[T]{}
-	for _, x := range xs {
-		k := key(x)
-		ix[k] = append(ix[k], x)
-	}
-	return ix
+// ivRow is one indicator value as the charts use it.
+type ivRow struct {
+	IndicatorID, Period, AreaLevel, AreaCode, AreaName, PracticeCode string
+	Numerator, Denominator, Value, Lower95, Upper95, England         Num
+	Comparison, Funnel                                               string
+	Suppressed                                                       bool
 }
 
-// packer slices the period's data into packs.
-type packer struct {
-	w          *warehouse
-	h          hierarchy
-	values     index[*ivRow]
-	ineq       index[*ineqRow]
-	deciles    index[*decileRow]
-	trends     index[*trendRow]
-	summary    index[*summaryRow]
-	aggregates []string // keys of every aggregate area below England, sorted
-	key        []string
+type ineqRow struct {
+	IndicatorID, AreaLevel, AreaCode, AreaName string
+	SII, SIILower, SIIUpper, RII, Q1, Q5       Num
 }
 
-func newPacker(w *warehouse, key []string) *packer {
-	pk := &packer{w: w, h: newHierarchy(w.practices), key: key}
-	pk.values = indexBy(w.values, func(r *ivRow) string { return areaKey(r.AreaLevel, r.AreaCode) })
-	pk.ineq = indexBy(w.inequality, func(r *ineqRow) string { return areaKey(r.AreaLevel, r.AreaCode) })
-	pk.deciles = indexBy(w.deciles, func(r *decileRow) string { return areaKey(r.AreaLevel, r.AreaCode) })
-	pk.trends = indexBy(w.trends, func(r *trendRow) string { return areaKey(r.AreaLevel, r.AreaCode) })
-	pk.summary = indexBy(w.summary, func(r *summaryRow) string { return areaKey(r.AreaLevel, r.AreaCode) })
-	for k := range pk.h {
-		if len(k) < 9 || k[:9] != "practice|" {
-			pk.aggregates = append(pk.aggregates, k)
-		}
-	}
-	slices.Sort(pk.aggregates)
-	return pk
+type decileRow struct {
+	Decile                        int
+	Numerator, Denominator, Value Num
+	Lower95, Upper95              Num
+	Practices                     int
 }
 
-func (pk *packer) build(a areaRef, ancestors []areaRef) (*pack, error) {
-	p := &pack{Period: pk.w.period, Area: a, Ancestors: ancestors}
-	for _, pr := range pk.w.practices {
-		if pr.code(a.Level) == a.Code {
-			p.Practices = append(p.Practices, pr)
-		}
-	}
-	if len(p.Practices) == 0 {
-		return nil, fmt.Errorf("area %s %s has no practices in %s", a.Level, a.Code, pk.w.practicePeriod)
-	}
-	// comparators top-down, the area, the areas inside it, its practices
-	var comps []string
-	for i := len(ancestors) - 1; i >= 0; i-- {
-		comps = append(comps, areaKey(ancestors[i].Level, ancestors[i].Code))
-	}
-	comps = append(comps, areaKey(a.Level, a.Code))
-	var inside []string
-	for _, k := range pk.aggregates {
-		m := pk.h[k]
-		if m[a.Level] == a.Code && k != areaKey(a.Level, a.Code) {
-			inside = append(inside, k)
-		}
-	}
-	slices.SortFunc(inside, func(x, y string) int {
-		lx, ly := x[:indexByte(x, '|')], y[:indexByte(y, '|')]
-		return cmp.Or(cmp.Compare(levelRank(lx), levelRank(ly)), cmp.Compare(x, y))
-	})
-	var prs []string
-	for _, pr := range p.Practices {
-		prs = append(prs, areaKey("practice", pr.Code))
-	}
-	all := slices.Concat(comps, inside, prs)
-	withPractices := slices.Concat(comps, prs)
-
-	pos := map[string]int{}
-	for i, k := range all {
-		pos[k] = i
-	}
-	p.Values = gather(pk.values, all, pos, func(r *ivRow) (string, string) { return r.IndicatorID, areaKey(r.AreaLevel, r.AreaCode) })
-	p.Inequality = gather(pk.ineq, comps, pos, func(r *ineqRow) (string, string) { return r.IndicatorID, areaKey(r.AreaLevel, r.AreaCode) })
-	p.Deciles = gather(pk.deciles, comps, pos, func(r *decileRow) (string, string) { return r.IndicatorID, areaKey(r.AreaLevel, r.AreaCode) })
-	p.Trends = gather(pk.trends, withPractices, pos, func(r *trendRow) (string, string) { return r.IndicatorID, areaKey(r.AreaLevel, r.AreaCode) })
-	p.Summary = gather(pk.summary, comps, pos, func(r *summaryRow) (string, string) { return "", areaKey(r.AreaLevel, r.AreaCode) })
-
-	has := map[string]bool{}
-	for _, r := range p.Values {
-		has[r.IndicatorID] = true
-		p.Counts.add(r.Suppression)
-	}
-	for _, r := range p.Trends {
-		has[r.IndicatorID] = true
-		p.Counts.add(r.Suppression)
-	}
-	for _, r := range p.Deciles {
-		p.Counts.add(r.Suppression)
-	}
-	for _, r := range p.Summary {
-		p.Counts.add(r.Suppression)
-	}
-	for _, in := range pk.w.catalogue {
-		if has[in.ID] {
-			p.Indicators = append(p.Indicators, in)
-		}
-	}
-	for _, id := range pk.key {
-		if in := pk.w.byID[id]; in != nil && has[id] {
-			p.Key = append(p.Key, in)
-		}
-	}
-	return p, nil
+type trendRow struct {
+	Period, PointType, Icon  string
+	Value, Mean, LPL, UPL    Num
+	NearLPL, NearUPL         Num
+	Suppressed               bool
+	IndicatorID, AreaLevel   string
+	AreaCode, AreaName, Desc string
 }
 
-func indexByte(s string, b byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == b {
-			return i
+// values gives the rows of one indicator, in pack order.
+func (p *pack) values(id string) []*ivRow {
+	t := p.section("indicator_values")
+	if t == nil {
+		return nil
+	}
+	var out []*ivRow
+	for r := 0; r < t.n; r++ {
+		if t.str(r, "indicator_id") != id {
+			continue
 		}
+		out = append(out, &ivRow{IndicatorID: id, Period: t.str(r, "period"), AreaLevel: t.str(r, "area_level"),
+			AreaCode: t.str(r, "area_code"), AreaName: t.str(r, "area_name"), PracticeCode: t.str(r, "practice_code"),
+			Numerator: t.num(r, "numerator"), Denominator: t.num(r, "denominator"), Value: t.num(r, "value"),
+			Lower95: t.num(r, "lower95"), Upper95: t.num(r, "upper95"), England: t.num(r, "england_value"),
+			Comparison: p.sdcStr(t, r, "comparison", "withheld"), Funnel: p.sdcStr(t, r, "funnel_significance", ""),
+			Suppressed: t.withheld[r] != ""})
 	}
-	return len(s)
-}
-
-// gather concatenates the rows of keys and sorts them by indicator, then by
-// the keys' order, stably (rows of one key keep their warehouse order).
-func gather[T any](ix index[T], keys []string, pos map[string]int, by func(T) (string, string)) []T {
-	var out []T
-	for _, k := range keys {
-		out = append(out, ix[k]...)
-	}
-	slices.SortStableFunc(out, func(a, b T) int {
-		ia, ka := by(a)
-		ib, kb := by(b)
-		return cmp.Or(cmp.Compare(ia, ib), cmp.Compare(pos[ka], pos[kb]))
-	})
 	return out
+}
+
+// sdcStr is a text cell, or alt when its row is withheld.
+func (p *pack) sdcStr(t *table, r int, col, alt string) string {
+	if t.withheld[r] != "" {
+		return alt
+	}
+	return t.str(r, col)
+}
+
+func (p *pack) inequality(id string) []*ineqRow {
+	t := p.section("inequality")
+	if t == nil {
+		return nil
+	}
+	var out []*ineqRow
+	for r := 0; r < t.n; r++ {
+		if t.str(r, "indicator_id") == id {
+			out = append(out, &ineqRow{IndicatorID: id, AreaLevel: t.str(r, "area_level"), AreaCode: t.str(r, "area_code"),
+				AreaName: t.str(r, "area_name"), SII: t.num(r, "sii"), SIILower: t.num(r, "sii_lower"), SIIUpper: t.num(r, "sii_upper"),
+				RII: t.num(r, "rii"), Q1: t.num(r, "q1_value"), Q5: t.num(r, "q5_value")})
+		}
+	}
+	return out
+}
+
+func (p *pack) deciles(id string, a areaRef) []*decileRow {
+	t := p.section("inequality_deciles")
+	if t == nil {
+		return nil
+	}
+	var out []*decileRow
+	for r := 0; r < t.n; r++ {
+		if t.str(r, "indicator_id") == id && t.str(r, "area_level") == a.Level && (a.Level == "england" || t.str(r, "area_code") == a.Code) {
+			out = append(out, &decileRow{Decile: int(t.num(r, "imd_decile").V), Numerator: t.num(r, "numerator"),
+				Denominator: t.num(r, "denominator"), Value: t.num(r, "value"), Lower95: t.num(r, "lower95"),
+				Upper95: t.num(r, "upper95"), Practices: int(t.num(r, "practices").V)})
+		}
+	}
+	return out
+}
+
+func (p *pack) trend(id string, a areaRef) []*trendRow {
+	t := p.section("trends")
+	if t == nil {
+		return nil
+	}
+	var out []*trendRow
+	for r := 0; r < t.n; r++ {
+		if t.str(r, "indicator_id") == id && t.str(r, "area_level") == a.Level && (a.Level == "england" || t.str(r, "area_code") == a.Code) {
+			out = append(out, &trendRow{IndicatorID: id, AreaLevel: a.Level, AreaCode: t.str(r, "area_code"), AreaName: t.str(r, "area_name"),
+				Period: t.str(r, "period"), PointType: p.sdcStr(t, r, "point_type", ""), Icon: t.str(r, "variation_icon"),
+				Value: t.num(r, "value"), Mean: t.num(r, "mean"), LPL: t.num(r, "lpl"), UPL: t.num(r, "upl"),
+				NearLPL: t.num(r, "near_lpl"), NearUPL: t.num(r, "near_upl"), Suppressed: t.withheld[r] != ""})
+		}
+	}
+	return out
+}
+
+// summaryValue is one headline figure of an area with its period.
+type summaryValue struct {
+	V        Num
+	Period   string
+	Withheld bool
+}
+
+// summary indexes the Summary rows by level|code|measure.
+func (p *pack) summary() map[string]summaryValue {
+	out := map[string]summaryValue{}
+	t := p.section("summary")
+	if t == nil {
+		return out
+	}
+	for r := 0; r < t.n; r++ {
+		code := t.str(r, "area_code")
+		if t.str(r, "area_level") == "england" {
+			code = ""
+		}
+		out[t.str(r, "area_level")+"|"+code+"|"+t.str(r, "measure")] = summaryValue{V: t.num(r, "value"), Period: t.str(r, "period"), Withheld: t.withheld[r] != ""}
+	}
+	return out
+}
+
+// periodLabel: "2024-03" -> "March 2024"; a financial year stays "2022-23".
+func periodLabel(p string) string {
+	if periodRE.MatchString(p) {
+		months := []string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
+		m := int(p[5]-'0')*10 + int(p[6]-'0')
+		return months[m-1] + " " + p[:4]
+	}
+	return p
 }

@@ -15,155 +15,313 @@ func Publish(ctx context.Context, db *sql.DB, opts Options) (Result, error) {
 	if err := opts.normalise(); err != nil {
 		return Result{}, err
 	}
-	log := opts.Logger
-	w, err := loadWarehouse(ctx, db, opts.Period)
+	fail := func(err error) (Result, error) { return Result{}, fmt.Errorf("publish %s: %w", opts.Period, err) }
+	pl, err := loadPlan(ctx, db, &opts)
 	if err != nil {
-		return Result{}, fmt.Errorf("publish %s: %w", opts.Period, err)
+		return fail(err)
 	}
-	if len(w.practices) == 0 {
-		return Result{}, fmt.Errorf("publish %s: core.practices has no practices for the period or before it", opts.Period)
+	levels, err := planLevels(ctx, db, pl, &opts)
+	if err != nil {
+		return fail(err)
 	}
-	w.applySuppression(opts.Suppression)
-
-	areas, ancestors := areasOf(w.practices, opts.Levels)
-	var keys []string
-	if len(opts.Areas) > 0 {
-		var missing []string
-		for _, code := range opts.Areas {
-			found := false
-			for _, l := range opts.Levels {
-				if _, ok := areas[areaKey(l, code)]; ok {
-					keys = append(keys, areaKey(l, code))
-					found = true
-				}
-			}
-			if !found {
-				missing = append(missing, code)
-			}
-		}
-		if len(missing) > 0 {
-			return Result{}, fmt.Errorf("publish %s: no area %s at levels %v", opts.Period, strings.Join(missing, ", "), opts.Levels)
-		}
-	} else {
-		for k := range areas {
-			keys = append(keys, k)
-		}
+	d, err := newDisclosure(ctx, db, pl, opts.Suppression)
+	if err != nil {
+		return fail(err)
 	}
-	slices.SortFunc(keys, func(a, b string) int {
-		x, y := areas[a], areas[b]
-		if levelRank(x.Level) != levelRank(y.Level) {
-			return levelRank(x.Level) - levelRank(y.Level)
-		}
-		return strings.Compare(x.Code, y.Code)
-	})
-	keys = slices.Compact(keys)
-	seen := map[string]string{}
-	for _, k := range keys {
-		a := areas[k]
-		if prev, ok := seen[a.Code]; ok {
-			return Result{}, fmt.Errorf("publish %s: area code %s is both %s and %s; publish one level at a time", opts.Period, a.Code, prev, a.Level)
-		}
-		seen[a.Code] = a.Level
-	}
-
 	key := opts.KeyIndicators
 	if len(key) == 0 {
-		key = defaultKey(w.catalogue)
+		key = defaultKey(pl.catalogue)
 	}
-	pk := newPacker(w, key)
-
 	stage, err := opts.Dest.Begin(ctx, opts.Period)
 	if err != nil {
 		return Result{}, err
 	}
 	defer stage.Abort()
 
-	// Render in parallel; each pack's files are written by its own worker.
-	type done struct {
-		info  PackInfo
-		files int
-		bytes int64
-		sdc   SuppressionCounts
-		err   error
+	total := 0
+	for _, lv := range levels {
+		total += len(lv.heads)
 	}
-	results := make([]done, len(keys))
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range opts.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				a := areas[keys[i]]
-				r := &results[i]
-				p, err := pk.build(a, ancestors[keys[i]])
-				if err != nil {
-					r.err = err
-					continue
-				}
-				files, err := renderPack(p, w, &opts)
-				if err != nil {
-					r.err = fmt.Errorf("render pack %s: %w", a.Code, err)
-					continue
-				}
-				for _, f := range files {
-					if err := stage.WriteFile(ctx, a.Code+"/"+f.path, f.data); err != nil {
-						r.err = err
-						break
-					}
-					r.files++
-					r.bytes += int64(len(f.data))
-				}
-				r.sdc = p.Counts
-				r.info = PackInfo{Period: opts.Period, Area: a.Code, AreaName: a.Name, Level: a.Level, Practices: len(p.Practices), Files: r.files, Bytes: r.bytes}
-				log.Debug("pack rendered", "period", opts.Period, "area", a.Code, "files", r.files, "bytes", r.bytes)
-			}
-		}()
-	}
-feed:
-	for i := range keys {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return Result{}, fmt.Errorf("publish %s: %w", opts.Period, err)
-	}
+	prog := newProgress(opts.Progress, total)
 	res := Result{Period: opts.Period}
-	for _, r := range results {
-		if r.err != nil {
-			return Result{}, fmt.Errorf("publish %s: %w", opts.Period, r.err)
-		}
-		res.Packs = append(res.Packs, r.info)
-		res.Files += r.files
-		res.Bytes += r.bytes
-		res.Suppressed.plus(r.sdc)
-	}
-	if len(opts.Areas) > 0 {
-		// A partial publication keeps the period's other packs.
-		existing, err := opts.Dest.Existing(ctx, opts.Period)
+	for _, lv := range levels {
+		done, err := publishLevel(ctx, db, pl, d, lv, key, stage, &opts, prog)
 		if err != nil {
-			return Result{}, err
+			return fail(err)
 		}
-		for _, code := range existing {
-			if _, ok := seen[code]; ok {
-				continue
-			}
-			if err := stage.CarryOver(ctx, code); err != nil {
-				return Result{}, fmt.Errorf("publish %s: carry over %s: %w", opts.Period, code, err)
-			}
+		for _, r := range done {
+			res.Packs = append(res.Packs, r.info)
+			res.Files += r.info.Files
+			res.Bytes += r.info.Bytes
+			res.Suppressed.plus(r.sdc)
+		}
+	}
+	prog.finish()
+	if len(opts.Areas) > 0 {
+		if err := carryOver(ctx, stage, &opts, levels); err != nil {
+			return fail(err)
 		}
 	}
 	if err := stage.Commit(ctx); err != nil {
 		return Result{}, err
 	}
-	log.Info("published", "period", opts.Period, "packs", len(res.Packs), "files", res.Files, "bytes", res.Bytes, "dest", opts.Dest.String(),
+	opts.Logger.Info("published", "period", opts.Period, "packs", len(res.Packs), "files", res.Files, "bytes", res.Bytes, "dest", opts.Dest.String(),
 		"suppressed_primary", res.Suppressed.Primary, "suppressed_secondary", res.Suppressed.Secondary)
 	return res, nil
+}
+
+// carryOver keeps the period's other packs when only some areas are published.
+func carryOver(ctx context.Context, stage Stage, opts *Options, levels []levelPlan) error {
+	existing, err := opts.Dest.Existing(ctx, opts.Period)
+	if err != nil {
+		return err
+	}
+	mine := map[string]bool{}
+	for _, lv := range levels {
+		for _, h := range lv.heads {
+			mine[h.area.Code] = true
+		}
+	}
+	for _, code := range existing {
+		if mine[code] {
+			continue
+		}
+		if err := stage.CarryOver(ctx, code); err != nil {
+			return fmt.Errorf("carry over %s: %w", code, err)
+		}
+	}
+	return nil
+}
+
+// packHead is one pack to write: its area and the areas above it.
+type packHead struct {
+	area      areaRef
+	ancestors []areaRef
+	practices int
+}
+
+type levelPlan struct {
+	level string
+	heads []packHead
+}
+
+// planLevels lists the packs of every level (only opts.Areas when given),
+// refusing an area code found at two levels or at none.
+func planLevels(ctx context.Context, db *sql.DB, pl *plan, opts *Options) ([]levelPlan, error) {
+	var out []levelPlan
+	found := map[string]string{}
+	for _, level := range opts.Levels {
+		heads, err := packHeads(ctx, db, pl, level, opts.Areas)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range heads {
+			if prev, ok := found[h.area.Code]; ok {
+				return nil, fmt.Errorf("area code %s is both %s and %s; publish one level at a time", h.area.Code, prev, level)
+			}
+			found[h.area.Code] = level
+		}
+		out = append(out, levelPlan{level: level, heads: heads})
+	}
+	var missing []string
+	for _, code := range opts.Areas {
+		if _, ok := found[code]; !ok {
+			missing = append(missing, code)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("no area %s at levels %v", strings.Join(missing, ", "), opts.Levels)
+	}
+	return out, nil
+}
+
+func (pl *plan) env(level string, areas []string) queryEnv {
+	q := queryEnv{schema: pl.schema, level: level, period: pl.period, practicePeriod: pl.practicePeriod, chosen: pl.chosenSQL()}
+	if len(areas) > 0 {
+		quoted := make([]string, len(areas))
+		for i, a := range areas {
+			quoted[i] = sqlQuote(a)
+		}
+		q.areaFilter = "AND pack_area IN (" + strings.Join(quoted, ", ") + ")"
+	}
+	b, _ := sectionFS.ReadFile("sections/members.sql")
+	q.members = string(b)
+	return q
+}
+
+func packHeads(ctx context.Context, db *sql.DB, pl *plan, level string, areas []string) ([]packHead, error) {
+	env := pl.env(level, areas)
+	b, err := sectionFS.ReadFile("sections/packs.sql")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.QueryContext(ctx, env.render(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("list %s packs: %w", level, err)
+	}
+	defer rows.Close()
+	var out []packHead
+	for rows.Next() {
+		var code string
+		var name, rc, rn, ic, in, sc, sn sql.NullString
+		var n int64
+		if err := rows.Scan(&code, &name, &rc, &rn, &ic, &in, &sc, &sn, &n); err != nil {
+			return nil, fmt.Errorf("list %s packs: %w", level, err)
+		}
+		h := packHead{area: areaRef{Level: level, Code: code, Name: cmpOr(name.String, code)}, practices: int(n)}
+		for _, a := range []areaRef{{"sub_icb", sc.String, sn.String}, {"icb", ic.String, in.String}, {"region", rc.String, rn.String}} {
+			if a.Code != "" {
+				a.Name = cmpOr(a.Name, a.Code)
+				h.ancestors = append(h.ancestors, a)
+			}
+		}
+		h.ancestors = append(h.ancestors, areaRef{Level: "england", Code: "E92000001", Name: "England"})
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+type packDone struct {
+	info PackInfo
+	sdc  SuppressionCounts
+}
+
+// publishLevel streams every section of one level (one query each, ordered
+// by pack) and renders the packs on opts.Workers goroutines as their rows
+// arrive, so memory holds a few packs, not the level.
+func publishLevel(ctx context.Context, db *sql.DB, pl *plan, d *disclosure, lv levelPlan, key []string,
+	stage Stage, opts *Options, prog *progress) ([]packDone, error) {
+	if len(lv.heads) == 0 {
+		return nil, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cursors, err := openCursors(ctx, db, pl, lv, opts.Areas)
+	defer func() {
+		for _, c := range cursors {
+			c.Close()
+		}
+	}()
+	if err != nil {
+		return nil, err
+	}
+	pos := make(map[string]int, len(lv.heads))
+	for i, h := range lv.heads {
+		pos[h.area.Code] = i
+	}
+	type job struct {
+		i      int
+		tables map[string]*table
+	}
+	jobs := make(chan job)
+	results := make([]packDone, len(lv.heads))
+	errs := make([]error, len(lv.heads))
+	var wg sync.WaitGroup
+	for range opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if ctx.Err() != nil {
+					continue
+				}
+				h := lv.heads[j.i]
+				p := assemble(pl, d, h, j.tables, key)
+				results[j.i], errs[j.i] = writePack(ctx, p, pl, opts, stage)
+				if errs[j.i] != nil {
+					cancel()
+				}
+				prog.done(h.area.Code)
+			}
+		}()
+	}
+	var readErr error
+	for i, h := range lv.heads {
+		tables := map[string]*table{}
+		for _, c := range cursors {
+			t, err := c.take(h.area.Code, pos)
+			if err != nil {
+				readErr = err
+				break
+			}
+			tables[c.sec.Name] = t
+		}
+		if readErr != nil || ctx.Err() != nil {
+			break
+		}
+		select {
+		case jobs <- job{i, tables}:
+		case <-ctx.Done():
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if readErr != nil {
+		return nil, readErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// openCursors starts every section's query of a level; sections whose
+// table is missing from the schema are skipped.
+func openCursors(ctx context.Context, db *sql.DB, pl *plan, lv levelPlan, areas []string) ([]*cursor, error) {
+	env := pl.env(lv.level, areas)
+	var out []*cursor
+	for _, s := range sections {
+		if s.Optional != "" {
+			ok, err := tableExists(ctx, db, pl.schema, s.Optional)
+			if err != nil {
+				return out, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		text, err := s.sql()
+		if err != nil {
+			return out, err
+		}
+		c, err := openCursor(ctx, db, s, env.render(text))
+		if err != nil {
+			return out, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// writePack renders one pack and writes its files to the stage.
+func writePack(ctx context.Context, p *pack, pl *plan, opts *Options, stage Stage) (packDone, error) {
+	files, err := renderPack(ctx, p, pl, opts)
+	if err != nil {
+		return packDone{}, fmt.Errorf("render pack %s: %w", p.Area.Code, err)
+	}
+	r := packDone{sdc: p.Counts}
+	for _, f := range files {
+		if err := stage.WriteFile(ctx, p.Area.Code+"/"+f.path, f.data); err != nil {
+			return packDone{}, err
+		}
+		r.info.Files++
+		r.info.Bytes += int64(len(f.data))
+	}
+	r.info.Period, r.info.Area, r.info.AreaName, r.info.Level, r.info.Practices = opts.Period, p.Area.Code, p.Area.Name, p.Area.Level, p.Practices
+	opts.Logger.Debug("pack rendered", "period", opts.Period, "area", p.Area.Code, "files", r.info.Files, "bytes", r.info.Bytes)
+	return r, nil
 }
 
 type outFile struct {
@@ -173,26 +331,26 @@ type outFile struct {
 }
 
 // renderPack produces every file of one pack, manifest last.
-func renderPack(p *pack, w *warehouse, opts *Options) ([]outFile, error) {
+func renderPack(ctx context.Context, p *pack, pl *plan, opts *Options) ([]outFile, error) {
 	var files []outFile
-	xl, xlRows, err := renderXLSX(p, w, opts)
+	xl, xlRows, err := renderXLSX(ctx, p, pl, opts)
 	if err != nil {
 		return nil, err
 	}
 	files = append(files, outFile{path: "pack.xlsx", data: xl, rows: &xlRows})
-	html, err := renderHTML(p, w, opts)
+	html, err := renderHTML(p, opts)
 	if err != nil {
 		return nil, err
 	}
 	files = append(files, outFile{path: "pack.html", data: html})
-	feeds, err := p.feeds(w.byID)
+	feeds, err := packFeeds(p)
 	if err != nil {
 		return nil, err
 	}
 	for _, f := range feeds {
 		n := f.rows
-		files = append(files, outFile{path: "feeds/" + f.name + ".csv", data: f.csv, rows: &n})
-		files = append(files, outFile{path: "feeds/" + f.name + ".parquet", data: f.parquet, rows: &n})
+		files = append(files, outFile{path: "feeds/" + f.name + ".csv", data: f.csv, rows: &n},
+			outFile{path: "feeds/" + f.name + ".parquet", data: f.parquet, rows: &n})
 	}
 	dict, n, err := dictionaryCSV(feeds)
 	if err != nil {
@@ -200,9 +358,16 @@ func renderPack(p *pack, w *warehouse, opts *Options) ([]outFile, error) {
 	}
 	files = append(files, outFile{path: "feeds/data_dictionary.csv", data: dict, rows: &n})
 	slices.SortFunc(files, func(a, b outFile) int { return strings.Compare(a.path, b.path) })
+	mb, err := encodeManifest(packManifest(p, opts, files))
+	if err != nil {
+		return nil, err
+	}
+	return append(files, outFile{path: "manifest.json", data: mb}), nil
+}
 
+func packManifest(p *pack, opts *Options, files []outFile) *Manifest {
 	m := &Manifest{Gplens: opts.Version, Period: p.Period, Area: p.Area.Code, AreaName: p.Area.Name, Level: p.Area.Level,
-		Parent: p.parent().Code, Practices: len(p.Practices), Sources: opts.Sources, Models: opts.Models, Seed: opts.Seed,
+		Parent: p.parent().Code, Practices: p.Practices, Sources: opts.Sources, Models: opts.Models, Seed: opts.Seed,
 		Suppression: ManifestSDC{MinCount: opts.Suppression.MinCount, Secondary: opts.Suppression.Secondary,
 			Rule: sdcRule(opts.Suppression), Cells: p.Counts}}
 	if m.Sources == nil {
@@ -217,11 +382,7 @@ func renderPack(p *pack, w *warehouse, opts *Options) ([]outFile, error) {
 	for _, f := range files {
 		m.Files = append(m.Files, ManifestFile{Path: f.path, SHA256: sha(f.data), Bytes: int64(len(f.data)), Rows: f.rows})
 	}
-	mb, err := encodeManifest(m)
-	if err != nil {
-		return nil, err
-	}
-	return append(files, outFile{path: "manifest.json", data: mb}), nil
+	return m
 }
 
 func sdcRule(c SuppressionConfig) string {

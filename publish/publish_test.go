@@ -98,7 +98,7 @@ func checkFeeds(t *testing.T, db *sql.DB, dir string, m Manifest, level, area st
 			rows[f.Path] = *f.Rows
 		}
 	}
-	for _, feed := range []string{"indicator_values", "inequality", "inequality_deciles", "trends", "area_summary", "practices"} {
+	for _, feed := range []string{"indicators", "indicator_values", "inequality", "inequality_deciles", "trends", "summary", "practices"} {
 		b, err := os.ReadFile(filepath.Join(dir, "feeds", feed+".csv"))
 		if err != nil {
 			t.Fatal(err)
@@ -146,8 +146,8 @@ func checkFeeds(t *testing.T, db *sql.DB, dir string, m Manifest, level, area st
 	var lone int
 	iv := filepath.Join(dir, "feeds", "indicator_values.parquet")
 	err = db.QueryRow(`SELECT count(*) FROM
-		(SELECT indicator_id, count(*) FILTER (WHERE suppressed) AS s FROM read_parquet(?) WHERE area_level = 'practice' GROUP BY indicator_id) x
-		JOIN (SELECT indicator_id FROM read_parquet(?) WHERE area_level = ? AND area_code = ? AND NOT suppressed) a USING (indicator_id)
+		(SELECT indicator_id, count(*) FILTER (WHERE suppression_reason IS NOT NULL) AS s FROM read_parquet(?) WHERE area_level = 'practice' GROUP BY indicator_id) x
+		JOIN (SELECT indicator_id FROM read_parquet(?) WHERE area_level = ? AND area_code = ? AND suppression_reason IS NULL) a USING (indicator_id)
 		WHERE s = 1`, iv, iv, level, area).Scan(&lone)
 	if err != nil {
 		t.Fatal(err)
@@ -165,7 +165,7 @@ func TestPublishWorkbook(t *testing.T) {
 		t.Fatalf("open workbook: %v", err)
 	}
 	defer f.Close()
-	want := []string{"Contents", "Summary", "Practices", "QOF", "Investment", "Workforce", "Referrals", "Inequality", "Notes"}
+	want := []string{"Contents", "Summary", "Practices", "QOF", "Investment", "Workforce", "Referrals", "Inequality", "Deprivation deciles", "Notes"}
 	if got := f.GetSheetList(); !slices.Equal(got, want) {
 		t.Fatalf("sheets = %v, want %v", got, want)
 	}

@@ -1,8 +1,10 @@
 package publish
 
 import (
-	"cmp"
-	"slices"
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
 )
 
 // SuppressionCounts counts withheld cells (rows whose count and everything
@@ -95,11 +97,16 @@ func suppress(cells []cell, groups []group, minCount int, secondary bool) {
 	}
 }
 
-// hierarchy maps any area (level, code) to the codes of the areas above it,
+// hierarchy maps any area (level|code) to the codes of the areas above it,
 // built from the practice dimension.
 type hierarchy map[string]map[string]string
 
-func newHierarchy(ps []*practice) hierarchy {
+// practice is one practice's place in the hierarchy.
+type practice struct {
+	Code, PCN, SubICB, ICB, Region string
+}
+
+func newHierarchy(ps []practice) hierarchy {
 	h := hierarchy{}
 	for _, p := range ps {
 		codes := map[string]string{"practice": p.Code, "pcn": p.PCN, "sub_icb": p.SubICB, "icb": p.ICB, "region": p.Region}
@@ -190,118 +197,183 @@ func runSuppression(items []areaKeyed, h hierarchy, cfg SuppressionConfig) {
 	suppress(cells, gs, cfg.MinCount, cfg.Secondary)
 }
 
-// applySuppression runs disclosure control once over the whole period, so
-// every pack that shows a cell shows it the same way (packs combined cannot
-// undo each other's protection).
-func (w *warehouse) applySuppression(cfg SuppressionConfig) {
-	h := newHierarchy(w.practices)
-	private := func(id string) bool {
-		in := w.byID[id]
-		return in != nil && !in.Public
-	}
-	// indicator values, one indicator (one chosen period) at a time
-	for _, run := range runsBy(w.values, func(r *ivRow) string { return r.IndicatorID + "|" + r.Period }) {
-		if !private(run[0].IndicatorID) {
-			continue
+// disclosure is the Go disclosure control (until the warehouse's release
+// schema carries it): computed once for the whole month over every area of
+// every level, so every pack shows a cell the same way and packs combined
+// cannot undo each other's protection. Only non-public indicators' counts
+// are read; the packs then look their rows up here.
+type disclosure struct {
+	cfg     SuppressionConfig
+	private map[string]bool
+	// values and trends: indicator|period|level|code -> primary/secondary
+	values, trends map[string]string
+}
+
+func cellKey(id, period, level, code string) string {
+	return id + "|" + period + "|" + level + "|" + code
+}
+
+func newDisclosure(ctx context.Context, db *sql.DB, pl *plan, cfg SuppressionConfig) (*disclosure, error) {
+	d := &disclosure{cfg: cfg, private: map[string]bool{}, values: map[string]string{}, trends: map[string]string{}}
+	var ids []string
+	for _, in := range pl.catalogue {
+		if !in.Public {
+			d.private[in.ID] = true
+			ids = append(ids, sqlQuote(in.ID))
 		}
+	}
+	if len(ids) == 0 {
+		return d, nil
+	}
+	h, err := loadHierarchy(ctx, db, pl.practicePeriod)
+	if err != nil {
+		return nil, err
+	}
+	in := strings.Join(ids, ", ")
+	order := ` ORDER BY 1, 2, list_position(['england', 'region', 'icb', 'sub_icb', 'pcn', 'practice'], area_level), area_code`
+	q := `SELECT v.indicator_id, v.period, v.area_level, v.area_code, CAST(v.numerator AS DOUBLE)
+		FROM ` + pl.schema + `.indicator_values AS v JOIN ` + pl.chosenSQL() + ` AS c USING (indicator_id, period)
+		WHERE v.indicator_id IN (` + in + `)` + order
+	if err := d.run(ctx, db, q, h, d.values); err != nil {
+		return nil, fmt.Errorf("disclosure control, indicator values: %w", err)
+	}
+	if ok, err := tableExists(ctx, db, pl.schema, "trends"); err != nil {
+		return nil, err
+	} else if ok {
+		q = `SELECT t.indicator_id, t.period, t.area_level, t.area_code, CAST(v.numerator AS DOUBLE)
+			FROM ` + pl.schema + `.trends AS t LEFT JOIN ` + pl.schema + `.indicator_values AS v USING (indicator_id, period, area_level, area_code)
+			WHERE t.indicator_id IN (` + in + `) AND t.period <= ` + sqlQuote(pl.period) + ` AND t.period > ` + sqlQuote(addMonths(pl.period, -24)) + order
+		if err := d.run(ctx, db, q, h, d.trends); err != nil {
+			return nil, fmt.Errorf("disclosure control, trends: %w", err)
+		}
+	}
+	return d, nil
+}
+
+func loadHierarchy(ctx context.Context, db *sql.DB, period string) (hierarchy, error) {
+	rows, err := db.QueryContext(ctx, `SELECT practice_code, coalesce(pcn_code, ''), coalesce(sub_icb_code, ''), coalesce(icb_code, ''),
+		coalesce(region_code, '') FROM core.practices WHERE period = ? ORDER BY practice_code`, period)
+	if err != nil {
+		return nil, fmt.Errorf("read core.practices: %w", err)
+	}
+	defer rows.Close()
+	var ps []practice
+	for rows.Next() {
+		var p practice
+		if err := rows.Scan(&p.Code, &p.PCN, &p.SubICB, &p.ICB, &p.Region); err != nil {
+			return nil, fmt.Errorf("read core.practices: %w", err)
+		}
+		ps = append(ps, p)
+	}
+	return newHierarchy(ps), rows.Err()
+}
+
+// run suppresses each indicator and period of the query's rows (ordered by
+// indicator and period) and records the withheld cells in out.
+func (d *disclosure) run(ctx context.Context, db *sql.DB, q string, h hierarchy, out map[string]string) error {
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	type rec struct {
+		id, period, level, code string
+		n                       sql.NullFloat64
+		state                   string
+	}
+	var run []*rec
+	flush := func() {
 		items := make([]areaKeyed, len(run))
 		for i, r := range run {
-			items[i] = areaKeyed{level: r.AreaLevel, code: r.AreaCode,
-				c: cell{count: r.Numerator.V, known: r.Numerator.Valid, key: r.AreaLevel + "|" + r.AreaCode, state: &r.Suppression}}
+			items[i] = areaKeyed{level: r.level, code: r.code,
+				c: cell{count: r.n.Float64, known: r.n.Valid, key: r.level + "|" + r.code, state: &r.state}}
 		}
-		runSuppression(items, h, cfg)
+		runSuppression(items, h, d.cfg)
 		for _, r := range run {
-			if r.Suppression != "" {
-				r.withhold()
+			if r.state != "" {
+				out[cellKey(r.id, r.period, r.level, r.code)] = r.state
 			}
 		}
+		run = run[:0]
 	}
-	// trends: each indicator and month
-	tr := slices.Clone(w.trends)
-	slices.SortStableFunc(tr, func(a, b *trendRow) int {
-		return cmp.Or(cmp.Compare(a.IndicatorID, b.IndicatorID), cmp.Compare(a.Period, b.Period))
-	})
-	for _, run := range runsBy(tr, func(r *trendRow) string { return r.IndicatorID + "|" + r.Period }) {
-		if !private(run[0].IndicatorID) {
+	for rows.Next() {
+		r := &rec{}
+		if err := rows.Scan(&r.id, &r.period, &r.level, &r.code, &r.n); err != nil {
+			return err
+		}
+		if len(run) > 0 && (run[0].id != r.id || run[0].period != r.period) {
+			flush()
+		}
+		run = append(run, r)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(run) > 0 {
+		flush()
+	}
+	return ctx.Err()
+}
+
+// withholdValues marks indicator rows withheld upstream or by the month's
+// disclosure control.
+func withholdValues(t *table, d *disclosure) {
+	for r := 0; r < t.n; r++ {
+		if t.boolean(r, "upstream_suppressed") {
+			t.withheld[r] = "upstream"
 			continue
 		}
-		items := make([]areaKeyed, len(run))
-		for i, r := range run {
-			items[i] = areaKeyed{level: r.AreaLevel, code: r.AreaCode,
-				c: cell{count: r.Numerator.V, known: r.Numerator.Valid, key: r.AreaLevel + "|" + r.AreaCode, state: &r.Suppression}}
-		}
-		runSuppression(items, h, cfg)
-		for _, r := range run {
-			if r.Suppression != "" {
-				r.Value, r.Numerator, r.PointType = Num{}, Num{}, ""
-			}
-		}
-	}
-	// deciles add up to their area's total, which is published
-	for _, run := range runsBy(w.deciles, func(r *decileRow) string {
-		return r.IndicatorID + "|" + r.Period + "|" + r.AreaLevel + "|" + r.AreaCode
-	}) {
-		if !private(run[0].IndicatorID) {
-			continue
-		}
-		total := ""
-		cells := []cell{{known: true, state: &total}}
-		g := group{parent: 0}
-		for _, r := range run {
-			cells = append(cells, cell{count: r.Numerator.V, known: r.Numerator.Valid, key: string(rune('0' + r.Decile)), state: &r.Suppression})
-			g.children = append(g.children, len(cells)-1)
-		}
-		suppress(cells, []group{g}, cfg.MinCount, cfg.Secondary)
-		for _, r := range run {
-			if r.Suppression != "" {
-				r.Numerator, r.Value, r.Lower95, r.Upper95 = Num{}, Num{}, Num{}, Num{}
-			}
-		}
-	}
-	// headline referral counts; their rates follow the indicator rows
-	withheld := map[string]bool{}
-	for _, r := range w.values {
-		if r.Suppression != "" {
-			withheld[r.IndicatorID+"|"+r.AreaLevel+"|"+r.AreaCode] = true
-		}
-	}
-	for _, s := range w.summary {
-		if s.Referrals.Valid && s.Referrals.V >= 1 && s.Referrals.V < float64(cfg.MinCount) {
-			s.Suppression = "primary"
-			s.Referrals, s.ReferralRate, s.TwoWWRate = Num{}, Num{}, Num{}
-		}
-		if withheld["ref_rate_per_1000|"+s.AreaLevel+"|"+s.AreaCode] {
-			s.ReferralRate = Num{}
-		}
-		if withheld["ref_2ww_rate_per_1000|"+s.AreaLevel+"|"+s.AreaCode] {
-			s.TwoWWRate = Num{}
+		id := t.str(r, "indicator_id")
+		if d.private[id] {
+			t.withheld[r] = d.values[cellKey(id, t.str(r, "period"), t.str(r, "area_level"), t.str(r, "area_code"))]
 		}
 	}
 }
 
-// withhold clears the count and everything computed from it.
-func (r *ivRow) withhold() {
-	r.Suppressed = true
-	r.Numerator, r.Value = Num{}, Num{}
-	r.Lower95, r.Upper95, r.Lower998, r.Upper998 = Num{}, Num{}, Num{}, Num{}
-	// funnel limits at a denominator need not involve the count, but the
-	// models may compute them from it: withhold them as well, to be safe
-	r.FL95, r.FU95, r.FL998, r.FU998 = Num{}, Num{}, Num{}, Num{}
-	r.Opportunity = Num{}
-	r.Comparison, r.Funnel, r.FunnelOD = "not compared", "", ""
-}
-
-// runsBy splits xs into runs of equal key (xs must be grouped by key).
-func runsBy[T any](xs []T, key func(T) string) [][]T {
-	var out [][]T
-	start := 0
-	for i := 1; i <= len(xs); i++ {
-		if i == len(xs) || key(xs[i]) != key(xs[start]) {
-			if i > start {
-				out = append(out, xs[start:i])
-			}
-			start = i
+func withholdTrends(t *table, d *disclosure) {
+	for r := 0; r < t.n; r++ {
+		id := t.str(r, "indicator_id")
+		if d.private[id] {
+			t.withheld[r] = d.trends[cellKey(id, t.str(r, "period"), t.str(r, "area_level"), t.str(r, "area_code"))]
 		}
 	}
-	return out
+}
+
+// withholdSummary: headline referral counts and rates follow their
+// indicator rows (the count is the referral rate's numerator).
+func withholdSummary(t *table, d *disclosure) {
+	for r := 0; r < t.n; r++ {
+		id := t.str(r, "indicator_id")
+		if id != "" && d.private[id] {
+			t.withheld[r] = d.values[cellKey(id, t.str(r, "period"), t.str(r, "area_level"), t.str(r, "area_code"))]
+		}
+	}
+}
+
+// withholdDeciles: the ten deciles of an area add up to its published
+// total, so each area's deciles are one group (local to the pack: the same
+// in every pack that shows them).
+func withholdDeciles(t *table, d *disclosure) {
+	key := func(r int) string {
+		return t.str(r, "indicator_id") + "|" + t.str(r, "period") + "|" + t.str(r, "area_level") + "|" + t.str(r, "area_code")
+	}
+	ni := t.idx("numerator")
+	for start := 0; start < t.n; {
+		end := start + 1
+		for end < t.n && key(end) == key(start) {
+			end++
+		}
+		if d.private[t.str(start, "indicator_id")] {
+			total := ""
+			cells := []cell{{known: true, state: &total}}
+			g := group{parent: 0}
+			for r := start; r < end; r++ {
+				c := &t.cols[ni]
+				cells = append(cells, cell{count: c.f[r], known: c.ok[r], key: fmt.Sprintf("%02d", int(t.num(r, "imd_decile").V)), state: &t.withheld[r]})
+				g.children = append(g.children, len(cells)-1)
+			}
+			suppress(cells, []group{g}, d.cfg.MinCount, d.cfg.Secondary)
+		}
+		start = end
+	}
 }

@@ -57,7 +57,7 @@ func TestSuppress(t *testing.T) {
 // PCN must not be recoverable from the PCN total, nor the PCN from its
 // sub-ICB's.
 func TestSuppressHierarchy(t *testing.T) {
-	ps := []*practice{
+	ps := []practice{
 		{Code: "A1", PCN: "U1", SubICB: "S1", ICB: "Q1", Region: "Y1"},
 		{Code: "A2", PCN: "U1", SubICB: "S1", ICB: "Q1", Region: "Y1"},
 		{Code: "A3", PCN: "U2", SubICB: "S1", ICB: "Q1", Region: "Y1"},

@@ -1,7 +1,11 @@
 package publish
 
 import (
+	"archive/zip"
+	"bytes"
+	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -18,8 +22,9 @@ var comparisonFill = map[string]string{
 }
 
 type xlStyles struct {
-	title, header, text, int, dec1, dec2, money, pct, star int
-	cmp                                                    map[string]int
+	title, header, text, star int
+	dec                       [7]int // number formats with 0..6 decimals
+	cmp                       map[string]int
 }
 
 func newXLStyles(f *excelize.File) (*xlStyles, error) {
@@ -38,116 +43,133 @@ func newXLStyles(f *excelize.File) (*xlStyles, error) {
 	s.header = mk(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"#DCE6F1"}},
 		Border: border, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
 	s.text = mk(&excelize.Style{Alignment: &excelize.Alignment{Vertical: "top"}})
-	s.int = mk(&excelize.Style{NumFmt: 3})
-	s.dec1 = mk(&excelize.Style{CustomNumFmt: ptr("#,##0.0")})
-	s.dec2 = mk(&excelize.Style{NumFmt: 4})
-	s.money = mk(&excelize.Style{CustomNumFmt: ptr("£#,##0.00")})
-	s.pct = mk(&excelize.Style{CustomNumFmt: ptr("0.0")})
 	s.star = mk(&excelize.Style{Alignment: &excelize.Alignment{Horizontal: "right"}})
+	for dp := range s.dec {
+		f := "#,##0"
+		if dp > 0 {
+			f += "." + strings.Repeat("0", dp)
+		}
+		s.dec[dp] = mk(&excelize.Style{CustomNumFmt: ptr(f)})
+	}
 	for _, k := range sortedKeys(comparisonFill) {
 		s.cmp[k] = mk(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{comparisonFill[k]}}})
 	}
 	return s, err
 }
 
+func (s *xlStyles) num(dp int) int { return s.dec[max(0, min(dp, len(s.dec)-1))] }
+
 func ptr[T any](v T) *T { return &v }
 
-// sheetWriter fills one sheet row by row.
+// sheetWriter streams one sheet row by row (excelize's StreamWriter keeps
+// memory flat for sheets of a few hundred thousand rows).
 type sheetWriter struct {
-	f     *excelize.File
-	name  string
-	row   int
-	err   error
-	st    *xlStyles
-	ncols int
+	ctx  context.Context
+	sw   *excelize.StreamWriter
+	st   *xlStyles
+	name string
+	row  int
+	err  error
+	head int // header row of the sheet's table (0: none)
+	cols int
 }
 
+// newSheetWriter starts a sheet whose table header is row head (0: no
+// table); the panes freeze below it (the StreamWriter wants them first).
+func newSheetWriter(ctx context.Context, f *excelize.File, st *xlStyles, name string, head int) *sheetWriter {
+	s := &sheetWriter{ctx: ctx, st: st, name: name, head: head}
+	s.sw, s.err = f.NewStreamWriter(name)
+	if s.err == nil && head > 0 {
+		top, _ := excelize.CoordinatesToCellName(1, head+1)
+		s.err = s.sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: head, TopLeftCell: top, ActivePane: "bottomLeft"})
+	}
+	return s
+}
+
+// widths sets the column widths (before any row).
+func (s *sheetWriter) widths(ws ...float64) {
+	for i, w := range ws {
+		if s.err == nil {
+			s.err = s.sw.SetColWidth(i+1, i+1, w)
+		}
+	}
+}
+
+// put writes the next row; a value may be an excelize.Cell with a style.
 func (s *sheetWriter) put(vals ...any) {
 	if s.err != nil {
 		return
 	}
 	s.row++
-	if len(vals) > s.ncols {
-		s.ncols = len(vals)
+	if s.row%4096 == 0 && s.ctx.Err() != nil {
+		s.err = s.ctx.Err()
+		return
 	}
 	cell, _ := excelize.CoordinatesToCellName(1, s.row)
-	s.err = s.f.SetSheetRow(s.name, cell, &vals)
+	s.err = s.sw.SetRow(cell, vals)
 }
 
-func (s *sheetWriter) style(col, style int) {
-	s.styleRange(col, col, style)
-}
+func (s *sheetWriter) title(text string) { s.put(excelize.Cell{StyleID: s.st.title, Value: text}) }
 
-func (s *sheetWriter) styleRange(c1, c2, style int) {
-	if s.err != nil || style == 0 {
-		return
+// header writes the table header (at the row given to newSheetWriter);
+// finish adds the filterable table over it and the rows below.
+func (s *sheetWriter) header(cols ...string) {
+	s.subhead(cols...)
+	if s.err == nil && s.row != s.head {
+		s.err = fmt.Errorf("table header at row %d, expected row %d", s.row, s.head)
 	}
-	a, _ := excelize.CoordinatesToCellName(c1, s.row)
-	b, _ := excelize.CoordinatesToCellName(c2, s.row)
-	s.err = s.f.SetCellStyle(s.name, a, b, style)
+	s.cols = len(cols)
 }
 
-// table writes a header row at the current position, freezes it and adds an
-// autofilter over the rows that follow (call finish after the rows).
-func (s *sheetWriter) header(cols ...string) int {
+// subhead writes a styled header row that starts no table.
+func (s *sheetWriter) subhead(cols ...string) {
 	vals := make([]any, len(cols))
 	for i, c := range cols {
-		vals[i] = c
+		vals[i] = excelize.Cell{StyleID: s.st.header, Value: c}
 	}
 	s.put(vals...)
-	s.styleRange(1, len(cols), s.st.header)
-	return s.row
 }
 
-func (s *sheetWriter) finishTable(headerRow, ncols int, freeze bool) {
+// finish adds the filterable table over the header and its rows, flushes.
+func (s *sheetWriter) finish() error {
+	if s.err == nil && s.cols > 0 && s.row > s.head {
+		a, _ := excelize.CoordinatesToCellName(1, s.head)
+		b, _ := excelize.CoordinatesToCellName(s.cols, s.row)
+		off := false
+		s.err = s.sw.AddTable(&excelize.Table{Range: a + ":" + b, Name: "t_" + strings.ReplaceAll(s.name, " ", "_"),
+			StyleName: "TableStyleLight1", ShowRowStripes: &off})
+	}
+	if s.err == nil {
+		s.err = s.sw.Flush()
+	}
 	if s.err != nil {
-		return
-	}
-	if freeze {
-		top, _ := excelize.CoordinatesToCellName(1, headerRow+1)
-		s.err = s.f.SetPanes(s.name, &excelize.Panes{Freeze: true, YSplit: headerRow, TopLeftCell: top, ActivePane: "bottomLeft"})
-	}
-	if s.err == nil && s.row > headerRow {
-		a, _ := excelize.CoordinatesToCellName(1, headerRow)
-		b, _ := excelize.CoordinatesToCellName(ncols, s.row)
-		s.err = s.f.AutoFilter(s.name, a+":"+b, nil)
-	}
-}
-
-func (s *sheetWriter) widths(ws ...float64) {
-	for i, w := range ws {
-		if s.err != nil {
-			return
-		}
-		c, _ := excelize.ColumnNumberToName(i + 1)
-		s.err = s.f.SetColWidth(s.name, c, c, w)
-	}
-}
-
-// cellNum is a number, or "*" when withheld, or empty when missing.
-func cellNum(n Num, withheld bool) any {
-	if n.Valid {
-		return n.V
-	}
-	if withheld {
-		return "*"
+		return fmt.Errorf("xlsx %s: %w", s.name, s.err)
 	}
 	return nil
 }
 
-var domainSheets = []struct {
-	sheet, about string
-	domains      []string
-}{
-	{"QOF", "Quality and Outcomes Framework achievement and prevalence, by practice", []string{"qof", "prevalence"}},
-	{"Investment", "NHS payments to general practice per patient, by practice", []string{"investment"}},
-	{"Workforce", "GP, nurse, direct patient care and admin staff per 10,000 patients, by practice", []string{"workforce"}},
-	{"Referrals", "Outpatient referral rates, by practice (disclosure control applied)", []string{"referrals"}},
+// cellNum is a styled number, "*" when withheld, or empty when missing.
+func (s *sheetWriter) cellNum(n Num, withheld bool, dp int) any {
+	if withheld {
+		return excelize.Cell{StyleID: s.st.star, Value: "*"}
+	}
+	if !n.Valid {
+		return nil
+	}
+	return excelize.Cell{StyleID: s.st.num(dp), Value: n.V}
+}
+
+// xlSheet is one sheet of a pack's workbook, in Contents order.
+type xlSheet struct {
+	name, about, period string
+	head                int // row of the table header (0: none)
+	write               func(*sheetWriter) error
 }
 
 // renderXLSX builds pack.xlsx; it returns the workbook and the number of
-// data rows written.
-func renderXLSX(p *pack, w *warehouse, opts *Options) ([]byte, int, error) {
+// data rows written. Sheets with no data are left out, with their Contents
+// line.
+func renderXLSX(ctx context.Context, p *pack, pl *plan, opts *Options) ([]byte, int, error) {
 	f := excelize.NewFile()
 	defer f.Close()
 	st, err := newXLStyles(f)
@@ -159,249 +181,409 @@ func renderXLSX(p *pack, w *warehouse, opts *Options) ([]byte, int, error) {
 		Title: fmt.Sprintf("GP data pack: %s, %s", p.Area.Name, p.Period), Language: "en-GB", Version: opts.Version}); err != nil {
 		return nil, 0, fmt.Errorf("xlsx properties: %w", err)
 	}
-	sheets := []struct{ name, about string }{
-		{"Contents", "This list"},
-		{"Summary", "Headline figures for the area, its parent area and England"},
-		{"Practices", "One row per practice with the key indicators and how each compares with England"},
-	}
-	for _, d := range domainSheets {
-		sheets = append(sheets, struct{ name, about string }{d.sheet, d.about})
-	}
-	sheets = append(sheets, struct{ name, about string }{"Inequality", "Slope and relative index of inequality, and values by deprivation decile"},
-		struct{ name, about string }{"Notes", "Sources with periods and checksums, methods, disclosure control"})
+	rows := 0
+	sheets := packSheets(p, pl, opts, &rows)
 	if err := f.SetSheetName("Sheet1", "Contents"); err != nil {
 		return nil, 0, fmt.Errorf("xlsx: %w", err)
 	}
-	for _, s := range sheets[1:] {
+	for _, s := range sheets {
 		if _, err := f.NewSheet(s.name); err != nil {
 			return nil, 0, fmt.Errorf("xlsx sheet %s: %w", s.name, err)
 		}
 	}
-	rows := 0
-	sw := func(name string) *sheetWriter { return &sheetWriter{f: f, name: name, st: st} }
-
-	// Contents
-	c := sw("Contents")
-	c.put(fmt.Sprintf("GP data pack: %s (%s %s), %s", p.Area.Name, levelLabel(p.Area.Level), p.Area.Code, p.Period))
-	c.style(1, st.title)
-	c.put("Produced by gplens " + opts.Version + ". Figures marked * are withheld to protect confidentiality; see Notes.")
-	c.put()
-	h := c.header("Sheet", "What it holds")
-	for _, s := range sheets[1:] {
-		c.put(s.name, s.about)
-		if c.err == nil {
-			cell, _ := excelize.CoordinatesToCellName(1, c.row)
-			c.err = f.SetCellHyperLink("Contents", cell, s.name+"!A1", "Location")
+	if err := writeContents(f, st, p, opts, sheets); err != nil {
+		return nil, 0, err
+	}
+	for _, s := range sheets {
+		w := newSheetWriter(ctx, f, st, s.name, s.head)
+		if err := s.write(w); err != nil {
+			return nil, 0, fmt.Errorf("xlsx %s: %w", s.name, err)
 		}
-	}
-	c.finishTable(h, 2, false)
-	c.widths(16, 90)
-	if c.err != nil {
-		return nil, 0, fmt.Errorf("xlsx contents: %w", c.err)
-	}
-
-	// Summary: the area, its parent, England
-	s := sw("Summary")
-	s.put(fmt.Sprintf("Summary: %s, %s", p.Area.Name, p.Period))
-	s.style(1, st.title)
-	cols := []*summaryRow{p.summaryFor(p.Area.Level, p.Area.Code), p.summaryFor(p.parent().Level, p.parent().Code), p.summaryFor("england", "")}
-	names := []any{"Measure", p.Area.Name, p.parent().Name, "England"}
-	if p.parent().Level == "england" {
-		cols = cols[:1]
-		cols = append(cols, p.summaryFor("england", ""))
-		names = []any{"Measure", p.Area.Name, "England"}
-	}
-	hs := make([]string, len(names))
-	for i, n := range names {
-		hs[i] = fmt.Sprint(n)
-	}
-	h = s.header(hs...)
-	for _, m := range summaryMeasures {
-		vals := []any{m.label}
-		for _, r := range cols {
-			if r == nil {
-				vals = append(vals, nil)
-				continue
-			}
-			vals = append(vals, m.get(r))
+		if err := w.finish(); err != nil {
+			return nil, 0, err
 		}
-		s.put(vals...)
-		rows++
-		s.styleRange(2, len(vals), m.style(st))
-	}
-	s.finishTable(h, len(names), true)
-	s.widths(36, 22, 22, 22)
-	if s.err != nil {
-		return nil, 0, fmt.Errorf("xlsx summary: %w", s.err)
-	}
-
-	// Practices: one row each, key indicators with their comparison
-	pr := sw("Practices")
-	hdr := []string{"Practice code", "Practice name", "PCN", "List size", "IMD decile (1 = most deprived)"}
-	for _, in := range p.Key {
-		hdr = append(hdr, fmt.Sprintf("%s (%s)", in.Name, in.Unit), in.Name+": compared with England")
-	}
-	h = pr.header(hdr...)
-	vals := p.practiceValues()
-	for _, ps := range p.Practices {
-		row := []any{ps.Code, ps.Name, ps.PCNName, cellNum(ps.ListSize, false), cellNum(ps.IMDDecile, false)}
-		var cmpCols []int
-		for _, in := range p.Key {
-			r := vals[in.ID+"|"+ps.Code]
-			if r == nil {
-				row = append(row, nil, "no data")
-				continue
-			}
-			row = append(row, cellNum(r.Value, r.Suppressed))
-			label := r.Comparison
-			if r.Suppressed {
-				label = "withheld (*)"
-			}
-			row = append(row, label)
-			cmpCols = append(cmpCols, len(row))
-		}
-		pr.put(row...)
-		rows++
-		pr.style(4, st.int)
-		for i := range p.Key {
-			pr.style(6+2*i, st.dec1)
-		}
-		for _, ci := range cmpCols {
-			label, _ := row[ci-1].(string)
-			pr.style(ci, st.cmp[label])
-		}
-	}
-	pr.finishTable(h, len(hdr), true)
-	ws := []float64{10, 36, 30, 11, 12}
-	for range p.Key {
-		ws = append(ws, 14, 22)
-	}
-	pr.widths(ws...)
-	if pr.err != nil {
-		return nil, 0, fmt.Errorf("xlsx practices: %w", pr.err)
-	}
-
-	// one sheet per domain, long
-	for _, d := range domainSheets {
-		ds := sw(d.sheet)
-		h := ds.header("Indicator", "Indicator name", "Period", "Area level", "Area code", "Area name", "Numerator", "Denominator",
-			"Value", "Unit", "Lower 95%", "Upper 95%", "England", "Compared with England", "Funnel plot", "Data quality")
-		for _, r := range p.Values {
-			in := w.byID[r.IndicatorID]
-			if in == nil || !containsStr(d.domains, in.Domain) {
-				continue
-			}
-			label := r.Comparison
-			if r.Suppressed {
-				label = "withheld (*)"
-			}
-			ds.put(r.IndicatorID, in.Name, r.Period, levelLabel(r.AreaLevel), r.AreaCode, r.AreaName,
-				cellNum(r.Numerator, r.Suppressed), cellNum(r.Denominator, false), cellNum(r.Value, r.Suppressed), in.Unit,
-				cellNum(r.Lower95, r.Suppressed), cellNum(r.Upper95, r.Suppressed), cellNum(r.England, false), label, r.Funnel, r.DQ)
-			rows++
-			if in.Domain == "workforce" {
-				ds.styleRange(7, 7, st.dec2) // FTE
-				ds.style(8, st.int)
-			} else {
-				ds.styleRange(7, 8, st.int)
-			}
-			ds.style(9, st.dec2)
-			ds.styleRange(11, 13, st.dec2)
-			ds.style(14, st.cmp[label])
-		}
-		ds.finishTable(h, 16, true)
-		ds.widths(18, 40, 9, 10, 10, 30, 11, 11, 10, 12, 10, 10, 10, 22, 16, 20)
-		if ds.err != nil {
-			return nil, 0, fmt.Errorf("xlsx %s: %w", d.sheet, ds.err)
-		}
-	}
-
-	// Inequality
-	iq := sw("Inequality")
-	h = iq.header("Indicator", "Period", "Area level", "Area code", "Area name", "SII", "SII lower 95%", "SII upper 95%",
-		"RII", "RII lower 95%", "RII upper 95%", "Most deprived quintile", "Least deprived quintile", "Quintile gap", "Quintile ratio")
-	for _, r := range p.Inequality {
-		iq.put(r.IndicatorID, r.Period, levelLabel(r.AreaLevel), r.AreaCode, r.AreaName, cellNum(r.SII, false), cellNum(r.SIILower, false),
-			cellNum(r.SIIUpper, false), cellNum(r.RII, false), cellNum(r.RIILower, false), cellNum(r.RIIUpper, false),
-			cellNum(r.Q1, false), cellNum(r.Q5, false), cellNum(r.Gap, false), cellNum(r.Ratio, false))
-		rows++
-		iq.styleRange(6, 15, st.dec2)
-	}
-	iq.finishTable(h, 15, true)
-	if len(p.Deciles) > 0 {
-		iq.put()
-		iq.put("Values by practice deprivation decile (1 = most deprived)")
-		iq.style(1, st.title)
-		iq.header("Indicator", "Period", "Area level", "Area code", "IMD decile", "Numerator", "Denominator", "Value", "Lower 95%", "Upper 95%", "Practices")
-		for _, r := range p.Deciles {
-			sup := r.Suppression != ""
-			iq.put(r.IndicatorID, r.Period, levelLabel(r.AreaLevel), r.AreaCode, r.Decile, cellNum(r.Numerator, sup), cellNum(r.Denominator, false),
-				cellNum(r.Value, sup), cellNum(r.Lower95, sup), cellNum(r.Upper95, sup), r.Practices)
-			rows++
-			iq.styleRange(6, 7, st.int)
-			iq.styleRange(8, 10, st.dec2)
-		}
-	}
-	iq.widths(18, 9, 10, 10, 30, 10, 10, 10, 10, 10, 10, 12, 12, 10, 10)
-	if iq.err != nil {
-		return nil, 0, fmt.Errorf("xlsx inequality: %w", iq.err)
-	}
-
-	// Notes
-	n := sw("Notes")
-	n.put("Notes")
-	n.style(1, st.title)
-	n.put()
-	n.put("Sources")
-	n.style(1, st.title)
-	n.header("File", "Period", "SHA-256")
-	for _, src := range opts.Sources {
-		n.put(src.Name, src.Period, src.SHA256)
-	}
-	if len(opts.Sources) == 0 {
-		n.put("(no source list was given to the publisher)")
-	}
-	n.put()
-	n.put("Indicators and the period shown")
-	n.style(1, st.title)
-	n.header("Indicator", "Name", "Domain", "Period", "Unit", "Polarity", "Public", "Description")
-	for _, in := range p.Indicators {
-		pub := "yes"
-		if !in.Public {
-			pub = "no (disclosure control)"
-		}
-		n.put(in.ID, in.Name, in.Domain, in.Period, in.Unit, strings.ReplaceAll(in.Polarity, "_", " "), pub, in.Description)
-	}
-	if len(opts.Models) > 0 {
-		n.put()
-		n.put("Model versions")
-		n.style(1, st.title)
-		n.header("Model", "SHA-256")
-		for _, m := range opts.Models {
-			n.put(m.Name, m.SHA256)
-		}
-	}
-	n.put()
-	n.put("Methods")
-	n.style(1, st.title)
-	for _, line := range methodNotes {
-		n.put(line)
-	}
-	n.put()
-	n.put("Disclosure control")
-	n.style(1, st.title)
-	n.put(sdcRule(opts.Suppression))
-	n.put("Cells withheld in this pack", fmt.Sprintf("primary %d, secondary %d, upstream %d", p.Counts.Primary, p.Counts.Secondary, p.Counts.Upstream))
-	n.widths(40, 24, 66, 10, 12, 18, 22, 60)
-	if n.err != nil {
-		return nil, 0, fmt.Errorf("xlsx notes: %w", n.err)
 	}
 	f.SetActiveSheet(0)
 	buf, err := f.WriteToBuffer()
 	if err != nil {
 		return nil, 0, fmt.Errorf("xlsx write: %w", err)
 	}
-	return buf.Bytes(), rows, nil
+	b, err := sortZip(buf.Bytes())
+	if err != nil {
+		return nil, 0, fmt.Errorf("xlsx write: %w", err)
+	}
+	return b, rows, nil
+}
+
+// sortZip rewrites a zip with its entries in name order ([Content_Types].xml
+// first), copying them as they are: excelize writes streamed sheets in map
+// order, which would make the bytes differ from run to run.
+func sortZip(b []byte) ([]byte, error) {
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return nil, err
+	}
+	files := slices.Clone(zr.File)
+	slices.SortFunc(files, func(x, y *zip.File) int {
+		if (x.Name == "[Content_Types].xml") != (y.Name == "[Content_Types].xml") {
+			if x.Name == "[Content_Types].xml" {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(x.Name, y.Name)
+	})
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, f := range files {
+		if err := zw.Copy(f); err != nil {
+			return nil, err
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// packSheets lists the sheets the pack has data for.
+func packSheets(p *pack, pl *plan, opts *Options, rows *int) []xlSheet {
+	var out []xlSheet
+	if sum := p.summary(); len(sum) > 0 {
+		out = append(out, xlSheet{"Summary", "Headline figures for the area, its parent area and England, each with its period", "", 2,
+			func(w *sheetWriter) error { return writeSummary(w, p, pl, sum, rows) }})
+	}
+	out = append(out, xlSheet{"Practices", "One row per practice with the key indicators and how each compares with England", periodLabel(pl.practicePeriod), 1,
+		func(w *sheetWriter) error { return writePractices(w, p, pl, rows) }})
+	for _, s := range sections {
+		t := p.section(s.Name)
+		if t == nil {
+			continue
+		}
+		for _, sh := range s.Sheets {
+			keep := sheetRows(p, t, sh)
+			if len(keep) == 0 {
+				continue // a section with no data for the month is left out
+			}
+			out = append(out, xlSheet{sh.Name, sh.About, p.sectionPeriod(t, keep), 2,
+				func(w *sheetWriter) error { return writeSection(w, p, pl, t, sh, keep, rows) }})
+		}
+	}
+	out = append(out, xlSheet{"Notes", "Sources with periods and checksums, the period of every section, methods, disclosure control", "", 0,
+		func(w *sheetWriter) error { return writeNotes(w, p, opts) }})
+	return out
+}
+
+// sheetRows picks a section's rows for a sheet (by indicator domain).
+func sheetRows(p *pack, t *table, sh Sheet) []int {
+	var keep []int
+	domains := map[string]bool{}
+	for _, in := range p.Indicators {
+		if len(sh.Domains) == 0 || slices.Contains(sh.Domains, in.Domain) {
+			domains[in.ID] = true
+		}
+	}
+	hasID := t.sec.col("indicator_id") >= 0
+	for r := 0; r < t.n; r++ {
+		if len(sh.Domains) == 0 && !hasID || domains[t.str(r, "indicator_id")] {
+			keep = append(keep, r)
+		}
+	}
+	return keep
+}
+
+func writeContents(f *excelize.File, st *xlStyles, p *pack, opts *Options, sheets []xlSheet) error {
+	put := func(row int, vals ...any) error {
+		cell, _ := excelize.CoordinatesToCellName(1, row)
+		return f.SetSheetRow("Contents", cell, &vals)
+	}
+	errs := []error{
+		put(1, fmt.Sprintf("GP data pack: %s (%s %s), %s", p.Area.Name, levelLabel(p.Area.Level), p.Area.Code, p.Period)),
+		f.SetCellStyle("Contents", "A1", "A1", st.title),
+		put(2, "Produced by gplens "+opts.Version+". Figures marked * are withheld to protect confidentiality; see Notes."),
+		put(4, "Sheet", "What it holds", "Period of the data"),
+		f.SetCellStyle("Contents", "A4", "C4", st.header),
+		f.SetColWidth("Contents", "A", "A", 22), f.SetColWidth("Contents", "B", "B", 90), f.SetColWidth("Contents", "C", "C", 30),
+	}
+	for i, s := range sheets {
+		cell, _ := excelize.CoordinatesToCellName(1, 5+i)
+		errs = append(errs, put(5+i, s.name, s.about, s.period), f.SetCellHyperLink("Contents", cell, "'"+s.name+"'!A1", "Location"))
+	}
+	for _, err := range errs {
+		if err != nil {
+			return fmt.Errorf("xlsx contents: %w", err)
+		}
+	}
+	return nil
+}
+
+// summaryMeasures are the Summary's rows: a measure of the summary section
+// (an indicator id or a practice-dimension measure) and its label.
+var summaryMeasures = []struct{ measure, label string }{
+	{"practices", "Practices"},
+	{"list_size", "Registered patients"},
+	{"weighted_list_size", "Weighted patients"},
+	{"qof_points_pct", "QOF achievement (% of points)"},
+	{"qof_points_per_practice", "QOF points per practice"},
+	{"total_payments", "Total NHS payments (£)"},
+	{"pay_total_per_weighted", "Payments per weighted patient (£)"},
+	{"pay_total_per_registered", "Payments per registered patient (£)"},
+	{"wf_gp_fte_per_10k", "GP FTE per 10,000 patients"},
+	{"wf_nurse_fte_per_10k", "Nurse FTE per 10,000 patients"},
+	{"wf_dpc_fte_per_10k", "Direct patient care FTE per 10,000"},
+	{"wf_admin_fte_per_10k", "Admin FTE per 10,000 patients"},
+	{"referrals", "Referrals in the month"},
+	{"ref_rate_per_1000", "Referrals per 1,000 patients"},
+	{"ref_2ww_rate_per_1000", "Two-week-wait referrals per 1,000"},
+	{"imd_score", "IMD 2019 score (population weighted)"},
+}
+
+// summaryColumns are the areas the Summary compares: the pack's area, its
+// parent (unless England) and England.
+func summaryColumns(p *pack) []areaRef {
+	cols := []areaRef{p.Area}
+	if par := p.parent(); par.Level != "england" {
+		cols = append(cols, par)
+	}
+	return append(cols, areaRef{Level: "england", Name: "England"})
+}
+
+func summaryKey(a areaRef, measure string) string {
+	code := a.Code
+	if a.Level == "england" {
+		code = ""
+	}
+	return a.Level + "|" + code + "|" + measure
+}
+
+// measureDP is the precision of a Summary measure.
+func measureDP(pl *plan, measure string) int {
+	if pl.byID[measure] != nil {
+		return pl.dp(pl.unitOf(measure), dpValue)
+	}
+	return pl.dp("measure:"+measure, dpValue)
+}
+
+// summaryPeriod is the period of a measure's figures (the area's, else any).
+func summaryPeriod(sum map[string]summaryValue, cols []areaRef, measure string) (string, bool) {
+	for _, a := range cols {
+		if v, ok := sum[summaryKey(a, measure)]; ok && (v.V.Valid || v.Withheld) {
+			return v.Period, true
+		}
+	}
+	return "", false
+}
+
+func writeSummary(w *sheetWriter, p *pack, pl *plan, sum map[string]summaryValue, rows *int) error {
+	cols := summaryColumns(p)
+	w.widths(36, 14, 20, 20, 20)
+	w.title(fmt.Sprintf("Summary: %s, %s", p.Area.Name, p.Period))
+	head := []string{"Measure", "Period"}
+	for _, a := range cols {
+		head = append(head, a.Name)
+	}
+	w.header(head...)
+	for _, m := range summaryMeasures {
+		period, ok := summaryPeriod(sum, cols, m.measure)
+		if !ok {
+			continue // no figure at all: the row is left out, never shown empty
+		}
+		vals := []any{m.label, periodLabel(period)}
+		for _, a := range cols {
+			v := sum[summaryKey(a, m.measure)]
+			vals = append(vals, w.cellNum(v.V, v.Withheld, measureDP(pl, m.measure)))
+		}
+		w.put(vals...)
+		*rows++
+	}
+	return w.err
+}
+
+// practiceValues indexes the pack's practice rows of the key indicators.
+func (p *pack) practiceValues() map[string]*ivRow {
+	m := map[string]*ivRow{}
+	for _, in := range p.Key {
+		for _, r := range p.values(in.ID) {
+			if r.AreaLevel == "practice" {
+				m[in.ID+"|"+r.PracticeCode] = r
+			}
+		}
+	}
+	return m
+}
+
+func writePractices(w *sheetWriter, p *pack, pl *plan, rows *int) error {
+	widths := []float64{10, 36, 30, 11, 12}
+	hdr := []string{"Practice code", "Practice name", "PCN", "List size", "IMD decile (1 = most deprived)"}
+	for _, in := range p.Key {
+		hdr = append(hdr, fmt.Sprintf("%s (%s)", in.Name, in.Unit), in.Name+": compared with England")
+		widths = append(widths, 14, 22)
+	}
+	w.widths(widths...)
+	w.header(hdr...)
+	vals := p.practiceValues()
+	t := p.section("practices")
+	for r := 0; t != nil && r < t.n; r++ {
+		code := t.str(r, "practice_code")
+		row := []any{code, t.str(r, "practice_name"), t.str(r, "pcn_name"), w.cellNum(t.num(r, "list_size"), false, 0), w.cellNum(t.num(r, "imd_decile"), false, 0)}
+		for _, in := range p.Key {
+			v := vals[in.ID+"|"+code]
+			switch {
+			case v == nil:
+				row = append(row, nil, "no data")
+			case v.Suppressed:
+				row = append(row, w.cellNum(Num{}, true, 0), "withheld (*)")
+			default:
+				row = append(row, w.cellNum(v.Value, false, pl.dp(in.Unit, dpValue)), excelize.Cell{StyleID: w.st.cmp[v.Comparison], Value: v.Comparison})
+			}
+		}
+		w.put(row...)
+		*rows++
+	}
+	return w.err
+}
+
+// sectionPeriod states the periods of a section's rows, e.g. "QOF 2022-23".
+func (p *pack) sectionPeriod(t *table, keep []int) string {
+	if t.sec.col("indicator_id") < 0 {
+		return ""
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range keep {
+		id := t.str(r, "indicator_id")
+		for _, in := range p.Indicators {
+			if in.ID == id {
+				l := domainWord(in.Domain) + " " + periodLabel(in.Period)
+				if !seen[l] {
+					seen[l] = true
+					out = append(out, l)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, ", ")
+}
+
+// domainWord names a domain's source in a period label.
+func domainWord(domain string) string {
+	switch domain {
+	case "qof", "prevalence":
+		return "QOF"
+	case "investment":
+		return "payments"
+	}
+	return domain
+}
+
+// writeSection writes a section's rows as a long sheet, per its spec.
+func writeSection(w *sheetWriter, p *pack, pl *plan, t *table, sh Sheet, keep []int, rows *int) error {
+	ws := make([]float64, len(sh.Cols))
+	for i, c := range sh.Cols {
+		ws[i] = c.Width
+	}
+	w.widths(ws...)
+	w.title(sh.Name + ": " + p.sectionPeriod(t, keep))
+	head := make([]string, len(sh.Cols))
+	for i, c := range sh.Cols {
+		head[i] = c.Head
+	}
+	w.header(head...)
+	for _, r := range keep {
+		vals := make([]any, len(sh.Cols))
+		for i, c := range sh.Cols {
+			vals[i] = w.sectionCell(p, pl, t, r, c.Col)
+		}
+		w.put(vals...)
+		*rows++
+	}
+	return w.err
+}
+
+// sectionCell is one cell of a section sheet; indicator_name and unit come
+// from the catalogue.
+func (w *sheetWriter) sectionCell(p *pack, pl *plan, t *table, r int, col string) any {
+	id := ""
+	if t.sec.col("indicator_id") >= 0 {
+		id = t.str(r, "indicator_id")
+	}
+	switch col {
+	case "indicator_name", "unit":
+		in := pl.byID[id]
+		if in == nil {
+			return nil
+		}
+		if col == "unit" {
+			return in.Unit
+		}
+		return in.Name
+	case "area_level":
+		return levelLabel(t.str(r, col))
+	}
+	ci := t.sec.col(col)
+	c := t.sec.Columns[ci]
+	withheld := c.SDC && t.withheld[r] != ""
+	switch c.Type {
+	case tDouble, tBigint, tInteger:
+		dp := c.DP
+		if dp < 0 {
+			dp = pl.dp(pl.unitOf(id), dp)
+		}
+		if c.Type != tDouble {
+			dp = 0
+		}
+		return w.cellNum(t.num(r, col), withheld, dp)
+	}
+	if withheld {
+		return excelize.Cell{StyleID: w.st.star, Value: "*"}
+	}
+	s := t.str(r, col)
+	if style, ok := w.st.cmp[s]; ok && col == "comparison" {
+		return excelize.Cell{StyleID: style, Value: s}
+	}
+	return s
+}
+
+func writeNotes(w *sheetWriter, p *pack, opts *Options) error {
+	w.widths(40, 24, 66, 10, 12, 18, 22, 60)
+	w.title("Notes")
+	w.put()
+	w.title("Indicators and the period shown")
+	w.subhead("Indicator", "Name", "Domain", "Period", "Unit", "Polarity", "Public", "Description")
+	for _, in := range p.Indicators {
+		pub := "yes"
+		if !in.Public {
+			pub = "no (disclosure control)"
+		}
+		w.put(in.ID, in.Name, in.Domain, periodLabel(in.Period), in.Unit, strings.ReplaceAll(in.Polarity, "_", " "), pub, in.Description)
+	}
+	w.put()
+	w.title("Sources")
+	w.subhead("File", "Period", "SHA-256")
+	for _, src := range opts.Sources {
+		w.put(src.Name, src.Period, src.SHA256)
+	}
+	if len(opts.Sources) == 0 {
+		w.put("(no source list was given to the publisher)")
+	}
+	if len(opts.Models) > 0 {
+		w.put()
+		w.title("Model versions")
+		for _, m := range opts.Models {
+			w.put(m.Name, m.SHA256)
+		}
+	}
+	w.put()
+	w.title("Methods")
+	for _, line := range methodNotes {
+		w.put(line)
+	}
+	w.put()
+	w.title("Disclosure control")
+	w.put(sdcRule(opts.Suppression))
+	w.put("Cells withheld in this pack", fmt.Sprintf("primary %d, secondary %d, upstream %d", p.Counts.Primary, p.Counts.Secondary, p.Counts.Upstream))
+	return w.err
 }
 
 var methodNotes = []string{
@@ -410,63 +592,8 @@ var methodNotes = []string{
 	"Funnel plots: limits around the England value at each denominator (95% and 99.8%); overdispersion-adjusted positions are in the feeds.",
 	"Inequality: slope (SII) and relative (RII) index of inequality across practice deprivation deciles (IMD 2019), limits by seeded simulation.",
 	"Trends: XmR statistical process control charts (Making Data Count): special causes are points outside the limits, trends of 7, 2 of 3 beyond two sigma, runs of 7.",
-	"Monthly packs show monthly data for the pack month and the latest annual (financial year) data published by then; the Indicators table above gives each period.",
-}
-
-type summaryMeasure struct {
-	label string
-	get   func(*summaryRow) any
-	style func(*xlStyles) int
-}
-
-func sn(n Num) any { return cellNum(n, false) }
-
-func str(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-var summaryMeasures = []summaryMeasure{
-	{"Practices", func(r *summaryRow) any { return sn(r.Practices) }, func(s *xlStyles) int { return s.int }},
-	{"Registered patients", func(r *summaryRow) any { return sn(r.ListSize) }, func(s *xlStyles) int { return s.int }},
-	{"Weighted patients", func(r *summaryRow) any { return sn(r.Weighted) }, func(s *xlStyles) int { return s.int }},
-	{"QOF year", func(r *summaryRow) any { return str(r.QOFFY) }, func(s *xlStyles) int { return s.text }},
-	{"QOF achievement (% of points)", func(r *summaryRow) any { return sn(r.QOFAch) }, func(s *xlStyles) int { return s.pct }},
-	{"QOF points per practice", func(r *summaryRow) any { return sn(r.QOFPoints) }, func(s *xlStyles) int { return s.dec1 }},
-	{"Payments year", func(r *summaryRow) any { return str(r.PaymentsFY) }, func(s *xlStyles) int { return s.text }},
-	{"Total NHS payments (£)", func(r *summaryRow) any { return sn(r.TotalPayments) }, func(s *xlStyles) int { return s.money }},
-	{"Payments per weighted patient (£)", func(r *summaryRow) any { return sn(r.PayPerWeighted) }, func(s *xlStyles) int { return s.money }},
-	{"Payments per registered patient (£)", func(r *summaryRow) any { return sn(r.PayPerRegistered) }, func(s *xlStyles) int { return s.money }},
-	{"GP FTE per 10,000 patients", func(r *summaryRow) any { return sn(r.GPFTE) }, func(s *xlStyles) int { return s.dec2 }},
-	{"Nurse FTE per 10,000 patients", func(r *summaryRow) any { return sn(r.NurseFTE) }, func(s *xlStyles) int { return s.dec2 }},
-	{"Direct patient care FTE per 10,000", func(r *summaryRow) any { return sn(r.DPCFTE) }, func(s *xlStyles) int { return s.dec2 }},
-	{"Admin FTE per 10,000 patients", func(r *summaryRow) any { return sn(r.AdminFTE) }, func(s *xlStyles) int { return s.dec2 }},
-	{"Referrals in the month", func(r *summaryRow) any { return cellNum(r.Referrals, r.Suppression != "") }, func(s *xlStyles) int { return s.int }},
-	{"Referrals per 1,000 patients", func(r *summaryRow) any { return cellNum(r.ReferralRate, r.Suppression != "") }, func(s *xlStyles) int { return s.dec1 }},
-	{"Two-week-wait referrals per 1,000", func(r *summaryRow) any { return cellNum(r.TwoWWRate, r.Suppression != "") }, func(s *xlStyles) int { return s.dec2 }},
-	{"IMD 2019 score (population weighted)", func(r *summaryRow) any { return sn(r.IMDScore) }, func(s *xlStyles) int { return s.dec1 }},
-}
-
-func (p *pack) summaryFor(level, code string) *summaryRow {
-	for _, r := range p.Summary {
-		if r.AreaLevel == level && (level == "england" || r.AreaCode == code) {
-			return r
-		}
-	}
-	return nil
-}
-
-// practiceValues indexes the pack's practice rows by indicator|practice.
-func (p *pack) practiceValues() map[string]*ivRow {
-	m := make(map[string]*ivRow, len(p.Values))
-	for _, r := range p.Values {
-		if r.AreaLevel == "practice" {
-			m[r.IndicatorID+"|"+r.PracticeCode] = r
-		}
-	}
-	return m
+	"Each section shows one period of its source: the latest available at the pack's month (monthly data up to the month, a financial year from its last month, March, on); the Contents sheet and the table above give each period. A section with no data by then is left out.",
+	"Figures are rounded to the precision stated in feeds/data_dictionary.csv (by indicator unit); the warehouse keeps full precision.",
 }
 
 func levelLabel(l string) string {
@@ -483,24 +610,11 @@ func levelLabel(l string) string {
 	return l
 }
 
-func containsStr(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
 	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	slices.Sort(out)
 	return out
 }

@@ -7,7 +7,8 @@
 #  2. pipeline (GPLENS_BENCH_PIPELINE=1, the default): 60 months of England
 #     with 10 million record-level referrals; ingest all but the last month,
 #     full transform, then the last month and an incremental transform (as a
-#     ratio of the full build), then publish every pack for that month.
+#     ratio of the full build), then publish every pack for that month (time,
+#     peak RSS, the size of each region pack) and publish it again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${GPLENS_BIN:-./bin/gplens}
@@ -39,6 +40,14 @@ if [ "${GPLENS_BENCH_PIPELINE:-1}" = 1 ]; then
   timed "ingest the last month (${#late[@]} files)" $BIN --workspace "$ws" ingest "${late[@]}" >/dev/null
   timed "transform (incremental, one month added)" $BIN --workspace "$ws" transform
   timed "publish $last (every region, ICB and sub-ICB)" $BIN --workspace "$ws" publish --period "$last"
+  echo "region packs (MB each; feeds and workbook):"
+  $BIN --workspace "$ws" packs | awk 'NR == 1 || $2 == "region"'
+  reg=$($BIN --workspace "$ws" packs | awk '$2 == "region" {print $3; exit}')
+  [ -n "$reg" ] && du -ch "$ws/packs/$last/$reg/feeds/"*.csv "$ws/packs/$last/$reg/pack.xlsx" | tail -1 | sed "s/total/region $reg: CSV feeds + workbook/"
+  sums() { (cd "$ws/packs/$last" && find . -type f | sort | xargs sha256sum); }
+  sums > "$WORK/sums.1"
+  timed "publish $last again" $BIN --workspace "$ws" publish --period "$last" >/dev/null
+  sums | cmp -s - "$WORK/sums.1" && echo "re-run: byte-identical packs" || echo "re-run: packs DIFFER"
   du -sh "$ws/lake" "$ws/warehouse.duckdb" "$ws/packs" 2>/dev/null || true
 fi
 [ -n "${GPLENS_BENCH_KEEP:-}" ] || rm -rf "$WORK"

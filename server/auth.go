@@ -20,13 +20,6 @@ type identity struct {
 	code  string
 }
 
-func (id identity) scopeKey() string {
-	if id.level == "" {
-		return ""
-	}
-	return id.level + ":" + id.code
-}
-
 type identityKey struct{}
 
 func identityFrom(ctx context.Context) (identity, bool) {

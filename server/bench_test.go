@@ -4,12 +4,19 @@ package server_test
 
 import (
 	"context"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
+	"google.golang.org/grpc/status"
 
 	"github.com/gplens/gplens/duck"
+	"github.com/gplens/gplens/server"
 )
 
 // directRows runs q through DuckDB's own Arrow interface on a read-only
@@ -48,6 +55,103 @@ func directRunner(b *testing.B, path string) (run func(q string) int64, closeFn 
 		}
 }
 
+// BenchmarkPointLookup reports the median latency of a point lookup
+// through Flight SQL (execute, fetch, decode) and in-process through
+// DuckDB's Arrow interface, over 300 lookups each per iteration (the aim:
+// within 2 ms of DuckDB).
+func BenchmarkPointLookup(b *testing.B) {
+	ts := newServer(b, 10_000, nil)
+	c := ts.client(b)
+	ctx := withToken(context.Background(), adminToken)
+	run, closeFn := directRunner(b, ts.wh)
+	defer closeFn()
+	const q = "SELECT value FROM marts.indicator_values WHERE area_code = 'P001' AND indicator_id = 'qof_ach_DM012'"
+	const n = 300
+	var fl, du []time.Duration
+	for b.Loop() {
+		for i := 0; i < n; i++ {
+			t0 := time.Now()
+			if _, _, err := query(ctx, b, c, q); err != nil {
+				b.Fatal(err)
+			}
+			t1 := time.Now()
+			run(q)
+			du = append(du, time.Since(t1))
+			fl = append(fl, t1.Sub(t0))
+		}
+	}
+	p50 := func(d []time.Duration) time.Duration {
+		s := slices.Clone(d)
+		slices.Sort(s)
+		return s[len(s)/2]
+	}
+	b.ReportMetric(float64(p50(fl).Microseconds())/1000, "flight-p50-ms")
+	b.ReportMetric(float64(p50(du).Microseconds())/1000, "duckdb-p50-ms")
+	b.ReportMetric(float64((p50(fl)-p50(du)).Microseconds())/1000, "overhead-p50-ms")
+}
+
+// BenchmarkAttackRSS runs the bounded attacks of TestAttacks against a
+// server with memory_limit 512MB and reports the process's peak resident
+// memory (sampled every 20 ms) and the memory guard's limit.
+func BenchmarkAttackRSS(b *testing.B) {
+	ts := newServer(b, 10, func(c *server.Config) {
+		c.QueryTimeout = 10 * time.Second
+		c.MemoryLimit = "512MB"
+	})
+	c := ts.client(b)
+	ctx := withToken(context.Background(), adminToken)
+	attacks := []string{
+		"WITH RECURSIVE t(s, n) AS (SELECT 'x', 0 UNION ALL SELECT s || s, n + 1 FROM t WHERE n < 40) SELECT max(length(s)) FROM t",
+		"SELECT string_agg(range::VARCHAR, ',') FROM range(2000000000)",
+		"SELECT list(range) FROM range(3000000000)",
+		"SELECT count(*) FROM range(100000000) a, range(100000000) b WHERE a.range + b.range = 7",
+		"SELECT length(repeat('x',800000000))",
+		"SELECT levenshtein(repeat('a',100000), repeat('ab',50000))",
+	}
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if r := rssBytes(); r > peak.Load() {
+					peak.Store(r)
+				}
+			}
+		}
+	}()
+	for b.Loop() {
+		for _, q := range attacks {
+			start := time.Now()
+			_, _, err := query(ctx, b, c, q)
+			b.Logf("%-40.40s %6.2fs %v", q, time.Since(start).Seconds(), status.Code(err))
+			if _, _, err := query(withToken(context.Background(), otherToken), b, c, "SELECT count(*) FROM analyst.indicators"); err != nil {
+				b.Fatalf("after %s: %v", q, err)
+			}
+		}
+	}
+	close(stop)
+	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-rss-MiB")
+	b.ReportMetric(float64(2*512e6+512<<20)/(1<<20), "guard-MiB")
+}
+
+func rssBytes() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
+
 // BenchmarkLatency compares small queries through Flight SQL (execute,
 // fetch, decode) with the same statement run in-process in DuckDB.
 func BenchmarkLatency(b *testing.B) {
@@ -59,7 +163,7 @@ func BenchmarkLatency(b *testing.B) {
 	queries := map[string]string{
 		"point":     "SELECT value FROM marts.indicator_values WHERE area_code = 'P001' AND indicator_id = 'qof_ach_DM012'",
 		"aggregate": "SELECT area_code, avg(value), count(*) FROM marts.trends GROUP BY 1 ORDER BY 1",
-		"catalogue": "SELECT * FROM core.indicators",
+		"catalogue": "SELECT * FROM analyst.indicators",
 	}
 	for name, q := range queries {
 		b.Run(name, func(b *testing.B) {

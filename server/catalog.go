@@ -21,23 +21,44 @@ import (
 
 func (s *Server) registerSQLInfo() error {
 	info := map[flightsql.SqlInfo]any{
-		flightsql.SqlInfoFlightSqlServerName:             "gplens",
-		flightsql.SqlInfoFlightSqlServerVersion:          s.cfg.Version,
-		flightsql.SqlInfoFlightSqlServerArrowVersion:     "18.8.0",
-		flightsql.SqlInfoFlightSqlServerReadOnly:         true,
-		flightsql.SqlInfoFlightSqlServerSql:              true,
-		flightsql.SqlInfoFlightSqlServerSubstrait:        false,
-		flightsql.SqlInfoFlightSqlServerTransaction:      int32(flightsql.SqlTransactionNone),
-		flightsql.SqlInfoFlightSqlServerCancel:           false,
-		flightsql.SqlInfoFlightSqlServerStatementTimeout: int32(s.timeout.Seconds()),
-		flightsql.SqlInfoDDLCatalog:                      false,
-		flightsql.SqlInfoDDLSchema:                       false,
-		flightsql.SqlInfoDDLTable:                        false,
-		flightsql.SqlInfoIdentifierQuoteChar:             `"`,
-		flightsql.SqlInfoIdentifierCase:                  int32(flightsql.SqlCaseSensitivityCaseInsensitive),
-		flightsql.SqlInfoQuotedIdentifierCase:            int32(flightsql.SqlCaseSensitivityCaseInsensitive),
-		flightsql.SqlInfoAllTablesAreASelectable:         true,
-		flightsql.SqlInfoTransactionsSupported:           false,
+		flightsql.SqlInfoFlightSqlServerName:                    "gplens",
+		flightsql.SqlInfoFlightSqlServerVersion:                 s.cfg.Version,
+		flightsql.SqlInfoFlightSqlServerArrowVersion:            "18.8.0",
+		flightsql.SqlInfoFlightSqlServerReadOnly:                true,
+		flightsql.SqlInfoFlightSqlServerSql:                     true,
+		flightsql.SqlInfoFlightSqlServerSubstrait:               false,
+		flightsql.SqlInfoFlightSqlServerTransaction:             int32(flightsql.SqlTransactionNone),
+		flightsql.SqlInfoFlightSqlServerCancel:                  false,
+		flightsql.SqlInfoFlightSqlServerStatementTimeout:        int32(s.timeout.Seconds()),
+		flightsql.SqlInfoDDLCatalog:                             false,
+		flightsql.SqlInfoDDLSchema:                              false,
+		flightsql.SqlInfoDDLTable:                               false,
+		flightsql.SqlInfoIdentifierQuoteChar:                    `"`,
+		flightsql.SqlInfoIdentifierCase:                         int32(flightsql.SqlCaseSensitivityCaseInsensitive),
+		flightsql.SqlInfoQuotedIdentifierCase:                   int32(flightsql.SqlCaseSensitivityCaseInsensitive),
+		flightsql.SqlInfoAllTablesAreASelectable:                true,
+		flightsql.SqlInfoTransactionsSupported:                  false,
+		flightsql.SqlInfoSearchStringEscape:                     `\`,
+		flightsql.SqlInfoExtraNameChars:                         "",
+		flightsql.SqlInfoSupportsColumnAliasing:                 true,
+		flightsql.SqlInfoNullPlusNullIsNull:                     true,
+		flightsql.SqlInfoSupportsTableCorrelationNames:          true,
+		flightsql.SqlInfoSupportsDifferentTableCorrelationNames: false,
+		flightsql.SqlInfoSupportsExpressionsInOrderBy:           true,
+		flightsql.SqlInfoSupportsOrderByUnrelated:               true,
+		flightsql.SqlInfoSupportedGroupBy:                       int32(3), // unrelated | beyond select
+		flightsql.SqlInfoSupportsLikeEscapeClause:               true,
+		flightsql.SqlInfoSupportsNonNullableColumns:             true,
+		flightsql.SqlInfoSupportsIntegrityEnhancementFacility:   false,
+		flightsql.SqlInfoSchemaTerm:                             "schema",
+		flightsql.SqlInfoCatalogTerm:                            "catalog",
+		flightsql.SqlInfoProcedureTerm:                          "procedure",
+		flightsql.SqlInfoCatalogAtStart:                         true,
+		flightsql.SqlInfoSelectForUpdateSupported:               false,
+		flightsql.SqlInfoNullOrdering:                           int32(flightsql.SqlNullOrderingSortAtEnd),
+		flightsql.SqlInfoNumericFunctions:                       s.allow.names("math"),
+		flightsql.SqlInfoStringFunctions:                        s.allow.names("string/misc", "regex"),
+		flightsql.SqlInfoKeywords:                               []string{},
 	}
 	for k, v := range info {
 		if err := s.RegisterSqlInfo(k, v); err != nil {
@@ -63,7 +84,7 @@ func (s *Server) metaQuery(ctx context.Context, fn func(ctx context.Context, con
 	defer cancel()
 	conn, err := db.Conn(qctx)
 	if err != nil {
-		return duckStatus(err)
+		return s.duckStatus(err)
 	}
 	defer conn.Close()
 	return fn(qctx, conn)
@@ -96,7 +117,7 @@ func (s *Server) DoGetCatalogs(ctx context.Context) (*arrow.Schema, <-chan fligh
 	var names []string
 	err := s.metaQuery(ctx, func(ctx context.Context, conn *sql.Conn) error {
 		var err error
-		names, err = strings1(ctx, conn, "SELECT current_database()")
+		names, err = s.strings1(ctx, conn, "SELECT current_database()")
 		return err
 	})
 	if err != nil {
@@ -113,9 +134,20 @@ func (s *Server) GetFlightInfoSchemas(_ context.Context, _ flightsql.GetDBSchema
 	return s.infoFor(desc, schema_ref.DBSchemas), nil
 }
 
-// DoGetDBSchemas lists schemas, filtered by catalog and LIKE pattern.
+// readableFilter restricts a catalog query's schema column to the
+// readable schemas: the catalog lists exactly what a client may query.
+func readableFilter(col string) string {
+	q := make([]string, len(ReadableSchemas))
+	for i, s := range ReadableSchemas {
+		q[i] = "'" + s + "'"
+	}
+	return " AND " + col + " IN (" + strings.Join(q, ", ") + ")"
+}
+
+// DoGetDBSchemas lists the readable schemas, filtered by catalog and LIKE
+// pattern.
 func (s *Server) DoGetDBSchemas(ctx context.Context, cmd flightsql.GetDBSchemas) (*arrow.Schema, <-chan flight.StreamChunk, error) {
-	q := `SELECT catalog_name, schema_name FROM information_schema.schemata WHERE catalog_name = current_database()`
+	q := `SELECT catalog_name, schema_name FROM information_schema.schemata WHERE catalog_name = current_database()` + readableFilter("schema_name")
 	var args []any
 	if c := cmd.GetCatalog(); c != nil {
 		q += " AND catalog_name = ?"
@@ -129,7 +161,7 @@ func (s *Server) DoGetDBSchemas(ctx context.Context, cmd flightsql.GetDBSchemas)
 	var rows [][]string
 	err := s.metaQuery(ctx, func(ctx context.Context, conn *sql.Conn) error {
 		var err error
-		rows, err = stringRows(ctx, conn, 2, q, args...)
+		rows, err = s.stringRows(ctx, conn, 2, q, args...)
 		return err
 	})
 	if err != nil {
@@ -152,11 +184,16 @@ func (s *Server) GetFlightInfoTables(_ context.Context, cmd flightsql.GetTables,
 	return s.infoFor(desc, schema_ref.Tables), nil
 }
 
-// DoGetTables lists tables and views, with their Arrow schemas on request.
+// DoGetTables lists the readable tables and views, with their Arrow
+// schemas on request. Each column of an included schema carries its SQL
+// type name, nullability, XDBC type and remarks (the column's comment) as
+// field metadata, which ADBC's GetObjects and JDBC's getColumns read.
+// When nothing matches, the stream has no batches, which ADBC reports as
+// "No table found".
 func (s *Server) DoGetTables(ctx context.Context, cmd flightsql.GetTables) (*arrow.Schema, <-chan flight.StreamChunk, error) {
 	q := `SELECT table_catalog, table_schema, table_name,
 		CASE table_type WHEN 'BASE TABLE' THEN 'TABLE' WHEN 'LOCAL TEMPORARY' THEN 'TABLE' ELSE table_type END AS table_type
-		FROM information_schema.tables WHERE table_catalog = current_database()`
+		FROM information_schema.tables WHERE table_catalog = current_database()` + readableFilter("table_schema")
 	var args []any
 	if c := cmd.GetCatalog(); c != nil {
 		q += " AND table_catalog = ?"
@@ -186,35 +223,88 @@ func (s *Server) DoGetTables(ctx context.Context, cmd flightsql.GetTables) (*arr
 	}
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
+	n := 0
 	err := s.metaQuery(ctx, func(ctx context.Context, conn *sql.Conn) error {
-		rows, err := stringRows(ctx, conn, 4, q, args...)
+		rows, err := s.stringRows(ctx, conn, 4, q, args...)
 		if err != nil {
 			return err
 		}
+		var cols map[[2]string][]columnInfo
+		if cmd.GetIncludeSchema() {
+			if cols, err = s.columnInfos(ctx, conn); err != nil {
+				return err
+			}
+		}
 		for _, r := range rows {
+			var sc *arrow.Schema
+			if cmd.GetIncludeSchema() {
+				sc, err = s.tableSchema(ctx, conn, r[0], r[1], r[2], cols[[2]string{r[1], r[2]}])
+				if err != nil {
+					// A relation that cannot be read is not listed, so one
+					// broken view cannot break a whole schema browse.
+					s.log.Warn("catalog: relation left out", "table", r[1]+"."+r[2], "err", err)
+					continue
+				}
+			}
 			for i := 0; i < 4; i++ {
 				b.Field(i).(*array.StringBuilder).Append(r[i])
 			}
-			if cmd.GetIncludeSchema() {
-				sc, err := tableSchema(ctx, conn, r[0], r[1], r[2])
-				if err != nil {
-					return err
-				}
+			if sc != nil {
 				b.Field(4).(*array.BinaryBuilder).Append(flight.SerializeSchema(sc, memory.DefaultAllocator))
 			}
+			n++
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	return oneBatch(b.NewRecordBatch())
+	rec := b.NewRecordBatch()
+	if n == 0 {
+		rec.Release()
+		ch := make(chan flight.StreamChunk)
+		close(ch)
+		return schema, ch, nil
+	}
+	return oneBatch(rec)
 }
 
 func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-// tableSchema asks DuckDB for the Arrow schema of a table (no rows read).
-func tableSchema(ctx context.Context, conn *sql.Conn, cat, sch, tbl string) (*arrow.Schema, error) {
+// columnInfo is what the catalog says about one column.
+type columnInfo struct {
+	name, typ, comment string
+	nullable           bool
+}
+
+// columnInfos reads every readable column's type, nullability and comment.
+func (s *Server) columnInfos(ctx context.Context, conn *sql.Conn) (map[[2]string][]columnInfo, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT schema_name, table_name, column_name, data_type, is_nullable, coalesce(comment, '')
+		FROM duckdb_columns() WHERE database_name = current_database()`+readableFilter("schema_name")+`
+		ORDER BY schema_name, table_name, column_index`)
+	if err != nil {
+		return nil, s.duckStatus(err)
+	}
+	defer rows.Close()
+	out := map[[2]string][]columnInfo{}
+	for rows.Next() {
+		var sch, tbl string
+		var c columnInfo
+		if err := rows.Scan(&sch, &tbl, &c.name, &c.typ, &c.nullable, &c.comment); err != nil {
+			return nil, status.Errorf(codes.Internal, "catalog: %v", err)
+		}
+		k := [2]string{sch, tbl}
+		out[k] = append(out[k], c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.duckStatus(err)
+	}
+	return out, nil
+}
+
+// tableSchema asks DuckDB for the Arrow schema of a table (no rows read)
+// and annotates each field from the catalog.
+func (s *Server) tableSchema(ctx context.Context, conn *sql.Conn, cat, sch, tbl string, cols []columnInfo) (*arrow.Schema, error) {
 	var sc *arrow.Schema
 	err := conn.Raw(func(dc any) error {
 		ar, err := duckdb.NewArrowFromConn(dc.(*duckdb.Conn))
@@ -230,9 +320,23 @@ func tableSchema(ctx context.Context, conn *sql.Conn, cat, sch, tbl string) (*ar
 		return nil
 	})
 	if err != nil {
-		return nil, duckStatus(fmt.Errorf("schema of %s.%s: %w", sch, tbl, err))
+		return nil, s.duckStatus(fmt.Errorf("schema of %s.%s: %w", sch, tbl, err))
 	}
-	return sc, nil
+	byName := map[string]columnInfo{}
+	for _, c := range cols {
+		byName[c.name] = c
+	}
+	fields := make([]arrow.Field, sc.NumFields())
+	for i, f := range sc.Fields() {
+		c, ok := byName[f.Name]
+		if !ok {
+			c = columnInfo{name: f.Name, nullable: true}
+		}
+		f.Nullable = c.nullable
+		f.Metadata = columnMetadata(cat, sch, tbl, i+1, c)
+		fields[i] = f
+	}
+	return arrow.NewSchema(fields, nil), nil
 }
 
 // GetFlightInfoTableTypes: the table types.
@@ -248,8 +352,8 @@ func (s *Server) DoGetTableTypes(context.Context) (*arrow.Schema, <-chan flight.
 	return oneBatch(b.NewRecordBatch())
 }
 
-func strings1(ctx context.Context, conn *sql.Conn, q string, args ...any) ([]string, error) {
-	rows, err := stringRows(ctx, conn, 1, q, args...)
+func (s *Server) strings1(ctx context.Context, conn *sql.Conn, q string, args ...any) ([]string, error) {
+	rows, err := s.stringRows(ctx, conn, 1, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -260,10 +364,10 @@ func strings1(ctx context.Context, conn *sql.Conn, q string, args ...any) ([]str
 	return out, nil
 }
 
-func stringRows(ctx context.Context, conn *sql.Conn, n int, q string, args ...any) ([][]string, error) {
+func (s *Server) stringRows(ctx context.Context, conn *sql.Conn, n int, q string, args ...any) ([][]string, error) {
 	rows, err := conn.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, duckStatus(err)
+		return nil, s.duckStatus(err)
 	}
 	defer rows.Close()
 	var out [][]string
@@ -279,7 +383,7 @@ func stringRows(ctx context.Context, conn *sql.Conn, n int, q string, args ...an
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, duckStatus(err)
+		return nil, s.duckStatus(err)
 	}
 	return out, nil
 }

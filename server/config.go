@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/gplens/gplens/snapshot"
 )
 
 // DefaultAddr is where `gplens serve` listens unless told otherwise.
@@ -21,6 +24,7 @@ type Token struct {
 	Token  string `toml:"token"`
 	ICB    string `toml:"icb"`     // ICB code, e.g. "QWE"; empty: not scoped
 	SubICB string `toml:"sub_icb"` // sub-ICB code; empty: not scoped
+	origin string // where the token was read, for error messages
 }
 
 // Config configures the Flight SQL server.
@@ -42,9 +46,16 @@ type Config struct {
 	MaxPending int
 	Version    string // reported in SqlInfo; "" means "dev"
 	Logger     *slog.Logger
+	// Limits are the per-token quotas and process-wide bounds.
+	Limits Limits
+	// Insecure allows a non-loopback Addr without TLS.
+	Insecure bool
+	// Clock is the time source for expiry; nil means time.Now.
+	Clock func() time.Time
 }
 
-var codeRE = regexp.MustCompile(`^[A-Za-z0-9]{1,16}$`)
+// codeRE is an ODS area code as the warehouse stores it: upper case.
+var codeRE = regexp.MustCompile(`^[A-Z0-9]{3,9}$`)
 
 // tokens merges Config.Tokens and the token file and checks them.
 func (c Config) tokens() ([]Token, error) {
@@ -62,7 +73,10 @@ func (c Config) tokens() ([]Token, error) {
 	var errs []error
 	seen, seenName := map[string]bool{}, map[string]bool{}
 	for i, t := range toks {
-		what := fmt.Sprintf("token %d (%q)", i+1, t.Name)
+		what := fmt.Sprintf("gplens.toml [[serve.tokens]] entry %d (%q)", i+1, t.Name)
+		if t.origin != "" {
+			what = fmt.Sprintf("%s (%q)", t.origin, t.Name)
+		}
 		if t.Name == "" {
 			errs = append(errs, fmt.Errorf("%s: name is empty", what))
 		}
@@ -83,11 +97,58 @@ func (c Config) tokens() ([]Token, error) {
 		}
 		for _, code := range []string{t.ICB, t.SubICB} {
 			if code != "" && !codeRE.MatchString(code) {
-				errs = append(errs, fmt.Errorf("%s: area code %q is not an ODS code", what, code))
+				errs = append(errs, fmt.Errorf("%s: area code %q is not an ODS code (3 to 9 upper-case letters and digits)", what, code))
 			}
 		}
 	}
 	return toks, errors.Join(errs...)
+}
+
+// Scope is the area a scoped token sees.
+type Scope = snapshot.Scope
+
+func (t Token) scope() (Scope, bool) {
+	switch {
+	case t.ICB != "":
+		return Scope{Level: "icb", Code: t.ICB}, true
+	case t.SubICB != "":
+		return Scope{Level: "sub_icb", Code: t.SubICB}, true
+	}
+	return Scope{}, false
+}
+
+// Scopes lists the distinct scopes of the configured tokens (checked as
+// New checks them), for `gplens publish` to build their copies.
+func Scopes(tokens []Token, tokenFile string) ([]Scope, error) {
+	if len(tokens) == 0 && tokenFile == "" {
+		return nil, nil
+	}
+	toks, err := Config{Tokens: tokens, TokenFile: tokenFile}.tokens()
+	if err != nil {
+		return nil, err
+	}
+	seen := map[Scope]bool{}
+	var out []Scope
+	for _, t := range toks {
+		if sc, ok := t.scope(); ok && !seen[sc] {
+			seen[sc] = true
+			out = append(out, sc)
+		}
+	}
+	return out, nil
+}
+
+// isLoopback reports whether addr (host:port) only listens on this machine.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // readTokenFile reads lines "name token [icb=CODE|sub_icb=CODE]"; blank
@@ -111,9 +172,14 @@ func readTokenFile(path string) ([]Token, error) {
 			errs = append(errs, fmt.Errorf("token file %s line %d: want `name token [icb=CODE|sub_icb=CODE]`", path, n))
 			continue
 		}
-		t := Token{Name: fields[0], Token: fields[1]}
+		t := Token{Name: fields[0], Token: fields[1], origin: fmt.Sprintf("token file %s line %d", path, n)}
 		if len(fields) == 3 {
 			k, v, _ := strings.Cut(fields[2], "=")
+			if v == "" && (k == "icb" || k == "sub_icb") {
+				// An empty scope must not silently mean "everything".
+				errs = append(errs, fmt.Errorf("token file %s line %d: %s= has no area code", path, n, k))
+				continue
+			}
 			switch k {
 			case "icb":
 				t.ICB = v

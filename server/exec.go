@@ -4,10 +4,9 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
-	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -30,103 +29,97 @@ type result struct {
 	ctx     context.Context
 }
 
-// stmtInfo is what a prepared statement check learns.
-type stmtInfo struct {
-	params []duckdb.Type
-}
-
 // acquire returns a snapshot handle and the database the identity may read.
 func (s *Server) acquire(ctx context.Context, id identity) (*snapshot.Handle, *sql.DB, error) {
 	h, err := s.mgr.Acquire(ctx)
 	if errors.Is(err, snapshot.ErrNothingPublished) {
-		return nil, nil, status.Error(codes.Unavailable, err.Error())
+		return nil, nil, status.Error(codes.Unavailable, "nothing published yet: the endpoint answers after the next `gplens publish`")
 	}
 	if err != nil {
-		return nil, nil, status.Errorf(codes.Unavailable, "snapshot: %v", err)
+		s.log.Error("acquire snapshot", "err", err)
+		return nil, nil, status.Error(codes.Unavailable, "the snapshot is unavailable; try again shortly")
 	}
 	if id.level == "" {
 		return h, h.DB, nil
 	}
-	db, err := h.Derived(ctx, id.scopeKey(), func(ctx context.Context, snap snapshot.Info) (*sql.DB, func() error, error) {
-		return buildScoped(ctx, snap, id, s.openOpts, s.log)
+	sc := Scope{Level: id.level, Code: id.code}
+	db, err := h.Derived(ctx, sc.Key(), func(ctx context.Context, snap snapshot.Info) (*sql.DB, func() error, error) {
+		return openScoped(ctx, snap, sc, s.openOpts, s.log)
 	})
 	if err != nil {
 		h.Release()
-		s.log.Error("build scoped snapshot", "scope", id.scopeKey(), "err", err)
-		return nil, nil, status.Errorf(codes.Unavailable, "scoped view of the snapshot unavailable: %v", err)
+		s.log.Error("open scoped snapshot", "scope", sc.Key(), "err", err)
+		return nil, nil, status.Error(codes.Unavailable, "the scoped view of the snapshot is unavailable; ask the administrator to check the server log")
 	}
 	return h, db, nil
 }
 
-// check prepares query and refuses anything but one SELECT. The driver's
-// Prepare (unlike PrepareContext) refuses a multi-statement string before
-// running any of it.
-func check(dc *duckdb.Conn, query string) (stmtInfo, error) {
+// checkSQL admits query only if DuckDB's parse tree of it is one SELECT
+// that calls nothing off the allow-list and reads only readable schemas.
+// Parsing runs no part of the query.
+func (s *Server) checkSQL(ctx context.Context, conn *sql.Conn, query string) error {
 	if strings.TrimSpace(query) == "" {
-		return stmtInfo{}, status.Error(codes.InvalidArgument, "empty query")
+		return status.Error(codes.InvalidArgument, "empty query")
 	}
+	if len(query) > s.lim.MaxQueryBytes {
+		return status.Errorf(codes.InvalidArgument, "query text is %d bytes; the limit is %d", len(query), s.lim.MaxQueryBytes)
+	}
+	var tree string
+	if err := conn.QueryRowContext(ctx, "SELECT json_serialize_sql($1::VARCHAR)::VARCHAR", query).Scan(&tree); err != nil {
+		return s.duckStatus(err)
+	}
+	err := s.allow.checkTree(tree)
+	var ref refusal
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ref):
+		code := codes.PermissionDenied
+		if strings.Contains(ref.msg, "multi-statement") || strings.Contains(ref.msg, "empty query") || strings.Contains(ref.msg, "rror") {
+			code = codes.InvalidArgument // syntax errors and the like
+		}
+		return status.Error(code, ref.msg)
+	}
+	s.log.Error("check query", "err", err)
+	return status.Error(codes.Internal, "could not check the query")
+}
+
+// paramTypes prepares an admitted query to learn its parameter types.
+func paramTypes(dc *duckdb.Conn, query string) ([]duckdb.Type, error) {
 	st, err := dc.Prepare(query)
 	if err != nil {
-		if strings.Contains(err.Error(), "multi-statement") {
-			return stmtInfo{}, status.Error(codes.InvalidArgument, "one statement per request: multi-statement text is refused")
-		}
-		return stmtInfo{}, duckStatus(err)
+		return nil, err
 	}
 	defer st.Close()
 	ds := st.(*duckdb.Stmt)
-	t, err := ds.StatementType()
-	if err != nil {
-		return stmtInfo{}, duckStatus(err)
-	}
-	if t != duckdb.STATEMENT_TYPE_SELECT {
-		return stmtInfo{}, status.Errorf(codes.PermissionDenied, "read-only endpoint: only SELECT queries are allowed (got a %s statement)", stmtTypeName(t))
-	}
-	info := stmtInfo{}
+	var out []duckdb.Type
 	for i := 1; i <= ds.NumInput(); i++ {
 		pt, err := ds.ParamType(i)
 		if err != nil {
 			pt = duckdb.TYPE_INVALID
 		}
-		info.params = append(info.params, pt)
+		out = append(out, pt)
 	}
-	return info, nil
+	return out, nil
 }
 
-func stmtTypeName(t duckdb.StmtType) string {
-	names := map[duckdb.StmtType]string{
-		duckdb.STATEMENT_TYPE_INSERT: "INSERT", duckdb.STATEMENT_TYPE_UPDATE: "UPDATE",
-		duckdb.STATEMENT_TYPE_EXPLAIN: "EXPLAIN", duckdb.STATEMENT_TYPE_DELETE: "DELETE",
-		duckdb.STATEMENT_TYPE_PREPARE: "PREPARE", duckdb.STATEMENT_TYPE_CREATE: "CREATE",
-		duckdb.STATEMENT_TYPE_EXECUTE: "EXECUTE", duckdb.STATEMENT_TYPE_ALTER: "ALTER",
-		duckdb.STATEMENT_TYPE_TRANSACTION: "transaction", duckdb.STATEMENT_TYPE_COPY: "COPY",
-		duckdb.STATEMENT_TYPE_ANALYZE: "ANALYZE", duckdb.STATEMENT_TYPE_VARIABLE_SET: "SET VARIABLE",
-		duckdb.STATEMENT_TYPE_CREATE_FUNC: "CREATE FUNCTION", duckdb.STATEMENT_TYPE_DROP: "DROP",
-		duckdb.STATEMENT_TYPE_EXPORT: "EXPORT", duckdb.STATEMENT_TYPE_PRAGMA: "PRAGMA",
-		duckdb.STATEMENT_TYPE_VACUUM: "VACUUM", duckdb.STATEMENT_TYPE_CALL: "CALL",
-		duckdb.STATEMENT_TYPE_SET: "SET", duckdb.STATEMENT_TYPE_LOAD: "LOAD/INSTALL",
-		duckdb.STATEMENT_TYPE_ATTACH: "ATTACH", duckdb.STATEMENT_TYPE_DETACH: "DETACH",
-		duckdb.STATEMENT_TYPE_EXTENSION: "extension", duckdb.STATEMENT_TYPE_MULTI: "multi",
-	}
-	if n, ok := names[t]; ok {
-		return n
-	}
-	return fmt.Sprintf("type-%d", t)
-}
-
-// duckStatus maps a DuckDB error to a gRPC status a client can act on.
-func duckStatus(err error) error {
+// duckStatus maps a DuckDB error to a gRPC status a client can act on,
+// with workspace paths removed.
+func (s *Server) duckStatus(err error) error {
 	if err == nil {
 		return nil
 	}
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
-	msg := err.Error()
+	msg := s.scrub(err.Error())
 	switch {
+	case errors.Is(err, errMemoryGuard):
+		return status.Error(codes.ResourceExhausted, errMemoryGuard.Error())
 	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, "query timed out")
+		return status.Errorf(codes.DeadlineExceeded, "query timed out after %s and was interrupted", s.timeout)
 	case errors.Is(err, context.Canceled), strings.Contains(msg, "INTERRUPT"), strings.Contains(msg, "Interrupted"):
-		return status.Error(codes.Canceled, "query cancelled or timed out: "+msg)
+		return status.Error(codes.Canceled, "query cancelled")
 	case strings.Contains(msg, "Permission Error"), strings.Contains(msg, "configuration has been locked"),
 		strings.Contains(msg, "disabled by configuration"), strings.Contains(msg, "read-only"):
 		return status.Error(codes.PermissionDenied, msg)
@@ -136,55 +129,91 @@ func duckStatus(err error) error {
 	return status.Error(codes.InvalidArgument, msg)
 }
 
+// quotaStatus maps a quota refusal (or the caller giving up while
+// waiting) to a status.
+func (s *Server) quotaStatus(err error) error {
+	var q quotaError
+	if errors.As(err, &q) {
+		return status.Error(codes.ResourceExhausted, q.msg)
+	}
+	return s.duckStatus(err)
+}
+
+// scrub removes file system paths from a message meant for a client.
+func (s *Server) scrub(msg string) string {
+	for _, p := range s.paths {
+		if p != "" {
+			msg = strings.ReplaceAll(msg, p, "<workspace>")
+		}
+	}
+	return pathRE.ReplaceAllString(msg, "<path>")
+}
+
+// pathRE matches absolute paths of two or more components.
+var pathRE = regexp.MustCompile(`(?:[A-Za-z]:)?(?:/[\w.+-]+){2,}`)
+
 // execute checks and runs query on the identity's view of the current
 // snapshot and returns the pending result. The query timeout runs from
-// here to the end of the stream.
+// here to the end of the stream; the memory guard may cut it short.
 func (s *Server) execute(ctx context.Context, query string, args []any) (*result, error) {
 	id, ok := identityFrom(ctx)
 	if !ok {
 		return nil, status.Error(codes.Unauthenticated, "no identity")
 	}
+	done, err := s.running.begin(ctx, id.name)
+	if err != nil {
+		return nil, s.quotaStatus(err)
+	}
 	h, db, err := s.acquire(ctx, id)
 	if err != nil {
+		done()
 		return nil, err
 	}
-	qctx, cancel := context.WithTimeout(s.baseCtx, s.timeout)
+	tctx, cancelT := context.WithTimeout(s.baseCtx, s.timeout)
+	qctx, cancel := context.WithCancelCause(tctx)
+	untrack := s.guard.track(cancel)
 	// Cancel the query if the client goes away before the result is handed on.
-	stopWatch := context.AfterFunc(ctx, cancel)
+	stopWatch := context.AfterFunc(ctx, func() { cancel(context.Canceled) })
+	finish := func() {
+		untrack()
+		cancel(nil)
+		cancelT()
+		h.Release()
+		done()
+	}
 	conn, err := db.Conn(qctx)
 	if err != nil {
 		stopWatch()
-		cancel()
-		h.Release()
-		return nil, duckStatus(err)
+		finish()
+		return nil, s.duckStatus(err)
 	}
 	var rdr array.RecordReader
-	err = conn.Raw(func(dcAny any) error {
-		dc, ok := dcAny.(*duckdb.Conn)
-		if !ok {
-			return status.Error(codes.Internal, "not a DuckDB connection")
-		}
-		info, err := check(dc, query)
-		if err != nil {
+	err = s.checkSQL(qctx, conn, query)
+	if err == nil {
+		err = conn.Raw(func(dcAny any) error {
+			dc, ok := dcAny.(*duckdb.Conn)
+			if !ok {
+				return status.Error(codes.Internal, "not a DuckDB connection")
+			}
+			ar, err := duckdb.NewArrowFromConn(dc)
+			if err != nil {
+				return err
+			}
+			// Prepare and execute run under qctx: DuckDB is interrupted
+			// when it ends (timeout, memory guard or client gone).
+			rdr, err = ar.QueryContext(qctx, query, args...)
 			return err
-		}
-		if len(args) != len(info.params) {
-			return status.Errorf(codes.InvalidArgument, "query has %d parameters, %d bound", len(info.params), len(args))
-		}
-		ar, err := duckdb.NewArrowFromConn(dc)
-		if err != nil {
-			return err
-		}
-		rdr, err = ar.QueryContext(qctx, query, args...)
-		return err
-	})
+		})
+	}
 	stopWatch()
 	if err != nil {
+		if c := context.Cause(qctx); c != nil && !errors.Is(err, c) {
+			err = errors.Join(err, c)
+		}
 		conn.Close()
-		cancel()
-		h.Release()
+		finish()
 		s.log.Info("query refused or failed", "user", id.name, "err", err)
-		return nil, duckStatus(err)
+		return nil, s.duckStatus(err)
 	}
 	var once sync.Once
 	r := &result{rdr: rdr, owner: id.name, ctx: qctx}
@@ -192,33 +221,37 @@ func (s *Server) execute(ctx context.Context, query string, args []any) (*result
 		once.Do(func() {
 			rdr.Release()
 			conn.Close()
-			cancel()
-			h.Release()
+			finish()
 		})
 	}
 	s.log.Debug("query", "user", id.name, "snapshot", h.Info.Name, "query", query)
 	return r, nil
 }
 
-// pending holds executed results between GetFlightInfo and DoGet.
+// pending holds executed results between GetFlightInfo and DoGet, with a
+// cap per token and in all.
 type pending struct {
-	mu  sync.Mutex
-	m   map[string]*result
-	max int
-}
-
-func newID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
-	return string(b)
+	mu       sync.Mutex
+	m        map[string]*result
+	max      int
+	perOwner int
 }
 
 func (p *pending) put(r *result) (string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.sweepLocked()
+	n := 0
+	for _, x := range p.m {
+		if x.owner == r.owner {
+			n++
+		}
+	}
+	if n >= p.perOwner {
+		return "", status.Errorf(codes.ResourceExhausted, "this token has %d results waiting to be fetched (the limit): fetch them first", n)
+	}
 	if len(p.m) >= p.max {
-		return "", status.Error(codes.ResourceExhausted, "too many results waiting to be fetched; fetch or retry later")
+		return "", status.Error(codes.ResourceExhausted, "too many results waiting to be fetched; retry shortly")
 	}
 	id := newID()
 	p.m[id] = r
@@ -261,7 +294,7 @@ func (p *pending) closeAll() {
 	}
 }
 
-// sweeper releases forgotten results.
+// sweeper releases forgotten results and idle prepared statements.
 func (s *Server) sweeper(ctx context.Context) {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
@@ -271,6 +304,7 @@ func (s *Server) sweeper(ctx context.Context) {
 			return
 		case <-t.C:
 			s.results.sweep()
+			s.prepared.sweep()
 		}
 	}
 }

@@ -36,10 +36,10 @@ func TestScopedCopiesOfReleaseSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	for _, id := range []identity{{name: "icb", level: "icb", code: icb}, {name: "sub", level: "sub_icb", code: sub}} {
-		t.Run(id.scopeKey(), func(t *testing.T) {
+	for _, sc := range []Scope{{Level: "icb", Code: icb}, {Level: "sub_icb", Code: sub}} {
+		t.Run(sc.Key(), func(t *testing.T) {
 			dst := filepath.Join(t.TempDir(), snapshot.Catalog+".duckdb")
-			if err := copyScoped(ctx, snap.Path, dst, id, quiet); err != nil {
+			if err := snapshot.BuildScoped(ctx, snap.Path, dst, sc, quiet); err != nil {
 				t.Fatal(err)
 			}
 			scoped, closeFn, err := snapshot.OpenReadOnly(ctx, dst, snapshot.OpenOptions{})

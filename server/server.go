@@ -10,10 +10,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"sync"
+	"path/filepath"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -42,18 +43,13 @@ type Server struct {
 	baseCtx  context.Context
 	stopBase context.CancelFunc
 
-	prepMu   sync.Mutex
-	prepared map[string]*prepared
+	lim      Limits
+	allow    *allowList
+	prepared *preparedStore
+	running  *running
+	guard    *memGuard
+	paths    []string // workspace paths scrubbed from messages
 }
-
-type prepared struct {
-	query  string
-	owner  string
-	params []arrow.DataType
-	args   [][]any
-}
-
-const maxPrepared = 10000
 
 // New checks the configuration, opens the current snapshot (an empty
 // workspace is allowed: queries fail with Unavailable until a publish) and
@@ -76,11 +72,33 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Addr == "" {
 		cfg.Addr = DefaultAddr
 	}
+	if cfg.TLSCert == "" && !isLoopback(cfg.Addr) && !cfg.Insecure {
+		return nil, fmt.Errorf("serve: %s is reachable from other machines but TLS is off: set tls_cert and tls_key (--tls-cert/--tls-key), or pass --insecure to serve tokens and data in clear text", cfg.Addr)
+	}
 	if cfg.QueryTimeout <= 0 {
 		cfg.QueryTimeout = 5 * time.Minute
 	}
-	if cfg.MaxPending <= 0 {
-		cfg.MaxPending = 64
+	lim := cfg.Limits.withDefaults()
+	if cfg.MaxPending > 0 {
+		lim.PendingTotal = cfg.MaxPending
+	}
+	if lim.MemoryGuard == 0 {
+		lim.MemoryGuard = 5 << 29 // 2.5 GiB
+		if cfg.MemoryLimit != "" {
+			b, err := parseBytes(cfg.MemoryLimit)
+			if err != nil {
+				return nil, fmt.Errorf("serve: memory_limit %q: %w", cfg.MemoryLimit, err)
+			}
+			lim.MemoryGuard = 2*b + 512<<20
+		}
+	}
+	clock := cfg.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	allow, err := loadAllowList(cfg.Workspace)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
 	}
 	if cfg.Version == "" {
 		cfg.Version = "dev"
@@ -90,9 +108,17 @@ func New(cfg Config) (*Server, error) {
 		log:      log,
 		timeout:  cfg.QueryTimeout,
 		openOpts: snapshot.OpenOptions{MemoryLimit: cfg.MemoryLimit, Threads: cfg.Threads},
-		results:  &pending{m: map[string]*result{}, max: cfg.MaxPending},
-		prepared: map[string]*prepared{},
+		results:  &pending{m: map[string]*result{}, max: lim.PendingTotal, perOwner: lim.PendingPerToken},
+		lim:      lim,
+		allow:    allow,
+		prepared: newPreparedStore(lim, clock),
+		running:  newRunning(lim.ConcurrentPerToken, lim.QueueWait),
+		guard:    newMemGuard(lim.MemoryGuard, log),
 	}
+	if abs, err := filepath.Abs(cfg.Workspace); err == nil {
+		s.paths = append(s.paths, abs)
+	}
+	s.paths = append(s.paths, cfg.Workspace)
 	s.baseCtx, s.stopBase = context.WithCancel(context.Background())
 
 	var opts []grpc.ServerOption
@@ -115,8 +141,11 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
-	if _, ok := s.mgr.Current(); !ok {
-		log.Warn("nothing published yet: queries fail until `gplens publish` runs", "workspace", cfg.Workspace)
+	if cur, ok := s.mgr.Current(); !ok {
+		log.Warn("nothing published yet: queries fail until `gplens publish` runs; token scopes are checked then", "workspace", cfg.Workspace)
+	} else if err := checkScopes(context.Background(), cur, toks); err != nil {
+		s.mgr.Close()
+		return nil, fmt.Errorf("serve: %w", err)
 	}
 	s.lis, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -136,6 +165,7 @@ func (s *Server) Addr() net.Addr { return s.lis.Addr() }
 // timeout), snapshots close.
 func (s *Server) Serve(ctx context.Context) error {
 	go s.sweeper(s.baseCtx)
+	go s.guard.run(s.baseCtx, 100*time.Millisecond)
 	errc := make(chan error, 1)
 	go func() { errc <- s.grpc.Serve(s.lis) }()
 	s.log.Info("flight sql server listening", "addr", s.lis.Addr().String(), "tls", s.cfg.TLSCert != "")
@@ -237,16 +267,126 @@ func (s *Server) DoGetStatement(ctx context.Context, t flightsql.StatementQueryT
 
 func (s *Server) stream(ctx context.Context, r *result) (*arrow.Schema, <-chan flight.StreamChunk, error) {
 	ch := make(chan flight.StreamChunk, 2)
-	r.rdr.Retain() // StreamChunksFromReader releases one reference
 	go func() {
 		defer r.release()
-		flight.StreamChunksFromReader(ctx, r.rdr, ch)
+		defer close(ch)
+		coalesce(ctx, r.rdr, ch)
 	}()
 	return r.rdr.Schema(), ch, nil
 }
 
+// Batch sizes sent to clients. DuckDB hands out 2,048-row chunks; sending
+// each as its own message makes per-message costs (IPC framing, gRPC
+// flow control, goroutine hand-offs) dominate a large result, so chunks
+// are joined up to these bounds as they arrive. The byte bound stays well
+// under gRPC's default 4 MiB message limit on clients.
+const (
+	batchRows  = 64 << 10
+	batchBytes = 2 << 20
+)
+
+// coalesce sends rdr's batches on ch, joined up to batchRows/batchBytes,
+// stopping early when ctx ends. It does not close ch.
+func coalesce(ctx context.Context, rdr array.RecordReader, ch chan<- flight.StreamChunk) {
+	var held []arrow.RecordBatch
+	var rows, size int64
+	send := func() bool {
+		if len(held) == 0 {
+			return true
+		}
+		var rec arrow.RecordBatch
+		if len(held) == 1 {
+			rec = held[0]
+		} else {
+			var err error
+			rec, err = concatBatches(rdr.Schema(), held)
+			for _, h := range held {
+				h.Release()
+			}
+			if err != nil {
+				held = nil
+				ch <- flight.StreamChunk{Err: err}
+				return false
+			}
+		}
+		held, rows, size = held[:0], 0, 0
+		select {
+		case ch <- flight.StreamChunk{Data: rec}:
+			return true
+		case <-ctx.Done():
+			rec.Release()
+			return false
+		}
+	}
+	defer func() {
+		for _, h := range held {
+			h.Release()
+		}
+	}()
+	for rdr.Next() {
+		rec := rdr.RecordBatch()
+		rec.Retain()
+		held = append(held, rec)
+		rows += rec.NumRows()
+		size += batchSize(rec)
+		if rows >= batchRows || size >= batchBytes {
+			if !send() {
+				return
+			}
+		}
+	}
+	if !send() {
+		return
+	}
+	if err := rdr.Err(); err != nil {
+		ch <- flight.StreamChunk{Err: err}
+	}
+}
+
+func batchSize(rec arrow.RecordBatch) int64 {
+	var n int64
+	for _, c := range rec.Columns() {
+		for _, b := range c.Data().Buffers() {
+			if b != nil {
+				n += int64(b.Len())
+			}
+		}
+	}
+	return n
+}
+
+// concatBatches joins batches of one schema into one.
+func concatBatches(schema *arrow.Schema, recs []arrow.RecordBatch) (arrow.RecordBatch, error) {
+	cols := make([]arrow.Array, schema.NumFields())
+	var n int64
+	for _, r := range recs {
+		n += r.NumRows()
+	}
+	for i := range cols {
+		parts := make([]arrow.Array, len(recs))
+		for j, r := range recs {
+			parts[j] = r.Column(i)
+		}
+		c, err := array.Concatenate(parts, memory.DefaultAllocator)
+		if err != nil {
+			for _, x := range cols[:i] {
+				x.Release()
+			}
+			return nil, fmt.Errorf("join batches: %w", err)
+		}
+		cols[i] = c
+	}
+	rec := array.NewRecordBatch(schema, cols, n)
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec, nil
+}
+
 // CreatePreparedStatement checks the query on the current snapshot and
 // keeps its text; each execution runs on the snapshot current then.
+// Statements count against the token's quota and close after
+// Limits.PreparedIdle without use.
 func (s *Server) CreatePreparedStatement(ctx context.Context, req flightsql.ActionCreatePreparedStatementRequest) (flightsql.ActionCreatePreparedStatementResult, error) {
 	var res flightsql.ActionCreatePreparedStatementResult
 	if len(req.GetTransactionId()) > 0 {
@@ -256,18 +396,21 @@ func (s *Server) CreatePreparedStatement(ctx context.Context, req flightsql.Acti
 	if err != nil {
 		return res, err
 	}
-	info, err := s.checkOnly(ctx, id, req.GetQuery())
+	if n := s.prepared.openCount(id.name); n >= s.lim.PreparedPerToken {
+		return res, status.Errorf(codes.ResourceExhausted, "this token has %d open prepared statements (the limit): close some", n)
+	}
+	params, err := s.checkOnly(ctx, id, req.GetQuery())
 	if err != nil {
 		return res, err
 	}
 	p := &prepared{query: req.GetQuery(), owner: id.name}
-	fields := make([]arrow.Field, len(info.params))
-	for i, t := range info.params {
+	fields := make([]arrow.Field, len(params))
+	for i, t := range params {
 		p.params = append(p.params, paramType(t))
 		fields[i] = arrow.Field{Name: fmt.Sprintf("$%d", i+1), Type: paramType(t), Nullable: true}
 	}
 	res.ParameterSchema = arrow.NewSchema(fields, nil)
-	if len(info.params) == 0 {
+	if len(params) == 0 {
 		// Without parameters the result schema is cheap to learn exactly.
 		if r, err := s.execute(ctx, "SELECT * FROM (\n"+req.GetQuery()+"\n) AS gplens_q LIMIT 0", nil); err == nil {
 			res.DatasetSchema = r.rdr.Schema()
@@ -276,36 +419,44 @@ func (s *Server) CreatePreparedStatement(ctx context.Context, req flightsql.Acti
 	}
 	isUpdate := false
 	res.IsUpdate = &isUpdate
-	s.prepMu.Lock()
-	defer s.prepMu.Unlock()
-	if len(s.prepared) >= maxPrepared {
-		return res, status.Error(codes.ResourceExhausted, "too many open prepared statements; close some")
+	h, err := s.prepared.add(p)
+	if err != nil {
+		return res, status.Error(codes.ResourceExhausted, err.Error())
 	}
-	h := newID()
-	s.prepared[h] = p
 	res.Handle = []byte(h)
 	return res, nil
 }
 
-// checkOnly validates a query without running it.
-func (s *Server) checkOnly(ctx context.Context, id identity, query string) (stmtInfo, error) {
+// checkOnly validates a query and learns its parameter types without
+// running it, under the query timeout.
+func (s *Server) checkOnly(ctx context.Context, id identity, query string) ([]duckdb.Type, error) {
+	done, err := s.running.begin(ctx, id.name)
+	if err != nil {
+		return nil, s.quotaStatus(err)
+	}
+	defer done()
 	h, db, err := s.acquire(ctx, id)
 	if err != nil {
-		return stmtInfo{}, err
+		return nil, err
 	}
 	defer h.Release()
-	conn, err := db.Conn(ctx)
+	qctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	conn, err := db.Conn(qctx)
 	if err != nil {
-		return stmtInfo{}, duckStatus(err)
+		return nil, s.duckStatus(err)
 	}
 	defer conn.Close()
-	var info stmtInfo
+	if err := s.checkSQL(qctx, conn, query); err != nil {
+		return nil, err
+	}
+	var params []duckdb.Type
 	err = conn.Raw(func(dc any) error {
 		var err error
-		info, err = check(dc.(*duckdb.Conn), query)
+		params, err = paramTypes(dc.(*duckdb.Conn), query)
 		return err
 	})
-	return info, duckStatus(err)
+	return params, s.duckStatus(err)
 }
 
 func (s *Server) getPrepared(ctx context.Context, handle []byte) (*prepared, error) {
@@ -313,23 +464,22 @@ func (s *Server) getPrepared(ctx context.Context, handle []byte) (*prepared, err
 	if err != nil {
 		return nil, err
 	}
-	s.prepMu.Lock()
-	defer s.prepMu.Unlock()
-	p, ok := s.prepared[string(handle)]
-	if !ok || p.owner != id.name {
-		return nil, status.Error(codes.NotFound, "unknown prepared statement")
+	p, ok := s.prepared.get(string(handle), id.name)
+	if !ok {
+		return nil, status.Error(codes.NotFound, "unknown, closed or expired prepared statement: prepare it again")
 	}
 	return p, nil
 }
 
 // ClosePreparedStatement forgets a prepared statement.
 func (s *Server) ClosePreparedStatement(ctx context.Context, req flightsql.ActionClosePreparedStatementRequest) error {
-	if _, err := s.getPrepared(ctx, req.GetPreparedStatementHandle()); err != nil {
+	id, err := s.caller(ctx)
+	if err != nil {
 		return err
 	}
-	s.prepMu.Lock()
-	delete(s.prepared, string(req.GetPreparedStatementHandle()))
-	s.prepMu.Unlock()
+	if !s.prepared.remove(string(req.GetPreparedStatementHandle()), id.name) {
+		return status.Error(codes.NotFound, "unknown, closed or expired prepared statement")
+	}
 	return nil
 }
 
@@ -343,6 +493,9 @@ func (s *Server) DoPutPreparedStatementQuery(ctx context.Context, cmd flightsql.
 	var sets [][]any
 	for rdr.Next() {
 		rec := rdr.RecordBatch()
+		if len(sets)+int(rec.NumRows()) > 1 {
+			return nil, status.Error(codes.InvalidArgument, "bind one row of parameters per execution")
+		}
 		for i := 0; i < int(rec.NumRows()); i++ {
 			row := make([]any, rec.NumCols())
 			for c := 0; c < int(rec.NumCols()); c++ {
@@ -364,23 +517,11 @@ func (s *Server) DoPutPreparedStatementQuery(ctx context.Context, cmd flightsql.
 	if err := rdr.Err(); err != nil {
 		return nil, status.Errorf(codes.InvalidArgument, "read parameters: %v", err)
 	}
-	if len(sets) > 1 {
-		return nil, status.Error(codes.InvalidArgument, "bind one row of parameters per execution")
-	}
-	s.prepMu.Lock()
-	p.args = sets
-	s.prepMu.Unlock()
+	s.prepared.setArgs(p, sets)
 	return cmd.GetPreparedStatementHandle(), nil
 }
 
-func (s *Server) preparedArgs(p *prepared) []any {
-	s.prepMu.Lock()
-	defer s.prepMu.Unlock()
-	if len(p.args) == 0 {
-		return nil
-	}
-	return p.args[0]
-}
+func (s *Server) preparedArgs(p *prepared) []any { return s.prepared.argsOf(p) }
 
 // GetFlightInfoPreparedStatement executes a prepared statement with its
 // bound parameters and returns a ticket for the result.

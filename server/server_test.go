@@ -217,12 +217,12 @@ func TestQueriesMatchDuckDB(t *testing.T) {
 	ctx := withToken(context.Background(), adminToken)
 	queries := []string{
 		"SELECT * FROM marts.indicator_values ORDER BY indicator_id, area_level, area_code",
-		"SELECT * FROM core.practices ORDER BY practice_code",
+		"SELECT * FROM analyst.practices ORDER BY practice_code",
 		"SELECT indicator_id, count(*) AS n, avg(value) AS mean FROM marts.indicator_values GROUP BY ALL ORDER BY 1",
 		"WITH x AS (SELECT * FROM marts.area_summary) SELECT area_level, sum(list_size) FROM x GROUP BY 1 ORDER BY 1",
 		"SELECT * FROM marts.icb_values ORDER BY indicator_id, area_code",
 		"SELECT * FROM marts.trends ORDER BY area_code, month, value",
-		"FROM core.indicators ORDER BY indicator_id",
+		"FROM analyst.indicators ORDER BY indicator_id",
 		"SELECT 1 AS one, NULL::VARCHAR AS nothing, DATE '2024-03-31' AS d, 2.5::DECIMAL(10,2) AS dec -- trailing comment",
 		"SELECT * FROM marts.indicator_values WHERE false",
 	}
@@ -295,7 +295,7 @@ func TestPreparedStatements(t *testing.T) {
 	}
 
 	// Without parameters the dataset schema is known at prepare time.
-	stmt2, err := c.Prepare(ctx, "SELECT indicator_id, public FROM core.indicators ORDER BY 1")
+	stmt2, err := c.Prepare(ctx, "SELECT indicator_id, public FROM analyst.indicators ORDER BY 1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,13 +311,13 @@ func TestPreparedStatements(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := direct(t, ts.wh, "SELECT indicator_id, public FROM core.indicators ORDER BY 1")
+	want, _ := direct(t, ts.wh, "SELECT indicator_id, public FROM analyst.indicators ORDER BY 1")
 	if !equalRows(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 
 	// Preparing a forbidden statement fails up front.
-	if _, err := c.Prepare(ctx, "DELETE FROM core.indicators"); status.Code(err) != codes.PermissionDenied {
+	if _, err := c.Prepare(ctx, "DELETE FROM analyst.indicators"); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("prepare DELETE: %v", err)
 	}
 	// Another user cannot use this user's statement.
@@ -337,14 +337,14 @@ func TestForbiddenStatements(t *testing.T) {
 	}{
 		{"CREATE TABLE marts.x AS SELECT 1", codes.PermissionDenied},
 		{"CREATE TEMP TABLE x AS SELECT 1", codes.PermissionDenied},
-		{"INSERT INTO core.indicators SELECT * FROM core.indicators", codes.PermissionDenied},
-		{"UPDATE core.indicators SET public = true", codes.PermissionDenied},
-		{"DELETE FROM core.indicators", codes.PermissionDenied},
-		{"DROP TABLE core.indicators", codes.PermissionDenied},
+		{"INSERT INTO analyst.indicators SELECT * FROM analyst.indicators", codes.PermissionDenied},
+		{"UPDATE analyst.indicators SET public = true", codes.PermissionDenied},
+		{"DELETE FROM analyst.indicators", codes.PermissionDenied},
+		{"DROP TABLE analyst.indicators", codes.PermissionDenied},
 		{"SELECT * FROM read_csv('/etc/passwd')", codes.PermissionDenied},
 		{"SELECT * FROM read_text('/etc/hostname')", codes.PermissionDenied},
 		{"SELECT * FROM glob('/etc/*')", codes.PermissionDenied},
-		{"COPY core.indicators TO '" + outside + ".csv'", codes.PermissionDenied},
+		{"COPY analyst.indicators TO '" + outside + ".csv'", codes.PermissionDenied},
 		{"COPY (SELECT 1) TO '" + outside + ".parquet'", codes.PermissionDenied},
 		{"EXPORT DATABASE '" + outside + "'", codes.PermissionDenied},
 		{"ATTACH '" + outside + ".duckdb' AS x", codes.PermissionDenied},
@@ -360,9 +360,9 @@ func TestForbiddenStatements(t *testing.T) {
 		{"USE memory", codes.PermissionDenied},
 		{"BEGIN TRANSACTION", codes.PermissionDenied},
 		{"CHECKPOINT", codes.PermissionDenied},
-		{"SELECT 1; DROP TABLE core.indicators", codes.InvalidArgument},
+		{"SELECT 1; DROP TABLE analyst.indicators", codes.PermissionDenied},
 		{"SELECT 1; SELECT 2", codes.InvalidArgument},
-		{"SELECT * FROM query('CREATE TEMP TABLE t AS SELECT 1')", codes.InvalidArgument},
+		{"SELECT * FROM query('CREATE TEMP TABLE t AS SELECT 1')", codes.PermissionDenied},
 		{"SELEC 1", codes.InvalidArgument},
 		{"", codes.InvalidArgument},
 	}
@@ -380,11 +380,11 @@ func TestForbiddenStatements(t *testing.T) {
 	if matches, _ := filepath.Glob(outside + "*"); len(matches) > 0 {
 		t.Errorf("files written outside: %v", matches)
 	}
-	if _, err := c.ExecuteUpdate(ctx, "DELETE FROM core.indicators"); status.Code(err) != codes.PermissionDenied {
+	if _, err := c.ExecuteUpdate(ctx, "DELETE FROM analyst.indicators"); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("ExecuteUpdate: %v", err)
 	}
 	// The table is intact and the session still works.
-	rows, _, err := query(ctx, t, c, "SELECT count(*) FROM core.indicators")
+	rows, _, err := query(ctx, t, c, "SELECT count(*) FROM analyst.indicators")
 	if err != nil || len(rows) != 1 || rows[0][0] != "3" {
 		t.Errorf("after refusals: %v %v", rows, err)
 	}
@@ -447,7 +447,7 @@ func TestPublishDuringStream(t *testing.T) {
 	c := ts.client(t)
 	ctx := withToken(context.Background(), adminToken)
 	// min(value) is the fixture version; every row says which snapshot it came from.
-	info, err := c.Execute(ctx, "SELECT value, (SELECT version FROM _gplens.meta) AS version FROM marts.trends")
+	info, err := c.Execute(ctx, "SELECT value, (SELECT version FROM analyst.snapshot_meta) AS version FROM marts.trends")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -484,7 +484,7 @@ func TestPublishDuringStream(t *testing.T) {
 	if err := ts.srv.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	got, _, err := query(ctx, t, c, "SELECT version FROM _gplens.meta")
+	got, _, err := query(ctx, t, c, "SELECT version FROM analyst.snapshot_meta")
 	if err != nil || len(got) != 1 || got[0][0] != "2" {
 		t.Fatalf("new query after publish: %v %v", got, err)
 	}
@@ -582,14 +582,37 @@ func TestCatalogCalls(t *testing.T) {
 			}
 		}
 	}
-	for name, typ := range map[string]string{"core.indicators": "TABLE", "core.practices": "TABLE", "marts.indicator_values": "TABLE", "marts.icb_values": "VIEW", "marts.trends": "TABLE"} {
+	for name, typ := range map[string]string{"analyst.indicators": "VIEW", "analyst.practices": "VIEW", "core.practices": "", "_gplens.meta": "", "marts.indicator_values": "TABLE", "marts.icb_values": "VIEW", "marts.trends": "TABLE"} {
 		if tables[name] != typ {
 			t.Errorf("table %s: type %q, want %q (all: %v)", name, tables[name], typ, tables)
 		}
 	}
 	_, wantSchema := direct(t, ts.wh, "SELECT * FROM marts.indicator_values LIMIT 0")
-	if ivSchema == nil || !ivSchema.Equal(wantSchema) {
-		t.Errorf("included schema %v, want %v", ivSchema, wantSchema)
+	if ivSchema == nil || ivSchema.NumFields() != wantSchema.NumFields() {
+		t.Fatalf("included schema %v, want %v", ivSchema, wantSchema)
+	}
+	for i, f := range ivSchema.Fields() {
+		w := wantSchema.Field(i)
+		if f.Name != w.Name || !arrow.TypeEqual(f.Type, w.Type) {
+			t.Errorf("field %d: %s %s, want %s %s", i, f.Name, f.Type, w.Name, w.Type)
+		}
+		md := flightsql.ColumnMetadata{Data: &f.Metadata}
+		if tn, ok := md.TypeName(); !ok || tn == "" {
+			t.Errorf("field %s: no type name in %v", f.Name, f.Metadata)
+		}
+		if s, ok := md.SchemaName(); !ok || s != "marts" {
+			t.Errorf("field %s: schema name %q", f.Name, s)
+		}
+		if i := f.Metadata.FindKey("XDBC_NULLABLE"); i < 0 {
+			t.Errorf("field %s: no XDBC_NULLABLE", f.Name)
+		}
+	}
+	vf, _ := ivSchema.FieldsByName("value")
+	if r, ok := (&flightsql.ColumnMetadata{Data: &vf[0].Metadata}).Remarks(); !ok || !strings.Contains(r, "indicator value") {
+		t.Errorf("value column remarks = %q, want the column comment", r)
+	}
+	if tn, _ := (&flightsql.ColumnMetadata{Data: &vf[0].Metadata}).TypeName(); tn != "DOUBLE" {
+		t.Errorf("value column type name = %q, want DOUBLE", tn)
 	}
 
 	viewType := []string{"VIEW"}
@@ -598,8 +621,12 @@ func TestCatalogCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows, _, err = fetch(ctx, t, c, info)
-	if err != nil || len(rows) != 1 || rows[0][2] != "icb_values" {
-		t.Errorf("views: %v %v", rows, err)
+	var views []string
+	for _, r := range rows {
+		views = append(views, r[1]+"."+r[2])
+	}
+	if want := []string{"analyst.indicators", "analyst.practices", "analyst.snapshot_meta", "analyst.variation", "marts.icb_values"}; err != nil || !slices.Equal(views, want) {
+		t.Errorf("views: %v %v, want %v", views, err, want)
 	}
 
 	info, err = c.GetTableTypes(ctx)
@@ -633,19 +660,19 @@ func TestRowLevelScoping(t *testing.T) {
 		want           []string // one value per row, first column
 		wantErr        bool
 	}{
-		{"icb practices", icbToken, "SELECT DISTINCT practice_code FROM core.practices ORDER BY 1", []string{"P001", "P002", "P003"}, false},
+		{"icb practices", icbToken, "SELECT DISTINCT practice_code FROM analyst.practices ORDER BY 1", []string{"P001", "P002", "P003"}, false},
 		{"icb areas in values", icbToken, "SELECT DISTINCT area_level || ':' || area_code FROM marts.indicator_values ORDER BY 1",
 			[]string{"england:E92000001", "icb:QAA", "practice:P001", "practice:P002", "practice:P003", "sub_icb:AAA1", "sub_icb:AAA2"}, false},
-		{"fully qualified name is scoped too", icbToken, "SELECT DISTINCT icb_code FROM warehouse.core.practices", []string{"QAA"}, false},
+		{"fully qualified name is scoped too", icbToken, "SELECT DISTINCT icb_code FROM warehouse.analyst.practices", []string{"QAA"}, false},
 		{"no referral rows", icbToken, "SELECT count(*) FROM marts.indicator_values WHERE indicator_id = 'ref_rate_per_1000'", []string{"0"}, false},
 		{"referral columns emptied", icbToken, "SELECT DISTINCT coalesce(referrals::VARCHAR, 'null') FROM marts.area_summary", []string{"null"}, false},
-		{"catalogue whole", icbToken, "SELECT count(*) FROM core.indicators", []string{"3"}, false},
+		{"catalogue whole", icbToken, "SELECT count(*) FROM analyst.indicators", []string{"3"}, false},
 		{"view rebuilt over scoped rows", icbToken, "SELECT DISTINCT area_code FROM marts.icb_values", []string{"QAA"}, false},
-		{"unscopable table withheld", icbToken, "SELECT * FROM _gplens.meta", nil, true},
-		{"sub-icb practices", subICBToken, "SELECT practice_code FROM core.practices ORDER BY 1", []string{"P001", "P002"}, false},
+		{"unscopable table withheld", icbToken, "SELECT * FROM analyst.snapshot_meta", nil, true},
+		{"sub-icb practices", subICBToken, "SELECT practice_code FROM analyst.practices ORDER BY 1", []string{"P001", "P002"}, false},
 		{"sub-icb sees no icb rows", subICBToken, "SELECT DISTINCT area_level FROM marts.indicator_values ORDER BY 1", []string{"england", "practice", "sub_icb"}, false},
 		{"sub-icb trends", subICBToken, "SELECT DISTINCT practice_code FROM marts.trends ORDER BY 1", []string{"P001", "P002"}, false},
-		{"unscoped sees all", adminToken, "SELECT DISTINCT icb_code FROM core.practices ORDER BY 1", []string{"QAA", "QBB"}, false},
+		{"unscoped sees all", adminToken, "SELECT DISTINCT icb_code FROM analyst.practices ORDER BY 1", []string{"QAA", "QBB"}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -679,8 +706,11 @@ func TestRowLevelScoping(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range rows {
-		if r[1] == "_gplens" {
+		if r[1] != "marts" && r[1] != "analyst" {
 			t.Errorf("scoped token sees %s.%s", r[1], r[2])
+		}
+		if r[2] == "snapshot_meta" {
+			t.Errorf("scoped catalog lists a view over a withheld table")
 		}
 	}
 }
@@ -739,6 +769,10 @@ func TestConfigErrors(t *testing.T) {
 		{"file bad scope", "alice " + adminToken + " region=Y\n", server.Config{TokenFile: tokFile}, "unknown scope"},
 		{"missing file", "", server.Config{TokenFile: filepath.Join(dir, "nope")}, "token file"},
 		{"tls half", "", server.Config{Tokens: []server.Token{{Name: "a", Token: adminToken}}, TLSCert: "x.pem"}, "tls_key"},
+		{"lower-case code", "", server.Config{Tokens: []server.Token{{Name: "a", Token: adminToken, ICB: "qaa"}}}, `"qaa" is not an ODS code`},
+		{"file empty scope", "# tokens\nalice " + adminToken + " icb=\n", server.Config{TokenFile: tokFile}, "line 2: icb= has no area code"},
+		{"file bad code names line", "alice " + adminToken + " sub_icb=aaa1\n", server.Config{TokenFile: tokFile}, `line 1 ("alice"): area code "aaa1"`},
+		{"non-loopback without TLS", "", server.Config{Tokens: []server.Token{{Name: "a", Token: adminToken}}, Addr: "0.0.0.0:0"}, "--insecure"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -748,13 +782,32 @@ func TestConfigErrors(t *testing.T) {
 				}
 			}
 			tc.cfg.Workspace = dir
-			tc.cfg.Addr = "127.0.0.1:0"
+			if tc.cfg.Addr == "" {
+				tc.cfg.Addr = "127.0.0.1:0"
+			}
 			tc.cfg.Logger = quiet
 			_, err := server.New(tc.cfg)
 			if err == nil || !strings.Contains(err.Error(), tc.field) {
 				t.Errorf("got %v, want error mentioning %q", err, tc.field)
 			}
 		})
+	}
+}
+
+// TestUnknownScopeRefused: a scope the published warehouse does not have
+// stops the server at start, naming the token.
+func TestUnknownScopeRefused(t *testing.T) {
+	ts := newServer(t, 10, nil)
+	tokFile := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(tokFile, []byte("bob "+otherToken+"x icb=QZZ\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := server.New(server.Config{Addr: "127.0.0.1:0", Workspace: ts.ws, Logger: quiet, PollInterval: -1,
+		Tokens: []server.Token{{Name: "carol", Token: adminToken + "x", SubICB: "ZZZ9"}}, TokenFile: tokFile})
+	for _, want := range []string{`entry 1 ("carol"): sub_icb ZZZ9 is not in the published warehouse`, `line 1 ("bob"): icb QZZ is not in the published warehouse`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want %q", err, want)
+		}
 	}
 }
 
@@ -768,11 +821,11 @@ func TestTokenFile(t *testing.T) {
 		c.TokenFile = f
 	})
 	c := ts.client(t)
-	rows, _, err := query(withToken(context.Background(), "file-token-0123456789"), t, c, "SELECT count(DISTINCT icb_code) FROM core.practices")
+	rows, _, err := query(withToken(context.Background(), "file-token-0123456789"), t, c, "SELECT count(DISTINCT icb_code) FROM analyst.practices")
 	if err != nil || rows[0][0] != "2" {
 		t.Errorf("file token: %v %v", rows, err)
 	}
-	rows, _, err = query(withToken(context.Background(), "file-scoped-0123456789"), t, c, "SELECT DISTINCT icb_code FROM core.practices")
+	rows, _, err = query(withToken(context.Background(), "file-scoped-0123456789"), t, c, "SELECT DISTINCT icb_code FROM analyst.practices")
 	if err != nil || len(rows) != 1 || rows[0][0] != "QBB" {
 		t.Errorf("scoped file token: %v %v", rows, err)
 	}

@@ -78,7 +78,7 @@ func TestTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer secure.Close()
-	rows, _, err := query(ctx, t, secure, "SELECT count(*) FROM core.practices")
+	rows, _, err := query(ctx, t, secure, "SELECT count(*) FROM analyst.practices")
 	if err != nil || len(rows) != 1 || rows[0][0] != "6" {
 		t.Fatalf("over TLS: %v %v", rows, err)
 	}

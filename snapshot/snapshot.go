@@ -59,6 +59,9 @@ type Options struct {
 	Keep int
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
+	// Scopes are built as scoped copies (see BuildScopes) before the
+	// snapshot becomes current, so scoped readers never wait for them.
+	Scopes []Scope
 }
 
 // Dir is the folder holding the published snapshots of workspace ws.
@@ -153,6 +156,10 @@ func publish(ctx context.Context, ws, label string, o Options, write func(tmp st
 	if err := os.Rename(tmp, final); err != nil {
 		os.Remove(tmp)
 		return Info{}, fmt.Errorf("publish: %w", err)
+	}
+	if err := BuildScopes(ctx, dir, name, o.Scopes, log); err != nil {
+		os.Remove(final)
+		return Info{}, fmt.Errorf("publish: scoped copies: %w", err)
 	}
 	if err := writeCurrent(dir, name); err != nil {
 		return Info{}, fmt.Errorf("publish: %w", err)
@@ -386,6 +393,7 @@ func prune(dir, current string, keep int, log *slog.Logger) error {
 			errs = append(errs, fmt.Errorf("remove %s: %w", s.Name, err))
 			continue
 		}
+		os.RemoveAll(scopedDir(dir, s.Name))
 		log.Info("snapshot pruned", "name", s.Name)
 	}
 	return errors.Join(errs...)

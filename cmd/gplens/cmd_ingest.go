@@ -228,7 +228,7 @@ func refusedError(refused []string, of int, quarantine string) error {
 
 func ingestOptions(w *workspace.Workspace, g *GlobalOptions, period string, check, fromInbox bool) ingest.Options {
 	return ingest.Options{
-		Lake: w.Lake(), Quarantine: w.Quarantine(), MaxRejectShare: w.Config.Ingest.MaxRejectShare,
+		Lake: w.Lake(), Workspace: w.Dir, Quarantine: w.Quarantine(), MaxRejectShare: w.Config.Ingest.MaxRejectShare,
 		Period: period, Version: version, Check: check, Move: fromInbox, Logger: g.log,
 	}
 }
@@ -295,6 +295,9 @@ func printResult(g *GlobalOptions, r ingest.Result, err error) {
 		status = "FAILED"
 	}
 	what := r.Source
+	if r.Dataset != "" {
+		what += " dataset " + r.Dataset
+	}
 	if r.Period != "" {
 		what += " " + r.Period
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/gplens/gplens/duck"
 	"github.com/gplens/gplens/ingest"
 	"github.com/gplens/gplens/publish"
+	"github.com/gplens/gplens/server"
 	"github.com/gplens/gplens/snapshot"
 	"github.com/gplens/gplens/workspace"
 )
@@ -42,16 +43,20 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 		return err
 	}
 	sc := w.Config.Publish.Suppression
-	res, err := publish.Publish(ctx, db, publish.Options{
-		Period: period, Areas: areas, Levels: levels, OutDir: w.Packs(), Version: version,
+	opts := publish.Options{
+		Period: period, Areas: areas, Levels: levels, OutDir: w.Packs(), Version: version, Workspace: w.Dir,
 		Sources: sources, Models: models, Seed: w.Config.Publish.Seed, Logger: g.log,
 		Suppression: publish.SuppressionConfig{MinCount: sc.MinCount, Secondary: sc.Secondary}, KeyIndicators: w.Config.Publish.KeyIndicators,
-	})
+	}
+	if g.tty {
+		opts.Progress = g.stderr // a line per pack with an ETA, only on a terminal
+	}
+	res, err := publish.Publish(ctx, db, opts)
 	db.Close()
 	if err != nil {
 		return err
 	}
-	snap, err := snapshot.PublishContext(ctx, w.Dir, w.Warehouse(), period, snapshot.Options{Logger: g.log})
+	snap, err := snapshot.PublishContext(ctx, w.Dir, w.Warehouse(), period, snapshot.Options{Logger: g.log, Scopes: serveScopes(g, w)})
 	if err != nil {
 		return fmt.Errorf("packs written, but publishing the snapshot failed: %w", err)
 	}
@@ -60,6 +65,22 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 		len(res.Packs), period, w.Packs()+"/"+period, res.Files, float64(res.Bytes)/1e6,
 		commas(int64(sup.Primary)), commas(int64(sup.Secondary)), commas(int64(sup.Upstream)), snap.Path)
 	return nil
+}
+
+// serveScopes are the row-level scopes of the serve tokens, whose copies
+// publish builds so `gplens serve` never builds one on a first query. A
+// token configuration serve would refuse builds none (serve reports it).
+func serveScopes(g *GlobalOptions, w *workspace.Workspace) []snapshot.Scope {
+	var toks []server.Token
+	for _, t := range w.Config.Serve.Tokens {
+		toks = append(toks, server.Token{Name: t.Name, Token: t.Token, ICB: t.ICB, SubICB: t.SubICB})
+	}
+	scopes, err := server.Scopes(toks, w.Config.Serve.TokenFile)
+	if err != nil {
+		g.log.Warn("serve tokens: scoped copies not built", "err", err)
+		return nil
+	}
+	return scopes
 }
 
 // packSources lists the lake files behind the warehouse, for each pack's

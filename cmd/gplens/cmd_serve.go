@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -9,15 +10,22 @@ import (
 	"github.com/gplens/gplens/server"
 )
 
+// serveAddrEnv overrides serve.addr (a --addr flag overrides both).
+const serveAddrEnv = "GPLENS_SERVE_ADDR"
+
 func newServeCommand(g *GlobalOptions) *cobra.Command {
-	var addr, tokenFile string
+	var addr, tokenFile, tlsCert, tlsKey, queryTimeout, memoryLimit string
+	var threads int
+	var insecure bool
 	cmd := &cobra.Command{
 		Use:   "serve [--addr 127.0.0.1:31337]",
 		Short: "Serve the last published snapshot over a read-only Arrow Flight SQL endpoint",
 		Long: `Serve the last published snapshot over Arrow Flight SQL for dashboards (Python ADBC,
-DBeaver/JDBC, Superset). Read-only and confined: only SELECT runs; no file access, ATTACH,
-INSTALL, LOAD, COPY or SET. Bearer tokens from [serve] in gplens.toml or --token-file;
-TLS when tls_cert and tls_key are set. Moves to a new snapshot when a publish finishes.`,
+DBeaver/JDBC, Superset). Read-only and confined: one SELECT per request over the analyst
+views and marts, calling only the functions in data/sql_allowlist.csv; per-token quotas.
+Bearer tokens from [serve] in gplens.toml or --token-file; TLS with --tls-cert/--tls-key
+(required for a non-loopback address unless --insecure). Moves to a new snapshot when a
+publish finishes. Flags override gplens.toml; ` + serveAddrEnv + ` overrides serve.addr.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			w, err := g.openWorkspace()
@@ -27,20 +35,39 @@ TLS when tls_cert and tls_key are set. Moves to a new snapshot when a publish fi
 			sc := w.Config.Serve
 			cfg := server.Config{
 				Addr: sc.Addr, Workspace: w.Dir, TokenFile: sc.TokenFile, TLSCert: sc.TLSCert, TLSKey: sc.TLSKey,
-				MemoryLimit: sc.MemoryLimit, Threads: sc.Threads, Version: version, Logger: g.log,
+				MemoryLimit: sc.MemoryLimit, Threads: sc.Threads, Version: version, Logger: g.log, Insecure: insecure,
 			}
-			if addr != "" {
-				cfg.Addr = addr
+			if v := os.Getenv(serveAddrEnv); v != "" {
+				cfg.Addr = v
 			}
-			if tokenFile != "" {
-				cfg.TokenFile = tokenFile
+			flags := cmd.Flags()
+			set := func(name string, dst *string, v string) {
+				if flags.Changed(name) {
+					*dst = v
+				}
 			}
-			if sc.QueryTimeout != "" {
-				d, err := time.ParseDuration(sc.QueryTimeout)
-				if err != nil {
-					return usagef("serve.query_timeout %q in gplens.toml: %v", sc.QueryTimeout, err)
+			set("addr", &cfg.Addr, addr)
+			set("token-file", &cfg.TokenFile, tokenFile)
+			set("tls-cert", &cfg.TLSCert, tlsCert)
+			set("tls-key", &cfg.TLSKey, tlsKey)
+			set("memory-limit", &cfg.MemoryLimit, memoryLimit)
+			if flags.Changed("threads") {
+				cfg.Threads = threads
+			}
+			qt := sc.QueryTimeout
+			what := "serve.query_timeout in gplens.toml"
+			if flags.Changed("query-timeout") {
+				qt, what = queryTimeout, "--query-timeout"
+			}
+			if qt != "" {
+				d, err := time.ParseDuration(qt)
+				if err != nil || d <= 0 {
+					return usagef("%s %q: want a duration such as 60s or 5m", what, qt)
 				}
 				cfg.QueryTimeout = d
+			}
+			if cfg.Threads < 0 {
+				return usagef("--threads %d: want 0 (all cores) or more", cfg.Threads)
 			}
 			for _, t := range sc.Tokens {
 				cfg.Tokens = append(cfg.Tokens, server.Token{Name: t.Name, Token: t.Token, ICB: t.ICB, SubICB: t.SubICB})
@@ -49,11 +76,18 @@ TLS when tls_cert and tls_key are set. Moves to a new snapshot when a publish fi
 			if err != nil {
 				return usageError{err}
 			}
-			fmt.Fprintf(g.stderr, "gplens: serving %s/published over Arrow Flight SQL on %s\n", w.Dir, srv.Addr())
+			fmt.Fprintf(g.stderr, "gplens: serving the published snapshot over Arrow Flight SQL on %s\n", srv.Addr())
 			return srv.Serve(cmd.Context())
 		},
 	}
-	cmd.Flags().StringVar(&addr, "addr", "", "listen address (default serve.addr, 127.0.0.1:31337)")
-	cmd.Flags().StringVar(&tokenFile, "token-file", "", "file of bearer tokens, one per line: name token [icb=CODE|sub_icb=CODE]")
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", "", "listen address (default "+serveAddrEnv+", else serve.addr, else 127.0.0.1:31337)")
+	f.StringVar(&tokenFile, "token-file", "", "file of bearer tokens, one per line: name token [icb=CODE|sub_icb=CODE]")
+	f.StringVar(&tlsCert, "tls-cert", "", "PEM certificate (with --tls-key turns TLS on; default serve.tls_cert)")
+	f.StringVar(&tlsKey, "tls-key", "", "PEM private key (default serve.tls_key)")
+	f.StringVar(&queryTimeout, "query-timeout", "", "limit per query, from execution to the end of its stream (default serve.query_timeout, else 5m)")
+	f.StringVar(&memoryLimit, "memory-limit", "", `DuckDB memory_limit per open snapshot, e.g. "2GB" (default serve.memory_limit)`)
+	f.IntVar(&threads, "threads", 0, "DuckDB threads (default serve.threads, else all cores)")
+	f.BoolVar(&insecure, "insecure", false, "allow a non-loopback --addr without TLS (tokens and data travel in clear text)")
 	return cmd
 }

@@ -47,11 +47,27 @@ func runSources(g *GlobalOptions, o SourcesOptions, names []string) error {
 	if len(names) > 0 && len(infos) == 0 {
 		return usagef("no source named %s (run `gplens sources` for the list)", strings.Join(names, ", "))
 	}
+	// The headings each lake column is read from, with the workspace's override if any.
+	at, err := ingest.LoadAliases(g.Workspace)
+	if err != nil {
+		return err
+	}
 	switch {
 	case o.JSON:
+		type withAliases struct {
+			*ingest.Info
+			Aliases []ingest.Alias `json:"aliases,omitempty"`
+		}
+		out := make([]withAliases, len(infos))
+		for k, i := range infos {
+			out[k].Info = i
+			for _, h := range i.Headings {
+				out[k].Aliases = append(out[k].Aliases, at.For(i.Name, h.Name)...)
+			}
+		}
 		enc := json.NewEncoder(g.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(infos)
+		return enc.Encode(out)
 	case len(names) == 0:
 		tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "SOURCE\tCADENCE\tFILES\tDESCRIPTION")
@@ -63,19 +79,32 @@ func runSources(g *GlobalOptions, o SourcesOptions, names []string) error {
 		return nil
 	}
 	for _, i := range infos {
-		printSource(g, i)
+		printSource(g, i, at)
 	}
 	return nil
 }
 
 // printSource is `gplens sources NAME`: one source in full.
-func printSource(g *GlobalOptions, i *ingest.Info) {
+func printSource(g *GlobalOptions, i *ingest.Info, at *ingest.AliasTable) {
 	fmt.Fprintf(g.stdout, "%s: %s\n  cadence: %s\n  files:   %s\n", i.Name, i.Title, i.Cadence, strings.Join(i.Patterns, ", "))
 	if i.Headerless > 0 {
 		fmt.Fprintf(g.stdout, "  header:  none (%d columns, by position)\n", i.Headerless)
 	}
-	for _, v := range i.Variants {
-		fmt.Fprintf(g.stdout, "  header %s: needs %s\n", v.Name, strings.Join(v.Required, ", "))
+	if len(i.Headings) > 0 {
+		fmt.Fprintf(g.stdout, "  headings (any order, extra columns allowed; from %s):\n", ingest.AliasesFile)
+	}
+	for _, h := range i.Headings {
+		var names []string
+		for _, a := range at.For(i.Name, h.Name) {
+			names = append(names, fmt.Sprintf("%q [%s]", a.Heading, a.Era))
+		}
+		need := "optional"
+		if h.Required {
+			need = "required"
+		}
+		if len(names) > 0 || h.Required {
+			fmt.Fprintf(g.stdout, "    %-28s %-8s %s\n", h.Name, need, strings.Join(names, ", "))
+		}
 	}
 	if len(i.Key) > 0 {
 		fmt.Fprintf(g.stdout, "  unique key: %s\n", strings.Join(i.Key, ", "))

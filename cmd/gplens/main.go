@@ -130,6 +130,8 @@ func newRootCommand(g *GlobalOptions) *cobra.Command {
 		newSourcesCommand(g),
 		newCheckCommand(g),
 		newIngestCommand(g),
+		newStatusCommand(g),
+		newLakeCommand(g),
 		newGenerateCommand(g),
 		newDemoCommand(g),
 		newTransformCommand(g),

@@ -81,6 +81,13 @@ func Build(ctx context.Context, db *sql.DB, version, trendRows int) error {
 			(r %% 97)::DOUBLE + %d AS value, 50.0 AS mean, 'common_cause' AS point_type
 		FROM range(%d) t(r)`, version, trendRows),
 		`CREATE VIEW marts.icb_values AS SELECT * FROM marts.indicator_values WHERE area_level = 'icb'`,
+		`COMMENT ON COLUMN marts.indicator_values.value IS 'The indicator value, in the indicator''s unit'`,
+		// The analyst views readers query (core and _gplens are not served).
+		`CREATE SCHEMA analyst`,
+		`CREATE VIEW analyst.practices AS SELECT * FROM core.practices`,
+		`CREATE VIEW analyst.indicators AS SELECT * FROM core.indicators`,
+		`CREATE VIEW analyst.variation AS SELECT v.*, i.name AS indicator_name FROM marts.indicator_values v JOIN core.indicators i USING (indicator_id)`,
+		`CREATE VIEW analyst.snapshot_meta AS SELECT version FROM _gplens.meta`,
 	}
 	for _, s := range stmts {
 		if _, err := db.ExecContext(ctx, s); err != nil {

@@ -4,8 +4,8 @@
 -- not_null: period, practice_code, peer_code, rank, distance
 -- range: rank >= 1
 -- range: distance >= 0
--- row_count: > 0
 --
+-- No rows when the lake has no deprivation scores (a practice needs one to be given or chosen as a peer).
 -- Method (nearest_peers, metrics/peers.go): each variable is capped at its national mean + 5 SD,
 -- square-rooted and z-scored with the population SD over the period's practices (RightCare's
 -- standardisation); distance = sqrt(sum_k w_k (z_ik - z_jk)^2) with the weights of

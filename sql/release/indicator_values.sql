@@ -10,7 +10,8 @@
 --   funnel_lower/upper -- NULL when withheld (they depend on the denominator and England only).
 --   england_value, icb_value, sub_icb_value -- the published value of that area (NULL if withheld).
 --   funnel_significance_od, od_phi, od_tau2 -- overdispersion re-estimated over the published rows.
---   peer_mean -- over the peer group's published practices; opportunity from it.
+--   peer_mean, peer_best_quartile -- over the similar practices (marts.peers) whose counts are
+--     published; opportunity and opportunity_best_quartile from them; peer_practices counts them.
 WITH base AS (
     SELECT v.*, i.statistic, i.multiplier, i.polarity, c.reason, coalesce(c.round_to, 1) AS round_to,
         CASE WHEN c.reason IS NOT NULL THEN NULL
@@ -50,10 +51,17 @@ od AS (
     HAVING count(*) >= 10
 ),
 peers AS (
-    SELECT indicator_id, period, peer_group, sum(rnum) AS peer_num, sum(denominator) AS peer_den
-    FROM r
-    WHERE area_level = 'practice' AND peer_group IS NOT NULL AND rnum IS NOT NULL
-    GROUP BY ALL
+    -- each practice's similar practices, counting only the published ones
+    SELECT q.indicator_id, pe.period, pe.practice_code AS peer_of,
+        count(*) AS peer_n, sum(q.rnum) AS peer_num, sum(q.denominator) AS peer_den,
+        CASE any_value(q.polarity)
+            WHEN 'higher_is_better' THEN quantile_cont(q.rnum / q.denominator, 0.75)
+            WHEN 'lower_is_better' THEN quantile_cont(q.rnum / q.denominator, 0.25)
+        END AS peer_best
+    FROM marts.peers AS pe
+    JOIN r AS q ON q.area_level = 'practice' AND q.period = pe.period AND q.area_code = pe.peer_code
+    WHERE q.rnum IS NOT NULL AND q.denominator > 0
+    GROUP BY q.indicator_id, pe.period, pe.practice_code
 ),
 s AS (
     SELECT r.*, b.e_value, b.e_withheld, b.target, od.od.phi AS rphi, od.od.tau2 AS rtau2,
@@ -81,11 +89,13 @@ s AS (
                 WHEN 'rate' THEN rate_upper(r.rnum, r.ruden, r.multiplier, 0.998)
                 WHEN 'ratio' THEN isr_upper(r.rnum, r.ruden, 0.998) * r.multiplier END
             ELSE r.upper998 END AS ru998,
-        CASE WHEN p.peer_den > 0 THEN p.peer_num / p.peer_den * r.multiplier END AS rpeer
+        CASE WHEN p.peer_den > 0 THEN p.peer_num / p.peer_den * r.multiplier END AS rpeer,
+        CASE WHEN r.statistic <> 'value' THEN p.peer_best * r.multiplier END AS rbest,
+        p.peer_n
     FROM r
     LEFT JOIN bench AS b USING (indicator_id, period)
     LEFT JOIN od ON od.indicator_id = r.indicator_id AND od.period = r.period AND od.area_level = r.area_level
-    LEFT JOIN peers AS p ON p.indicator_id = r.indicator_id AND p.period = r.period AND p.peer_group = r.peer_group
+    LEFT JOIN peers AS p ON r.area_level = 'practice' AND p.indicator_id = r.indicator_id AND p.period = r.period AND p.peer_of = r.area_code
 ),
 x AS (
     SELECT s.*,
@@ -130,10 +140,17 @@ private AS (
              WHEN x.rpeer IS NOT NULL AND x.statistic <> 'value' AND x.polarity = 'lower_is_better'
                  THEN greatest(0, x.rnum - x.rpeer / x.multiplier * x.denominator)
         END AS opportunity,
+        x.rbest AS peer_best_quartile,
+        CASE WHEN x.rnum IS NULL THEN NULL
+             WHEN x.rbest IS NOT NULL AND x.polarity = 'higher_is_better'
+                 THEN greatest(0, x.rbest / x.multiplier * x.denominator - x.rnum)
+             WHEN x.rbest IS NOT NULL AND x.polarity = 'lower_is_better'
+                 THEN greatest(0, x.rnum - x.rbest / x.multiplier * x.denominator)
+        END AS opportunity_best_quartile,
         x.reason IS NOT NULL AS suppressed,
         x.dq_flag, x.practices,
         x.rphi AS od_phi, x.rtau2 AS od_tau2,
-        x.peer_group,
+        CAST(x.peer_n AS INTEGER) AS peer_practices,
         x.reason IS NOT NULL AS numerator_suppressed,
         x.reason IS NOT NULL AS value_suppressed,
         x.reason AS suppression_reason
@@ -144,5 +161,5 @@ private AS (
 SELECT v.*, false AS numerator_suppressed, false AS value_suppressed, CAST(NULL AS VARCHAR) AS suppression_reason
 FROM marts.indicator_values AS v
 SEMI JOIN core.indicators AS i ON i.indicator_id = v.indicator_id AND coalesce(i.public, false)
-UNION ALL
+UNION ALL BY NAME
 SELECT * FROM private

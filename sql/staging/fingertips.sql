@@ -1,4 +1,4 @@
--- description: OHID Fingertips export rows: indicator, area, period and value with the published limits.
+-- description: OHID Fingertips export rows: indicator, area, period and value with the published limits; dataset is the export they came from (indicator ids, and the earliest period when it spans several).
 -- incremental: period
 SELECT
     indicator_id,
@@ -13,5 +13,6 @@ SELECT
     lower95, upper95, lower998, upper998,
     count,
     denominator,
+    dataset,
     period
 FROM lake.fingertips

@@ -1,0 +1,321 @@
+package publish
+
+import (
+	"embed"
+	"fmt"
+	"strings"
+)
+
+// A pack section is one SQL query over the marts (publish/sections/<name>.sql)
+// computed by DuckDB for every pack of a level at once: its first column is
+// pack_area (the pack's area code) and the rows come ordered by it, so one
+// pass streams every pack's rows in turn. The Go side is a render spec: the
+// columns with their feed type, precision, disclosure control and meaning.
+// Each section becomes feeds/<name>.csv and .parquet (and a data-dictionary
+// block); a Sheet spec adds a long sheet to the workbook as well.
+//
+// To add a section: write sections/<name>.sql (placeholders below; the
+// columns after pack_area in the order of Columns), append a Section to
+// sections, and give it a Sheet if the workbook should show it.
+//
+// Placeholders, filled in before the query runs (values are validated or
+// quoted, never raw user input):
+//
+//	{{schema}}          the schema read (Options.Schema: marts, or release)
+//	{{members}}         every area each pack shows (sections/members.sql)
+//	{{chosen}}          (indicator_id, period): the period shown per indicator
+//	{{level}}           the level of the packs, quoted
+//	{{period}}          the pack month, quoted
+//	{{practice_period}} the practice-dimension month used, quoted
+//	{{trend_start}}     the month before the 24-month trend window, quoted
+//	{{area_filter}}     AND pack_area IN (...) when --area limits the packs
+//
+//go:embed sections/*.sql
+var sectionFS embed.FS
+
+// Column types in feeds (DuckDB names, as the data dictionary states).
+const (
+	tVarchar = "VARCHAR"
+	tDouble  = "DOUBLE"
+	tBigint  = "BIGINT"
+	tInteger = "INTEGER"
+	tBool    = "BOOLEAN"
+)
+
+// Precision of a DOUBLE column: a fixed number of decimals (0..), or taken
+// from the row's indicator unit (data/publish_precision.csv).
+const (
+	dpValue       = -1 // the unit's value_dp: values, limits, comparators
+	dpNumerator   = -2 // the unit's numerator_dp: counts, pounds, FTE
+	dpDenominator = -3 // the unit's denominator_dp: patients, weighted patients
+	dpAsIs        = -9 // not rounded (identifiers only; no DOUBLE uses it)
+)
+
+// Column is one column of a section.
+type Column struct {
+	Name string
+	Type string
+	// DP: decimals for DOUBLE columns (see dpValue...).
+	DP int
+	// SDC: withheld with its row by disclosure control: published as NULL
+	// with <name>_suppressed = true (and the row's suppression_reason).
+	SDC bool
+	// Hidden columns are read for rendering and disclosure control only.
+	Hidden bool
+	Desc   string
+}
+
+// Sheet is a long workbook sheet drawn from a section.
+type Sheet struct {
+	Name, About string
+	// Domains keeps only rows whose indicator is of these domains (empty:
+	// every row); the sheet's period is theirs.
+	Domains []string
+	// Cols are the columns shown, by section column name, with headers.
+	Cols []SheetCol
+}
+
+// SheetCol is one workbook column: the section column, its header and width.
+type SheetCol struct {
+	Col, Head string
+	Width     float64
+}
+
+// Section is one pack section: a query and its render spec.
+type Section struct {
+	Name    string
+	Columns []Column
+	// Sheets drawn from the section (none: feed only).
+	Sheets []Sheet
+	// Withhold applies disclosure control to a pack's rows (nil: none).
+	Withhold func(t *table, d *disclosure)
+	// Optional sections may be missing from the schema (the query is
+	// skipped when its table is absent).
+	Optional string
+}
+
+func (s *Section) sql() (string, error) {
+	b, err := sectionFS.ReadFile("sections/" + s.Name + ".sql")
+	if err != nil {
+		return "", fmt.Errorf("section %s: %w", s.Name, err)
+	}
+	return string(b), nil
+}
+
+func (s *Section) col(name string) int {
+	for i, c := range s.Columns {
+		if c.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// published lists the feed columns: every visible column, each withheld
+// one followed by its flag, and suppression_reason when any can be withheld.
+func (s *Section) published() []Column {
+	var out []Column
+	sdc := false
+	for _, c := range s.Columns {
+		if c.Hidden {
+			continue
+		}
+		out = append(out, c)
+		if c.SDC {
+			sdc = true
+			out = append(out, Column{Name: c.Name + "_suppressed", Type: tBool,
+				Desc: "True when disclosure control withheld " + c.Name + " (then NULL)"})
+		}
+	}
+	if sdc {
+		out = append(out, Column{Name: "suppression_reason", Type: tVarchar,
+			Desc: "Why withheld: primary (a count 1..min_count-1), secondary (protects a primary cell), upstream (the models); empty when shown"})
+	}
+	return out
+}
+
+var iv = []Column{
+	{Name: "indicator_id", Type: tVarchar, Desc: "Indicator identifier (feed indicators)"},
+	{Name: "period", Type: tVarchar, Desc: "Period of the value: YYYY-MM (monthly) or YYYY-YY (financial year)"},
+	{Name: "area_level", Type: tVarchar, Desc: "england, region, icb, sub_icb, pcn or practice"},
+	{Name: "area_code", Type: tVarchar, Desc: "ODS code of the area (practice code at practice level)"},
+	{Name: "area_name", Type: tVarchar, Desc: "Area name"},
+	{Name: "practice_code", Type: tVarchar, Desc: "Practice ODS code; empty unless practice level"},
+	{Name: "pcn_code", Type: tVarchar, Desc: "Primary care network code"},
+	{Name: "sub_icb_code", Type: tVarchar, Desc: "Sub-ICB location code"},
+	{Name: "icb_code", Type: tVarchar, Desc: "Integrated care board code"},
+	{Name: "region_code", Type: tVarchar, Desc: "NHS England region code"},
+	{Name: "numerator", Type: tDouble, DP: dpNumerator, SDC: true, Desc: "Numerator (count; pounds or FTE for value indicators)"},
+	{Name: "denominator", Type: tDouble, DP: dpDenominator, Desc: "Denominator (population or eligible patients)"},
+	{Name: "value", Type: tDouble, DP: dpValue, SDC: true, Desc: "Value in the indicator's unit (85.2 means 85.2%)"},
+	{Name: "lower95", Type: tDouble, DP: dpValue, SDC: true, Desc: "Lower 95% confidence limit"},
+	{Name: "upper95", Type: tDouble, DP: dpValue, SDC: true, Desc: "Upper 95% confidence limit"},
+	{Name: "lower998", Type: tDouble, DP: dpValue, SDC: true, Desc: "Lower 99.8% confidence limit"},
+	{Name: "upper998", Type: tDouble, DP: dpValue, SDC: true, Desc: "Upper 99.8% confidence limit"},
+	{Name: "england_value", Type: tDouble, DP: dpValue, Desc: "England value of the indicator"},
+	{Name: "icb_value", Type: tDouble, DP: dpValue, Desc: "Value of the row's ICB"},
+	{Name: "sub_icb_value", Type: tDouble, DP: dpValue, Desc: "Value of the row's sub-ICB"},
+	{Name: "comparison", Type: tVarchar, SDC: true, Desc: "Comparison with England by confidence interval, read with polarity (better/worse/similar/higher/lower, significantly ..., not compared)"},
+	{Name: "funnel_significance", Type: tVarchar, SDC: true, Desc: "Funnel plot position: Low/High (0.025 = outside 95%, 0.001 = outside 99.8%) or Not significant"},
+	{Name: "funnel_significance_od", Type: tVarchar, SDC: true, Desc: "Funnel position with overdispersion-adjusted limits"},
+	{Name: "funnel_lower95", Type: tDouble, DP: dpValue, Desc: "Funnel 95% lower limit at this denominator (England value and denominator only)"},
+	{Name: "funnel_upper95", Type: tDouble, DP: dpValue, Desc: "Funnel 95% upper limit at this denominator"},
+	{Name: "funnel_lower998", Type: tDouble, DP: dpValue, Desc: "Funnel 99.8% lower limit at this denominator"},
+	{Name: "funnel_upper998", Type: tDouble, DP: dpValue, Desc: "Funnel 99.8% upper limit at this denominator"},
+	{Name: "imd_decile", Type: tInteger, Desc: "National IMD 2019 decile of the practice (1 = most deprived)"},
+	{Name: "peer_mean", Type: tDouble, DP: dpValue, Desc: "Mean of the practice's most similar practices"},
+	{Name: "opportunity", Type: tDouble, DP: dpNumerator, SDC: true, Desc: "Patients, pounds or referrals the gap to the best peers stands for"},
+	{Name: "dq_flag", Type: tVarchar, Desc: "Data-quality note, e.g. numerator exceeds denominator"},
+	{Name: "upstream_suppressed", Type: tBool, Hidden: true},
+}
+
+// domainSheet is one workbook sheet of indicator values.
+func domainSheet(name, about string, domains ...string) Sheet {
+	return Sheet{Name: name, About: about, Domains: domains, Cols: []SheetCol{
+		{"indicator_id", "Indicator", 18}, {"indicator_name", "Indicator name", 40}, {"period", "Period", 9},
+		{"area_level", "Area level", 10}, {"area_code", "Area code", 10}, {"area_name", "Area name", 30},
+		{"numerator", "Numerator", 11}, {"denominator", "Denominator", 11}, {"value", "Value", 10}, {"unit", "Unit", 12},
+		{"lower95", "Lower 95%", 10}, {"upper95", "Upper 95%", 10}, {"england_value", "England", 10},
+		{"comparison", "Compared with England", 22}, {"funnel_significance", "Funnel plot", 16}, {"dq_flag", "Data quality", 20},
+	}}
+}
+
+// sections in feed order. packs.sql and members.sql are not sections.
+var sections = []*Section{
+	{Name: "indicators", Columns: []Column{
+		{Name: "indicator_id", Type: tVarchar, Desc: "Indicator identifier (core.indicators)"},
+		{Name: "indicator_name", Type: tVarchar, Desc: "Indicator name"},
+		{Name: "domain", Type: tVarchar, Desc: "qof, prevalence, investment, workforce or referrals"},
+		{Name: "source", Type: tVarchar, Desc: "Source dataset"},
+		{Name: "statistic", Type: tVarchar, Desc: "proportion, rate, ratio or value"},
+		{Name: "unit", Type: tVarchar, Desc: "Unit of value, e.g. %, per 1,000"},
+		{Name: "multiplier", Type: tDouble, DP: 0, Desc: "Multiplier of the statistic (100 for %)"},
+		{Name: "polarity", Type: tVarchar, Desc: "higher_is_better, lower_is_better or no_judgement"},
+		{Name: "cadence", Type: tVarchar, Desc: "monthly or annual"},
+		{Name: "public", Type: tBool, Desc: "False when disclosure control applies"},
+		{Name: "period", Type: tVarchar, Desc: "The period this pack shows"},
+		{Name: "description", Type: tVarchar, Desc: "What the indicator measures"},
+	}},
+	{Name: "indicator_values", Columns: iv, Withhold: withholdValues, Sheets: []Sheet{
+		domainSheet("QOF", "Quality and Outcomes Framework achievement and prevalence, by practice", "qof", "prevalence"),
+		domainSheet("Investment", "NHS payments to general practice per patient, by practice", "investment"),
+		domainSheet("Workforce", "GP, nurse, direct patient care and admin staff per 10,000 patients, by practice", "workforce"),
+		domainSheet("Referrals", "Outpatient referral rates, by practice (disclosure control applied)", "referrals"),
+	}},
+	{Name: "inequality", Optional: "inequality", Columns: []Column{
+		{Name: "indicator_id", Type: tVarchar, Desc: "Indicator identifier"},
+		{Name: "period", Type: tVarchar, Desc: "Period of the indicator"},
+		{Name: "area_level", Type: tVarchar, Desc: "Level of the area"},
+		{Name: "area_code", Type: tVarchar, Desc: "Area code"},
+		{Name: "area_name", Type: tVarchar, Desc: "Area name"},
+		{Name: "sii", Type: tDouble, DP: dpValue, Desc: "Slope index of inequality (least minus most deprived, in the indicator's unit)"},
+		{Name: "sii_lower", Type: tDouble, DP: dpValue, Desc: "SII lower 95% limit (simulation)"},
+		{Name: "sii_upper", Type: tDouble, DP: dpValue, Desc: "SII upper 95% limit (simulation)"},
+		{Name: "rii", Type: tDouble, DP: 3, Desc: "Relative index of inequality"},
+		{Name: "rii_lower", Type: tDouble, DP: 3, Desc: "RII lower 95% limit"},
+		{Name: "rii_upper", Type: tDouble, DP: 3, Desc: "RII upper 95% limit"},
+		{Name: "q1_value", Type: tDouble, DP: dpValue, Desc: "Value in the most deprived quintile"},
+		{Name: "q5_value", Type: tDouble, DP: dpValue, Desc: "Value in the least deprived quintile"},
+		{Name: "quintile_gap", Type: tDouble, DP: dpValue, Desc: "Gap between quintiles 1 and 5"},
+		{Name: "quintile_ratio", Type: tDouble, DP: 3, Desc: "Ratio of quintile 1 to quintile 5"},
+	}, Sheets: []Sheet{{Name: "Inequality", About: "Slope and relative index of inequality by deprivation", Cols: []SheetCol{
+		{"indicator_id", "Indicator", 18}, {"period", "Period", 9}, {"area_level", "Area level", 10}, {"area_code", "Area code", 10},
+		{"area_name", "Area name", 30}, {"sii", "SII", 10}, {"sii_lower", "SII lower 95%", 10}, {"sii_upper", "SII upper 95%", 10},
+		{"rii", "RII", 10}, {"rii_lower", "RII lower 95%", 10}, {"rii_upper", "RII upper 95%", 10},
+		{"q1_value", "Most deprived quintile", 12}, {"q5_value", "Least deprived quintile", 12}, {"quintile_gap", "Quintile gap", 10},
+		{"quintile_ratio", "Quintile ratio", 10}}}}},
+	{Name: "inequality_deciles", Optional: "inequality_deciles", Withhold: withholdDeciles, Columns: []Column{
+		{Name: "indicator_id", Type: tVarchar, Desc: "Indicator identifier"},
+		{Name: "period", Type: tVarchar, Desc: "Period of the indicator"},
+		{Name: "area_level", Type: tVarchar, Desc: "Level of the area"},
+		{Name: "area_code", Type: tVarchar, Desc: "Area code"},
+		{Name: "imd_decile", Type: tInteger, Desc: "Practice IMD decile (1 = most deprived)"},
+		{Name: "numerator", Type: tDouble, DP: dpNumerator, SDC: true, Desc: "Numerator summed over the decile's practices"},
+		{Name: "denominator", Type: tDouble, DP: dpDenominator, Desc: "Denominator summed over the decile's practices"},
+		{Name: "value", Type: tDouble, DP: dpValue, SDC: true, Desc: "Value for the decile"},
+		{Name: "lower95", Type: tDouble, DP: dpValue, SDC: true, Desc: "Lower 95% limit"},
+		{Name: "upper95", Type: tDouble, DP: dpValue, SDC: true, Desc: "Upper 95% limit"},
+		{Name: "practices", Type: tInteger, Desc: "Practices in the decile"},
+	}, Sheets: []Sheet{{Name: "Deprivation deciles", About: "Values by practice deprivation decile (1 = most deprived)", Cols: []SheetCol{
+		{"indicator_id", "Indicator", 18}, {"period", "Period", 9}, {"area_level", "Area level", 10}, {"area_code", "Area code", 10},
+		{"imd_decile", "IMD decile", 8}, {"numerator", "Numerator", 11}, {"denominator", "Denominator", 11}, {"value", "Value", 10},
+		{"lower95", "Lower 95%", 10}, {"upper95", "Upper 95%", 10}, {"practices", "Practices", 9}}}}},
+	{Name: "trends", Optional: "trends", Withhold: withholdTrends, Columns: []Column{
+		{Name: "indicator_id", Type: tVarchar, Desc: "Indicator identifier (list_size: registered patients)"},
+		{Name: "area_level", Type: tVarchar, Desc: "Level of the area"},
+		{Name: "area_code", Type: tVarchar, Desc: "Area code"},
+		{Name: "area_name", Type: tVarchar, Desc: "Area name"},
+		{Name: "practice_code", Type: tVarchar, Desc: "Practice code at practice level"},
+		{Name: "period", Type: tVarchar, Desc: "Month, YYYY-MM"},
+		{Name: "month", Type: tVarchar, Desc: "First day of the month, YYYY-MM-DD"},
+		{Name: "value", Type: tDouble, DP: dpValue, SDC: true, Desc: "Value in the month"},
+		{Name: "mean", Type: tDouble, DP: dpValue, Desc: "SPC centre line"},
+		{Name: "lpl", Type: tDouble, DP: dpValue, Desc: "SPC lower process limit"},
+		{Name: "upl", Type: tDouble, DP: dpValue, Desc: "SPC upper process limit"},
+		{Name: "near_lpl", Type: tDouble, DP: dpValue, Desc: "Two-sigma lower limit"},
+		{Name: "near_upl", Type: tDouble, DP: dpValue, Desc: "Two-sigma upper limit"},
+		{Name: "point_type", Type: tVarchar, SDC: true, Desc: "common_cause, special_cause_improvement, special_cause_concern, special_cause_neutral_high/low"},
+		{Name: "variation_icon", Type: tVarchar, Desc: "Making Data Count variation icon (last point of a series only)"},
+	}},
+	{Name: "summary", Optional: "area_summary", Withhold: withholdSummary, Columns: []Column{
+		{Name: "area_level", Type: tVarchar, Desc: "Level of the area"},
+		{Name: "area_code", Type: tVarchar, Desc: "Area code"},
+		{Name: "area_name", Type: tVarchar, Desc: "Area name"},
+		{Name: "measure", Type: tVarchar, Desc: "Headline measure: practices, list_size, weighted_list_size, imd_score, total_payments, qof_points_per_practice, referrals, or an indicator id"},
+		{Name: "indicator_id", Type: tVarchar, Desc: "The indicator the measure comes from (empty for practice-dimension measures)"},
+		{Name: "period", Type: tVarchar, Desc: "Period of the figure: the latest available at the pack's month"},
+		{Name: "value", Type: tDouble, DP: dpValue, SDC: true, Desc: "The figure (precision by measure, see publish_precision.csv)"},
+	}},
+	{Name: "practices", Columns: []Column{
+		{Name: "practice_code", Type: tVarchar, Desc: "Practice ODS code"},
+		{Name: "practice_name", Type: tVarchar, Desc: "Practice name"},
+		{Name: "postcode", Type: tVarchar, Desc: "Practice postcode"},
+		{Name: "pcn_code", Type: tVarchar, Desc: "Primary care network code"},
+		{Name: "pcn_name", Type: tVarchar, Desc: "Primary care network name"},
+		{Name: "sub_icb_code", Type: tVarchar, Desc: "Sub-ICB location code"},
+		{Name: "sub_icb_name", Type: tVarchar, Desc: "Sub-ICB location name"},
+		{Name: "icb_code", Type: tVarchar, Desc: "ICB code"},
+		{Name: "icb_name", Type: tVarchar, Desc: "ICB name"},
+		{Name: "region_code", Type: tVarchar, Desc: "Region code"},
+		{Name: "region_name", Type: tVarchar, Desc: "Region name"},
+		{Name: "status", Type: tVarchar, Desc: "active, closed, dormant or proposed"},
+		{Name: "open_date", Type: tVarchar, Desc: "Open date, YYYY-MM-DD"},
+		{Name: "close_date", Type: tVarchar, Desc: "Close date, YYYY-MM-DD"},
+		{Name: "list_size", Type: tBigint, Desc: "Registered patients"},
+		{Name: "weighted_list_size", Type: tDouble, DP: 1, Desc: "Weighted (Carr-Hill) list size"},
+		{Name: "imd_score", Type: tDouble, DP: 2, Desc: "IMD 2019 score of the practice population"},
+		{Name: "imd_decile", Type: tInteger, Desc: "National IMD decile (1 = most deprived)"},
+		{Name: "imd_quintile", Type: tInteger, Desc: "National IMD quintile (1 = most deprived)"},
+	}},
+}
+
+func sectionByName(name string) *Section {
+	for _, s := range sections {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// render fills a section's placeholders for one level.
+func (q *queryEnv) render(text string) string {
+	r := strings.NewReplacer(
+		"{{members}}", q.members,
+		"{{schema}}", q.schema,
+		"{{chosen}}", q.chosen,
+		"{{level}}", sqlQuote(q.level),
+		"{{period}}", sqlQuote(q.period),
+		"{{practice_period}}", sqlQuote(q.practicePeriod),
+		"{{trend_start}}", sqlQuote(addMonths(q.period, -24)),
+		"{{area_filter}}", q.areaFilter,
+	)
+	// members itself holds placeholders: fill twice
+	return r.Replace(r.Replace(text))
+}
+
+// queryEnv is what the section queries of one level are filled with.
+type queryEnv struct {
+	schema, level, period, practicePeriod string
+	members, chosen, areaFilter           string
+}

@@ -1,0 +1,9 @@
+-- Section indicators: the catalogue entry of every indicator the pack shows, with the period shown.
+SELECT DISTINCT m.pack_area, i.indicator_id, coalesce(i.name, i.indicator_id) AS indicator_name, i.domain, i.source,
+    i.statistic, i.unit, CAST(i.multiplier AS DOUBLE) AS multiplier, coalesce(i.polarity, 'no_judgement') AS polarity,
+    i.cadence, coalesce(i.public, false) AS public, c.period, i.description
+FROM ({{members}}) AS m
+JOIN {{schema}}.indicator_values AS v ON v.area_level = m.area_level AND v.area_code = m.area_code
+JOIN {{chosen}} AS c ON c.indicator_id = v.indicator_id AND c.period = v.period
+JOIN core.indicators AS i ON i.indicator_id = v.indicator_id
+ORDER BY m.pack_area, i.indicator_id
