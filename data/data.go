@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 )
 
@@ -96,4 +97,36 @@ func ReadCSV(workspace, name string) (*Table, error) {
 		return nil, fmt.Errorf("reference file %s: no header row", name)
 	}
 	return t, nil
+}
+
+// CSVNames lists the CSV reference files, embedded and the workspace's own
+// (an override or an addition), sorted.
+func CSVNames(workspace string) ([]string, error) {
+	seen := map[string]bool{}
+	ents, err := fs.ReadDir(embedded, ".")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range ents {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".csv") {
+			seen[e.Name()] = true
+		}
+	}
+	if workspace != "" {
+		ents, err := os.ReadDir(filepath.Join(workspace, "data"))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("reference files in %s: %w", workspace, err)
+		}
+		for _, e := range ents {
+			if !e.IsDir() && strings.HasSuffix(e.Name(), ".csv") {
+				seen[e.Name()] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
 }

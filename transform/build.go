@@ -32,6 +32,9 @@ type Options struct {
 	// MemoryLimit (e.g. "2GB") and Threads bound DuckDB; zero values keep its defaults.
 	MemoryLimit string
 	Threads     int
+	// RefDir is the workspace whose data/ folder overrides the embedded
+	// reference files (see package data); "" means the warehouse's folder.
+	RefDir string
 	// Vars are set with SET VARIABLE before the models run, so a model can
 	// read one with getvariable('name'). Changing any var rebuilds every model.
 	Vars map[string]string
@@ -172,7 +175,11 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 	if err != nil {
 		return res, fmt.Errorf("build: warehouse path: %w", err)
 	}
-	lake, err := checkLake(p, o.Lake)
+	refs, err := loadRefs(o)
+	if err != nil {
+		return res, fmt.Errorf("build: %w", err)
+	}
+	lake, err := checkLake(p, o.Lake, refs)
 	if err != nil {
 		return res, err
 	}
@@ -237,7 +244,7 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 	}
 	res.Full = !reuse
 
-	schemas := map[string]bool{LakeSchema: true, stateSchema: true}
+	schemas := map[string]bool{LakeSchema: true, RefSchema: true, stateSchema: true}
 	for _, m := range p.models {
 		schemas[m.Schema] = true
 	}
@@ -266,14 +273,27 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 		}
 		fmt.Fprintf(vh, "%s=%s\x00", k, o.Vars[k])
 	}
-	// A model's recorded hash covers its SQL, the functions and the vars.
+	// A model's recorded hash covers its SQL, the functions, the vars and
+	// the reference files it reads, so editing a data/ file rebuilds its readers.
 	hashes := map[string]string{}
 	for _, m := range p.models {
 		hashes[m.Name] = m.hash
+		extra := ""
 		if len(varNames) > 0 {
-			sum := sha256.Sum256([]byte(m.hash + hex.EncodeToString(vh.Sum(nil))))
+			extra = hex.EncodeToString(vh.Sum(nil))
+		}
+		for _, in := range m.Inputs {
+			if r, ok := refs[in]; ok {
+				extra += r.hash
+			}
+		}
+		if extra != "" {
+			sum := sha256.Sum256([]byte(m.hash + extra))
 			hashes[m.Name] = hex.EncodeToString(sum[:])
 		}
+	}
+	if err := createRefs(ctx, conn, refs); err != nil {
+		return res, fmt.Errorf("build: %w", err)
 	}
 
 	// The lake: views over the Parquet files, or empty tables until there are some.
@@ -430,7 +450,7 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 }
 
 // checkLake validates the lake tables and that every input a model reads is among them.
-func checkLake(p *Project, lake []LakeTable) ([]LakeTable, error) {
+func checkLake(p *Project, lake []LakeTable, refs map[string]refTable) ([]LakeTable, error) {
 	var errs []error
 	seen := map[string]bool{}
 	out := make([]LakeTable, 0, len(lake))
@@ -458,6 +478,12 @@ func checkLake(p *Project, lake []LakeTable) ([]LakeTable, error) {
 	}
 	for _, m := range p.models {
 		for _, in := range m.Inputs {
+			if strings.HasPrefix(in, RefSchema+".") {
+				if _, ok := refs[in]; !ok {
+					errs = append(errs, fmt.Errorf("%s: reads %s, but there is no data/%s.csv", m.Path, in, strings.TrimPrefix(in, RefSchema+".")))
+				}
+				continue
+			}
 			if !seen[strings.TrimPrefix(in, LakeSchema+".")] {
 				errs = append(errs, fmt.Errorf("%s: reads %s, which is not a configured lake table", m.Path, in))
 			}

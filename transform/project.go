@@ -28,6 +28,10 @@ import (
 // LakeSchema is the schema of the external inputs (see LakeTable).
 const LakeSchema = "lake"
 
+// RefSchema holds the reviewed reference files of data/ (and the
+// workspace's data/ overrides), one table per CSV: ref.<basename>.
+const RefSchema = "ref"
+
 // stateSchema holds the engine's own bookkeeping in the warehouse.
 const stateSchema = "_gplens"
 
@@ -147,7 +151,7 @@ func Load(ctx context.Context, fsys fs.FS) (*Project, error) {
 			errs = append(errs, fmt.Errorf("%s: schema and model names must be lower-case letters, digits and _", name))
 			continue
 		}
-		if dir == LakeSchema || dir == stateSchema || dir == "main" {
+		if dir == LakeSchema || dir == RefSchema || dir == stateSchema || dir == "main" {
 			errs = append(errs, fmt.Errorf("%s: schema %q is reserved", name, dir))
 			continue
 		}
@@ -254,21 +258,21 @@ func (p *Project) resolve(ctx context.Context, db *sql.DB, m *Model) error {
 			// A CTE, not a table.
 		case schema == "":
 			errs = append(errs, fmt.Sprintf("%s:%d: table %q has no schema: write schema.table (e.g. staging.%s or lake.%s)", m.Path, line, r.table, table, table))
-		case schema == LakeSchema:
+		case schema == LakeSchema, schema == RefSchema:
 			inputs[schema+"."+table] = true
 		case schema+"."+table == m.Name:
 			errs = append(errs, fmt.Sprintf("%s:%d: model %s reads itself", m.Path, line, m.Name))
 		case p.byName[schema+"."+table] != nil:
 			deps[schema+"."+table] = true
 		default:
-			errs = append(errs, fmt.Sprintf("%s:%d: %s.%s is not a model (no %s/%s.sql) nor a lake table", m.Path, line, schema, table, schema, table))
+			errs = append(errs, fmt.Sprintf("%s:%d: %s.%s is not a model (no %s/%s.sql) nor a lake or ref table", m.Path, line, schema, table, schema, table))
 		}
 	}
 	for _, t := range m.Tests {
 		if t.Ref == "" {
 			continue
 		}
-		if !strings.HasPrefix(t.Ref, LakeSchema+".") && p.byName[t.Ref] == nil {
+		if !strings.HasPrefix(t.Ref, LakeSchema+".") && !strings.HasPrefix(t.Ref, RefSchema+".") && p.byName[t.Ref] == nil {
 			errs = append(errs, fmt.Sprintf("%s:%d: %s looks up %s, which is not a model nor a lake table", m.Path, t.Line, t.Name, t.Ref))
 		}
 	}
