@@ -57,8 +57,8 @@ placed AS (
         CASE WHEN o.sub_icb_code IS NOT NULL THEN o.sub_icb_source
              WHEN y.sub_icb_code IS NOT NULL THEN y.sub_icb_source || ' ' || y.period
              WHEN ods.sub_icb_code IS NOT NULL THEN 'ods' END AS placed_by
-    FROM own AS o
-    LEFT JOIN own AS y ON NOT is_fy(o.period) AND y.period = fy_of_month(o.period) AND y.practice_code = o.practice_code
+    FROM (SELECT *, CASE WHEN NOT is_fy(period) THEN fy_of_month(period) END AS month_fy FROM own) AS o
+    LEFT JOIN own AS y ON y.practice_code = o.practice_code AND y.period = o.month_fy
     LEFT JOIN ods ON ods.practice_code = o.practice_code
 )
 SELECT p.practice_code, p.period,
