@@ -11,18 +11,28 @@ STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 DEMO_WS ?= demo
 
-.PHONY: build demo test lint vet staticcheck bench bench-go bench-england clean
+.PHONY: build install demo test lint vet tidy staticcheck bench bench-go bench-england clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/gplens
 
+# Into $(go env GOBIN) (or GOPATH/bin), with the tag: see README "Install".
+install:
+	$(GO) install -ldflags "$(LDFLAGS)" ./cmd/gplens
+
 demo: build
 	./$(BIN) --workspace $(DEMO_WS) demo
 
-test: vet staticcheck
+test: tidy vet staticcheck
 	$(GO) test -count=1 -timeout 20m ./...
 
-lint: vet staticcheck
+lint: tidy vet staticcheck
+
+# go.mod and go.sum must be what `go mod tidy` makes of them (direct
+# requirements listed as such, nothing stale). -diff changes nothing and
+# exits 1 with the diff; it reads modules from the module cache or proxy.
+tidy:
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy and commit the result"; exit 1; }
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }

@@ -65,6 +65,10 @@ func ReadCSV(workspace, name string) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseCSV(name, b)
+}
+
+func parseCSV(name string, b []byte) (*Table, error) {
 	r := csv.NewReader(bytes.NewReader(b))
 	r.Comment = '#'
 	r.TrimLeadingSpace = true
@@ -122,6 +126,38 @@ func CSVNames(workspace string) ([]string, error) {
 				seen[e.Name()] = true
 			}
 		}
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Names lists every reference file, embedded and the workspace's own,
+// sorted: all but the Go files, README.md and schemas.toml.
+func Names(workspace string) ([]string, error) {
+	seen := map[string]bool{}
+	add := func(ents []fs.DirEntry) {
+		for _, e := range ents {
+			n := e.Name()
+			if !e.IsDir() && !strings.HasSuffix(n, ".go") && n != "README.md" && n != SchemaFile && !strings.HasPrefix(n, ".") {
+				seen[n] = true
+			}
+		}
+	}
+	ents, err := fs.ReadDir(embedded, ".")
+	if err != nil {
+		return nil, err
+	}
+	add(ents)
+	if workspace != "" {
+		ents, err := os.ReadDir(filepath.Join(workspace, "data"))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("reference files in %s: %w", workspace, err)
+		}
+		add(ents)
 	}
 	out := make([]string, 0, len(seen))
 	for n := range seen {

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
@@ -89,7 +90,7 @@ func (o *Options) defaults() {
 }
 
 func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return "", err
 	}
@@ -108,6 +109,21 @@ func File(ctx context.Context, path string, o Options) (Result, error) {
 	start := o.Now()
 	res := Result{File: path}
 	defer func() { res.Duration = o.Now().Sub(start) }()
+	if desc := notRegular(path, o.Move); desc != "" {
+		// Never followed or read: a link could point anywhere (/etc/passwd)
+		// and a FIFO would block. The quarantine keeps a note of what it was.
+		h := sha256.Sum256([]byte(desc + "\n"))
+		res.SHA256, res.Status = hex.EncodeToString(h[:]), "refused"
+		ferr := &FileError{File: path, Err: errors.New(desc), Hint: "copy the file itself into the inbox"}
+		if !o.Check {
+			q, qerr := quarantine(path, res, ferr, o)
+			if qerr != nil {
+				return res, fmt.Errorf("%v; and quarantining it failed: %w", ferr, qerr)
+			}
+			res.Quarantined = q
+		}
+		return res, &RefusedError{Result: res, Err: ferr}
+	}
 	sum, err := fileSHA256(path)
 	if err != nil {
 		return res, err
@@ -132,8 +148,10 @@ func File(ctx context.Context, path string, o Options) (Result, error) {
 			if e.SHA256 != sum || (o.Period != "" && e.Period != o.Period) {
 				continue
 			}
+			// The partition must hold that load's files: if it does not (a
+			// lake damaged by hand or by an older gplens), loading again repairs it.
 			if cur, ok := current(manifest, e.Source, e.Period); ok && cur.SHA256 == sum {
-				if _, err := os.Stat(partitionDir(o.Lake, e.Source, e.Period)); err == nil {
+				if inPlace(o.Lake, cur) {
 					res.Source, res.Period, res.Status, res.Encoding = e.Source, e.Period, "unchanged", e.Encoding
 					res.RowsRead, res.RowsWritten, res.RowsRejected, res.RowsSkipped = e.RowsRead, e.RowsWritten, e.RowsRejected, e.RowsSkipped
 					return res, nil
@@ -200,9 +218,10 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 	em := newEmitter(base, schema, info.Key)
 
 	var tmp string
+	var rejFile *os.File
 	committed := false
 	if !o.Check {
-		tmp = filepath.Join(o.Lake, info.Name, fmt.Sprintf(".tmp-%s-%d", sum[:12], os.Getpid()))
+		tmp = filepath.Join(o.Lake, info.Name, tmpPrefix()+sum[:12])
 		if err := os.MkdirAll(tmp, 0o755); err != nil {
 			return res, fmt.Errorf("create %s: %w", tmp, err)
 		}
@@ -222,6 +241,7 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 			return res, fmt.Errorf("create rejects file: %w", err)
 		}
 		em.rejOut = parquet.NewGenericWriter[Reject](rf, parquet.Compression(&parquet.Zstd))
+		rejFile = rf
 		defer rf.Close()
 	}
 
@@ -321,43 +341,40 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 	if err := em.rejOut.Close(); err != nil {
 		return res, fmt.Errorf("finish rejects: %w", err)
 	}
-	// Rejects have their own partition, replaced with the data's.
-	rejTmp := filepath.Join(o.Lake, RejectsTable, info.Name, fmt.Sprintf(".tmp-%s-%d", sum[:12], os.Getpid()))
-	if err := os.MkdirAll(rejTmp, 0o755); err != nil {
-		return res, err
-	}
-	defer os.RemoveAll(rejTmp)
-	if res.RowsRejected > 0 {
-		if err := os.Rename(filepath.Join(tmp, "rejects.parquet"), filepath.Join(rejTmp, "rejects-"+sum[:12]+".parquet")); err != nil {
-			return res, fmt.Errorf("move rejects: %w", err)
-		}
-	} else {
-		os.Remove(filepath.Join(tmp, "rejects.parquet"))
-	}
-	if err := syncDir(tmp); err != nil {
-		return res, fmt.Errorf("fsync %s: %w", tmp, err)
-	}
-	if err := swapDir(tmp, partitionDir(o.Lake, info.Name, period)); err != nil {
-		return res, fmt.Errorf("publish partition %s/%s: %w", info.Name, period, err)
-	}
-	rejFinal := partitionDir(filepath.Join(o.Lake, RejectsTable), info.Name, period)
-	if res.RowsRejected > 0 {
-		if err := swapDir(rejTmp, rejFinal); err != nil {
-			return res, fmt.Errorf("publish rejects %s/%s: %w", info.Name, period, err)
-		}
-	} else if err := os.RemoveAll(rejFinal); err != nil {
-		return res, err
+	if err := rejFile.Sync(); err != nil {
+		return res, fmt.Errorf("fsync rejects: %w", err)
 	}
 	entry := Entry{File: filepath.Base(path), Path: path, SHA256: sum, Source: info.Name, Period: period, Encoding: res.Encoding,
 		Bytes: res.Bytes, RowsRead: res.RowsRead, RowsWritten: res.RowsWritten, RowsRejected: res.RowsRejected, RowsSkipped: res.RowsSkipped,
-		Status: "loaded", IngestedAt: o.Now().UTC(), GplensVersion: o.Version}
+		Status: "loaded", IngestedAt: o.Now().UTC(), GplensVersion: o.Version, PartSHA256: em.out.sha256()}
+	// Rejects have their own partition, replaced (or removed) with the data's.
+	dataDir := filepath.Join(info.Name, "period="+period)
+	rejDir := filepath.Join(RejectsTable, info.Name, "period="+period)
+	changes := []Change{{Dir: dataDir, Tmp: filepath.Join(info.Name, filepath.Base(tmp))}, {Dir: rejDir}}
+	if res.RowsRejected > 0 {
+		rejTmp := filepath.Join(o.Lake, RejectsTable, info.Name, tmpPrefix()+sum[:12])
+		if err := os.MkdirAll(rejTmp, 0o755); err != nil {
+			return res, err
+		}
+		defer os.RemoveAll(rejTmp)
+		rejPath := filepath.Join(rejTmp, "rejects-"+sum[:12]+".parquet")
+		if err := os.Rename(filepath.Join(tmp, "rejects.parquet"), rejPath); err != nil {
+			return res, fmt.Errorf("move rejects: %w", err)
+		}
+		if entry.RejectsSHA256, err = fileSHA256(rejPath); err != nil {
+			return res, err
+		}
+		changes[1].Tmp = filepath.Join(RejectsTable, info.Name, filepath.Base(rejTmp))
+	} else {
+		os.Remove(filepath.Join(tmp, "rejects.parquet"))
+	}
 	res.Status = "loaded"
 	if prev, ok := current(manifest, info.Name, period); ok {
 		entry.Status, entry.ReplacesSHA = "restated", prev.SHA256
 		res.Status, res.Replaces = "restated", prev.SHA256
 	}
-	if err := appendManifest(o.Lake, entry); err != nil {
-		return res, fmt.Errorf("record %s in the manifest: %w", path, err)
+	if err := Commit(o.Lake, changes, []Entry{entry}); err != nil {
+		return res, fmt.Errorf("publish partition %s/%s: %w", info.Name, period, err)
 	}
 	o.Logger.Info("ingested", "file", path, "source", info.Name, "period", period, "rows", res.RowsRead, "written", res.RowsWritten, "rejected", res.RowsRejected, "status", res.Status)
 	return res, nil
@@ -370,19 +387,46 @@ func firstReject(r []Reject) string {
 	return r[0].String()
 }
 
+// QuarantineName is a refused file's name in the quarantine folder:
+// <source>-<period>-<sha256 prefix>-<name>, "unknown" standing in for what
+// could not be told. Two files of one name but different bytes never share
+// a path, and the same bytes refused again land on the same one.
+func QuarantineName(res Result) string {
+	src, period := res.Source, res.Period
+	if src == "" {
+		src = "unknown"
+	}
+	if period == "" {
+		cad := Monthly
+		for _, s := range Sources() {
+			if s.Info().Name == res.Source {
+				cad = s.Info().Cadence
+			}
+		}
+		if p, ok := periodFromPath(res.File, cad); ok {
+			period = p
+		} else {
+			period = "unknown"
+		}
+	}
+	return src + "-" + period + "-" + res.SHA256[:min(12, len(res.SHA256))] + "-" + filepath.Base(res.File)
+}
+
 // quarantine copies (or, from the inbox, moves) a refused file beside a
-// .reason.json saying why.
+// .reason.json saying why. The copy is durable (fsync, rename, fsync of the
+// folder) before the inbox file is removed, so a crash keeps one or the
+// other; the same bytes already quarantined are not copied again.
 func quarantine(path string, res Result, cause error, o Options) (string, error) {
 	if o.Quarantine == "" {
 		return "", nil
 	}
-	if err := os.MkdirAll(o.Quarantine, 0o755); err != nil {
+	dst := filepath.Join(o.Quarantine, QuarantineName(res))
+	desc := notRegular(path, o.Move)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return "", err
 	}
-	stamp := o.Now().UTC().Format("20060102T150405Z")
-	dst := filepath.Join(o.Quarantine, stamp+"-"+filepath.Base(path))
 	reason := map[string]any{
-		"file": path, "sha256": res.SHA256, "source": res.Source, "when": o.Now().UTC().Format(time.RFC3339),
+		"file": path, "sha256": res.SHA256, "source": res.Source, "period": res.Period, "when": o.Now().UTC().Format(time.RFC3339),
 		"error": cause.Error(), "rows_read": res.RowsRead, "rows_rejected": res.RowsRejected, "rejects": res.Rejects,
 		"gplens_version": o.Version,
 	}
@@ -397,24 +441,80 @@ func quarantine(path string, res Result, cause error, o Options) (string, error)
 	}); err != nil {
 		return "", fmt.Errorf("write quarantine reason: %w", err)
 	}
-	if o.Move {
-		if err := os.Rename(path, dst); err == nil {
-			return dst, nil
+	if have, err := fileSHA256(dst); err == nil && have == res.SHA256 {
+		// Kept already (the same refused bytes again).
+	} else if o.Move && desc == "" && os.Rename(path, dst) == nil {
+		// A rename within one file system is atomic and keeps the bytes
+		// durable once both folders are synced.
+		if err := syncDir(filepath.Dir(dst)); err != nil {
+			return dst, fmt.Errorf("fsync %s: %w", filepath.Dir(dst), err)
 		}
-	}
-	err := writeFileAtomic(dst, func(w io.Writer) error {
-		f, err := os.Open(path)
+		return dst, syncDir(filepath.Dir(path))
+	} else if err := writeFileAtomic(dst, func(w io.Writer) error {
+		if desc != "" {
+			// A symlink or special file is described, never followed or read.
+			_, err := io.WriteString(w, desc+"\n")
+			return err
+		}
+		f, err := openRegular(path)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
 		_, err = io.Copy(w, f)
 		return err
-	})
-	if err == nil && o.Move {
-		err = os.Remove(path)
+	}); err != nil {
+		return dst, err
 	}
-	return dst, err
+	if o.Move {
+		if err := os.Remove(path); err != nil {
+			return dst, err
+		}
+		return dst, syncDir(filepath.Dir(path))
+	}
+	return dst, nil
+}
+
+// notRegular describes path when it is not a file ingest may read: a
+// symlink in the inbox (fromInbox), or anything but a regular file. "" means
+// a regular file.
+func notRegular(path string, fromInbox bool) string {
+	st, err := os.Lstat(path)
+	if err != nil {
+		return ""
+	}
+	if st.Mode()&os.ModeSymlink != 0 {
+		target, _ := os.Readlink(path)
+		if fromInbox {
+			return fmt.Sprintf("is a symbolic link (to %q); the inbox takes regular files only", target)
+		}
+		if st, err = os.Stat(path); err != nil {
+			return ""
+		}
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Sprintf("is not a regular file (%s)", st.Mode().Type())
+	}
+	return ""
+}
+
+// openRegular opens path for reading only if it is a regular file, without
+// blocking on a FIFO.
+func openRegular(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, &FileError{File: path, Err: fmt.Errorf("is not a regular file (%s)", st.Mode().Type()), Hint: "only regular files are read"}
+	}
+	return f, nil
 }
 
 // IsRefused reports whether err means bad input (exit status 2).

@@ -1,11 +1,13 @@
 package ingest
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -37,6 +39,7 @@ func writerOptions(s *parquet.Schema, version string) []parquet.WriterOption {
 // parsing and writing use both cores of a small machine.
 type fileWriter struct {
 	f    *os.File
+	sum  hash.Hash // sha256 of the bytes written, for the manifest
 	w    *parquet.GenericWriter[any]
 	cur  *rowBatch
 	full chan *rowBatch
@@ -59,7 +62,8 @@ func newFileWriter(path string, s *parquet.Schema, version string) (*fileWriter,
 	}
 	// GenericWriter[any] with an explicit schema writes parquet.Rows of a
 	// schema known only at run time.
-	fw := &fileWriter{f: f, w: parquet.NewGenericWriter[any](f, writerOptions(s, version)...),
+	sum := sha256.New()
+	fw := &fileWriter{f: f, sum: sum, w: parquet.NewGenericWriter[any](io.MultiWriter(f, sum), writerOptions(s, version)...),
 		full: make(chan *rowBatch, 3), free: make(chan *rowBatch, 4), done: make(chan error, 1)}
 	for i := 0; i < 4; i++ {
 		fw.free <- &rowBatch{rows: make([]parquet.Row, batchRows)}
@@ -120,6 +124,9 @@ func (fw *fileWriter) close() error {
 	return fw.f.Close()
 }
 
+// sha256 of the finished file.
+func (fw *fileWriter) sha256() string { return hex.EncodeToString(fw.sum.Sum(nil)) }
+
 // abort stops the writer goroutine after a failed parse; the temporary
 // folder holding the file is removed by the caller.
 func (fw *fileWriter) abort() {
@@ -141,99 +148,12 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// swapDir puts the fully written folder tmp in place of final. A partition
-// is replaced whole: the old one is renamed aside, the new one renamed in,
-// then the old removed. A crash between the renames leaves the old one
-// aside, and Recover puts it back, so readers see the old partition or the
-// new one, never a mixture.
-func swapDir(tmp, final string) error {
-	parent := filepath.Dir(final)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return err
-	}
-	old := ""
-	if _, err := os.Stat(final); err == nil {
-		old = filepath.Join(parent, ".old-"+filepath.Base(final))
-		os.RemoveAll(old)
-		if err := os.Rename(final, old); err != nil {
-			return fmt.Errorf("move old partition aside: %w", err)
-		}
-	}
-	if err := os.Rename(tmp, final); err != nil {
-		if old != "" {
-			os.Rename(old, final)
-		}
-		return fmt.Errorf("move new partition in place: %w", err)
-	}
-	if err := syncDir(parent); err != nil {
-		return fmt.Errorf("fsync %s: %w", parent, err)
-	}
-	if old != "" {
-		return os.RemoveAll(old)
-	}
-	return nil
-}
-
-// Recover tidies a lake after a killed run: half-written temporary folders
-// are removed and a partition moved aside but not replaced is put back.
-func Recover(lake string) error {
-	tables, err := os.ReadDir(lake)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("recover lake: %w", err)
-	}
-	dirs := []string{lake}
-	for _, t := range tables {
-		if !t.IsDir() {
-			continue
-		}
-		dirs = append(dirs, filepath.Join(lake, t.Name()))
-		if t.Name() == RejectsTable {
-			sub, _ := os.ReadDir(filepath.Join(lake, t.Name()))
-			for _, s := range sub {
-				if s.IsDir() {
-					dirs = append(dirs, filepath.Join(lake, t.Name(), s.Name()))
-				}
-			}
-		}
-	}
-	for _, dir := range dirs {
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			return fmt.Errorf("recover lake: %w", err)
-		}
-		for _, e := range entries {
-			n := e.Name()
-			switch {
-			case strings.HasPrefix(n, ".tmp-"):
-				if err := os.RemoveAll(filepath.Join(dir, n)); err != nil {
-					return fmt.Errorf("remove unfinished %s: %w", n, err)
-				}
-			case strings.HasPrefix(n, ".old-"):
-				final := filepath.Join(dir, strings.TrimPrefix(n, ".old-"))
-				var rerr error
-				if _, serr := os.Stat(final); serr == nil {
-					rerr = os.RemoveAll(filepath.Join(dir, n))
-				} else {
-					rerr = os.Rename(filepath.Join(dir, n), final)
-				}
-				if rerr != nil {
-					return fmt.Errorf("restore %s: %w", n, rerr)
-				}
-			}
-		}
-	}
-	return nil
-}
-
 // writeFileAtomic writes data to path via a temporary file, fsync and rename.
 func writeFileAtomic(path string, write func(io.Writer) error) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), tmpPrefix()+filepath.Base(path)+"-*")
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,11 @@ type Entry struct {
 	ReplacesSHA   string    `parquet:"replaces_sha256,optional" json:"replaces_sha256,omitempty"`
 	IngestedAt    time.Time `parquet:"ingested_at,timestamp(millisecond)" json:"ingested_at"`
 	GplensVersion string    `parquet:"gplens_version" json:"gplens_version"`
+	// PartSHA256 and RejectsSHA256 are the sha256 of the partition's Parquet
+	// files, so `gplens check --lake` can verify the lake against the
+	// manifest (empty in rows written before they were recorded).
+	PartSHA256    string `parquet:"part_sha256,optional" json:"part_sha256,omitempty"`
+	RejectsSHA256 string `parquet:"rejects_sha256,optional" json:"rejects_sha256,omitempty"`
 }
 
 // ReadManifest returns every manifest row (none for a new lake).
@@ -63,13 +68,9 @@ func ReadManifest(lake string) ([]Entry, error) {
 	return out[:n], nil
 }
 
-// appendManifest rewrites the manifest with e added, atomically.
-func appendManifest(lake string, e Entry) error {
-	rows, err := ReadManifest(lake)
-	if err != nil {
-		return err
-	}
-	rows = append(rows, e)
+// writeManifest replaces the manifest with rows, atomically. Only Commit
+// (under the intent record) calls it.
+func writeManifest(lake string, rows []Entry) error {
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].IngestedAt.Before(rows[j].IngestedAt) })
 	return writeFileAtomic(filepath.Join(lake, ManifestFile), func(w io.Writer) error {
 		pw := parquet.NewGenericWriter[Entry](w, parquet.Compression(&parquet.Zstd))

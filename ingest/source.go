@@ -151,7 +151,7 @@ func Detect(base string, keys []string, ncols int) (Source, int, error) {
 		byName  bool
 	}
 	var cands []cand
-	var nearMiss []string
+	var nearMiss, nameSays []string
 	for _, s := range Sources() {
 		info := s.Info()
 		byName := nameMatches(info, base)
@@ -165,6 +165,7 @@ func Detect(base string, keys []string, ncols int) (Source, int, error) {
 		if v >= 0 {
 			cands = append(cands, cand{s, v, byName})
 		} else if byName {
+			nameSays = append(nameSays, info.Name)
 			nearMiss = append(nearMiss, fmt.Sprintf("its name looks like %s but the header lacks %s", info.Name, strings.Join(missing, ", ")))
 		}
 	}
@@ -177,6 +178,12 @@ func Detect(base string, keys []string, ncols int) (Source, int, error) {
 	switch {
 	case len(named) == 1:
 		return named[0].s, named[0].variant, nil
+	case len(named) == 0 && len(cands) == 1 && len(nameSays) > 0:
+		// A file named as one source holding another is a mix-up upstream
+		// (or a renamed file); loading it as the header's source would put
+		// it in a period and table nobody expects.
+		return nil, 0, fmt.Errorf("the name %q says %s but the header is %s's; rename the file or fetch the right one",
+			base, strings.Join(nameSays, " or "), cands[0].s.Info().Name)
 	case len(named) == 0 && len(cands) == 1:
 		return cands[0].s, cands[0].variant, nil
 	case len(cands) > 1:

@@ -55,6 +55,18 @@ func (d LocalDir) Begin(ctx context.Context, period string) (Stage, error) {
 			os.RemoveAll(o)
 		}
 	}
+	// One killed between Commit's two renames left the previous publication
+	// aside: put it back if nothing replaced it, else drop it.
+	olds, _ := filepath.Glob(filepath.Join(d.Root, "."+period+".old-*"))
+	for _, o := range olds {
+		if _, err := os.Stat(filepath.Join(d.Root, period)); errors.Is(err, os.ErrNotExist) {
+			if err := os.Rename(o, filepath.Join(d.Root, period)); err != nil {
+				return nil, fmt.Errorf("restore the previous publication of %s: %w", period, err)
+			}
+			continue
+		}
+		os.RemoveAll(o)
+	}
 	tmp, err := os.MkdirTemp(d.Root, "."+period+".tmp-")
 	if err != nil {
 		return nil, fmt.Errorf("create staging folder in %s: %w", d.Root, err)

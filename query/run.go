@@ -62,10 +62,12 @@ func (o Options) maxRows() int {
 // Run runs every statement in sqlText on one connection of db (so SET,
 // temporary tables and macros carry from one statement to the next) and
 // prints each result to w in opts.Format, a blank line between results.
-// A failing statement's error is a *StatementError.
+// Lines starting with '.' between statements are the shell's dot commands
+// (.mode csv, .tables, .read FILE ...). A failing statement's error is a
+// *StatementError.
 func Run(ctx context.Context, db *sql.DB, sqlText string, opts Options, w io.Writer) error {
-	stmts := Split(sqlText)
-	if len(stmts) == 0 {
+	parts := scriptParts(sqlText)
+	if len(parts) == 0 {
 		return ErrNoStatements
 	}
 	f, err := ParseFormat(string(opts.Format))
@@ -81,22 +83,86 @@ func Run(ctx context.Context, db *sql.DB, sqlText string, opts Options, w io.Wri
 	if err := SetSearchPath(ctx, conn, opts.SearchPath); err != nil {
 		return err
 	}
-	r := runner{conn: conn, opts: opts, w: w}
+	sh := &shell{conn: conn, opts: opts, out: w, strict: true}
+	return sh.runParts(ctx, parts, opts.Out)
+}
+
+// part is one step of a script: a SQL statement or a dot command.
+type part struct {
+	stmt Statement
+	dot  string // the dot command's line, when this part is one
+}
+
+// scriptParts splits a script into its statements and dot commands, in
+// order, with each statement's line and column in the script. A dot
+// command is a line starting with '.' where no statement is pending, as in
+// the shell.
+func scriptParts(src string) []part {
+	var parts []part
+	var buf strings.Builder
+	bufLine := 0
+	flush := func() {
+		for _, st := range Split(buf.String()) {
+			st.Line += bufLine - 1
+			parts = append(parts, part{stmt: st})
+		}
+		buf.Reset()
+	}
+	for i, line := range strings.SplitAfter(src, "\n") {
+		if len(Split(buf.String())) == 0 && !openAtEnd(buf.String()) {
+			if t := strings.TrimSpace(line); strings.HasPrefix(t, ".") {
+				buf.Reset()
+				parts = append(parts, part{dot: t})
+				continue
+			}
+		}
+		if buf.Len() == 0 {
+			bufLine = i + 1
+		}
+		buf.WriteString(line)
+		if Complete(buf.String()) {
+			flush()
+		}
+	}
+	flush()
+	return parts
+}
+
+// runParts runs a script's parts in order; with out set, the last
+// statement's result goes to that file. A strict shell stops at the first
+// failure and returns it; otherwise the first error is returned at the end.
+func (sh *shell) runParts(ctx context.Context, parts []part, out string) error {
+	last := -1
+	for i, p := range parts {
+		if p.dot == "" {
+			last = i
+		}
+	}
 	var first error
-	for i, st := range stmts {
+	for i, p := range parts {
 		var err error
-		if i == len(stmts)-1 && opts.Out != "" {
-			err = r.export(ctx, i+1, st, opts.Out)
+		if p.dot != "" {
+			err = sh.command(ctx, p.dot)
 		} else {
-			err = r.statement(ctx, i+1, st)
+			sh.stmtNo++
+			r := runner{conn: sh.conn, opts: sh.opts, w: sh.out, printed: sh.printed}
+			if i == last && out != "" {
+				err = r.export(ctx, sh.stmtNo, p.stmt, out)
+			} else {
+				err = r.statement(ctx, sh.stmtNo, p.stmt)
+			}
+			sh.printed = r.printed
 		}
 		if err != nil {
-			if !opts.ContinueOnError {
+			if !sh.opts.ContinueOnError {
 				return err
 			}
 			if first == nil {
 				first = err
 			}
+		}
+		if sh.quit {
+			break
 		}
 	}
 	return first

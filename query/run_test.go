@@ -252,3 +252,51 @@ func TestRunReadOnlySnapshot(t *testing.T) {
 		t.Errorf("write on a read-only snapshot: %v, want a read-only hint", err)
 	}
 }
+
+// Dot commands work in -c / -f scripts as at the prompt, in order with the
+// statements around them; a failing one stops the script like a failing
+// statement, and a later statement keeps its line number.
+func TestRunDotCommands(t *testing.T) {
+	db := openDB(t)
+	inc := filepath.Join(t.TempDir(), "inc.sql")
+	if err := os.WriteFile(inc, []byte("SELECT 'from the file' AS f;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, script string
+		want         []string // in this order in the output
+		wantErr      string
+	}{
+		{"mode between statements", "SELECT 1 AS a;\n.mode csv\nSELECT 2 AS b;", []string{"│ integer │", "b\n2\n"}, ""},
+		{"mode first, one line each", ".mode json\nSELECT 3 AS c;", []string{`{"c":3}`}, ""},
+		{"read", ".mode csv\n.read " + inc + "\nSELECT 4 AS d;", []string{"f\nfrom the file\n", "d\n4\n"}, ""},
+		{"tables", "CREATE TEMP TABLE tiny AS SELECT 1 AS x;\n.tables tiny", []string{"tiny"}, ""},
+		{"schema", "CREATE TEMP TABLE tiny2 AS SELECT 1 AS x;\n.schema tiny2", []string{"INTEGER"}, ""},
+		{"unknown stops", ".mode csv\nSELECT 5 AS e;\n.nope\nSELECT 6 AS f;", []string{"e\n5\n"}, "unknown command .nope"},
+		{"quit stops", ".mode csv\nSELECT 7 AS g;\n.quit\nSELECT 8 AS h;", []string{"g\n7\n"}, ""},
+		{"line numbers after a dot command", ".mode csv\n\nSELECT nope;", nil, "line 3"},
+		{"dot inside a statement is SQL", ".mode csv\nSELECT\n.5 AS half;", []string{"half\n0.5\n"}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			err := Run(context.Background(), db, tc.script, Options{}, &buf)
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("err = %v, want %q", err, tc.wantErr)
+			}
+			out, at := buf.String(), 0
+			for _, w := range tc.want {
+				i := strings.Index(out[at:], w)
+				if i < 0 {
+					t.Fatalf("output lacks %q after byte %d:\n%s", w, at, out)
+				}
+				at += i + len(w)
+			}
+			for _, never := range []string{"\n6\n", "\n8\n"} {
+				if strings.Contains(out, never) {
+					t.Errorf("ran past the stop:\n%s", out)
+				}
+			}
+		})
+	}
+}

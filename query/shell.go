@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -88,6 +88,9 @@ type shell struct {
 	failed  int
 	quit    bool
 	printed bool
+	// strict: -c / -f, where a failure stops the script (Run); the
+	// shell itself reports failures and carries on.
+	strict bool
 }
 
 func (sh *shell) errOut() io.Writer {
@@ -179,8 +182,15 @@ const shellHelp = `Statements end with ';' and may span lines. Commands:
   .quit                  leave (also .exit, Ctrl-D)
 `
 
-// dot runs a dot command; unknown ones count as failures.
+// dot runs a dot command in the shell; failures are reported and counted.
 func (sh *shell) dot(ctx context.Context, line string) {
+	if err := sh.command(ctx, line); err != nil {
+		sh.report(err)
+	}
+}
+
+// command runs a dot command; unknown ones are errors.
+func (sh *shell) command(ctx context.Context, line string) error {
 	sh.dots++
 	fields := strings.Fields(line)
 	cmd, args := fields[0], fields[1:]
@@ -192,19 +202,17 @@ func (sh *shell) dot(ctx context.Context, line string) {
 	case ".mode":
 		if len(args) == 0 {
 			fmt.Fprintf(sh.out, "mode: %s\n", sh.opts.Format)
-			return
+			return nil
 		}
 		f, err := ParseFormat(args[0])
 		if err != nil {
-			sh.report(err)
-			return
+			return err
 		}
 		sh.opts.Format = f
 	case ".maxrows":
 		n, err := strconv.Atoi(strings.Join(args, ""))
 		if err != nil || n < 0 {
-			sh.report(fmt.Errorf(".maxrows wants a number of rows, 0 for no limit"))
-			return
+			return fmt.Errorf(".maxrows wants a number of rows, 0 for no limit")
 		}
 		if n == 0 {
 			n = -1
@@ -213,19 +221,22 @@ func (sh *shell) dot(ctx context.Context, line string) {
 	case ".timeout":
 		d, err := time.ParseDuration(strings.Join(args, ""))
 		if err != nil || d < 0 {
-			sh.report(fmt.Errorf(".timeout wants a duration such as 30s or 2m, 0 for none"))
-			return
+			return fmt.Errorf(".timeout wants a duration such as 30s or 2m, 0 for none")
 		}
 		sh.opts.Timeout = d
 	case ".read":
 		if len(args) != 1 {
-			sh.report(fmt.Errorf(".read wants one file name"))
-			return
+			return fmt.Errorf(".read wants one file name")
 		}
 		src, err := os.ReadFile(args[0])
 		if err != nil {
-			sh.report(fmt.Errorf(".read: %w", err))
-			return
+			return fmt.Errorf(".read: %w", err)
+		}
+		if sh.strict {
+			if err := sh.runParts(ctx, scriptParts(string(src)), ""); err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			return nil
 		}
 		sh.runBuffer(ctx, string(src), 1)
 	case ".tables":
@@ -237,12 +248,11 @@ ORDER BY schema, name`
 		if len(args) > 0 {
 			q = "SELECT * FROM (" + q + ") WHERE name ILIKE " + sqlString(args[0]) + " OR schema || '.' || name ILIKE " + sqlString(args[0])
 		}
-		sh.internal(ctx, q)
+		return sh.internal(ctx, q)
 	case ".schema":
 		if len(args) == 0 {
 			sh.dots--
-			sh.dot(ctx, ".tables")
-			return
+			return sh.command(ctx, ".tables")
 		}
 		schema, name, ok := strings.Cut(args[0], ".")
 		where := "table_name = " + sqlString(schema)
@@ -250,24 +260,23 @@ ORDER BY schema, name`
 			where = "schema_name = " + sqlString(schema) + " AND table_name = " + sqlString(name)
 		}
 		if sh.count(ctx, "SELECT count(*) FROM duckdb_columns() WHERE "+where) == 0 {
-			sh.report(fmt.Errorf("no table or view named %s; .tables lists them", args[0]))
-			return
+			return fmt.Errorf("no table or view named %s; .tables lists them", args[0])
 		}
-		sh.internal(ctx, `SELECT schema_name AS schema, table_name AS "table", column_name AS "column", data_type AS type, comment
+		return sh.internal(ctx, `SELECT schema_name AS schema, table_name AS "table", column_name AS "column", data_type AS type, comment
 FROM duckdb_columns() WHERE `+where+` ORDER BY schema_name, table_name, column_index`)
 	default:
-		sh.report(fmt.Errorf("unknown command %s; .help lists the commands", cmd))
+		return fmt.Errorf("unknown command %s; .help lists the commands", cmd)
 	}
+	return nil
 }
 
 // internal runs a query for a dot command and prints it in the current mode.
-func (sh *shell) internal(ctx context.Context, q string) {
+func (sh *shell) internal(ctx context.Context, q string) error {
 	r := runner{conn: sh.conn, opts: sh.opts, w: sh.out, printed: sh.printed}
 	r.opts.MaxRows = -1
-	if err := r.statement(ctx, 0, Statement{Text: q, Line: 1, Col: 1}); err != nil {
-		sh.report(err)
-	}
+	err := r.statement(ctx, 0, Statement{Text: q, Line: 1, Col: 1})
 	sh.printed = r.printed
+	return err
 }
 
 func (sh *shell) count(ctx context.Context, q string) int {
@@ -278,9 +287,10 @@ func (sh *shell) count(ctx context.Context, q string) int {
 	return n
 }
 
-// interactive is the terminal prompt. x/term's Terminal needs raw mode for
-// line editing; while a statement runs the terminal goes back to normal
-// mode so Ctrl-C interrupts that statement rather than the shell.
+// interactive is the terminal prompt. The terminal stays in raw mode
+// throughout, so Ctrl-C arrives as a byte rather than as SIGINT: at the
+// prompt it clears the line, while a statement runs it cancels that
+// statement (DuckDB interrupts it) and the session carries on.
 func (sh *shell) interactive(ctx context.Context, in *os.File, out io.Writer, opts ShellOptions) error {
 	fd := int(in.Fd())
 	state, err := term.MakeRaw(fd)
@@ -288,7 +298,7 @@ func (sh *shell) interactive(ctx context.Context, in *os.File, out io.Writer, op
 		return fmt.Errorf("terminal: %w", err)
 	}
 	defer term.Restore(fd, state)
-	cr := &ctrlCReader{r: in}
+	keys := newKeyReader(in)
 	hist, herr := openHistory(opts.HistoryFile)
 	if hist != nil {
 		defer hist.close()
@@ -296,22 +306,21 @@ func (sh *shell) interactive(ctx context.Context, in *os.File, out io.Writer, op
 	// newTerm makes a fresh Terminal: x/term has no way to clear the line
 	// being edited, which Ctrl-C should do.
 	var t *term.Terminal
+	userErr := sh.err
 	newTerm := func() {
 		t = term.NewTerminal(struct {
 			io.Reader
 			io.Writer
-		}{cr, out}, "")
+		}{keys, out}, "")
 		if hist != nil {
 			t.History = hist
 		}
-		sh.out = t
-		sh.err = t
+		sh.out, sh.err = t, t
+		if userErr != nil && userErr != out {
+			sh.err = userErr
+		}
 	}
-	userErr := sh.err
 	newTerm()
-	if userErr != nil && userErr != out {
-		sh.err = userErr
-	}
 	prompt := opts.Prompt
 	if prompt == "" {
 		prompt = defaultPrompt
@@ -322,6 +331,7 @@ func (sh *shell) interactive(ctx context.Context, in *os.File, out io.Writer, op
 	}
 	fmt.Fprintf(t, "gplens sql: statements end with ';'; .help for commands, .quit to leave\n")
 	var buf strings.Builder
+	var entry []string // the lines of the statement being typed, for history
 	lineNo, bufLine := 0, 0
 	for !sh.quit {
 		if buf.Len() == 0 {
@@ -329,16 +339,19 @@ func (sh *shell) interactive(ctx context.Context, in *os.File, out io.Writer, op
 		} else {
 			t.SetPrompt(cont)
 		}
+		// Edit lines at the terminal's width, asked afresh at every
+		// prompt so a resized window is followed.
+		if w, h, err := term.GetSize(fd); err == nil && w > 0 {
+			t.SetSize(w, h)
+		}
 		line, err := t.ReadLine()
 		if err != nil && !errors.Is(err, term.ErrPasteIndicator) {
-			if errors.Is(err, io.EOF) && cr.interrupted.Swap(false) {
+			if errors.Is(err, io.EOF) && keys.interrupted.Swap(false) {
 				buf.Reset() // Ctrl-C drops the statement being typed
+				entry = nil
 				// Straight to out: writing through t would redraw the old line.
 				io.WriteString(out, "^C\r\n")
 				newTerm()
-				if userErr != nil && userErr != out {
-					sh.err = userErr
-				}
 				continue
 			}
 			if errors.Is(err, io.EOF) {
@@ -348,14 +361,19 @@ func (sh *shell) interactive(ctx context.Context, in *os.File, out io.Writer, op
 			return fmt.Errorf("read terminal: %w", err)
 		}
 		lineNo++
-		// Run with the terminal in normal mode and Ctrl-C cancelling
-		// only the running statement.
-		term.Restore(fd, state)
-		sctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+		entry = append(entry, line)
+		sctx, cancel := context.WithCancel(ctx)
+		keys.whileRunning(cancel)
 		sh.feed(sctx, &buf, &bufLine, lineNo, line)
-		stop()
-		if _, err := term.MakeRaw(fd); err != nil {
-			return fmt.Errorf("terminal: %w", err)
+		if keys.whileRunning(nil) {
+			io.WriteString(out, "^C\r\n")
+		}
+		cancel()
+		if buf.Len() == 0 { // a statement or command is complete
+			if hist != nil {
+				hist.record(historyEntry(entry))
+			}
+			entry = nil
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -364,21 +382,96 @@ func (sh *shell) interactive(ctx context.Context, in *os.File, out io.Writer, op
 	return nil
 }
 
-// ctrlCReader notes a Ctrl-C byte: x/term's ReadLine reports it as io.EOF,
-// the same as Ctrl-D, and the shell should only clear the line then.
-type ctrlCReader struct {
-	r           io.Reader
-	interrupted atomic.Bool
-}
-
-func (c *ctrlCReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	for _, b := range p[:n] {
-		if b == 3 {
-			c.interrupted.Store(true)
+// historyEntry joins the lines of one statement into one history entry,
+// which the line editor recalls as a single line: lines that are only a
+// comment are left out, since a "--" comment would swallow what follows.
+func historyEntry(lines []string) string {
+	var keep []string
+	for _, l := range lines {
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "--") {
+			keep = append(keep, t)
 		}
 	}
-	return n, err
+	return strings.Join(keep, " ")
+}
+
+// keyReader passes the terminal's bytes to the line editor. A goroutine
+// reads them as they come, so a Ctrl-C typed while a statement runs is seen
+// at once and cancels it; other keys typed meanwhile wait for the prompt.
+type keyReader struct {
+	ch          chan []byte
+	rest        []byte
+	err         error
+	interrupted atomic.Bool // Ctrl-C at the prompt (ReadLine says io.EOF)
+
+	mu       sync.Mutex
+	cancel   context.CancelFunc // set while a statement runs
+	canceled bool
+}
+
+func newKeyReader(in io.Reader) *keyReader {
+	k := &keyReader{ch: make(chan []byte, 64)}
+	go func() {
+		buf := make([]byte, 256)
+		for {
+			n, err := in.Read(buf)
+			if n > 0 {
+				if chunk := k.filter(buf[:n]); len(chunk) > 0 {
+					k.ch <- chunk
+				}
+			}
+			if err != nil {
+				k.err = err
+				close(k.ch)
+				return
+			}
+		}
+	}()
+	return k
+}
+
+// filter cancels the running statement on Ctrl-C (dropping the byte) and
+// notes a Ctrl-C typed at the prompt.
+func (k *keyReader) filter(p []byte) []byte {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make([]byte, 0, len(p))
+	for _, b := range p {
+		switch {
+		case b == 3 && k.cancel != nil:
+			k.cancel()
+			k.canceled = true
+		case b == 3:
+			k.interrupted.Store(true)
+			out = append(out, b)
+		default:
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// whileRunning sets the function a Ctrl-C calls (nil: back at the prompt)
+// and says whether the statement just finished was cancelled by one.
+func (k *keyReader) whileRunning(cancel context.CancelFunc) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	was := k.canceled
+	k.cancel, k.canceled = cancel, false
+	return was
+}
+
+func (k *keyReader) Read(p []byte) (int, error) {
+	if len(k.rest) == 0 {
+		chunk, ok := <-k.ch
+		if !ok {
+			return 0, k.err
+		}
+		k.rest = chunk
+	}
+	n := copy(p, k.rest)
+	k.rest = k.rest[n:]
+	return n, nil
 }
 
 // history is term.History kept in a file, one entry a line.
@@ -410,7 +503,12 @@ func openHistory(path string) (*history, error) {
 	return h, nil
 }
 
-func (h *history) Add(entry string) {
+// Add is how the line editor records each line it reads; the shell records
+// whole statements instead (record), so this does nothing.
+func (h *history) Add(string) {}
+
+// record adds one whole statement or dot command.
+func (h *history) record(entry string) {
 	if strings.TrimSpace(entry) == "" || len(h.entries) > 0 && h.entries[len(h.entries)-1] == entry {
 		return
 	}

@@ -132,9 +132,99 @@ func TestShellTerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"SELECT 40 + 2", "AS answer;", "SELECT 7 AS seven;", ".quit"} {
+	// History holds whole statements: the two-line one is one entry.
+	for _, want := range []string{"SELECT 40 + 2 AS answer;", "SELECT 7 AS seven;", ".mode csv", ".quit"} {
 		if !strings.Contains(string(data), want+"\n") {
 			t.Errorf("history file lacks %q:\n%s", want, data)
+		}
+	}
+	if strings.Contains(string(data), "\nAS answer;\n") {
+		t.Errorf("history keeps a statement's lines apart:\n%s", data)
+	}
+}
+
+// startShell runs the interactive shell on a pseudo-terminal of the given
+// width and returns what it shows, a way to type, and the shell's result.
+func startShell(t *testing.T, cols uint16) (*screen, func(string), <-chan error) {
+	t.Helper()
+	master, slave := openPTY(t)
+	t.Cleanup(func() { master.Close() })
+	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 40, Col: cols}); err != nil {
+		t.Skipf("set pty size: %v", err)
+	}
+	db := openDB(t)
+	scr := &screen{}
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := master.Read(buf)
+			scr.Write(buf[:n])
+			if err != nil {
+				return
+			}
+		}
+	}()
+	done := make(chan error, 1)
+	go func() {
+		done <- Shell(context.Background(), db, slave, slave, ShellOptions{})
+		slave.Close()
+	}()
+	typeKeys := func(s string) {
+		if _, err := master.WriteString(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return scr, typeKeys, done
+}
+
+// Ctrl-C while a statement runs cancels that statement, and the session
+// (its connection, settings and temporary tables) carries on.
+func TestShellCtrlCCancelsStatement(t *testing.T) {
+	scr, typeKeys, done := startShell(t, 120)
+	pos := scr.waitFor(t, 0, "gplens> ")
+	typeKeys("CREATE TEMP TABLE kept AS SELECT 'still here' AS s;\r")
+	pos = scr.waitFor(t, pos, "gplens> ")
+	// Minutes of work, unless cancelled.
+	typeKeys("SELECT count(*) FROM range(100000000000) t(x) WHERE hash(x) % 7 = 3;\r")
+	pos = scr.waitFor(t, pos, "= 3;")
+	time.Sleep(500 * time.Millisecond)
+	typeKeys("\x03")
+	pos = scr.waitFor(t, pos, "cancelled")
+	pos = scr.waitFor(t, pos, "gplens> ")
+	typeKeys("SELECT s FROM kept;\r")
+	scr.waitFor(t, pos, "still here")
+	typeKeys(".quit\r")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("shell returned %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("shell did not quit")
+	}
+}
+
+// The line editor uses the terminal's width: a 150-character line in a
+// 200-column terminal is not wrapped at 80.
+func TestShellTerminalWidth(t *testing.T) {
+	for _, tc := range []struct {
+		cols    uint16
+		wrapped bool
+	}{{200, false}, {80, true}} {
+		scr, typeKeys, done := startShell(t, tc.cols)
+		pos := scr.waitFor(t, 0, "gplens> ")
+		long := "SELECT '" + strings.Repeat("x", 130) + "' AS wide;"
+		typeKeys(long)
+		end := scr.waitFor(t, pos, "AS wide;")
+		echo := scr.String()[pos:end]
+		if got := strings.Contains(echo, "\r\n") || strings.Contains(echo, "\n"); got != tc.wrapped {
+			t.Errorf("%d columns: wrapped = %v, want %v; echo %q", tc.cols, got, tc.wrapped, echo)
+		}
+		typeKeys("\r.quit\r")
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("shell did not quit")
 		}
 	}
 }

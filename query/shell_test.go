@@ -96,14 +96,30 @@ func TestShellSchemaUnknown(t *testing.T) {
 	}
 }
 
+func TestHistoryEntry(t *testing.T) {
+	for _, tc := range []struct {
+		lines []string
+		want  string
+	}{
+		{[]string{"SELECT 1;"}, "SELECT 1;"},
+		{[]string{"SELECT a,", "  b", "FROM t;"}, "SELECT a, b FROM t;"},
+		{[]string{"-- why", "SELECT 1", "", ";"}, "SELECT 1 ;"},
+	} {
+		if got := historyEntry(tc.lines); got != tc.want {
+			t.Errorf("historyEntry(%q) = %q, want %q", tc.lines, got, tc.want)
+		}
+	}
+}
+
 func TestHistoryFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), ".gplens_history")
 	h, err := openHistory(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.Add("SELECT") // the line editor's per-line adds are ignored
 	for _, l := range []string{"SELECT 1;", "SELECT 1;", "", "SELECT 2;"} {
-		h.Add(l)
+		h.record(l)
 	}
 	if h.Len() != 2 || h.At(0) != "SELECT 2;" || h.At(1) != "SELECT 1;" {
 		t.Errorf("history = %v", h.entries)

@@ -369,9 +369,12 @@ func (d *Daemon) execute(ctx context.Context, f fire, daemon bool) (Summary, err
 	}
 	maxAttempts := j.Retries + 1
 	var busyErr error
+	// One run ID for every attempt, so the history and the hooks tell one
+	// story per run; each attempt is recorded with its number.
+	runID := newRunID(d.clock.Now(), j.Name)
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
 		req := RunRequest{
-			Job: j.Name, Trigger: f.trigger, Steps: slices.Clone(steps), Period: sum.Period,
+			RunID: runID, Job: j.Name, Trigger: f.trigger, Steps: slices.Clone(steps), Period: sum.Period,
 			Areas: slices.Clone(areas), Attempt: attempt, Scheduled: f.scheduled,
 			Files: slices.Clone(f.files), Workspace: d.ws,
 		}
@@ -435,7 +438,9 @@ func (d *Daemon) execute(ctx context.Context, f fire, daemon bool) (Summary, err
 func (d *Daemon) attempt(ctx context.Context, j *job, req RunRequest, daemon bool) (Run, error) {
 	host, _ := os.Hostname()
 	start := d.clock.Now()
-	req.RunID = newRunID(start, j.Name)
+	if req.RunID == "" {
+		req.RunID = newRunID(start, j.Name)
+	}
 	run := Run{
 		ID: req.RunID, Job: j.Name, Trigger: req.Trigger, Period: req.Period, Areas: req.Areas,
 		Steps: req.Steps, Attempt: req.Attempt, Start: start.UTC(), PID: os.Getpid(), Host: host,
@@ -542,6 +547,10 @@ func (d *Daemon) call(ctx context.Context, j *job, req RunRequest, daemon bool) 
 		}
 	}
 }
+
+// NewRunID returns a fresh run ID for job: its start time, the job and a
+// random suffix, so IDs sort by time and never collide.
+func NewRunID(t time.Time, job string) string { return newRunID(t, job) }
 
 func newRunID(t time.Time, job string) string {
 	var b [3]byte

@@ -357,6 +357,18 @@ func TestRetriesBackOff(t *testing.T) {
 			if runs[0].Status != tc.wantStatus {
 				t.Errorf("last attempt status %s", runs[0].Status)
 			}
+			// One run ID across the retries, each attempt numbered, and the
+			// same ID for the hooks.
+			for i, run := range runs {
+				if run.ID != r.s.RunID || run.Attempt != wantAttempts-i {
+					t.Errorf("history row %d = %s attempt %d; want %s attempt %d", i, run.ID, run.Attempt, r.s.RunID, wantAttempts-i)
+				}
+			}
+			for _, c := range rec.calls {
+				if c.RunID != r.s.RunID {
+					t.Errorf("attempt %d ran as %s, want %s", c.Attempt, c.RunID, r.s.RunID)
+				}
+			}
 		})
 	}
 }

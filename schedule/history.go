@@ -154,8 +154,13 @@ func (h *RunLog) List(f Filter) ([]Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read run history: %w", err)
 	}
-	runs := map[string]*Run{}
-	var order []string
+	// A run's attempts share its ID; each attempt is one row.
+	type key struct {
+		id      string
+		attempt int
+	}
+	runs := map[key]*Run{}
+	var order []key
 	sc := bufio.NewScanner(bytes.NewReader(raw))
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
 	for sc.Scan() {
@@ -163,12 +168,13 @@ func (h *RunLog) List(f Filter) ([]Run, error) {
 		if json.Unmarshal(sc.Bytes(), &rec) != nil || rec.ID == "" {
 			continue // a torn last line from a crash, or junk
 		}
-		cur := runs[rec.ID]
+		k := key{rec.ID, rec.Attempt}
+		cur := runs[k]
 		if cur == nil {
 			r := rec.Run
 			cur = &r
-			runs[rec.ID] = cur
-			order = append(order, rec.ID)
+			runs[k] = cur
+			order = append(order, k)
 		}
 		if rec.Type == "end" {
 			cur.End, cur.Status, cur.Rows, cur.Error = rec.End, rec.Status, rec.Rows, rec.Error
@@ -179,19 +185,18 @@ func (h *RunLog) List(f Filter) ([]Run, error) {
 	}
 	// Re-reading the lock after the history closes the window where a run
 	// started between the two reads.
-	held := func(id string) bool {
-		if beforeOK && before.RunID == id {
+	held := func(r Run) bool {
+		if beforeOK && before.RunID == r.ID && before.PID == r.PID {
 			return true
 		}
 		a, ok := ReadLock(ws)
-		return ok && a.RunID == id
+		return ok && a.RunID == r.ID && a.PID == r.PID
 	}
 	out := make([]Run, 0, len(order))
 	// Walk newest-written first so runs with equal start times stay newest first.
 	for i := len(order) - 1; i >= 0; i-- {
 		r := *runs[order[i]]
-		id := order[i]
-		if r.Status == StatusRunning && !held(id) {
+		if r.Status == StatusRunning && !held(r) {
 			r.Status = StatusInterrupted
 		}
 		if f.Job != "" && r.Job != f.Job {

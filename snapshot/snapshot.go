@@ -137,7 +137,8 @@ func publish(ctx context.Context, ws, label string, o Options, write func(tmp st
 	created := time.Now().UTC()
 	name := prefix + label + "-" + created.Format(timeLayout) + suffix
 	final := filepath.Join(dir, name)
-	tmp := filepath.Join(dir, "."+name+".tmp")
+	removeOrphanTmps(dir, log)
+	tmp := filepath.Join(dir, fmt.Sprintf(".%s.%d.tmp", name, os.Getpid()))
 	_ = os.Remove(tmp)
 	if err := write(tmp); err != nil {
 		os.Remove(tmp)
@@ -146,8 +147,10 @@ func publish(ctx context.Context, ws, label string, o Options, write func(tmp st
 	}
 	if err := syncFile(tmp); err != nil {
 		os.Remove(tmp)
+		os.Remove(tmp + ".wal")
 		return Info{}, fmt.Errorf("publish: %w", err)
 	}
+	os.Remove(tmp + ".wal") // checkpointed by DETACH; a stale one must not follow the file
 	if err := os.Rename(tmp, final); err != nil {
 		os.Remove(tmp)
 		return Info{}, fmt.Errorf("publish: %w", err)
@@ -385,6 +388,25 @@ func prune(dir, current string, keep int, log *slog.Logger) error {
 		log.Info("snapshot pruned", "name", s.Name)
 	}
 	return errors.Join(errs...)
+}
+
+// removeOrphanTmps deletes the half-written copies (.<name>.<pid>.tmp and
+// its .wal) of publishes whose process is gone, and those of older gplens
+// versions, which had no pid in the name. Publishing runs under the
+// workspace lock, so no other live publisher can own one.
+func removeOrphanTmps(dir string, log *slog.Logger) {
+	files, _ := filepath.Glob(filepath.Join(dir, "."+prefix+"*.tmp*"))
+	for _, f := range files {
+		n := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(f), ".wal"), ".tmp")
+		if i := strings.LastIndexByte(n, '.'); i >= 0 {
+			if pid, err := strconv.Atoi(n[i+1:]); err == nil && (pid == os.Getpid() || processAlive(pid)) {
+				continue
+			}
+		}
+		if err := os.Remove(f); err == nil {
+			log.Info("removed the leftover of a killed publish", "file", f)
+		}
+	}
 }
 
 // clearStaleOpenDirs removes the link folders of readers that are no

@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -400,5 +403,41 @@ func TestPublishFromOpenWriter(t *testing.T) {
 	}
 	if v != 7 || n != 50 {
 		t.Errorf("snapshot %s: version %d trends %d, want 7 and 50", info.Name, v, n)
+	}
+}
+
+// A publish removes the half-written copies of publishes killed before
+// (their process gone, or named by an older gplens without a pid), and
+// leaves a live process's alone.
+func TestPublishRemovesOrphanTmps(t *testing.T) {
+	ws, wh := fixture(t, 1)
+	dir := snapshot.Dir(ws)
+	os.MkdirAll(dir, 0o755)
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	orphans := []string{
+		filepath.Join(dir, fmt.Sprintf(".warehouse-2024-01-20240101T000000.000000000Z.duckdb.%d.tmp", dead.Process.Pid)),
+		filepath.Join(dir, fmt.Sprintf(".warehouse-2024-01-20240101T000000.000000000Z.duckdb.%d.tmp.wal", dead.Process.Pid)),
+		filepath.Join(dir, ".warehouse-2023-12-20231201T000000.000000000Z.duckdb.tmp"),
+	}
+	live := filepath.Join(dir, fmt.Sprintf(".warehouse-2024-02-20240201T000000.000000000Z.duckdb.%d.tmp", os.Getppid()))
+	for _, f := range append(orphans, live) {
+		os.WriteFile(f, []byte("half a copy"), 0o644)
+	}
+	if _, err := snapshot.Publish(ws, wh, "2024-03"); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range orphans {
+		if _, err := os.Stat(f); err == nil {
+			t.Errorf("orphan %s survived a publish", filepath.Base(f))
+		}
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a live publisher's copy was removed: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*"+strconv.Itoa(os.Getpid())+".tmp*")); len(left) > 0 {
+		t.Errorf("the publish left its own temporary files: %v", left)
 	}
 }

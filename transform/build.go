@@ -13,7 +13,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gplens/gplens/duck"
@@ -188,6 +190,7 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 	}
 	tmp := fmt.Sprintf("%s.building-%d", target, os.Getpid())
 	removeDB(tmp)
+	removeOrphanBuilds(target, log)
 
 	// Models are tables built with CREATE TABLE AS: row order carries no
 	// meaning, and not preserving it lets DuckDB stream big builds within
@@ -696,6 +699,28 @@ func publish(tmp, target string) error {
 		d.Close()
 	}
 	return nil
+}
+
+// removeOrphanBuilds deletes the half-built files of killed builds
+// (<target>.building-<pid> and its .wal) whose process is gone. Builds run
+// under the workspace lock, so a live owner is only ever this process.
+func removeOrphanBuilds(target string, log *slog.Logger) {
+	files, _ := filepath.Glob(target + ".building-*")
+	for _, f := range files {
+		pidStr := strings.TrimSuffix(strings.TrimPrefix(f, target+".building-"), ".wal")
+		pid, err := strconv.Atoi(pidStr)
+		if err != nil || pid == os.Getpid() || processAlive(pid) {
+			continue
+		}
+		if err := os.Remove(f); err == nil {
+			log.Info("removed the leftover of a killed build", "file", f)
+		}
+	}
+}
+
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 func removeDB(path string) {

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -664,11 +665,19 @@ func TestVars(t *testing.T) {
 	}
 }
 
-func TestLakeGlobFindsPartitionedAndFlatFiles(t *testing.T) {
+// The lake glob reads committed partitions only: the hidden folders of an
+// ingest in flight or killed (.tmp-*, .old-*) hold files DuckDB cannot read
+// ("too small to be a Parquet file") and rows that are not current.
+func TestLakeGlobReadsCommittedPartitionsOnly(t *testing.T) {
 	l := newLake(t)
 	l.write("a/period=2024-01/part-0.parquet", "SELECT 1 AS k")
 	l.write("a/period=2024-02/part-0.parquet", "SELECT 2 AS k")
-	l.write("b/part-0.parquet", "SELECT 3 AS k")
+	l.write("a/.old-123-period=2024-02/part-0.parquet", "SELECT 9 AS k")
+	for _, junk := range []string{"a/.tmp-123-abcdef/part-x.parquet", "a/.tmp-123-abcdef/deep/period=2024-03/part-y.parquet"} {
+		os.MkdirAll(filepath.Dir(filepath.Join(l.dir, junk)), 0o755)
+		os.WriteFile(filepath.Join(l.dir, junk), []byte("PAR1"), 0o644)
+	}
+	l.write("b/part-0.parquet", "SELECT 3 AS k") // not a partition: never read
 	conn, err := l.db.Conn(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -678,7 +687,7 @@ func TestLakeGlobFindsPartitionedAndFlatFiles(t *testing.T) {
 		source string
 		files  int
 		parts  []string
-	}{{"a", 2, []string{"2024-01", "2024-02"}}, {"b", 1, []string{""}}, {"none", 0, nil}} {
+	}{{"a", 2, []string{"2024-01", "2024-02"}}, {"b", 0, nil}, {"none", 0, nil}} {
 		st, files, err := fingerprint(context.Background(), conn, LakeTable{Name: c.source, Glob: LakeGlob(l.dir, c.source)})
 		if err != nil {
 			t.Fatal(err)
@@ -691,6 +700,41 @@ func TestLakeGlobFindsPartitionedAndFlatFiles(t *testing.T) {
 		if len(files) != c.files || !slices.Equal(parts, c.parts) {
 			t.Errorf("%s: %d files, partitions %v; want %d, %v", c.source, len(files), parts, c.files, c.parts)
 		}
+	}
+	var sum int
+	if err := conn.QueryRowContext(context.Background(), "SELECT sum(k) FROM read_parquet(?)", LakeGlob(l.dir, "a")).Scan(&sum); err != nil || sum != 3 {
+		t.Errorf("sum over the lake glob = %d, %v; want 3 (committed partitions only)", sum, err)
+	}
+}
+
+// A build cleans the half-built files of builds whose process is gone, and
+// leaves a live process's alone.
+func TestBuildRemovesOrphanBuilds(t *testing.T) {
+	ctx := context.Background()
+	p, err := Load(ctx, fstest.MapFS{"core/one.sql": {Data: []byte("SELECT 1 AS k")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wh := filepath.Join(t.TempDir(), "w.duckdb")
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	orphans := []string{fmt.Sprintf("%s.building-%d", wh, dead.Process.Pid), fmt.Sprintf("%s.building-%d.wal", wh, dead.Process.Pid)}
+	live := fmt.Sprintf("%s.building-%d", wh, os.Getppid())
+	for _, f := range append(orphans, live) {
+		os.WriteFile(f, []byte("half a database"), 0o644)
+	}
+	if _, err := Build(ctx, p, Options{Warehouse: wh, Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range orphans {
+		if _, err := os.Stat(f); err == nil {
+			t.Errorf("orphan %s survived a build", f)
+		}
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a live process's build file was removed: %v", err)
 	}
 }
 

@@ -112,8 +112,9 @@ func changedPeriods(prev lakeState, havePrev bool, cur lakeState) (periods []str
 }
 
 // LakeGlob is the usual glob for a source in the lake folder:
-// <lakeDir>/<source>/**/*.parquet, which matches both
-// <source>/period=<P>/part-*.parquet and unpartitioned <source>/*.parquet.
+// <lakeDir>/<source>/period=*/*.parquet. It matches committed partitions
+// only: a partition being written or moved aside is a hidden folder
+// (.tmp-*, .old-*), which DuckDB's ** would match but period=* never does.
 func LakeGlob(lakeDir, source string) string {
-	return filepath.Join(lakeDir, source, "**", "*.parquet")
+	return filepath.Join(lakeDir, source, PartitionKey+"=*", "*.parquet")
 }

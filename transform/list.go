@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 )
 
 // WriteList prints the models in dependency order, one per line, for
@@ -33,4 +34,50 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// WriteListFit prints the models as WriteList does, but one line each no
+// wider than width (a terminal's columns): what a model reads and its tests
+// are counted rather than listed, and descriptions are cut with "…".
+// WriteList is the full form (`gplens models --wide`).
+func (p *Project) WriteListFit(w io.Writer, width int) error {
+	rows := [][]string{{"MODEL", "MATERIALIZED", "INCREMENTAL", "READS", "TESTS"}}
+	descs := []string{"DESCRIPTION"}
+	for _, m := range p.models {
+		rows = append(rows, []string{m.Name, m.Materialized, dash(m.Incremental),
+			fmt.Sprint(len(m.Inputs) + len(m.Deps)), fmt.Sprint(len(m.Tests))})
+		descs = append(descs, dash(m.Description))
+	}
+	widths := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	var b strings.Builder
+	for i, r := range rows {
+		b.Reset()
+		for j, c := range r {
+			b.WriteString(c)
+			b.WriteString(strings.Repeat(" ", widths[j]-utf8.RuneCountInString(c)+2))
+		}
+		room := width - utf8.RuneCountInString(b.String())
+		b.WriteString(cut(descs[i], room))
+		if _, err := fmt.Fprintln(w, strings.TrimRight(b.String(), " ")); err != nil {
+			return fmt.Errorf("list models: %w", err)
+		}
+	}
+	return nil
+}
+
+// cut shortens s to n characters, ending with "…" when it had to.
+func cut(s string, n int) string {
+	r := []rune(s)
+	switch {
+	case len(r) <= n:
+		return s
+	case n <= 0:
+		return ""
+	}
+	return string(r[:n-1]) + "…"
 }

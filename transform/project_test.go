@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"unicode/utf8"
 )
 
 func load(t *testing.T, dir string) *Project {
@@ -209,6 +210,35 @@ func TestWriteList(t *testing.T) {
 		if !strings.Contains(ach, w) {
 			t.Errorf("core.achievement line %q lacks %q", ach, w)
 		}
+	}
+}
+
+func TestWriteListFit(t *testing.T) {
+	p := load(t, "testdata/basic")
+	for _, width := range []int{70, 80, 120} {
+		var b strings.Builder
+		if err := p.WriteListFit(&b, width); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+		if len(lines) != 8 || !strings.HasPrefix(lines[0], "MODEL") {
+			t.Fatalf("width %d:\n%s", width, b.String())
+		}
+		for _, l := range lines {
+			if n := utf8.RuneCountInString(l); n > width {
+				t.Errorf("width %d: line of %d characters: %q", width, n, l)
+			}
+		}
+	}
+	// Wide enough, nothing is cut; and the full list is wider than the fit.
+	var fit, full strings.Builder
+	p.WriteListFit(&fit, 1000)
+	p.WriteList(&full)
+	if strings.Contains(fit.String(), "…") {
+		t.Errorf("cut at width 1000:\n%s", fit.String())
+	}
+	if !strings.Contains(full.String(), "unique(practice_code, indicator, period)") || strings.Contains(fit.String(), "unique(practice_code") {
+		t.Errorf("fit should count tests, full list them:\n%s\n%s", fit.String(), full.String())
 	}
 }
 

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -9,56 +11,79 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/gplens/gplens/ingest"
 	"github.com/gplens/gplens/synth"
 	"github.com/gplens/gplens/workspace"
 )
 
+// DemoOptions are the flags of `gplens demo`: the generator's, without --out
+// (the extracts go in the workspace).
+type DemoOptions struct {
+	Generate GenerateOptions
+}
+
+// AddFlags adds the options' flags to fs: a modest synthetic England.
+func (o *DemoOptions) AddFlags(fs *pflag.FlagSet) {
+	d := synth.DefaultConfig()
+	d.Practices, d.Months = 300, 12
+	o.Generate.AddFlags(fs, d)
+}
+
 func newDemoCommand(g *GlobalOptions) *cobra.Command {
-	o := GenerateOptions{}
+	var o DemoOptions
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Generate a modest synthetic England, run the whole pipeline on it and say where the outputs are",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			w, err := workspace.Init(g.Workspace)
-			if err != nil {
-				return err
-			}
-			o.Out = filepath.Join(w.Dir, "extracts")
-			fmt.Fprintf(g.stdout, "1. generating synthetic extracts (%d practices, %d months, seed %d) ...\n", o.Practices, o.Months, o.Seed)
-			sum, err := runGenerate(cmd, g, o)
-			if err != nil {
-				return err
-			}
-			printGenerateSummary(g, o.Out, sum)
-			var files []string
-			for _, f := range sum.Files {
-				if strings.HasPrefix(f.Path, "_truth/") {
-					continue
-				}
-				files = append(files, filepath.Join(o.Out, filepath.FromSlash(f.Path)))
-			}
-			fmt.Fprintf(g.stdout, "\n2. ingesting %d files into %s ...\n", len(files), w.Lake())
-			gg := *g
-			gg.stdout = discard{}
-			if err := runIngest(cmd, &gg, IngestOptions{}, files, false); err != nil {
-				return err
-			}
-			if err := printLakeSummary(g, w); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "\n3. building the warehouse (SQL models and data tests) ...\n")
-			if err := transformStep(cmd.Context(), g, w, false); err != nil {
-				return err
-			}
-			period := last(sum.Months)
-			fmt.Fprintf(g.stdout, "\n4. publishing the %s packs ...\n", period)
-			if err := runPublish(cmd.Context(), g, w, period, nil, nil); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, `
+			return runDemo(cmd.Context(), g, o)
+		},
+	}
+	o.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// runDemo is generate, ingest, transform and publish in one workspace.
+func runDemo(ctx context.Context, g *GlobalOptions, o DemoOptions) error {
+	w, err := workspace.Init(g.Workspace)
+	if err != nil {
+		return err
+	}
+	gen := o.Generate
+	gen.Out = filepath.Join(w.Dir, "extracts")
+	fmt.Fprintf(g.stdout, "1. generating synthetic extracts (%d practices, %d months, seed %d) ...\n", gen.Practices, gen.Months, gen.Seed)
+	sum, err := runGenerate(ctx, g, gen)
+	if err != nil {
+		return err
+	}
+	printGenerateSummary(g, gen.Out, sum)
+	var files []string
+	for _, f := range sum.Files {
+		if !strings.HasPrefix(f.Path, "_truth/") {
+			files = append(files, filepath.Join(gen.Out, filepath.FromSlash(f.Path)))
+		}
+	}
+	fmt.Fprintf(g.stdout, "\n2. ingesting %d files into %s ...\n", len(files), w.Lake())
+	quiet := *g
+	quiet.stdout = io.Discard
+	if err := runIngest(ctx, &quiet, IngestOptions{}, files, false); err != nil {
+		return err
+	}
+	if err := printLakeSummary(g, w); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "\n3. building the warehouse (SQL models and data tests) ...\n")
+	if err := transformStep(ctx, g, w, false); err != nil {
+		return err
+	}
+	period := last(sum.Months)
+	fmt.Fprintf(g.stdout, "\n4. publishing the %s packs ...\n", period)
+	if err := runPublish(ctx, g, w, period, nil, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, `
 outputs, in the workspace %s:
   extracts/          the synthetic files, in the real published formats
   lake/              the Parquet lake (lake/_manifest.parquet: what was ingested)
@@ -69,18 +94,8 @@ try:
   gplens --workspace %s sql -c "SELECT * FROM variation LIMIT 5"
   gplens --workspace %s packs
 `, w.Dir, period, w.Dir, w.Dir)
-			return nil
-		},
-	}
-	d := synth.DefaultConfig()
-	d.Practices, d.Months = 300, 12
-	o.addFlags(cmd, d)
-	return cmd
+	return nil
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 // printLakeSummary says what the lake holds, from its manifest.
 func printLakeSummary(g *GlobalOptions, w *workspace.Workspace) error {

@@ -1,16 +1,19 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/gplens/gplens/synth"
 )
 
-// GenerateOptions are the flags of `gplens generate`.
+// GenerateOptions are the flags of `gplens generate` (and of `gplens demo`,
+// without --out).
 type GenerateOptions struct {
 	Out          string
 	Practices    int
@@ -20,12 +23,13 @@ type GenerateOptions struct {
 	EndMonth     string
 }
 
-func (o *GenerateOptions) addFlags(cmd *cobra.Command, d synth.Config) {
-	cmd.Flags().IntVar(&o.Practices, "practices", d.Practices, "practices (about 6,300 for England)")
-	cmd.Flags().IntVar(&o.Months, "months", d.Months, "months of monthly data")
-	cmd.Flags().Int64Var(&o.Seed, "seed", d.Seed, "random seed: the same seed gives byte-identical files")
-	cmd.Flags().Int64Var(&o.ReferralRows, "referral-rows", d.ReferralRows, "record-level referral rows in total (0: aggregated files only)")
-	cmd.Flags().StringVar(&o.EndMonth, "end-month", d.EndMonth, "last month of data (YYYY-MM)")
+// AddFlags adds the generator's flags, with defaults from d.
+func (o *GenerateOptions) AddFlags(fs *pflag.FlagSet, d synth.Config) {
+	fs.IntVar(&o.Practices, "practices", d.Practices, "practices (about 6,300 for England)")
+	fs.IntVar(&o.Months, "months", d.Months, "months of monthly data")
+	fs.Int64Var(&o.Seed, "seed", d.Seed, "random seed: the same seed gives byte-identical files")
+	fs.Int64Var(&o.ReferralRows, "referral-rows", d.ReferralRows, "record-level referral rows in total (0: aggregated files only)")
+	fs.StringVar(&o.EndMonth, "end-month", d.EndMonth, "last month of data (YYYY-MM)")
 }
 
 func newGenerateCommand(g *GlobalOptions) *cobra.Command {
@@ -38,7 +42,7 @@ func newGenerateCommand(g *GlobalOptions) *cobra.Command {
 			if o.Out == "" {
 				return usagef("--out DIR is required")
 			}
-			sum, err := runGenerate(cmd, g, o)
+			sum, err := runGenerate(cmd.Context(), g, o)
 			if err != nil {
 				return err
 			}
@@ -47,11 +51,11 @@ func newGenerateCommand(g *GlobalOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&o.Out, "out", "", "folder to write the extracts to")
-	o.addFlags(cmd, synth.DefaultConfig())
+	o.AddFlags(cmd.Flags(), synth.DefaultConfig())
 	return cmd
 }
 
-func runGenerate(cmd *cobra.Command, g *GlobalOptions, o GenerateOptions) (synth.Summary, error) {
+func runGenerate(ctx context.Context, g *GlobalOptions, o GenerateOptions) (synth.Summary, error) {
 	cfg := synth.DefaultConfig()
 	cfg.Out, cfg.Practices, cfg.Months, cfg.Seed, cfg.ReferralRows = o.Out, o.Practices, o.Months, o.Seed, o.ReferralRows
 	if o.EndMonth != "" {
@@ -62,7 +66,7 @@ func runGenerate(cmd *cobra.Command, g *GlobalOptions, o GenerateOptions) (synth
 			fmt.Fprintf(g.stderr, "\r\033[Kwrote %s (%s rows)", filepath.Base(file), commas(rows))
 		}
 	}
-	sum, err := synth.Generate(cmd.Context(), cfg)
+	sum, err := synth.Generate(ctx, cfg)
 	if g.tty {
 		fmt.Fprint(g.stderr, "\r\033[K")
 	}
@@ -82,18 +86,4 @@ func printGenerateSummary(g *GlobalOptions, out string, sum synth.Summary) {
 		}
 		tw.Flush()
 	}
-}
-
-func first(s []string) string {
-	if len(s) == 0 {
-		return ""
-	}
-	return s[0]
-}
-
-func last(s []string) string {
-	if len(s) == 0 {
-		return ""
-	}
-	return s[len(s)-1]
 }

@@ -28,17 +28,99 @@ type IngestOptions struct {
 
 func newCheckCommand(g *GlobalOptions) *cobra.Command {
 	var o IngestOptions
+	var lake, repair bool
 	cmd := &cobra.Command{
-		Use:   "check FILE...",
-		Short: "Validate extracts without writing: source, period, rows, rejects and why",
-		Args:  cobra.MinimumNArgs(1),
+		Use:   "check FILE... | check --lake [--repair]",
+		Short: "Validate extracts without writing (or, with --lake, verify the lake against its manifest)",
+		Long: `Validate extracts without writing: source, period, rows, rejects and why.
+
+With --lake, recover any interrupted ingest, then verify every partition of
+the lake against the manifest (the files it names, their sha256 and row
+counts; no partition the manifest does not name). Exit status 1 if they
+disagree. --repair fixes what it can first: a partition holding another load
+the manifest knows gets a manifest row saying so, a partition whose extract
+is still where the manifest says is re-ingested, and a partition the
+manifest does not name is moved to quarantine/.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runIngest(cmd, g, o, args, true)
+			if lake {
+				if len(args) > 0 {
+					return usagef("--lake takes no FILE arguments")
+				}
+				return runCheckLake(cmd.Context(), g, repair, o.JSON)
+			}
+			if repair {
+				return usagef("--repair goes with --lake")
+			}
+			if len(args) == 0 {
+				return usagef("give FILE arguments, or --lake")
+			}
+			return runIngest(cmd.Context(), g, o, args, true)
 		},
 	}
 	cmd.Flags().StringVar(&o.Period, "period", "", "period of the files when they do not say (YYYY-MM or YYYY-YY)")
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print results as JSON lines")
+	cmd.Flags().BoolVar(&lake, "lake", false, "verify every lake partition against the manifest (sha256, rows)")
+	cmd.Flags().BoolVar(&repair, "repair", false, "with --lake: fix what can be fixed before verifying")
 	return cmd
+}
+
+// runCheckLake is `gplens check --lake [--repair]`.
+func runCheckLake(ctx context.Context, g *GlobalOptions, repair, asJSON bool) error {
+	w, err := g.openWorkspace()
+	if err != nil {
+		return err
+	}
+	unlock, err := lockWorkspace(w.Dir, "gplens check --lake")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	var fixed []string
+	var rep ingest.LakeReport
+	if repair {
+		fixed, rep, err = ingest.RepairLake(ctx, w.Lake(), ingest.RepairOptions{Quarantine: w.Quarantine(), Version: version})
+	} else {
+		rep, err = ingest.VerifyLake(w.Lake())
+	}
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		b, _ := json.Marshal(struct {
+			ingest.LakeReport
+			Repaired []string `json:"repaired,omitempty"`
+		}{rep, fixed})
+		fmt.Fprintln(g.stdout, string(b))
+	} else {
+		for _, f := range fixed {
+			fmt.Fprintf(g.stdout, "REPAIRED %s\n", f)
+		}
+		for _, p := range rep.Problems {
+			fmt.Fprintf(g.stdout, "MISMATCH %s\n", p)
+		}
+		fmt.Fprintf(g.stdout, "lake %s: %d partitions, %d files (%.1f MB) verified against the manifest; %d problems\n",
+			w.Lake(), rep.Partitions, rep.Files, float64(rep.Bytes)/1e6, len(rep.Problems))
+	}
+	if len(rep.Problems) > 0 {
+		hint := "run `gplens check --lake --repair`, or re-ingest the files named"
+		if repair {
+			hint = "re-ingest the files named (or fetch them again)"
+		}
+		return fmt.Errorf("the lake and its manifest disagree on %d partitions; %s", len(rep.Problems), hint)
+	}
+	return nil
+}
+
+// recoverLake finishes or rolls back an ingest interrupted part-way, and
+// clears the temporary folders of dead processes, before a command reads or
+// writes the lake. A reader without the lock (sql --live) only warns.
+func recoverLake(g *GlobalOptions, w *workspace.Workspace, reader bool) error {
+	err := ingest.Recover(w.Lake())
+	if err != nil && reader {
+		g.log.Warn("lake recovery skipped", "err", err)
+		return nil
+	}
+	return err
 }
 
 func newIngestCommand(g *GlobalOptions) *cobra.Command {
@@ -55,7 +137,7 @@ Re-ingesting the same file is a no-op; a restated file replaces its period.`,
 			if o.Inbox == (len(args) > 0) {
 				return usagef("give FILE arguments or --inbox (not both)")
 			}
-			return runIngest(cmd, g, o, args, false)
+			return runIngest(cmd.Context(), g, o, args, false)
 		},
 	}
 	cmd.Flags().BoolVar(&o.Inbox, "inbox", false, "ingest every complete file in the workspace inbox/")
@@ -90,11 +172,24 @@ func inboxFiles(dir string) ([]string, error) {
 	return out, err
 }
 
-func runIngest(cmd *cobra.Command, g *GlobalOptions, o IngestOptions, files []string, check bool) error {
-	ctx := cmd.Context()
-	w, err := g.openWorkspace()
+func runIngest(ctx context.Context, g *GlobalOptions, o IngestOptions, files []string, check bool) error {
+	open := g.openWorkspace
+	if check { // check writes nothing, so needs no workspace
+		open = g.workspaceOrDefaults
+	}
+	w, err := open()
 	if err != nil {
 		return err
+	}
+	if !check {
+		unlock, err := lockWorkspace(w.Dir, "gplens ingest")
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		if err := recoverLake(g, w, false); err != nil {
+			return err
+		}
 	}
 	move := false
 	if o.Inbox {
@@ -107,13 +202,6 @@ func runIngest(cmd *cobra.Command, g *GlobalOptions, o IngestOptions, files []st
 			return nil
 		}
 	}
-	if !check {
-		unlock, err := lockWorkspace(w.Dir, "gplens ingest")
-		if err != nil {
-			return err
-		}
-		defer unlock()
-	}
 	opts := ingestOptions(w, g, o.Period, check, move)
 	if g.tty && !o.JSON {
 		opts.Progress = progressPrinter(g)
@@ -122,10 +210,20 @@ func runIngest(cmd *cobra.Command, g *GlobalOptions, o IngestOptions, files []st
 	switch {
 	case err != nil:
 		return err
-	case refused > 0:
-		return &ingest.RefusedError{Err: fmt.Errorf("%d of %d files refused; see %s", refused, len(files), w.Quarantine())}
+	case len(refused) > 0:
+		return refusedError(refused, len(files), w.Quarantine())
 	}
 	return nil
+}
+
+// refusedError says which files were refused (quoted: a name may hold a
+// newline or an escape sequence) and where they went.
+func refusedError(refused []string, of int, quarantine string) error {
+	names := make([]string, len(refused))
+	for i, f := range refused {
+		names[i] = fmt.Sprintf("%q", filepath.Base(f))
+	}
+	return &ingest.RefusedError{Err: fmt.Errorf("%d of %d files refused (%s); see %s", len(refused), of, strings.Join(names, ", "), quarantine)}
 }
 
 func ingestOptions(w *workspace.Workspace, g *GlobalOptions, period string, check, fromInbox bool) ingest.Options {
@@ -139,9 +237,9 @@ func ingestOptions(w *workspace.Workspace, g *GlobalOptions, period string, chec
 // and keeps going past refused files. Inbox files (opts.Move) that loaded
 // are removed: the lake has them now. It returns the rows written, how many
 // files were refused, and the other failures joined.
-func ingestFiles(ctx context.Context, g *GlobalOptions, files []string, opts ingest.Options, asJSON bool) (int64, int, error) {
+func ingestFiles(ctx context.Context, g *GlobalOptions, files []string, opts ingest.Options, asJSON bool) (int64, []string, error) {
 	var rows int64
-	var refused int
+	var refused []string
 	var failed []error
 	for _, f := range files {
 		res, err := ingest.File(ctx, f, opts)
@@ -156,7 +254,7 @@ func ingestFiles(ctx context.Context, g *GlobalOptions, files []string, opts ing
 		}
 		switch {
 		case ingest.IsRefused(err):
-			refused++
+			refused = append(refused, f)
 		case err != nil:
 			failed = append(failed, fmt.Errorf("%s: %w", f, err))
 			if ctx.Err() != nil {
@@ -186,7 +284,7 @@ func printResult(g *GlobalOptions, r ingest.Result, err error) {
 		if ingest.IsRefused(err) {
 			word = "REFUSED"
 		}
-		fmt.Fprintf(g.stdout, "%s %s\n  %v\n", word, name, err)
+		fmt.Fprintf(g.stdout, "%s %q\n  %v\n", word, name, err)
 		if r.Quarantined != "" {
 			fmt.Fprintf(g.stdout, "  quarantined as %s (+ .reason.json)\n", r.Quarantined)
 		}
@@ -200,7 +298,7 @@ func printResult(g *GlobalOptions, r ingest.Result, err error) {
 	if r.Period != "" {
 		what += " " + r.Period
 	}
-	fmt.Fprintf(g.stdout, "%-9s %s: %s, %s rows read, %s written, %s rejected", status, name, what,
+	fmt.Fprintf(g.stdout, "%-9s %q: %s, %s rows read, %s written, %s rejected", status, name, what,
 		commas(r.RowsRead), commas(r.RowsWritten), commas(r.RowsRejected))
 	if r.RowsSkipped > 0 {
 		fmt.Fprintf(g.stdout, ", %s skipped", commas(r.RowsSkipped))

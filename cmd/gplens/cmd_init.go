@@ -18,12 +18,16 @@ func newInitCommand(g *GlobalOptions) *cobra.Command {
 			if len(args) == 1 {
 				dir = args[0]
 			}
-			w, err := workspace.Init(dir)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "workspace ready: %s\n  config: %s/gplens.toml\n  drop extracts in: %s\n", w.Dir, w.Dir, w.Inbox())
-			return nil
+			return runInit(g, dir)
 		},
 	}
+}
+
+func runInit(g *GlobalOptions, dir string) error {
+	w, err := workspace.Init(dir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "workspace ready: %s\n  config: %s/gplens.toml\n  drop extracts in: %s\n", w.Dir, w.Dir, w.Inbox())
+	return nil
 }

@@ -55,14 +55,20 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 	if err != nil {
 		return fmt.Errorf("packs written, but publishing the snapshot failed: %w", err)
 	}
-	fmt.Fprintf(g.stdout, "published %d packs for %s in %s (%d files, %.1f MB; %+v suppressed)\nsnapshot for sql/serve: %s\n",
-		len(res.Packs), period, w.Packs()+"/"+period, res.Files, float64(res.Bytes)/1e6, res.Suppressed, snap.Path)
+	sup := res.Suppressed
+	fmt.Fprintf(g.stdout, "published %d packs for %s in %s (%d files, %.1f MB; cells withheld: %s primary, %s secondary, %s by the models)\nsnapshot for sql/serve: %s\n",
+		len(res.Packs), period, w.Packs()+"/"+period, res.Files, float64(res.Bytes)/1e6,
+		commas(int64(sup.Primary)), commas(int64(sup.Secondary)), commas(int64(sup.Upstream)), snap.Path)
 	return nil
 }
 
 // packSources lists the lake files behind the warehouse, for each pack's
 // manifest: the current load of every source and period.
 func packSources(w *workspace.Workspace) ([]publish.SourceFile, error) {
+	// The manifest read must describe the lake: finish any interrupted ingest first.
+	if err := ingest.Recover(w.Lake()); err != nil {
+		return nil, err
+	}
 	entries, err := ingest.ReadManifest(w.Lake())
 	if err != nil {
 		return nil, err
@@ -91,7 +97,7 @@ func newPublishCommand(g *GlobalOptions) *cobra.Command {
 	var period string
 	var areas, levels []string
 	cmd := &cobra.Command{
-		Use:   "publish --period YYYY-MM [--area CODE ...] [--level region|icb|sub_icb]",
+		Use:   "publish --period YYYY-MM [--area CODE ...] [--level region|icb|sub_icb|pcn]",
 		Short: "Write the monthly data packs (xlsx, html, feeds, manifest) for every area, atomically",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -117,7 +123,7 @@ func newPublishCommand(g *GlobalOptions) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&period, "period", "", "the month of the packs (YYYY-MM)")
 	cmd.Flags().StringSliceVar(&areas, "area", nil, "only these area codes (repeat or comma-separate)")
-	cmd.Flags().StringSliceVar(&levels, "level", nil, "area levels: region, icb, sub_icb (default publish.levels)")
+	cmd.Flags().StringSliceVar(&levels, "level", nil, "area levels: region, icb, sub_icb, pcn (default publish.levels)")
 	return cmd
 }
 

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gplens/gplens/ingest"
 	"github.com/gplens/gplens/schedule"
 	"github.com/gplens/gplens/workspace"
 )
@@ -26,12 +28,23 @@ func newDaemon(g *GlobalOptions, w *workspace.Workspace, command string) (*sched
 	if err != nil {
 		return nil, err
 	}
+	// A refused file leaves the inbox for quarantine, so a retry would not
+	// see it; the run remembers it, and every attempt fails with it.
+	var mu sync.Mutex
+	refusedBy := map[string]error{}
 	d, err := schedule.New(cfg, schedule.Deps{
 		Workspace: w.Dir,
 		Logger:    g.log,
 		Command:   command,
 		Runner: func(ctx context.Context, r schedule.RunRequest) (schedule.RunOutcome, error) {
 			rows, err := runSteps(ctx, g, w, r.Steps, r.Period, r.Areas, r.Files)
+			mu.Lock()
+			defer mu.Unlock()
+			if ingest.IsRefused(err) {
+				refusedBy[r.RunID] = err
+			} else if prev := refusedBy[r.RunID]; prev != nil && err == nil {
+				err = fmt.Errorf("an earlier attempt of this run refused files: %w", prev)
+			}
 			return schedule.RunOutcome{Rows: rows}, err
 		},
 	})
@@ -94,7 +107,6 @@ func newRunsCommand(g *GlobalOptions) *cobra.Command {
 
 func newTriggerCommand(g *GlobalOptions) *cobra.Command {
 	var o schedule.TriggerOptions
-	var areas string
 	cmd := &cobra.Command{
 		Use:   "trigger JOB",
 		Short: "Run a scheduled job now, through the same path as the scheduler",
@@ -107,9 +119,6 @@ func newTriggerCommand(g *GlobalOptions) *cobra.Command {
 			d, err := newDaemon(g, w, "gplens trigger")
 			if err != nil {
 				return err
-			}
-			if areas != "" {
-				o.Areas = strings.Split(areas, ",")
 			}
 			cfg, _ := loadJobs(w)
 			if !contains(cfg.JobNames(), args[0]) {
@@ -124,14 +133,18 @@ func newTriggerCommand(g *GlobalOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&o.Period, "period", "", "period (YYYY-MM) or rule (previous-month); default the job's")
-	cmd.Flags().StringVar(&areas, "areas", "", "comma-separated area codes; default the job's")
+	cmd.Flags().StringSliceVar(&o.Areas, "area", nil, "area codes (repeat or comma-separate); default the job's")
+	// --areas was this flag's first name; --area as in publish and run.
+	cmd.Flags().StringSliceVar(&o.Areas, "areas", nil, "")
+	cmd.Flags().MarkDeprecated("areas", "use --area")
 	return cmd
 }
 
 func newRunCommand(g *GlobalOptions) *cobra.Command {
-	var period, areas string
+	var period string
+	var areas []string
 	cmd := &cobra.Command{
-		Use:   "run --period YYYY-MM",
+		Use:   "run --period YYYY-MM [--area CODE ...]",
 		Short: "Ingest the inbox, build the warehouse and publish the packs, in one go",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -145,20 +158,19 @@ func newRunCommand(g *GlobalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			unlock, err := lockWorkspace(w.Dir, "gplens run")
+			// In the run history like a scheduled run, under the lock.
+			m, err := schedule.BeginManual(w.Dir, "gplens run", "run", period, []string{"run"}, g.log)
 			if err != nil {
 				return err
 			}
-			defer unlock()
-			var a []string
-			if areas != "" {
-				a = strings.Split(areas, ",")
+			rows, err := runSteps(cmd.Context(), g, w, []string{"run"}, period, areas, nil)
+			if ferr := m.Finish(rows, err); ferr != nil {
+				g.log.Error("record the run", "run", m.ID(), "err", ferr)
 			}
-			_, err = runSteps(cmd.Context(), g, w, []string{"run"}, period, a, nil)
 			return err
 		},
 	}
 	cmd.Flags().StringVar(&period, "period", "", "the month to publish (YYYY-MM)")
-	cmd.Flags().StringVar(&areas, "area", "", "comma-separated area codes (default every area)")
+	cmd.Flags().StringSliceVar(&areas, "area", nil, "only these area codes (repeat or comma-separate; default every area)")
 	return cmd
 }

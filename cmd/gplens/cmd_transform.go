@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/gplens/gplens/ingest"
 	sqlmodels "github.com/gplens/gplens/sql"
@@ -55,6 +56,9 @@ func lakeTables(w *workspace.Workspace) []transform.LakeTable {
 }
 
 func buildWarehouse(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, full bool) (transform.Result, error) {
+	if err := recoverLake(g, w, false); err != nil {
+		return transform.Result{}, err
+	}
 	p, err := loadProject(ctx, w)
 	if err != nil {
 		return transform.Result{}, err
@@ -65,58 +69,49 @@ func buildWarehouse(ctx context.Context, g *GlobalOptions, w *workspace.Workspac
 	})
 }
 
+// TransformOptions are the flags of `gplens transform`.
+type TransformOptions struct {
+	Full bool
+}
+
+// AddFlags adds the options' flags to fs.
+func (o *TransformOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.Full, "full", false, "rebuild every model (default: only what changed)")
+}
+
 func newTransformCommand(g *GlobalOptions) *cobra.Command {
-	var full bool
+	var o TransformOptions
 	cmd := &cobra.Command{
 		Use:   "transform",
 		Short: "Build the DuckDB warehouse from the lake: SQL models in dependency order, with data tests",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			w, err := g.openWorkspace()
-			if err != nil {
-				return err
-			}
-			unlock, err := lockWorkspace(w.Dir, "gplens transform")
-			if err != nil {
-				return err
-			}
-			defer unlock()
-			res, err := buildWarehouse(cmd.Context(), g, w, full)
-			if err != nil {
-				return err
-			}
-			if g.Verbose > 0 {
-				for _, m := range res.Models {
-					fmt.Fprintf(g.stdout, "  %-40s %-9s %10s rows  %s\n", m.Name, m.Action, commas(m.Rows), m.Duration.Round(1e6))
-				}
-			}
-			fmt.Fprintf(g.stdout, "warehouse %s: %s in %s\n", w.Warehouse(), res.Summary(), res.Duration.Round(1e6))
-			return nil
+			return runTransform(cmd.Context(), g, o)
 		},
 	}
-	cmd.Flags().BoolVar(&full, "full", false, "rebuild every model (default: only what changed)")
+	o.AddFlags(cmd.Flags())
 	return cmd
 }
 
-func newModelsCommand(g *GlobalOptions) *cobra.Command {
-	var dot bool
-	cmd := &cobra.Command{
-		Use:   "models",
-		Short: "List the SQL models in build order with their dependencies (--dot for a Graphviz graph)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			w, _ := g.openWorkspace()
-			p, err := loadProject(cmd.Context(), w)
-			if err != nil {
-				return err
-			}
-			if dot {
-				_, err = fmt.Fprint(g.stdout, p.DOT())
-				return err
-			}
-			return p.WriteList(g.stdout)
-		},
+func runTransform(ctx context.Context, g *GlobalOptions, o TransformOptions) error {
+	w, err := g.openWorkspace()
+	if err != nil {
+		return err
 	}
-	cmd.Flags().BoolVar(&dot, "dot", false, "print the dependency graph in Graphviz DOT")
-	return cmd
+	unlock, err := lockWorkspace(w.Dir, "gplens transform")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	res, err := buildWarehouse(ctx, g, w, o.Full)
+	if err != nil {
+		return err
+	}
+	if g.Verbose > 0 {
+		for _, m := range res.Models {
+			fmt.Fprintf(g.stdout, "  %-40s %-9s %10s rows  %s\n", m.Name, m.Action, commas(m.Rows), m.Duration.Round(1e6))
+		}
+	}
+	fmt.Fprintf(g.stdout, "warehouse %s: %s in %s\n", w.Warehouse(), res.Summary(), res.Duration.Round(1e6))
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -43,10 +44,12 @@ type GlobalOptions struct {
 	Workspace string
 	LogFormat string
 	Verbose   int
-	stdout    io.Writer
-	stderr    io.Writer
-	log       *slog.Logger
-	tty       bool
+	// workspaceFrom says where Workspace came from, for error messages.
+	workspaceFrom string
+	stdout        io.Writer
+	stderr        io.Writer
+	log           *slog.Logger
+	tty           bool
 }
 
 func (g *GlobalOptions) setup() error {
@@ -73,8 +76,24 @@ func (g *GlobalOptions) setup() error {
 	return nil
 }
 
-// openWorkspace opens the workspace named by --workspace / GPLENS_HOME.
+// openWorkspace opens the workspace named by --workspace / GPLENS_HOME,
+// which must exist: a forgotten --workspace should say so, not query or
+// fill an empty folder.
 func (g *GlobalOptions) openWorkspace() (*workspace.Workspace, error) {
+	w, err := workspace.Open(g.Workspace)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := os.Stat(w.Dir); err != nil || !st.IsDir() {
+		return nil, usagef("no workspace at %s (%s): create it with `gplens init %s`, or name another with --workspace DIR or GPLENS_HOME",
+			w.Dir, g.workspaceFrom, g.Workspace)
+	}
+	return w, nil
+}
+
+// workspaceOrDefaults opens the workspace if it exists, else the default
+// settings at that path, for commands that write nothing there.
+func (g *GlobalOptions) workspaceOrDefaults() (*workspace.Workspace, error) {
 	return workspace.Open(g.Workspace)
 }
 
@@ -87,6 +106,14 @@ func newRootCommand(g *GlobalOptions) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case cmd.Flags().Changed("workspace"):
+				g.workspaceFrom = "from --workspace"
+			case os.Getenv("GPLENS_HOME") != "":
+				g.workspaceFrom = "from GPLENS_HOME"
+			default:
+				g.workspaceFrom = "the default; no --workspace or GPLENS_HOME given"
+			}
 			return g.setup()
 		},
 	}
@@ -155,4 +182,16 @@ func exitCode(err error) int {
 		return exitBadData
 	}
 	return exitFailed
+}
+
+// isCobraUsage recognises cobra's own usage errors, which it returns as
+// plain errors.
+func isCobraUsage(err error) bool {
+	s := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "requires at most", "invalid argument", "flag needs an argument"} {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
 }

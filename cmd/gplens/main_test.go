@@ -58,3 +58,74 @@ func TestCLIExitCodes(t *testing.T) {
 		t.Errorf("quarantine: %v", q)
 	}
 }
+
+// Forgetting --workspace (or naming a folder that is not there) says which
+// path was looked at and how to make one, for every command that needs one.
+func TestMissingWorkspace(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nowhere")
+	for _, args := range [][]string{
+		{"sql", "-c", "SELECT * FROM variation"},
+		{"transform"},
+		{"publish", "--period", "2024-03"},
+		{"packs"},
+		{"ingest", "--inbox"},
+		{"runs"},
+		{"run", "--period", "2024-03"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			code, out, errs := gplens(t, append([]string{"--workspace", missing}, args...)...)
+			if code != exitBadData || !strings.Contains(errs, "no workspace at "+missing) || !strings.Contains(errs, "gplens init "+missing) {
+				t.Errorf("gplens %v = %d\nstdout: %s\nstderr: %s", args, code, out, errs)
+			}
+		})
+	}
+	t.Run("from GPLENS_HOME", func(t *testing.T) {
+		t.Setenv("GPLENS_HOME", missing)
+		if code, _, errs := gplens(t, "sql", "-c", "SELECT 1"); code != exitBadData || !strings.Contains(errs, "from GPLENS_HOME") {
+			t.Errorf("= %d %s", code, errs)
+		}
+	})
+	if _, err := os.Stat(missing); err == nil {
+		t.Errorf("a command created %s", missing)
+	}
+}
+
+func TestSQLOptions(t *testing.T) {
+	ws := filepath.Join(t.TempDir(), "w")
+	if code, _, errs := gplens(t, "init", ws); code != 0 {
+		t.Fatal(errs)
+	}
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want []string // in stdout, in this order
+		err  string   // in stderr
+	}{
+		{"repeated -c runs each in order", []string{"--format", "csv", "-c", "SELECT 1 AS one", "-c", "SELECT 2 AS two"}, 0, []string{"one\n1\n", "two\n2\n"}, ""},
+		{"-c stops at the failing one", []string{"--format", "csv", "-c", "SELECT nope", "-c", "SELECT 2 AS two"}, 1, nil, "-c #1"},
+		{"dot commands in -c", []string{"-c", ".mode csv\nSELECT 3 AS three;"}, 0, []string{"three\n3\n"}, ""},
+		{"max-rows 0 is all", []string{"--max-rows", "0", "-c", "SELECT * FROM range(1500)"}, 0, []string{"│   1499 │"}, ""},
+		{"max-rows caps", []string{"--max-rows", "10", "-c", "SELECT * FROM range(1500)"}, 0, []string{"│      9 │", "1,500 rows (first 10 shown)"}, ""},
+		{"empty workspace says so", []string{"-c", "SELECT 1"}, 0, nil, "no warehouse in " + ws},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := gplens(t, append([]string{"--workspace", ws, "sql"}, tc.args...)...)
+			if code != tc.code || !strings.Contains(errs, tc.err) {
+				t.Fatalf("= %d\nstdout: %s\nstderr: %s", code, out, errs)
+			}
+			at := 0
+			for _, w := range tc.want {
+				i := strings.Index(out[at:], w)
+				if i < 0 {
+					t.Fatalf("stdout lacks %q:\n%s", w, out)
+				}
+				at += i + len(w)
+			}
+		})
+	}
+	if _, out, _ := gplens(t, "--workspace", ws, "sql", "--max-rows", "10", "-c", "SELECT * FROM range(1500)"); strings.Contains(out, "│     10 │") {
+		t.Errorf("--max-rows 10 showed an 11th row:\n%s", out)
+	}
+}

@@ -35,10 +35,15 @@ func runSteps(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, ste
 				}
 			}
 		}
-		n, _, err := ingestFiles(ctx, g, files, ingestOptions(w, g, "", false, true), false)
+		n, refused, err := ingestFiles(ctx, g, files, ingestOptions(w, g, "", false, true), false)
 		rows += n
 		if err != nil {
 			return rows, err
+		}
+		// A refused file fails the run (retried, on_failure), after the
+		// other files went in: nobody reads the output of an unattended run.
+		if len(refused) > 0 {
+			return rows, refusedError(refused, len(files), w.Quarantine())
 		}
 	}
 	if want["transform"] {
