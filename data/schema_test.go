@@ -76,7 +76,12 @@ keys = ["rules"]
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ws := t.TempDir()
-			write(t, ws, SchemaFile, schemas)
+			// the embedded files stay visible, so keep their declarations too
+			embedded, err := Read("", SchemaFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			write(t, ws, SchemaFile, string(embedded)+schemas)
 			// The other declared files, so only this case's file can fail.
 			write(t, ws, "rules.csv", good)
 			write(t, ws, "settings.toml", "rules = []\n")
@@ -109,7 +114,12 @@ func TestSchemaDeclarations(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			ws := t.TempDir()
-			write(t, ws, SchemaFile, schemas)
+			// the embedded files stay visible, so keep their declarations too
+			embedded, err := Read("", SchemaFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			write(t, ws, SchemaFile, string(embedded)+schemas)
 			probs, err := CheckAll(ws)
 			if err == nil && len(probs) == 0 {
 				t.Errorf("accepted:\n%s", schemas)
