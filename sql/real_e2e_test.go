@@ -322,9 +322,7 @@ func TestRealEndToEnd(t *testing.T) {
 				}
 			}
 		}
-		if os.Getenv("GPLENS_RECONCILIATION") != "" {
-			printReconciliation(t, db, pub)
-		}
+		printReconciliation(t, db, pub)
 	})
 
 	t.Run("one current name per code, as published", func(t *testing.T) {
@@ -444,7 +442,7 @@ func TestRealEndToEnd(t *testing.T) {
 }
 
 // printReconciliation logs the England, region and ICB table of ours against
-// the publisher's totals (GPLENS_RECONCILIATION=1 go test -run TestRealEndToEnd -v).
+// the publisher's totals (shown with go test -run TestRealEndToEnd -v).
 func printReconciliation(t *testing.T, db *sql.DB, pub *publisher) {
 	rows, err := db.Query(`SELECT s.area_level, s.area_code, s.area_name, s.total_payments, h.denominator, q.numerator
 		FROM marts.area_summary s
