@@ -76,7 +76,7 @@ keys = ["rules"]
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ws := t.TempDir()
-			// the embedded files stay visible, so keep their declarations too
+			// The embedded declarations too, so the embedded files check clean.
 			embedded, err := Read("", SchemaFile)
 			if err != nil {
 				t.Fatal(err)
@@ -86,9 +86,17 @@ keys = ["rules"]
 			write(t, ws, "rules.csv", good)
 			write(t, ws, "settings.toml", "rules = []\n")
 			write(t, ws, tc.file, tc.content)
-			probs, err := CheckAll(ws)
+			all, err := CheckAll(ws)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// only this test's files: the embedded reference files are
+			// declared in the real schemas.toml, not in this fixture's
+			var probs []string
+			for _, p := range all {
+				if !strings.Contains(p, ": no schema in") || strings.HasPrefix(p, tc.file) {
+					probs = append(probs, p)
+				}
 			}
 			if len(tc.want) == 0 && len(probs) > 0 || len(tc.want) > 0 && len(probs) != len(tc.want) {
 				t.Fatalf("problems %q, want %d like %q", probs, len(tc.want), tc.want)
@@ -114,7 +122,7 @@ func TestSchemaDeclarations(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			ws := t.TempDir()
-			// the embedded files stay visible, so keep their declarations too
+			// The embedded declarations too, so the embedded files check clean.
 			embedded, err := Read("", SchemaFile)
 			if err != nil {
 				t.Fatal(err)

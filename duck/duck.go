@@ -13,6 +13,7 @@ import (
 
 	"github.com/duckdb/duckdb-go/v2"
 
+	"github.com/gplens/gplens/disclosure"
 	"github.com/gplens/gplens/metrics"
 )
 
@@ -90,6 +91,11 @@ func Open(ctx context.Context, path string, o Options) (*sql.DB, error) {
 		if err := metrics.RegisterSQL(conn); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("register metrics functions on %q: %w", path, err)
+		}
+		// sdc_suppress: the release models' disclosure control
+		if err := disclosure.RegisterSQL(conn); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("register disclosure functions on %q: %w", path, err)
 		}
 	}
 	return db, nil

@@ -105,6 +105,12 @@ func fileSHA256(path string) (string, error) {
 // File ingests (or, with Check, validates) one file. A file refused whole
 // returns a *RefusedError and leaves the lake as it was.
 func File(ctx context.Context, path string, o Options) (Result, error) {
+	return file(ctx, path, o, false)
+}
+
+// file is File; force loads the file even when the manifest says its
+// partition holds it already (a repair of a damaged partition).
+func file(ctx context.Context, path string, o Options, force bool) (Result, error) {
 	o.defaults()
 	start := o.Now()
 	res := Result{File: path}
@@ -141,7 +147,7 @@ func File(ctx context.Context, path string, o Options) (Result, error) {
 			return res, err
 		}
 	}
-	if !o.Check {
+	if !o.Check && !force {
 		// The same bytes again: a no-op, as long as that load is still the
 		// current one for its period.
 		for _, e := range manifest {

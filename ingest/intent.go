@@ -53,6 +53,16 @@ type intent struct {
 // workspace lock does.
 var lakeMu sync.Mutex
 
+// crashHook, set by tests, sees each point where a crash leaves a distinct
+// state on disk (a test copies the lake there: the image a kill would leave).
+var crashHook func(point string)
+
+func crashPoint(point string) {
+	if crashHook != nil {
+		crashHook(point)
+	}
+}
+
 // tmpPrefix names this process's temporary folders and files in the lake:
 // .tmp-<pid>-<label>, so recovery can tell a dead process's leftovers from
 // a live one's work.
@@ -97,9 +107,11 @@ func Commit(lake string, changes []Change, entries []Entry) error {
 		os.RemoveAll(filepath.Join(lake, ic.Old))
 		in.Changes = append(in.Changes, ic)
 	}
+	crashPoint("before-intent")
 	if err := writeIntent(lake, in); err != nil {
 		return err
 	}
+	crashPoint("intent")
 	return finish(lake, in)
 }
 
@@ -132,6 +144,7 @@ func finish(lake string, in intent) error {
 				} else if err := os.Rename(final, old); err != nil {
 					return fmt.Errorf("commit %s: move the old partition aside: %w", c.Dir, err)
 				}
+				crashPoint("aside " + c.Dir)
 			}
 		}
 		if tmpThere {
@@ -141,6 +154,7 @@ func finish(lake string, in intent) error {
 			if err := os.Rename(filepath.Join(lake, c.Tmp), final); err != nil {
 				return fmt.Errorf("commit %s: move the new partition in place: %w", c.Dir, err)
 			}
+			crashPoint("in " + c.Dir)
 		}
 		if err := syncDir(filepath.Dir(final)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("fsync %s: %w", filepath.Dir(final), err)
@@ -161,6 +175,7 @@ func finish(lake string, in intent) error {
 			if err := writeManifest(lake, append(rows, add...)); err != nil {
 				return fmt.Errorf("record in the manifest: %w", err)
 			}
+			crashPoint("manifest")
 		}
 	}
 	for _, c := range in.Changes {
@@ -168,6 +183,7 @@ func finish(lake string, in intent) error {
 			return fmt.Errorf("commit %s: remove the old partition: %w", c.Dir, err)
 		}
 	}
+	crashPoint("olds removed")
 	return removeIntent(lake)
 }
 
@@ -335,6 +351,9 @@ func Recover(lake string) error {
 				// leaves these: restore the partition if nothing replaced it.
 				base := strings.TrimPrefix(n, ".old-")
 				if pid := leftoverOwner(n, ".old-"); pid > 0 {
+					if pid != self && pidAlive(pid) {
+						continue // a live writer between its intent and its renames
+					}
 					base = strings.TrimPrefix(base, strconv.Itoa(pid)+"-")
 				}
 				final := filepath.Join(dir, base)

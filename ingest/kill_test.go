@@ -16,6 +16,25 @@ import (
 
 // TestMain lets the kill test re-run this binary as an ingest subprocess.
 func TestMain(m *testing.M) {
+	if lake := os.Getenv("GPLENS_TEST_RECOVER"); lake != "" {
+		// Recovery as the next process after a crash would run it.
+		if err := ingest.Recover(lake); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	if dir := os.Getenv("GPLENS_TEST_IMAGES"); dir != "" {
+		// Copy the lake at every commit step: the images a kill would leave.
+		ingest.SetCrashHook(func(point string) {
+			if err := copyTree(os.Getenv("GPLENS_TEST_LAKE"), filepath.Join(dir, imageName(point))); err != nil {
+				panic(err)
+			}
+			f, _ := os.OpenFile(filepath.Join(dir, "points"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+			fmt.Fprintln(f, point)
+			f.Close()
+		})
+	}
 	if f := os.Getenv("GPLENS_TEST_INGEST"); f != "" {
 		_, err := ingest.File(context.Background(), f, ingest.Options{Lake: os.Getenv("GPLENS_TEST_LAKE")})
 		if err != nil {

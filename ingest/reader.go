@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
@@ -35,6 +38,9 @@ type FileError struct {
 
 func (e *FileError) Error() string {
 	s := e.File
+	if strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		s = strconv.Quote(s) // a newline or escape in a name must not fake output lines
+	}
 	if e.Line > 0 {
 		s += fmt.Sprintf(" line %d", e.Line)
 	}

@@ -159,6 +159,8 @@ func VerifyLake(lake string) (LakeReport, error) {
 		}
 		rej, err := visible(filepath.Join(lake, rejDir))
 		switch {
+		case err != nil && !errors.Is(err, os.ErrNotExist):
+			return rep, fmt.Errorf("verify lake: %w", err)
 		case e.RowsRejected == 0 && len(rej) > 0:
 			bad(fmt.Sprintf("%s holds %s, the manifest has no rejects", rejDir, strings.Join(rej, ", ")))
 		case e.RowsRejected > 0 && (len(rej) != 1 || rej[0] != rejectsFile(e)):
@@ -272,7 +274,7 @@ func RepairLake(ctx context.Context, lake string, o RepairOptions) (fixed []stri
 		}
 		if e.Path != "" {
 			if sum, err := fileSHA256(e.Path); err == nil && sum == e.SHA256 {
-				res, err := File(ctx, e.Path, Options{Lake: lake, Period: e.Period, Version: o.Version})
+				res, err := file(ctx, e.Path, Options{Lake: lake, Period: e.Period, Version: o.Version}, true)
 				if err == nil {
 					fixed = append(fixed, fmt.Sprintf("%s: re-ingested %q (%d rows)", key, e.Path, res.RowsWritten))
 					continue

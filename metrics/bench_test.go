@@ -126,3 +126,43 @@ func BenchmarkSIISQL(b *testing.B) {
 	d := timeQuery(b, db, q)
 	b.ReportMetric(float64(d.Milliseconds()), "ms/1k-areas")
 }
+
+// BenchmarkNearestPeers times the similar-practice search for England: 6,300
+// practices, 8 variables, the 10 nearest each, in Go and through the SQL
+// function as marts.peers calls it (one period).
+func BenchmarkNearestPeers(b *testing.B) {
+	const n, nv = 6300, 8
+	vars := make([][]float64, nv)
+	for j := range vars {
+		vars[j] = make([]float64, n)
+		for i := range n {
+			vars[j][i] = float64((i*(7919+j*104729))%10007) / 100
+		}
+	}
+	w := []float64{1, 1, 1, 1, 1, 1, 1, 1}
+	b.Run("go", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := metrics.NearestPeers(context.Background(), vars, w, 10); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("sql", func(b *testing.B) {
+		db := testDB(b)
+		if _, err := db.Exec(fmt.Sprintf(`CREATE TABLE u AS SELECT 'P' || lpad(i::VARCHAR, 5, '0') AS id,
+			list_transform(range(%d), j -> ((i * (7919 + j * 104729)) %% 10007) / 100.0) AS f FROM range(%d) t(i)`, nv, n)); err != nil {
+			b.Fatal(err)
+		}
+		q := `SELECT count(*) FROM (SELECT unnest(nearest_peers(list(id ORDER BY id), list(f ORDER BY id),
+			['a','b','c','d','e','f','g','h'], 'a=1;b=1;c=1;d=1;e=1;f=1;g=1;h=1', 10)) FROM u)`
+		for b.Loop() {
+			var c int64
+			if err := db.QueryRow(q).Scan(&c); err != nil {
+				b.Fatal(err)
+			}
+			if c != n*10 {
+				b.Fatalf("%d peer rows, want %d", c, n*10)
+			}
+		}
+	})
+}

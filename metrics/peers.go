@@ -2,8 +2,11 @@ package metrics
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // StandardiseForPeers prepares one peer-grouping variable as NHS RightCare's
@@ -169,4 +172,131 @@ func Opportunity(value float64, peerValues []float64, denominator float64, best 
 		opportunity = gap * denominator
 	}
 	return benchmark, opportunity, nil
+}
+
+// Neighbour is one of a unit's nearest units.
+type Neighbour struct {
+	Index    int
+	Distance float64
+}
+
+// NearestPeers returns, for each unit, its k nearest other units (nearest
+// first, ties by index) by the weighted Euclidean distance
+// √Σⱼ wⱼ(zᵢⱼ − zₒⱼ)² over variables standardised as StandardiseForPeers does
+// (cap at mean + 5 SD, square root, population z-score). vars holds one slice
+// per variable, one raw value per unit; NaN is a missing value, standardised
+// over the units that have one and then set to 0 (the variable's mean), so a
+// missing variable adds no distance of its own. A variable missing or
+// constant everywhere contributes nothing. With fewer than k+1 units each
+// unit gets all the others. The ranking is the same as SimilarPeers' (the
+// square root is monotone); this one reports the distances, accepts missing
+// values and keeps only the k best per unit, which is what makes 6,300
+// practices fast (see BenchmarkNearestPeers).
+func NearestPeers(ctx context.Context, vars [][]float64, weights []float64, k int) ([][]Neighbour, error) {
+	if len(vars) == 0 {
+		return nil, invalid("peers: no variables")
+	}
+	if k < 1 {
+		return nil, invalid("peers: k = %d, want at least 1", k)
+	}
+	if len(weights) != len(vars) {
+		return nil, invalid("peers: %d weights for %d variables", len(weights), len(vars))
+	}
+	for j, w := range weights {
+		if !(w >= 0) || math.IsInf(w, 0) {
+			return nil, invalid("peers: weight %d is %v, want a non-negative number", j, w)
+		}
+	}
+	n := len(vars[0])
+	nv := len(vars)
+	rows := make([]float64, n*nv) // row-major z-scores
+	for j, v := range vars {
+		if len(v) != n {
+			return nil, invalid("peers: variable %d has %d values, want %d", j, len(v), n)
+		}
+		var have []float64
+		var at []int
+		for i, x := range v {
+			if !math.IsNaN(x) {
+				have = append(have, x)
+				at = append(at, i)
+			}
+		}
+		if len(have) == 0 {
+			continue
+		}
+		z, err := StandardiseForPeers(have)
+		if err != nil {
+			return nil, fmt.Errorf("peers: variable %d: %w", j, err)
+		}
+		for m, i := range at {
+			rows[i*nv+j] = z[m]
+		}
+	}
+	k = min(k, max(n-1, 0))
+	out := make([][]Neighbour, n)
+	if k == 0 {
+		for i := range out {
+			out[i] = []Neighbour{}
+		}
+		return out, nil
+	}
+	// Rows are independent: split them over the CPUs. Each worker's result
+	// depends only on its rows, so the output is the same for any split.
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/256))
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			best := make([]Neighbour, 0, k+1)
+			for i := w; i < n; i += workers {
+				if i%512 == w && ctx.Err() != nil {
+					errs[w] = ctx.Err()
+					return
+				}
+				best = best[:0]
+				ri := rows[i*nv : i*nv+nv]
+				for o := range n {
+					if o == i {
+						continue
+					}
+					ro := rows[o*nv : o*nv+nv]
+					var d float64
+					for j := range nv {
+						t := ri[j] - ro[j]
+						d += weights[j] * t * t
+					}
+					// keep the k smallest (d, index) in order: insertion into a short list
+					if len(best) == k && d >= best[k-1].Distance {
+						continue // o > every kept index, so a tie loses too
+					}
+					p := len(best)
+					if p < k {
+						best = append(best, Neighbour{})
+					} else {
+						p = k - 1
+					}
+					for p > 0 && best[p-1].Distance > d {
+						best[p] = best[p-1]
+						p--
+					}
+					best[p] = Neighbour{Index: o, Distance: d}
+				}
+				res := make([]Neighbour, len(best))
+				for m, b := range best {
+					res[m] = Neighbour{Index: b.Index, Distance: math.Sqrt(b.Distance)}
+				}
+				out[i] = res
+			}
+		}(w)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -69,6 +69,8 @@ func chunkExec(name string, newFn func() rowFn) duckdb.ScalarFuncExecutor {
 type sqlTypes struct {
 	double, varchar, bigint, boolean, doubleList duckdb.TypeInfo
 	sii, spcList, od, meanCI, dsr, spcSummary    duckdb.TypeInfo
+	// nearest_peers and concentration_index
+	varcharList, doubleListList, peerList, conc duckdb.TypeInfo
 }
 
 func newSQLTypes() (sqlTypes, error) {
@@ -151,7 +153,35 @@ func newSQLTypes() (sqlTypes, error) {
 	if err != nil {
 		return t, err
 	}
-	t.spcList, err = duckdb.NewListInfo(spcStruct)
+	if t.spcList, err = duckdb.NewListInfo(spcStruct); err != nil {
+		return t, err
+	}
+	if t.varcharList, err = duckdb.NewListInfo(t.varchar); err != nil {
+		return t, err
+	}
+	if t.doubleListList, err = duckdb.NewListInfo(t.doubleList); err != nil {
+		return t, err
+	}
+	ids, err := entries(t.varchar, "id", "peer")
+	if err != nil {
+		return t, err
+	}
+	rank, err := duckdb.NewStructEntry(t.bigint, "rank")
+	if err != nil {
+		return t, err
+	}
+	dist, err := duckdb.NewStructEntry(t.double, "distance")
+	if err != nil {
+		return t, err
+	}
+	peerStruct, err := duckdb.NewStructInfo(ids[0], ids[1], rank, dist)
+	if err != nil {
+		return t, err
+	}
+	if t.peerList, err = duckdb.NewListInfo(peerStruct); err != nil {
+		return t, err
+	}
+	t.conc, err = structOf([]string{"ci", "ci_lower", "ci_upper"})
 	return t, err
 }
 
@@ -453,6 +483,8 @@ func sqlFunctions(t sqlTypes) []udfSet {
 		{name: "dsr", fixed: []duckdb.TypeInfo{t.doubleList, t.doubleList, t.doubleList}, optional: []duckdb.TypeInfo{d, d}, result: t.dsr, newFn: plain(sqlDSR)},
 		{name: "spc_summary", fixed: []duckdb.TypeInfo{t.doubleList}, optional: []duckdb.TypeInfo{s, d}, result: t.spcSummary, newFn: plain(sqlSPCSummary)},
 		{name: "spc_xmr", fixed: []duckdb.TypeInfo{t.doubleList}, optional: []duckdb.TypeInfo{s, t.boolean, t.bigint}, result: t.spcList, newFn: plain(sqlSPC)},
+		{name: "nearest_peers", fixed: []duckdb.TypeInfo{t.varcharList, t.doubleListList, t.varcharList, s, t.bigint}, result: t.peerList, special: true, newFn: plain(sqlNearestPeers)},
+		{name: "concentration_index", fixed: []duckdb.TypeInfo{t.doubleList, t.doubleList}, optional: []duckdb.TypeInfo{d, t.bigint, t.bigint}, result: t.conc, newFn: plain(sqlConcentrationIndex)},
 	}
 }
 

@@ -73,26 +73,8 @@ func (s *screen) waitFor(t *testing.T, from int, want string) int {
 }
 
 func TestShellTerminal(t *testing.T) {
-	master, slave := openPTY(t)
-	defer master.Close()
-	db := openDB(t)
 	hist := filepath.Join(t.TempDir(), ".gplens_history")
-	var scr screen
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := master.Read(buf)
-			scr.Write(buf[:n])
-			if err != nil {
-				return
-			}
-		}
-	}()
-	done := make(chan error, 1)
-	go func() {
-		done <- Shell(context.Background(), db, slave, slave, ShellOptions{HistoryFile: hist})
-		slave.Close()
-	}()
+	scr, typeKeys, done := startShell(t, 80, ShellOptions{HistoryFile: hist})
 	pos := scr.waitFor(t, 0, "gplens> ")
 	type step struct{ typed, want string }
 	for _, s := range []step{
@@ -105,9 +87,7 @@ func TestShellTerminal(t *testing.T) {
 		{"SELECT 7 AS seven;\r", "seven\r"},  // in the new mode
 		{"\x1b[A\r", "seven\r"},              // up-arrow recalls it from history
 	} {
-		if _, err := master.WriteString(s.typed); err != nil {
-			t.Fatal(err)
-		}
+		typeKeys(s.typed)
 		pos = scr.waitFor(t, pos, s.want)
 		// Type on only at a prompt: while a statement runs the terminal is
 		// in normal mode, where the line discipline would eat a Ctrl-C.
@@ -119,7 +99,7 @@ func TestShellTerminal(t *testing.T) {
 	if strings.Contains(scr.String(), "half a statementSELECT") {
 		t.Errorf("Ctrl-C left the line in place:\n%s", scr.String())
 	}
-	master.WriteString(".quit\r")
+	typeKeys(".quit\r")
 	select {
 	case err := <-done:
 		if err != nil {
@@ -145,7 +125,7 @@ func TestShellTerminal(t *testing.T) {
 
 // startShell runs the interactive shell on a pseudo-terminal of the given
 // width and returns what it shows, a way to type, and the shell's result.
-func startShell(t *testing.T, cols uint16) (*screen, func(string), <-chan error) {
+func startShell(t *testing.T, cols uint16, opts ShellOptions) (*screen, func(string), <-chan error) {
 	t.Helper()
 	master, slave := openPTY(t)
 	t.Cleanup(func() { master.Close() })
@@ -166,7 +146,7 @@ func startShell(t *testing.T, cols uint16) (*screen, func(string), <-chan error)
 	}()
 	done := make(chan error, 1)
 	go func() {
-		done <- Shell(context.Background(), db, slave, slave, ShellOptions{})
+		done <- Shell(context.Background(), db, slave, slave, opts)
 		slave.Close()
 	}()
 	typeKeys := func(s string) {
@@ -180,7 +160,7 @@ func startShell(t *testing.T, cols uint16) (*screen, func(string), <-chan error)
 // Ctrl-C while a statement runs cancels that statement, and the session
 // (its connection, settings and temporary tables) carries on.
 func TestShellCtrlCCancelsStatement(t *testing.T) {
-	scr, typeKeys, done := startShell(t, 120)
+	scr, typeKeys, done := startShell(t, 120, ShellOptions{})
 	pos := scr.waitFor(t, 0, "gplens> ")
 	typeKeys("CREATE TEMP TABLE kept AS SELECT 'still here' AS s;\r")
 	pos = scr.waitFor(t, pos, "gplens> ")
@@ -211,7 +191,7 @@ func TestShellTerminalWidth(t *testing.T) {
 		cols    uint16
 		wrapped bool
 	}{{200, false}, {80, true}} {
-		scr, typeKeys, done := startShell(t, tc.cols)
+		scr, typeKeys, done := startShell(t, tc.cols, ShellOptions{})
 		pos := scr.waitFor(t, 0, "gplens> ")
 		long := "SELECT '" + strings.Repeat("x", 130) + "' AS wide;"
 		typeKeys(long)

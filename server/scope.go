@@ -29,7 +29,7 @@ var restrictedColumns = map[string]bool{
 }
 
 // unfilteredTables are reference tables with no area rows, copied whole.
-var unfilteredTables = map[string]bool{"core.indicators": true}
+var unfilteredTables = map[string]bool{"core.indicators": true, "release.indicators": true}
 
 // buildScoped writes the scoped copy of snap for id's scope and opens it
 // read-only and confined like the snapshot itself.
@@ -78,21 +78,37 @@ func copyScoped(ctx context.Context, src, dst string, id identity, log *slog.Log
 	}
 	lit := "'" + id.code + "'" // code checked against codeRE above
 	codeCol := id.level + "_code"
+	// A snapshot of a release warehouse has no core schema: its practice
+	// and indicator dimensions are release.practices and release.indicators.
+	dim := "core"
+	if err := exec("ATTACH " + sqlString(src) + " AS probe (READ_ONLY)"); err != nil {
+		return err
+	}
+	var n int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE database_name = 'probe' AND schema_name = 'release' AND table_name = 'practices'`).Scan(&n); err != nil {
+		return err
+	}
+	if err := exec("DETACH probe"); err != nil {
+		return err
+	}
+	if n > 0 {
+		dim = "release"
+	}
 	// The areas in scope: its practices and every PCN, sub-ICB (and, for an
 	// ICB token, ICB) they belong to, in any period.
 	areas := []string{
-		"SELECT 'practice' AS lvl, practice_code AS code FROM src.core.practices WHERE " + codeCol + " = " + lit,
-		"SELECT 'pcn', pcn_code FROM src.core.practices WHERE " + codeCol + " = " + lit,
-		"SELECT 'sub_icb', sub_icb_code FROM src.core.practices WHERE " + codeCol + " = " + lit,
+		"SELECT 'practice' AS lvl, practice_code AS code FROM src." + dim + ".practices WHERE " + codeCol + " = " + lit,
+		"SELECT 'pcn', pcn_code FROM src." + dim + ".practices WHERE " + codeCol + " = " + lit,
+		"SELECT 'sub_icb', sub_icb_code FROM src." + dim + ".practices WHERE " + codeCol + " = " + lit,
 	}
 	if id.level == "icb" {
-		areas = append(areas, "SELECT 'icb', icb_code FROM src.core.practices WHERE icb_code = "+lit)
+		areas = append(areas, "SELECT 'icb', icb_code FROM src."+dim+".practices WHERE icb_code = "+lit)
 	}
 	steps := []string{
 		"ATTACH " + sqlString(src) + " AS src (READ_ONLY)",
 		"ATTACH " + sqlString(dst) + " AS dst",
 		"CREATE TEMP TABLE scope_areas AS " + strings.Join(areas, " UNION "),
-		"CREATE TEMP TABLE private_indicators AS SELECT indicator_id FROM src.core.indicators WHERE NOT coalesce(public, false)",
+		"CREATE TEMP TABLE private_indicators AS SELECT indicator_id FROM src." + dim + ".indicators WHERE NOT coalesce(public, false)",
 	}
 	for _, s := range steps {
 		if err := exec(s); err != nil {

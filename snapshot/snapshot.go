@@ -97,16 +97,15 @@ func PublishFrom(ctx context.Context, ws string, conn *sql.Conn, label string, o
 		if err := conn.QueryRowContext(ctx, "SELECT current_database()").Scan(&src); err != nil {
 			return fmt.Errorf("publish: current database: %w", err)
 		}
-		steps := []string{
-			"ATTACH " + quote(tmp) + " AS gplens_publish",
-			"COPY FROM DATABASE " + quoteIdent(src) + " TO gplens_publish",
-			"DETACH gplens_publish",
+		if _, err := conn.ExecContext(ctx, "ATTACH "+quote(tmp)+" AS gplens_publish"); err != nil {
+			return fmt.Errorf("publish %s: ATTACH: %w", src, err)
 		}
-		for _, s := range steps {
-			if _, err := conn.ExecContext(ctx, s); err != nil {
-				_, _ = conn.ExecContext(ctx, "DETACH DATABASE IF EXISTS gplens_publish")
-				return fmt.Errorf("publish %s: %s: %w", src, strings.Fields(s)[0], err)
-			}
+		if err := copyForReaders(ctx, conn, src, "gplens_publish"); err != nil {
+			_, _ = conn.ExecContext(ctx, "DETACH DATABASE IF EXISTS gplens_publish")
+			return fmt.Errorf("publish %s: copy: %w", src, err)
+		}
+		if _, err := conn.ExecContext(ctx, "DETACH gplens_publish"); err != nil {
+			return fmt.Errorf("publish %s: DETACH: %w", src, err)
 		}
 		return nil
 	})
@@ -171,7 +170,7 @@ func publish(ctx context.Context, ws, label string, o Options, write func(tmp st
 	return info, nil
 }
 
-// copyDatabase copies every schema, table, view and macro of src into a
+// copyDatabase copies what readers may see of src (copyForReaders) into a
 // new database file dst. Going through DuckDB rather than copying bytes
 // replays any WAL and yields a compact file; it fails cleanly while a
 // writer in another process holds the warehouse lock.
@@ -187,16 +186,18 @@ func copyDatabase(ctx context.Context, src, dst string) error {
 		return fmt.Errorf("open copier: %w", err)
 	}
 	defer conn.Close()
-	steps := []string{
-		"ATTACH " + quote(src) + " AS gplens_src (READ_ONLY)",
-		"ATTACH " + quote(dst) + " AS gplens_dst",
-		"COPY FROM DATABASE gplens_src TO gplens_dst",
-		"DETACH gplens_dst",
-		"DETACH gplens_src",
-	}
-	for _, s := range steps {
+	for _, s := range []string{"ATTACH " + quote(src) + " AS gplens_src (READ_ONLY)", "ATTACH " + quote(dst) + " AS gplens_dst"} {
 		if _, err := conn.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("%s: %w", strings.Fields(s)[0], err)
+			return fmt.Errorf("ATTACH: %w", err)
+		}
+	}
+	// only what readers may see (release.go)
+	if err := copyForReaders(ctx, conn, "gplens_src", "gplens_dst"); err != nil {
+		return fmt.Errorf("copy: %w", err)
+	}
+	for _, s := range []string{"DETACH gplens_dst", "DETACH gplens_src"} {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("DETACH: %w", err)
 		}
 	}
 	return nil

@@ -167,26 +167,9 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	if p == nil {
-		return res, errors.New("build: no project")
-	}
-	if o.Warehouse == "" {
-		return res, errors.New("build: no warehouse path")
-	}
-	target, err := filepath.Abs(o.Warehouse)
-	if err != nil {
-		return res, fmt.Errorf("build: warehouse path: %w", err)
-	}
-	refs, err := loadRefs(o)
-	if err != nil {
-		return res, fmt.Errorf("build: %w", err)
-	}
-	lake, err := checkLake(p, o.Lake, refs)
+	target, refs, lake, err := checkInputs(p, o)
 	if err != nil {
 		return res, err
-	}
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return res, fmt.Errorf("build: %w", err)
 	}
 	tmp := fmt.Sprintf("%s.building-%d", target, os.Getpid())
 	removeDB(tmp)
@@ -219,224 +202,32 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 			conn.Close()
 		}
 	}()
-	exec := func(what, q string) error {
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		return nil
-	}
-
-	havePrev := false
-	if _, statErr := os.Stat(target); statErr == nil {
-		if err := exec("attach previous warehouse", fmt.Sprintf("ATTACH %s AS %s (READ_ONLY)", quoteString(target), prevAlias)); err != nil {
-			log.Warn("previous warehouse unreadable; building in full", "warehouse", target, "err", err)
-		} else {
-			havePrev = true
-		}
-	}
-	prevLake, prevModels := map[string]lakeState{}, map[string]prevModel{}
-	reuse := havePrev && !o.Full
-	if reuse {
-		pl, pm, stateErr := readState(ctx, conn)
-		if stateErr != nil {
-			log.Warn("previous warehouse has no usable build state; building in full", "err", stateErr)
-			reuse = false
-		} else {
-			prevLake, prevModels = pl, pm
-		}
-	}
-	res.Full = !reuse
-
-	schemas := map[string]bool{LakeSchema: true, RefSchema: true, stateSchema: true}
-	for _, m := range p.models {
-		schemas[m.Schema] = true
-	}
-	for _, s := range sortedKeys(schemas) {
-		if err := exec("create schema "+s, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(s)); err != nil {
-			return res, fmt.Errorf("build: %w", err)
-		}
-	}
-	for _, f := range p.functions {
-		if err := exec("run "+f.Path, f.SQL); err != nil {
-			return res, fmt.Errorf("build: %w", err)
-		}
-	}
-	varNames := make([]string, 0, len(o.Vars))
-	for k := range o.Vars {
-		varNames = append(varNames, k)
-	}
-	sort.Strings(varNames)
-	vh := sha256.New()
-	for _, k := range varNames {
-		if !lakeNameRe.MatchString(k) {
-			return res, fmt.Errorf("build: var name %q: want letters, digits and _", k)
-		}
-		if err := exec("set var "+k, fmt.Sprintf("SET VARIABLE %s = %s", quoteIdent(k), quoteString(o.Vars[k]))); err != nil {
-			return res, fmt.Errorf("build: %w", err)
-		}
-		fmt.Fprintf(vh, "%s=%s\x00", k, o.Vars[k])
-	}
-	// A model's recorded hash covers its SQL, the functions, the vars and
-	// the reference files it reads, so editing a data/ file rebuilds its readers.
-	hashes := map[string]string{}
-	for _, m := range p.models {
-		hashes[m.Name] = m.hash
-		extra := ""
-		if len(varNames) > 0 {
-			extra = hex.EncodeToString(vh.Sum(nil))
-		}
-		for _, in := range m.Inputs {
-			if r, ok := refs[in]; ok {
-				extra += r.hash
-			}
-		}
-		if extra != "" {
-			sum := sha256.Sum256([]byte(m.hash + extra))
-			hashes[m.Name] = hex.EncodeToString(sum[:])
-		}
-	}
-	if err := createRefs(ctx, conn, refs); err != nil {
+	b := &builder{ctx: ctx, conn: conn, log: log, p: p, changes: map[string]change{}}
+	havePrev, prevLake := b.attachPrevious(target, o.Full)
+	res.Full = !b.reuse
+	if err := b.prepare(o, refs); err != nil {
 		return res, fmt.Errorf("build: %w", err)
 	}
-
-	// The lake: views over the Parquet files, or empty tables until there are some.
-	changes := map[string]change{}
-	curLake := map[string]lakeState{}
-	for _, t := range lake {
-		st, files, err := fingerprint(ctx, conn, t)
-		if err != nil {
-			return res, fmt.Errorf("build: %w", err)
-		}
-		curLake[t.Name] = st
-		name := LakeSchema + "." + quoteIdent(t.Name)
-		if len(files) > 0 {
-			err = exec("create lake view "+t.Name, fmt.Sprintf(
-				"CREATE VIEW %s AS SELECT * FROM read_parquet(%s, hive_partitioning = true, union_by_name = true, hive_types_autocast = false)",
-				name, quoteString(t.Glob)))
-		} else {
-			if t.Columns == "" {
-				return res, fmt.Errorf("build: lake table %s: no files match %s and no Columns to create it empty", t.Name, t.Glob)
-			}
-			err = exec("create empty lake table "+t.Name, fmt.Sprintf("CREATE TABLE %s (%s)", name, t.Columns))
-		}
-		if err != nil {
-			return res, fmt.Errorf("build: %w", err)
-		}
-		ps, all := changedPeriods(prevLake[t.Name], reuse && prevLake[t.Name].def != "", st)
-		c := change{all: all, periods: map[string]bool{}}
-		for _, p := range ps {
-			c.periods[p] = true
-		}
-		changes[LakeSchema+"."+strings.ToLower(t.Name)] = c
-		log.Debug("lake table", "table", t.Name, "files", len(files), "changed_periods", ps, "all_changed", all)
+	curLake, err := b.createLake(lake, prevLake)
+	if err != nil {
+		return res, fmt.Errorf("build: %w", err)
 	}
-
 	for _, m := range p.models {
-		t0 := time.Now()
-		c := change{periods: map[string]bool{}}
-		pm, ok := prevModels[m.Name]
-		if !reuse || !ok || pm.hash != hashes[m.Name] || pm.materialized != m.Materialized {
-			c.all = true
+		if err := b.model(m, &res); err != nil {
+			return res, fmt.Errorf("build: %w", err)
 		}
-		for _, d := range append(append([]string(nil), m.Inputs...), m.Deps...) {
-			dc := changes[d]
-			c.all = c.all || dc.all
-			for p := range dc.periods {
-				c.periods[p] = true
-			}
-		}
-		if !c.all && len(c.periods) > 0 && m.Incremental == "" {
-			c.all = true
-		}
-		if c.all {
-			c.periods = nil
-		}
-		if m.Materialized == Table && !c.all && !c.none() {
-			same, err := sameColumns(ctx, conn, m)
-			if err != nil {
-				return res, fmt.Errorf("build: %w", err)
-			}
-			if !same {
-				log.Info("model output columns changed; rebuilding in full", "name", m.Name)
-				c = change{all: true}
-			}
-		}
-		changes[m.Name] = c
-
-		mr := ModelResult{Name: m.Name, Rows: -1}
-		self := quoteTable(m.Name)
-		var q []string
-		switch {
-		case m.Materialized == View:
-			mr.Action = Viewed
-			q = append(q, fmt.Sprintf("CREATE VIEW %s AS\n%s\n", self, m.body))
-		case c.all:
-			mr.Action = Rebuilt
-			q = append(q, fmt.Sprintf("CREATE TABLE %s AS\n%s\n", self, m.body))
-		case c.none():
-			mr.Action = Copied
-			q = append(q, fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM %s.%s", self, prevAlias, self))
-		default:
-			mr.Action = Refreshed
-			mr.Periods = sortedKeys(c.periods)
-			col := quoteIdent(m.Incremental)
-			in := periodList(mr.Periods)
-			q = append(q,
-				fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM %s.%s WHERE %s NOT IN (%s)", self, prevAlias, self, col, in),
-				fmt.Sprintf("INSERT INTO %s BY NAME SELECT * FROM (\n%s\n) AS _model WHERE _model.%s IN (%s) OR _model.%s IS NULL",
-					self, m.body, col, in, col))
-		}
-		for _, s := range q {
-			if err := exec(fmt.Sprintf("model %s (%s)", m.Name, m.Path), s); err != nil {
-				return res, fmt.Errorf("build: %w", err)
-			}
-		}
-		if m.Incremental != "" {
-			// Catch a wrong declaration on the first build, not on the first refresh.
-			if err := exec("check", fmt.Sprintf("SELECT %s FROM %s LIMIT 0", quoteIdent(m.Incremental), self)); err != nil {
-				return res, fmt.Errorf("build: model %s (%s) declares incremental: %s but has no such column: %w", m.Name, m.Path, m.Incremental, err)
-			}
-		}
-		if m.Materialized == Table {
-			if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+self).Scan(&mr.Rows); err != nil {
-				return res, fmt.Errorf("build: count rows of %s: %w", m.Name, err)
-			}
-		}
-		for _, t := range m.Tests {
-			// A copied table holds the data it passed this very test with last
-			// time; only a changed lookup target could make the outcome differ.
-			if mr.Action == Copied && (t.Ref == "" || changes[t.Ref].none()) {
-				res.TestsSkipped++
-				continue
-			}
-			q := t.SQL
-			if mr.Action == Refreshed && periodWise(t, m.Incremental, changes) {
-				// The other periods' rows are those that passed last time.
-				col := quoteIdent(m.Incremental)
-				in := periodList(mr.Periods)
-				q = t.on(fmt.Sprintf("(SELECT * FROM %s WHERE %s IN (%s) OR %s IS NULL)", self, col, in, col))
-				res.TestsScoped++
-			}
-			if err := runTest(ctx, conn, m, t, q); err != nil {
-				return res, fmt.Errorf("build: %w", err)
-			}
-			res.Tests++
-		}
-		mr.Duration = time.Since(t0)
-		res.Models = append(res.Models, mr)
-		log.Info("model", "name", m.Name, "action", mr.Action, "periods", mr.Periods, "rows", mr.Rows, "tests", len(m.Tests), "duration", mr.Duration.Round(time.Millisecond))
 	}
 
 	res.Duration = time.Since(start)
-	if err := writeState(ctx, conn, havePrev, curLake, p, hashes, res, start); err != nil {
+	if err := writeState(ctx, conn, havePrev, curLake, p, b.hashes, res, start); err != nil {
 		return res, fmt.Errorf("build: record state: %w", err)
 	}
 	if havePrev {
-		if err := exec("detach previous warehouse", "DETACH "+prevAlias); err != nil {
+		if err := b.exec("detach previous warehouse", "DETACH "+prevAlias); err != nil {
 			return res, fmt.Errorf("build: %w", err)
 		}
 	}
-	if err := exec("checkpoint", "CHECKPOINT"); err != nil {
+	if err := b.exec("checkpoint", "CHECKPOINT"); err != nil {
 		return res, fmt.Errorf("build: %w", err)
 	}
 	closed = true
@@ -450,6 +241,287 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 	res.Duration = time.Since(start)
 	log.Info("transform done", "warehouse", target, "summary", res.Summary(), "duration", res.Duration.Round(time.Millisecond))
 	return res, nil
+}
+
+// checkInputs checks a build's project and options, reads the reference
+// files and the lake tables, and makes the warehouse's folder.
+func checkInputs(p *Project, o Options) (target string, refs map[string]refTable, lake []LakeTable, err error) {
+	if p == nil {
+		return "", nil, nil, errors.New("build: no project")
+	}
+	if o.Warehouse == "" {
+		return "", nil, nil, errors.New("build: no warehouse path")
+	}
+	target, err = filepath.Abs(o.Warehouse)
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("build: warehouse path: %w", err)
+	}
+	refs, err = loadRefs(o)
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("build: %w", err)
+	}
+	lake, err = checkLake(p, o.Lake, refs)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return "", nil, nil, fmt.Errorf("build: %w", err)
+	}
+	return target, refs, lake, nil
+}
+
+// builder holds what the steps of one build share: the new warehouse's
+// connection, whether the previous warehouse is reused, and what changed.
+type builder struct {
+	ctx        context.Context
+	conn       *sql.Conn
+	log        *slog.Logger
+	p          *Project
+	reuse      bool                 // copy and refresh from the previous warehouse
+	prevModels map[string]prevModel // the previous build's models, when reused
+	hashes     map[string]string    // each model's hash, as recorded for the next build
+	changes    map[string]change    // per lake table and model: what changed
+}
+
+func (b *builder) exec(what, q string) error {
+	if _, err := b.conn.ExecContext(b.ctx, q); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// attachPrevious attaches the previous warehouse (if any) read-only and,
+// unless full, reads its build state so unchanged work can be reused.
+func (b *builder) attachPrevious(target string, full bool) (havePrev bool, prevLake map[string]lakeState) {
+	prevLake, b.prevModels = map[string]lakeState{}, map[string]prevModel{}
+	if _, statErr := os.Stat(target); statErr == nil {
+		if err := b.exec("attach previous warehouse", fmt.Sprintf("ATTACH %s AS %s (READ_ONLY)", quoteString(target), prevAlias)); err != nil {
+			b.log.Warn("previous warehouse unreadable; building in full", "warehouse", target, "err", err)
+		} else {
+			havePrev = true
+		}
+	}
+	b.reuse = havePrev && !full
+	if b.reuse {
+		pl, pm, stateErr := readState(b.ctx, b.conn)
+		if stateErr != nil {
+			b.log.Warn("previous warehouse has no usable build state; building in full", "err", stateErr)
+			b.reuse = false
+		} else {
+			prevLake, b.prevModels = pl, pm
+		}
+	}
+	return havePrev, prevLake
+}
+
+// prepare creates the schemas, runs the functions, sets the vars, works
+// out every model's hash and creates the reference tables.
+func (b *builder) prepare(o Options, refs map[string]refTable) error {
+	schemas := map[string]bool{LakeSchema: true, RefSchema: true, stateSchema: true}
+	for _, m := range b.p.models {
+		schemas[m.Schema] = true
+	}
+	for _, s := range sortedKeys(schemas) {
+		if err := b.exec("create schema "+s, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(s)); err != nil {
+			return err
+		}
+	}
+	for _, f := range b.p.functions {
+		if err := b.exec("run "+f.Path, f.SQL); err != nil {
+			return err
+		}
+	}
+	varNames := make([]string, 0, len(o.Vars))
+	for k := range o.Vars {
+		varNames = append(varNames, k)
+	}
+	sort.Strings(varNames)
+	vh := sha256.New()
+	for _, k := range varNames {
+		if !lakeNameRe.MatchString(k) {
+			return fmt.Errorf("var name %q: want letters, digits and _", k)
+		}
+		if err := b.exec("set var "+k, fmt.Sprintf("SET VARIABLE %s = %s", quoteIdent(k), quoteString(o.Vars[k]))); err != nil {
+			return err
+		}
+		fmt.Fprintf(vh, "%s=%s\x00", k, o.Vars[k])
+	}
+	// A model's recorded hash covers its SQL, the functions, the vars and
+	// the reference files it reads, so editing a data/ file rebuilds its readers.
+	b.hashes = map[string]string{}
+	for _, m := range b.p.models {
+		b.hashes[m.Name] = m.hash
+		extra := ""
+		if len(varNames) > 0 {
+			extra = hex.EncodeToString(vh.Sum(nil))
+		}
+		for _, in := range m.Inputs {
+			if r, ok := refs[in]; ok {
+				extra += r.hash
+			}
+		}
+		if extra != "" {
+			sum := sha256.Sum256([]byte(m.hash + extra))
+			b.hashes[m.Name] = hex.EncodeToString(sum[:])
+		}
+	}
+	return createRefs(b.ctx, b.conn, refs)
+}
+
+// createLake makes the lake: views over the Parquet files, or empty tables
+// until there are some; and notes which periods of each changed.
+func (b *builder) createLake(lake []LakeTable, prevLake map[string]lakeState) (map[string]lakeState, error) {
+	curLake := map[string]lakeState{}
+	for _, t := range lake {
+		st, files, err := fingerprint(b.ctx, b.conn, t)
+		if err != nil {
+			return nil, err
+		}
+		curLake[t.Name] = st
+		name := LakeSchema + "." + quoteIdent(t.Name)
+		if len(files) > 0 {
+			err = b.exec("create lake view "+t.Name, fmt.Sprintf(
+				"CREATE VIEW %s AS SELECT * FROM read_parquet(%s, hive_partitioning = true, union_by_name = true, hive_types_autocast = false)",
+				name, quoteString(t.Glob)))
+		} else {
+			if t.Columns == "" {
+				return nil, fmt.Errorf("lake table %s: no files match %s and no Columns to create it empty", t.Name, t.Glob)
+			}
+			err = b.exec("create empty lake table "+t.Name, fmt.Sprintf("CREATE TABLE %s (%s)", name, t.Columns))
+		}
+		if err != nil {
+			return nil, err
+		}
+		ps, all := changedPeriods(prevLake[t.Name], b.reuse && prevLake[t.Name].def != "", st)
+		c := change{all: all, periods: map[string]bool{}}
+		for _, p := range ps {
+			c.periods[p] = true
+		}
+		b.changes[LakeSchema+"."+strings.ToLower(t.Name)] = c
+		b.log.Debug("lake table", "table", t.Name, "files", len(files), "changed_periods", ps, "all_changed", all)
+	}
+	return curLake, nil
+}
+
+// model builds one model (rebuilt, copied, refreshed or a view), counts
+// its rows and runs its tests, adding to res.
+func (b *builder) model(m *Model, res *Result) error {
+	t0 := time.Now()
+	c, err := b.modelChange(m)
+	if err != nil {
+		return err
+	}
+	b.changes[m.Name] = c
+	mr := ModelResult{Name: m.Name, Rows: -1}
+	var q []string
+	mr.Action, mr.Periods, q = modelStatements(m, c)
+	for _, s := range q {
+		if err := b.exec(fmt.Sprintf("model %s (%s)", m.Name, m.Path), s); err != nil {
+			return err
+		}
+	}
+	self := quoteTable(m.Name)
+	if m.Incremental != "" {
+		// Catch a wrong declaration on the first build, not on the first refresh.
+		if err := b.exec("check", fmt.Sprintf("SELECT %s FROM %s LIMIT 0", quoteIdent(m.Incremental), self)); err != nil {
+			return fmt.Errorf("model %s (%s) declares incremental: %s but has no such column: %w", m.Name, m.Path, m.Incremental, err)
+		}
+	}
+	if m.Materialized == Table {
+		if err := b.conn.QueryRowContext(b.ctx, "SELECT count(*) FROM "+self).Scan(&mr.Rows); err != nil {
+			return fmt.Errorf("count rows of %s: %w", m.Name, err)
+		}
+	}
+	if err := b.tests(m, mr, res); err != nil {
+		return err
+	}
+	mr.Duration = time.Since(t0)
+	res.Models = append(res.Models, mr)
+	b.log.Info("model", "name", m.Name, "action", mr.Action, "periods", mr.Periods, "rows", mr.Rows, "tests", len(m.Tests), "duration", mr.Duration.Round(time.Millisecond))
+	return nil
+}
+
+// modelChange works out what changed for a model: everything (its SQL,
+// hash or materialisation, an input changed in full, or a non-incremental
+// model whose inputs changed), some periods, or nothing.
+func (b *builder) modelChange(m *Model) (change, error) {
+	c := change{periods: map[string]bool{}}
+	pm, ok := b.prevModels[m.Name]
+	if !b.reuse || !ok || pm.hash != b.hashes[m.Name] || pm.materialized != m.Materialized {
+		c.all = true
+	}
+	for _, d := range append(append([]string(nil), m.Inputs...), m.Deps...) {
+		dc := b.changes[d]
+		c.all = c.all || dc.all
+		for p := range dc.periods {
+			c.periods[p] = true
+		}
+	}
+	if !c.all && len(c.periods) > 0 && m.Incremental == "" {
+		c.all = true
+	}
+	if c.all {
+		c.periods = nil
+	}
+	if m.Materialized == Table && !c.all && !c.none() {
+		same, err := sameColumns(b.ctx, b.conn, m)
+		if err != nil {
+			return c, err
+		}
+		if !same {
+			b.log.Info("model output columns changed; rebuilding in full", "name", m.Name)
+			c = change{all: true}
+		}
+	}
+	return c, nil
+}
+
+// modelStatements is the SQL that produces a model given what changed.
+func modelStatements(m *Model, c change) (Action, []string, []string) {
+	self := quoteTable(m.Name)
+	switch {
+	case m.Materialized == View:
+		return Viewed, nil, []string{fmt.Sprintf("CREATE VIEW %s AS\n%s\n", self, m.body)}
+	case c.all:
+		return Rebuilt, nil, []string{fmt.Sprintf("CREATE TABLE %s AS\n%s\n", self, m.body)}
+	case c.none():
+		return Copied, nil, []string{fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM %s.%s", self, prevAlias, self)}
+	}
+	periods := sortedKeys(c.periods)
+	col := quoteIdent(m.Incremental)
+	in := periodList(periods)
+	return Refreshed, periods, []string{
+		fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM %s.%s WHERE %s NOT IN (%s)", self, prevAlias, self, col, in),
+		fmt.Sprintf("INSERT INTO %s BY NAME SELECT * FROM (\n%s\n) AS _model WHERE _model.%s IN (%s) OR _model.%s IS NULL",
+			self, m.body, col, in, col),
+	}
+}
+
+// tests runs a model's data tests, skipping or scoping those whose outcome
+// the previous build already settled.
+func (b *builder) tests(m *Model, mr ModelResult, res *Result) error {
+	self := quoteTable(m.Name)
+	for _, t := range m.Tests {
+		// A copied table holds the data it passed this very test with last
+		// time; only a changed lookup target could make the outcome differ.
+		if mr.Action == Copied && (t.Ref == "" || b.changes[t.Ref].none()) {
+			res.TestsSkipped++
+			continue
+		}
+		q := t.SQL
+		if mr.Action == Refreshed && periodWise(t, m.Incremental, b.changes) {
+			// The other periods' rows are those that passed last time.
+			col := quoteIdent(m.Incremental)
+			in := periodList(mr.Periods)
+			q = t.on(fmt.Sprintf("(SELECT * FROM %s WHERE %s IN (%s) OR %s IS NULL)", self, col, in, col))
+			res.TestsScoped++
+		}
+		if err := runTest(b.ctx, b.conn, m, t, q); err != nil {
+			return err
+		}
+		res.Tests++
+	}
+	return nil
 }
 
 // checkLake validates the lake tables and that every input a model reads is among them.

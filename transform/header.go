@@ -71,7 +71,6 @@ var (
 // lines without a lower-case "key:" prefix are prose and ignored; an
 // unknown key is an error, so a typo never silently drops a test.
 func parseHeader(path, src string) (header, error) {
-	const self = relToken
 	var h header
 	var errs []string
 	fail := func(line int, format string, a ...any) {
@@ -110,82 +109,91 @@ func parseHeader(path, src string) (header, error) {
 			h.incremental = val
 		case "description":
 			h.description = strings.TrimSpace(h.description + " " + val)
-		case TestUnique:
-			cols, err := columnList(val)
-			if err != nil {
-				fail(n, "unique: %v", err)
-				continue
-			}
-			h.tests = append(h.tests, uniqueTest(cols, n))
-		case TestNotNull:
-			cols, err := columnList(val)
-			if err != nil {
-				fail(n, "not_null: %v", err)
-				continue
-			}
-			for _, c := range cols {
-				h.tests = append(h.tests, Test{
-					Kind: TestNotNull, Name: "not_null(" + c + ")", Line: n,
-					tmpl: fmt.Sprintf("SELECT * FROM %s WHERE %s IS NULL", self, quoteIdent(c)),
-				})
-			}
-		case TestAcceptedValues:
-			am := acceptedRe.FindStringSubmatch(val)
-			if am == nil {
-				fail(n, "accepted_values: want \"column in ('A', 'B')\", got %q", val)
-				continue
-			}
-			c := quoteIdent(am[1])
-			h.tests = append(h.tests, Test{
-				Kind: TestAcceptedValues, Name: "accepted_values(" + am[1] + ")", Line: n,
-				tmpl: fmt.Sprintf("SELECT * FROM %s WHERE %s IS NOT NULL AND %s NOT IN (%s)", self, c, c, am[2]),
-			})
-		case TestRelationships:
-			rm := relRe.FindStringSubmatch(val)
-			if rm == nil {
-				fail(n, "relationships: want \"column -> schema.model.column\", got %q", val)
-				continue
-			}
-			ref := strings.ToLower(rm[2] + "." + rm[3])
-			c, rc := quoteIdent(rm[1]), quoteIdent(rm[4])
-			h.tests = append(h.tests, Test{
-				Kind: TestRelationships, Name: fmt.Sprintf("relationships(%s -> %s.%s)", rm[1], ref, rm[4]), Line: n, Ref: ref,
-				tmpl: fmt.Sprintf("SELECT * FROM %s WHERE %s IS NOT NULL AND %s NOT IN (SELECT %s FROM %s WHERE %s IS NOT NULL)",
-					self, c, c, rc, quoteTable(ref), rc),
-			})
-		case TestRange:
-			col, rest, _ := strings.Cut(val, " ")
-			if !identRe.MatchString(col) {
-				fail(n, "range: want \"column between LO and HI\" or \"column >= X\", got %q", val)
-				continue
-			}
-			cond, err := condition(quoteIdent(col), strings.TrimSpace(rest))
-			if err != nil {
-				fail(n, "range: %v", err)
-				continue
-			}
-			h.tests = append(h.tests, Test{
-				Kind: TestRange, Name: "range(" + val + ")", Line: n,
-				tmpl: fmt.Sprintf("SELECT * FROM %s WHERE %s IS NOT NULL AND NOT (%s)", self, quoteIdent(col), cond),
-			})
-		case TestRowCount:
-			cond, err := condition("row_count", val)
-			if err != nil {
-				fail(n, "row_count: %v", err)
-				continue
-			}
-			h.tests = append(h.tests, Test{
-				Kind: TestRowCount, Name: "row_count(" + val + ")", Line: n,
-				tmpl: fmt.Sprintf("SELECT row_count FROM (SELECT count(*) AS row_count FROM %s) WHERE NOT (%s)", self, cond),
-			})
 		default:
-			fail(n, "unknown header key %q (known: materialized, incremental, description, unique, not_null, accepted_values, relationships, range, row_count)", key)
+			tests, err := headerTests(key, val, n)
+			if err != nil {
+				fail(n, "%v", err)
+				continue
+			}
+			h.tests = append(h.tests, tests...)
 		}
 	}
 	if len(errs) > 0 {
 		return h, fmt.Errorf("model header: %s", strings.Join(errs, "; "))
 	}
 	return h, nil
+}
+
+// headerTests reads one data-test line of a model header (unique,
+// not_null, ...) into its tests; an unknown key is an error.
+func headerTests(key, val string, n int) ([]Test, error) {
+	const self = relToken
+	switch key {
+	case TestUnique:
+		cols, err := columnList(val)
+		if err != nil {
+			return nil, fmt.Errorf("unique: %v", err)
+		}
+		return []Test{uniqueTest(cols, n)}, nil
+	case TestNotNull:
+		cols, err := columnList(val)
+		if err != nil {
+			return nil, fmt.Errorf("not_null: %v", err)
+		}
+		var tests []Test
+		for _, c := range cols {
+			tests = append(tests, Test{
+				Kind: TestNotNull, Name: "not_null(" + c + ")", Line: n,
+				tmpl: fmt.Sprintf("SELECT * FROM %s WHERE %s IS NULL", self, quoteIdent(c)),
+			})
+		}
+		return tests, nil
+	case TestAcceptedValues:
+		am := acceptedRe.FindStringSubmatch(val)
+		if am == nil {
+			return nil, fmt.Errorf("accepted_values: want \"column in ('A', 'B')\", got %q", val)
+		}
+		c := quoteIdent(am[1])
+		return []Test{{
+			Kind: TestAcceptedValues, Name: "accepted_values(" + am[1] + ")", Line: n,
+			tmpl: fmt.Sprintf("SELECT * FROM %s WHERE %s IS NOT NULL AND %s NOT IN (%s)", self, c, c, am[2]),
+		}}, nil
+	case TestRelationships:
+		rm := relRe.FindStringSubmatch(val)
+		if rm == nil {
+			return nil, fmt.Errorf("relationships: want \"column -> schema.model.column\", got %q", val)
+		}
+		ref := strings.ToLower(rm[2] + "." + rm[3])
+		c, rc := quoteIdent(rm[1]), quoteIdent(rm[4])
+		return []Test{{
+			Kind: TestRelationships, Name: fmt.Sprintf("relationships(%s -> %s.%s)", rm[1], ref, rm[4]), Line: n, Ref: ref,
+			tmpl: fmt.Sprintf("SELECT * FROM %s WHERE %s IS NOT NULL AND %s NOT IN (SELECT %s FROM %s WHERE %s IS NOT NULL)",
+				self, c, c, rc, quoteTable(ref), rc),
+		}}, nil
+	case TestRange:
+		col, rest, _ := strings.Cut(val, " ")
+		if !identRe.MatchString(col) {
+			return nil, fmt.Errorf("range: want \"column between LO and HI\" or \"column >= X\", got %q", val)
+		}
+		cond, err := condition(quoteIdent(col), strings.TrimSpace(rest))
+		if err != nil {
+			return nil, fmt.Errorf("range: %v", err)
+		}
+		return []Test{{
+			Kind: TestRange, Name: "range(" + val + ")", Line: n,
+			tmpl: fmt.Sprintf("SELECT * FROM %s WHERE %s IS NOT NULL AND NOT (%s)", self, quoteIdent(col), cond),
+		}}, nil
+	case TestRowCount:
+		cond, err := condition("row_count", val)
+		if err != nil {
+			return nil, fmt.Errorf("row_count: %v", err)
+		}
+		return []Test{{
+			Kind: TestRowCount, Name: "row_count(" + val + ")", Line: n,
+			tmpl: fmt.Sprintf("SELECT row_count FROM (SELECT count(*) AS row_count FROM %s) WHERE NOT (%s)", self, cond),
+		}}, nil
+	}
+	return nil, fmt.Errorf("unknown header key %q (known: materialized, incremental, description, unique, not_null, accepted_values, relationships, range, row_count)", key)
 }
 
 func uniqueTest(cols []string, line int) Test {

@@ -108,26 +108,10 @@ var nameRe = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 // All problems found are reported together.
 func Load(ctx context.Context, fsys fs.FS) (*Project, error) {
 	p := &Project{byName: map[string]*Model{}}
-	var paths []string
-	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if name == "examples" {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if strings.HasSuffix(name, ".sql") {
-			paths = append(paths, name)
-		}
-		return nil
-	})
+	paths, err := sqlFiles(fsys)
 	if err != nil {
-		return nil, fmt.Errorf("discover models: %w", err)
+		return nil, err
 	}
-	sort.Strings(paths)
 
 	var errs []error
 	var models []*Model
@@ -140,39 +124,11 @@ func Load(ctx context.Context, fsys fs.FS) (*Project, error) {
 			p.functions = append(p.functions, Function{Path: name, SQL: string(b)})
 			continue
 		}
-		dir, file := path.Split(name)
-		dir = strings.TrimSuffix(dir, "/")
-		table := strings.TrimSuffix(file, ".sql")
-		if dir == "" || strings.Contains(dir, "/") {
-			errs = append(errs, fmt.Errorf("%s: a model lives at <schema>/<name>.sql (e.g. staging/qof.sql)", name))
-			continue
-		}
-		if !nameRe.MatchString(dir) || !nameRe.MatchString(table) {
-			errs = append(errs, fmt.Errorf("%s: schema and model names must be lower-case letters, digits and _", name))
-			continue
-		}
-		if dir == LakeSchema || dir == RefSchema || dir == stateSchema || dir == "main" {
-			errs = append(errs, fmt.Errorf("%s: schema %q is reserved", name, dir))
-			continue
-		}
-		m := &Model{Name: dir + "." + table, Schema: dir, Table: table, Path: name, SQL: string(b)}
-		h, err := parseHeader(name, m.SQL)
+		m, err := newModel(name, string(b))
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		for i := range h.tests {
-			h.tests[i].SQL = h.tests[i].on(quoteTable(m.Name))
-		}
-		m.Materialized = h.materialized
-		if m.Materialized == "" {
-			m.Materialized = Table
-			if m.Schema == "staging" {
-				m.Materialized = View
-			}
-		}
-		m.Incremental, m.Description, m.Tests = h.incremental, h.description, h.tests
-		m.body = stripTrailingSemicolon(m.SQL)
 		models = append(models, m)
 		p.byName[m.Name] = m
 	}
@@ -206,6 +162,66 @@ func Load(ctx context.Context, fsys fs.FS) (*Project, error) {
 	}
 	p.models = order
 	return p, nil
+}
+
+// sqlFiles lists the .sql files of a project, sorted, leaving out examples/.
+func sqlFiles(fsys fs.FS) ([]string, error) {
+	var paths []string
+	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name == "examples" {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(name, ".sql") {
+			paths = append(paths, name)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("discover models: %w", err)
+	}
+	sort.Strings(paths)
+	return paths, nil
+}
+
+// newModel reads the model at <schema>/<name>.sql from its path and header;
+// what it reads is resolved later.
+func newModel(name, src string) (*Model, error) {
+	dir, file := path.Split(name)
+	dir = strings.TrimSuffix(dir, "/")
+	table := strings.TrimSuffix(file, ".sql")
+	if dir == "" || strings.Contains(dir, "/") {
+		return nil, fmt.Errorf("%s: a model lives at <schema>/<name>.sql (e.g. staging/qof.sql)", name)
+	}
+	if !nameRe.MatchString(dir) || !nameRe.MatchString(table) {
+		return nil, fmt.Errorf("%s: schema and model names must be lower-case letters, digits and _", name)
+	}
+	if dir == LakeSchema || dir == RefSchema || dir == stateSchema || dir == "main" {
+		return nil, fmt.Errorf("%s: schema %q is reserved", name, dir)
+	}
+	m := &Model{Name: dir + "." + table, Schema: dir, Table: table, Path: name, SQL: src}
+	h, err := parseHeader(name, m.SQL)
+	if err != nil {
+		return nil, err
+	}
+	for i := range h.tests {
+		h.tests[i].SQL = h.tests[i].on(quoteTable(m.Name))
+	}
+	m.Materialized = h.materialized
+	if m.Materialized == "" {
+		m.Materialized = Table
+		if m.Schema == "staging" {
+			m.Materialized = View
+		}
+	}
+	m.Incremental, m.Description, m.Tests = h.incremental, h.description, h.tests
+	m.body = stripTrailingSemicolon(m.SQL)
+	return m, nil
 }
 
 // resolve parses m with DuckDB and fills Deps and Inputs.

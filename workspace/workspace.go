@@ -49,9 +49,14 @@ type PublishConfig struct {
 }
 
 // SuppressionConfig is [publish.suppression].
+// The release models apply it in transform (it overrides the * row of
+// data/disclosure.csv).
 type SuppressionConfig struct {
-	MinCount  int  `toml:"min_count"`
-	Secondary bool `toml:"secondary"`
+	MinCount     int  `toml:"min_count"`
+	Secondary    bool `toml:"secondary"`
+	SuppressZero bool `toml:"suppress_zero"`
+	// RoundTo rounds published counts to a multiple (0 or 1: exact).
+	RoundTo int `toml:"round_to"`
 }
 
 // ServeConfig is [serve].

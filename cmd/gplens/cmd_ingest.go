@@ -286,7 +286,7 @@ func printResult(g *GlobalOptions, r ingest.Result, err error) {
 		}
 		fmt.Fprintf(g.stdout, "%s %q\n  %v\n", word, name, err)
 		if r.Quarantined != "" {
-			fmt.Fprintf(g.stdout, "  quarantined as %s (+ .reason.json)\n", r.Quarantined)
+			fmt.Fprintf(g.stdout, "  quarantined as %q (+ .reason.json)\n", r.Quarantined)
 		}
 		return
 	}
@@ -320,7 +320,7 @@ func printResult(g *GlobalOptions, r ingest.Result, err error) {
 	if err != nil {
 		fmt.Fprintf(g.stdout, "  %v\n", err)
 		if r.Quarantined != "" {
-			fmt.Fprintf(g.stdout, "  quarantined as %s (+ .reason.json)\n", r.Quarantined)
+			fmt.Fprintf(g.stdout, "  quarantined as %q (+ .reason.json)\n", r.Quarantined)
 		}
 	}
 }

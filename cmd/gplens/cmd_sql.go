@@ -112,7 +112,7 @@ func runSQL(ctx context.Context, g *GlobalOptions, o SQLOptions) error {
 // with --live or when nothing is published yet, or an in-memory database
 // when the workspace has neither; the last two say so on standard error.
 func openForSQL(ctx context.Context, g *GlobalOptions, dir, warehouse string, live bool) (*sql.DB, error) {
-	_, werr := os.Stat(warehouse)
+	wst, werr := os.Stat(warehouse)
 	path := ""
 	switch info, serr := snapshot.Current(dir); {
 	case live && werr != nil:
@@ -121,6 +121,12 @@ func openForSQL(ctx context.Context, g *GlobalOptions, dir, warehouse string, li
 		path = warehouse
 	case serr == nil:
 		path = info.Path
+		// After `gplens transform`, the snapshot lags the warehouse until
+		// the next publish: say so, since the new models are not there yet.
+		if sst, err := os.Stat(info.Path); err == nil && werr == nil && wst.ModTime().After(sst.ModTime()) {
+			fmt.Fprintf(g.stderr, "note: reading the snapshot published %s; the warehouse was rebuilt since (--live reads it)\n",
+				sst.ModTime().Format("2006-01-02 15:04"))
+		}
 	case werr == nil:
 		fmt.Fprintf(g.stderr, "note: nothing published in %s yet; reading the live warehouse %s (`gplens publish` makes a snapshot)\n",
 			filepath.Join(dir, "published"), warehouse)

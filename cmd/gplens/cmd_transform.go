@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -66,7 +67,25 @@ func buildWarehouse(ctx context.Context, g *GlobalOptions, w *workspace.Workspac
 	return transform.Build(ctx, p, transform.Options{
 		Warehouse: w.Warehouse(), Lake: lakeTables(w), Full: full, Logger: g.log,
 		MemoryLimit: w.Config.Transform.MemoryLimit, Threads: w.Config.Transform.Threads,
+		Vars: disclosureVars(w.Config.Publish.Suppression),
 	})
+}
+
+// disclosureVars hands [publish.suppression] to the release models
+// (sql/disclosure/cells.sql), where it overrides the * row of
+// data/disclosure.csv.
+func disclosureVars(sc workspace.SuppressionConfig) map[string]string {
+	v := map[string]string{
+		"disclosure_secondary":     strconv.FormatBool(sc.Secondary),
+		"disclosure_suppress_zero": strconv.FormatBool(sc.SuppressZero),
+	}
+	if sc.MinCount > 0 {
+		v["disclosure_min_count"] = strconv.Itoa(sc.MinCount)
+	}
+	if sc.RoundTo > 0 {
+		v["disclosure_round_to"] = strconv.Itoa(sc.RoundTo)
+	}
+	return v
 }
 
 // TransformOptions are the flags of `gplens transform`.

@@ -2,10 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gplens/gplens/duck"
+	"github.com/gplens/gplens/snapshot"
 )
 
 func gplens(t *testing.T, args ...string) (int, string, string) {
@@ -127,5 +132,38 @@ func TestSQLOptions(t *testing.T) {
 	}
 	if _, out, _ := gplens(t, "--workspace", ws, "sql", "--max-rows", "10", "-c", "SELECT * FROM range(1500)"); strings.Contains(out, "│     10 │") {
 		t.Errorf("--max-rows 10 showed an 11th row:\n%s", out)
+	}
+}
+
+// gplens sql reads the published snapshot, and says so when the warehouse
+// has been rebuilt since (new models are only in the warehouse then).
+func TestSQLSnapshotLagNote(t *testing.T) {
+	ws := filepath.Join(t.TempDir(), "w")
+	if code, _, errs := gplens(t, "init", ws); code != 0 {
+		t.Fatal(errs)
+	}
+	wh := filepath.Join(ws, "warehouse.duckdb")
+	db, err := duck.Open(context.Background(), wh, duck.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE TABLE t AS SELECT 'old' AS v"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := snapshot.PublishContext(context.Background(), ws, wh, "2024-03", snapshot.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := gplens(t, "--workspace", ws, "sql", "--format", "csv", "-c", "SELECT v FROM t")
+	if code != 0 || !strings.Contains(out, "old") || strings.Contains(errs, "note:") {
+		t.Fatalf("fresh snapshot = %d\n%s\n%s", code, out, errs)
+	}
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(wh, later, later); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs = gplens(t, "--workspace", ws, "sql", "-c", "SELECT v FROM t")
+	if code != 0 || !strings.Contains(errs, "the warehouse was rebuilt since (--live reads it)") {
+		t.Errorf("lagging snapshot = %d, stderr %q", code, errs)
 	}
 }

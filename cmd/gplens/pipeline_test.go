@@ -24,6 +24,12 @@ func TestDemoPipeline(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
 	}
+	// Words for people, never a Go value's dump ({Primary:13677 ...}) or a format error.
+	for _, bad := range []string{"{", "%!"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("demo output holds %q:\n%s", bad, out)
+		}
+	}
 	packs, _ := filepath.Glob(filepath.Join(ws, "packs", "2024-03", "*", "pack.html"))
 	if len(packs) < 7 {
 		t.Errorf("only %d packs", len(packs))

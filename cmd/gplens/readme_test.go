@@ -44,6 +44,18 @@ func TestREADMEMatchesCommands(t *testing.T) {
 			t.Errorf("command %q is missing from the README's command table", c.Name())
 		}
 	}
+	// Every flag of every command is named in the README (its long form, or
+	// its shorthand); a deprecated or hidden one need not be.
+	for _, c := range append(root.Commands(), root) {
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			if f.Hidden || f.Deprecated != "" || f.Name == "help" || f.Name == "version" {
+				return
+			}
+			if !doc.named[c.Name()+" --"+f.Name] && (f.Shorthand == "" || !doc.named[c.Name()+" -"+f.Shorthand]) {
+				t.Errorf("flag --%s of `%s` is not in the README", f.Name, c.CommandPath())
+			}
+		})
+	}
 	// Every GPLENS_ variable the README names is read or set by the code.
 	src := goSource(t, "../..")
 	for _, v := range regexp.MustCompile(`GPLENS_[A-Z0-9_]+`).FindAllString(string(text), -1) {
@@ -80,6 +92,7 @@ type readmeDoc struct {
 	problems      []string
 	checked       []string
 	tableCommands map[string]bool
+	named         map[string]bool // "command --flag" for each flag the README names
 }
 
 var (
@@ -91,7 +104,7 @@ var (
 )
 
 func parseREADME(text string, root *cobra.Command) *readmeDoc {
-	d := &readmeDoc{tableCommands: map[string]bool{}}
+	d := &readmeDoc{tableCommands: map[string]bool{}, named: map[string]bool{}}
 	sections := map[int]*cobra.Command{} // heading level -> its command
 	var current *cobra.Command           // the command the section is about
 	var section string
@@ -200,19 +213,23 @@ func (d *readmeDoc) invocation(root *cobra.Command, args, where string) {
 func (d *readmeDoc) flag(root, cmd *cobra.Command, name, where string) {
 	d.checked = append(d.checked, name)
 	if cmd == nil {
+		found := false
 		for _, c := range append(root.Commands(), root) {
 			if hasFlag(c, name) {
-				return
+				d.named[c.Name()+" "+name] = true
+				found = true
 			}
 		}
 		for k := range elsewhere {
-			if strings.HasSuffix(k, " "+name) {
-				return
-			}
+			found = found || strings.HasSuffix(k, " "+name)
+		}
+		if found {
+			return
 		}
 		d.problems = append(d.problems, where+": "+name+" is not a flag of any gplens command")
 		return
 	}
+	d.named[cmd.Name()+" "+name] = true
 	if !hasFlag(cmd, name) && !elsewhere[cmd.Name()+" "+name] {
 		d.problems = append(d.problems, where+": "+name+" is not a flag of `"+cmd.CommandPath()+"`")
 	}

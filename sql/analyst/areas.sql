@@ -28,12 +28,12 @@ SELECT
     s.referrals,
     s.referral_rate_per_1000,
     s.twoww_rate_per_1000
-FROM core.areas AS a
-LEFT JOIN core.areas AS pa
+FROM release.areas AS a
+LEFT JOIN release.areas AS pa
     ON pa.area_level = a.parent_level AND pa.area_code = a.parent_code AND pa.period = a.period
 LEFT JOIN (
     SELECT *
-    FROM marts.area_summary
+    FROM release.area_summary
     QUALIFY row_number() OVER (PARTITION BY area_level, area_code ORDER BY period DESC) = 1
 ) AS s ON s.area_level = a.area_level AND s.area_code = a.area_code
 QUALIFY row_number() OVER (PARTITION BY a.area_level, a.area_code ORDER BY a.period DESC) = 1

@@ -34,5 +34,5 @@ SELECT
         WHEN i.polarity = 'lower_is_better' THEN CASE WHEN q.sii > 0 THEN 'better' ELSE 'worse' END
         ELSE CASE WHEN q.sii > 0 THEN 'lower' ELSE 'higher' END
     END AS most_deprived_fare
-FROM marts.inequality AS q
-LEFT JOIN core.indicators AS i USING (indicator_id)
+FROM release.inequality AS q
+LEFT JOIN release.indicators AS i USING (indicator_id)

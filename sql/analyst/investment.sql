@@ -14,7 +14,7 @@ WITH pay AS (
         coalesce(nullif(regexp_extract(v.indicator_id, '^pay_(.+)_per_(weighted|registered)$', 1), ''),
                  regexp_replace(v.indicator_id, '^pay_', '')) AS component,
         nullif(regexp_extract(v.indicator_id, '_per_(weighted|registered)$', 1), '') AS basis
-    FROM marts.indicator_values AS v
+    FROM release.indicator_values AS v
     WHERE v.indicator_id LIKE 'pay\_%' ESCAPE '\'
 )
 SELECT

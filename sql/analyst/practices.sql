@@ -1,7 +1,7 @@
 -- materialized: view
 -- description: One row per practice as at its latest period: current names, hierarchy (PCN, sub-ICB, ICB, region), status, list sizes, deprivation, and the headline figures of its latest summary (QOF achievement, payments per patient, GP FTE, referral rate), each the latest year or month of its source.
 
--- core.practices keeps the practice's history by period; this view keeps its latest row (which may
+-- release.practices keeps the practice's history by period; this view keeps its latest row (which may
 -- come from a mapping alone, e.g. a QOF geography for a year with no figures yet), and takes list
 -- sizes from the latest summary, which has them.
 SELECT
@@ -36,10 +36,10 @@ SELECT
     s.nurse_fte_per_10k,
     s.referral_rate_per_1000,
     s.twoww_rate_per_1000
-FROM core.practices AS p
+FROM release.practices AS p
 LEFT JOIN (
     SELECT *
-    FROM marts.area_summary
+    FROM release.area_summary
     WHERE area_level = 'practice'
     QUALIFY row_number() OVER (PARTITION BY area_code ORDER BY period DESC) = 1
 ) AS s ON s.area_code = p.practice_code

@@ -32,7 +32,8 @@ SELECT
     v.funnel_significance,
     v.funnel_significance_od,
     v.suppressed,
+    v.suppression_reason,
     v.dq_flag
-FROM marts.indicator_values AS v
-JOIN core.indicators AS i USING (indicator_id)
+FROM release.indicator_values AS v
+JOIN release.indicators AS i USING (indicator_id)
 WHERE i.domain = 'referrals'

@@ -26,6 +26,6 @@ SELECT
     t.variation_icon,
     t.month = max(t.month) OVER series AS is_latest,
     count(*) OVER series AS months_in_series
-FROM marts.trends AS t
-LEFT JOIN core.indicators AS i USING (indicator_id)
+FROM release.trends AS t
+LEFT JOIN release.indicators AS i USING (indicator_id)
 WINDOW series AS (PARTITION BY t.indicator_id, t.area_level, t.area_code)

@@ -1,12 +1,16 @@
 -- materialized: view
 -- description: Indicator values for every area and period with the indicator's name, unit and polarity, intervals, England/ICB/sub-ICB comparators, funnel-plot outlier flags and a plain-words judgement; one row per indicator x period x area (practices included).
 
--- Columns beyond marts.indicator_values:
+-- Columns beyond release.indicator_values:
 --   indicator_name, domain, statistic, unit, polarity, public (false: disclosure control applies)
 --   difference_from_england   value - england_value
 --   outlier_99_8, outlier_99_8_od   outside the 99.8% funnel limits (plain / overdispersion-adjusted)
 --   judgement_od   'better' / 'worse' for an overdispersion-adjusted 99.8% outlier where the
 --                  indicator has a polarity, 'higher' / 'lower' where it has none, else NULL
+--   peer_mean      the pooled value of the practice's similar practices (marts.peers)
+--   opportunity    patients (or referrals) the practice would gain at its peers' rate, in the
+--                  direction of improvement; opportunity_best_quartile at the best quartile of its
+--                  peers (peer_best_quartile); NULL for areas, payments and FTE
 SELECT
     v.indicator_id,
     i.name AS indicator_name,
@@ -53,7 +57,10 @@ SELECT
     END AS judgement_od,
     v.peer_mean,
     v.opportunity,
+    v.peer_best_quartile,
+    v.opportunity_best_quartile,
     v.suppressed,
+    v.suppression_reason,
     v.dq_flag
-FROM marts.indicator_values AS v
-LEFT JOIN core.indicators AS i USING (indicator_id)
+FROM release.indicator_values AS v
+LEFT JOIN release.indicators AS i USING (indicator_id)

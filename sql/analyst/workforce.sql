@@ -1,7 +1,7 @@
 -- materialized: view
 -- description: Staff in post per 10,000 weighted patients (GPs, nurses, direct patient care, admin) by area (practices included) and month, with England's figures and patients per GP FTE.
 
--- From marts.area_summary; FTE = full-time equivalent (37.5 hours a week).
+-- From release.area_summary; FTE = full-time equivalent (37.5 hours a week).
 --   patients_per_gp_fte          registered patients per full-time-equivalent GP
 --   clinical_fte_per_10k         GP + nurse + direct patient care
 --   england_*                    the same month's England figure
@@ -24,6 +24,6 @@ SELECT
     e.admin_fte_per_10k AS england_admin_fte_per_10k,
     s.gp_fte_per_10k - e.gp_fte_per_10k AS gp_fte_per_10k_vs_england,
     s.imd_score
-FROM marts.area_summary AS s
-LEFT JOIN marts.area_summary AS e
+FROM release.area_summary AS s
+LEFT JOIN release.area_summary AS e
     ON e.area_level = 'england' AND e.period = s.period

@@ -1,4 +1,4 @@
--- description: Indicator values, long: one row per indicator x period x area (practices, PCNs, sub-ICBs, ICBs, regions, England), with 95% and 99.8% limits, England/ICB/sub-ICB comparators, comparison label, funnel-plot significance (plain and overdispersion-adjusted) and limits, deprivation decile, peer-group mean and opportunity, and data-quality flag.
+-- description: Indicator values, long: one row per indicator x period x area (practices, PCNs, sub-ICBs, ICBs, regions, England), with 95% and 99.8% limits, England/ICB/sub-ICB comparators, comparison label, funnel-plot significance (plain and overdispersion-adjusted) and limits, deprivation decile, similar-practice (marts.peers) mean, best quartile and opportunity, and data-quality flag.
 -- unique: indicator_id, period, area_level, area_code
 -- not_null: indicator_id, period, area_level, area_code, suppressed, in_comparisons
 -- accepted_values: area_level in ('practice', 'pcn', 'sub_icb', 'icb', 'region', 'england')
@@ -20,10 +20,12 @@
 -- count at the expected count E = target x denominator, (sqrt(E) +/- z/2)^2 (poisson_funnel),
 -- which is close to the exact limits and far cheaper; the significance flags use the exact/Byar
 -- intervals of the observed count (funnel_significance).
--- Peers (simplified): practices in the same national deprivation decile and list-size band
--- (<5,000, 5,000-9,999, 10,000-14,999, 15,000+). opportunity: numerator units (patients, referrals)
--- the practice would gain by matching its peers' rate, where the indicator has a polarity and is
--- behind its peers; else 0 (NULL without a polarity).
+-- Peers: the practice's similar practices in marts.peers (K nearest by need and context; see
+-- marts.peer_comparisons). peer_mean: the peers' pooled value (their summed numerators over summed
+-- denominators); opportunity: numerator units (patients, referrals) the practice would gain at its
+-- peers' rate, counted only in the direction of improvement (0 when not behind; NULL without a
+-- polarity and for payments and FTE); peer_best_quartile and opportunity_best_quartile: the same
+-- at the best quartile of its peers' values. NULL for areas other than practices.
 -- Value statistics (payments, FTE per 10,000) have no limits and no plain funnel flag; their
 -- funnel_significance_od flags practices by a robust z-score ((value - median) / (1.4826 x MAD)
 -- of the period's practice values) at the same 95%/99.8% thresholds.
@@ -100,13 +102,6 @@ stats2 AS (
         END AS robust_significance
     FROM stats
     LEFT JOIN robust ON r_indicator_id = stats.indicator_id AND r_period = stats.period
-),
-peers AS (
-    SELECT indicator_id, period, imd_decile, size_band,
-        sum(numerator) AS peer_num, sum(denominator) AS peer_den, count(*) AS peer_practices
-    FROM core.indicator_rows
-    WHERE area_level = 'practice' AND imd_decile IS NOT NULL AND size_band IS NOT NULL AND in_comparisons
-    GROUP BY ALL
 )
 SELECT
     s.indicator_id, s.period, s.area_level, s.area_code, s.area_name,
@@ -129,13 +124,10 @@ SELECT
     END AS funnel_significance_od,
     s.funnel_lower95, s.funnel_upper95, s.funnel_lower998, s.funnel_upper998,
     CAST(s.imd_decile AS INTEGER) AS imd_decile,
-    CASE WHEN p.peer_den > 0 AND s.in_comparisons THEN p.peer_num / p.peer_den * s.multiplier END AS peer_mean,
-    CASE WHEN NOT s.in_comparisons THEN NULL
-         WHEN p.peer_den > 0 AND s.statistic <> 'value' AND s.polarity = 'higher_is_better'
-             THEN greatest(0, p.peer_num / p.peer_den * s.denominator - s.numerator)
-         WHEN p.peer_den > 0 AND s.statistic <> 'value' AND s.polarity = 'lower_is_better'
-             THEN greatest(0, s.numerator - p.peer_num / p.peer_den * s.denominator)
-    END AS opportunity,
+    CASE WHEN s.in_comparisons THEN p.peer_value END AS peer_mean,
+    CASE WHEN s.in_comparisons THEN p.opportunity END AS opportunity,
+    CASE WHEN s.in_comparisons THEN p.peer_best_quartile END AS peer_best_quartile,
+    CASE WHEN s.in_comparisons THEN p.opportunity_best_quartile END AS opportunity_best_quartile,
     false AS suppressed,
     coalesce(s.dq_flag,
         CASE WHEN s.denominator IS NULL OR s.denominator <= 0 THEN 'no denominator'
@@ -144,11 +136,11 @@ SELECT
     s.practices,
     s.od_phi,
     s.od_tau2,
-    CASE WHEN s.area_level = 'practice' THEN s.imd_decile || '|' || s.size_band END AS peer_group,
+    p.peer_practices,
     s.in_comparisons,
     s.r_median AS robust_median,
     s.r_scale AS robust_scale
 FROM stats2 AS s
-LEFT JOIN peers AS p
+LEFT JOIN (SELECT *, 'practice' AS area_level FROM marts.peer_comparisons) AS p
     ON p.indicator_id = s.indicator_id AND p.period = s.period
-   AND p.imd_decile = s.imd_decile AND p.size_band = s.size_band
+   AND p.area_level = s.area_level AND p.practice_code = s.area_code

@@ -1,4 +1,4 @@
--- description: NHS payments to general practice, long: one row per practice, payment component and financial year, with the practice's registered and weighted patients.
+-- description: NHS payments to general practice, long: one row per practice, payment component and financial year, with the practice's registered and weighted patients, dispensing status and rurality (as published: Yes/No, Urban/Rural; rurality from 2017-18).
 -- incremental: period
 -- not_null: practice_code, component, period
 -- accepted_values: kind in ('payment', 'total', 'deduction')
@@ -11,6 +11,8 @@ SELECT
     postcode,
     open_date, close_date,
     contract_type,
+    dispensing_practice,
+    rurality,
     registered_patients,
     weighted_patients,
     component,

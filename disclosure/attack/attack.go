@@ -1,0 +1,797 @@
+// Package attack is an attacker's toolkit against gplens's released data:
+// differencing attacks that try to recover withheld counts from what is
+// published (totals minus published parts along the area hierarchy, the
+// deprivation deciles and the totals of priorities and specialties, chained;
+// peer means and quintile values times their denominators; an SPC series'
+// mean times its length minus its published points; statistics published
+// beside a withheld count), and a comparison of scoped copies with the
+// whole. The tests run it over the release tables of built warehouses,
+// published snapshots and scoped copies; a finding whose derived count
+// equals the true one is a leak.
+package attack
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+)
+
+// Target is a database whose schema holds the released tables under their
+// mart names: indicator_values, inequality_deciles, inequality, trends,
+// area_summary and indicators (the catalogue).
+type Target struct {
+	DB     *sql.DB
+	Schema string // "release" in a warehouse, "marts" in a snapshot
+}
+
+// Finding is a count an attack derived for a withheld cell.
+type Finding struct {
+	Attack string
+	Cell   Key
+	// Count is the derived count (NaN when the attack shows a statistic of
+	// the withheld cell instead, see Detail).
+	Count  float64
+	Detail string
+}
+
+func (f Finding) String() string {
+	return fmt.Sprintf("%s: %s = %g %s", f.Attack, f.Cell, f.Count, f.Detail)
+}
+
+// Key names a count: an indicator's numerator at an area (and decile) in a
+// period.
+type Key struct {
+	Indicator, Period, Level, Code string
+	Decile                         int
+}
+
+func (k Key) String() string {
+	s := k.Indicator + "/" + k.Period + "/" + k.Level + "/" + k.Code
+	if k.Decile > 0 {
+		s += fmt.Sprintf("/d%d", k.Decile)
+	}
+	return s
+}
+
+type row struct {
+	Key
+	practice                 string
+	anc                      map[string]string // practice rows: level -> code
+	imd                      int               // practice rows: counted decile (0: none)
+	num, den                 sql.NullFloat64
+	withheld                 bool
+	peerGroup                string
+	peerMean                 sql.NullFloat64
+	icbValue, subValue, engV sql.NullFloat64
+}
+
+var levels = []string{"practice", "pcn", "sub_icb", "icb", "region", "england"}
+
+func (t Target) q(table string) string { return t.Schema + "." + table }
+
+type indicator struct {
+	statistic, specialty, priority string
+	multiplier                     float64
+}
+
+func (t Target) indicators(ctx context.Context) (map[string]indicator, error) {
+	rows, err := t.DB.QueryContext(ctx, `SELECT indicator_id, statistic, multiplier, coalesce(specialty_code, ''), coalesce(priority, '')
+		FROM `+t.q("indicators")+` WHERE NOT coalesce(public, false)`)
+	if err != nil {
+		return nil, fmt.Errorf("attack: catalogue: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]indicator{}
+	for rows.Next() {
+		var id string
+		var in indicator
+		if err := rows.Scan(&id, &in.statistic, &in.multiplier, &in.specialty, &in.priority); err != nil {
+			return nil, err
+		}
+		out[id] = in
+	}
+	return out, rows.Err()
+}
+
+// Options tune Run.
+type Options struct {
+	// Chain feeds what one differencing step derives into the next, so a
+	// combination of relations can give a count away even where each
+	// relation alone has two or more withheld terms.
+	Chain bool
+}
+
+// Run runs every attack and returns what they derived for withheld cells.
+func Run(ctx context.Context, t Target, o Options) ([]Finding, error) {
+	inds, err := t.indicators(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.loadValues(ctx)
+	if err != nil {
+		return nil, err
+	}
+	deciles, err := t.loadDeciles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Finding
+	out = append(out, differencing(rows, deciles, inds, o.Chain)...)
+	for _, f := range []func(context.Context, map[string]indicator, []*row) ([]Finding, error){t.timeMean, t.quintiles, t.exposed} {
+		fs, err := f(ctx, inds, rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fs...)
+	}
+	return out, nil
+}
+
+func (t Target) loadValues(ctx context.Context) ([]*row, error) {
+	q := `SELECT v.indicator_id, v.period, v.area_level, v.area_code,
+			coalesce(v.pcn_code, ''), coalesce(v.sub_icb_code, ''), coalesce(v.icb_code, ''), coalesce(v.region_code, ''),
+			CASE WHEN v.area_level = 'practice' AND v.imd_decile IS NOT NULL AND v.denominator > 0 THEN v.imd_decile ELSE 0 END,
+			v.numerator, v.denominator, coalesce(v.numerator_suppressed, false), coalesce(v.peer_group, ''), v.peer_mean,
+			v.icb_value, v.sub_icb_value, v.england_value
+		FROM ` + t.q("indicator_values") + ` AS v
+		WHERE v.indicator_id IN (SELECT indicator_id FROM ` + t.q("indicators") + ` WHERE NOT coalesce(public, false))`
+	rs, err := t.DB.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("attack: indicator values: %w", err)
+	}
+	defer rs.Close()
+	var out []*row
+	for rs.Next() {
+		r := &row{}
+		var pcn, sub, icb, reg string
+		if err := rs.Scan(&r.Indicator, &r.Period, &r.Level, &r.Code, &pcn, &sub, &icb, &reg, &r.imd,
+			&r.num, &r.den, &r.withheld, &r.peerGroup, &r.peerMean, &r.icbValue, &r.subValue, &r.engV); err != nil {
+			return nil, err
+		}
+		if r.Level == "practice" {
+			r.anc = map[string]string{"practice": r.Code, "pcn": pcn, "sub_icb": sub, "icb": icb, "region": reg, "england": "*"}
+		}
+		if r.Level == "england" {
+			r.Code = "*"
+		}
+		out = append(out, r)
+	}
+	return out, rs.Err()
+}
+
+func (t Target) loadDeciles(ctx context.Context) ([]*row, error) {
+	rs, err := t.DB.QueryContext(ctx, `SELECT indicator_id, period, area_level, area_code, imd_decile, numerator, denominator,
+			coalesce(numerator_suppressed, false)
+		FROM `+t.q("inequality_deciles")+`
+		WHERE indicator_id IN (SELECT indicator_id FROM `+t.q("indicators")+` WHERE NOT coalesce(public, false))`)
+	if err != nil {
+		return nil, fmt.Errorf("attack: deciles: %w", err)
+	}
+	defer rs.Close()
+	var out []*row
+	for rs.Next() {
+		r := &row{}
+		if err := rs.Scan(&r.Indicator, &r.Period, &r.Level, &r.Code, &r.Decile, &r.num, &r.den, &r.withheld); err != nil {
+			return nil, err
+		}
+		if r.Level == "england" {
+			r.Code = "*"
+		}
+		out = append(out, r)
+	}
+	return out, rs.Err()
+}
+
+// relation: the parent (a cell, or a published constant) is the sum of the
+// children.
+type relation struct {
+	what     string
+	parent   *Key
+	constant float64
+	children []Key
+}
+
+func (r relation) sortKey() string {
+	k := r.what + "|"
+	if r.parent != nil {
+		k += r.parent.String()
+	}
+	if len(r.children) > 0 {
+		k += "|" + r.children[0].String()
+	}
+	return k
+}
+
+// differencing builds every additive relation an attacker can read off the
+// published tables and solves them: a relation with exactly one unknown
+// term gives it away; with chain, what is derived feeds the next round.
+func differencing(rows, deciles []*row, inds map[string]indicator, chain bool) []Finding {
+	known := map[Key]float64{}
+	withheld := map[Key]bool{}
+	for _, r := range append(append([]*row(nil), rows...), deciles...) {
+		switch {
+		case r.withheld:
+			withheld[r.Key] = true
+		case r.num.Valid:
+			known[r.Key] = r.num.Float64
+		}
+	}
+	var rels []relation
+	type ip struct{ ind, period string }
+	byIP := map[ip][]*row{}
+	for _, r := range rows {
+		byIP[ip{r.Indicator, r.Period}] = append(byIP[ip{r.Indicator, r.Period}], r)
+	}
+	decByIP := map[ip][]*row{}
+	for _, r := range deciles {
+		decByIP[ip{r.Indicator, r.Period}] = append(decByIP[ip{r.Indicator, r.Period}], r)
+	}
+	for k, rs := range byIP {
+		rels = append(rels, hierarchy(k.ind, k.period, rs, decByIP[k])...)
+		rels = append(rels, peers(rs, inds[k.ind])...)
+	}
+	rels = append(rels, parts(rows, deciles, inds)...)
+	// a fixed order, so the same tables give the same findings in the same order
+	for i := range rels {
+		sort.Slice(rels[i].children, func(a, b int) bool { return rels[i].children[a].String() < rels[i].children[b].String() })
+	}
+	sort.SliceStable(rels, func(i, j int) bool { return rels[i].sortKey() < rels[j].sortKey() })
+
+	var out []Finding
+	for progress := true; progress; {
+		progress = false
+		for _, rel := range rels {
+			var unknown []Key
+			sum := 0.0
+			for _, c := range rel.children {
+				if v, ok := known[c]; ok {
+					sum += v
+				} else if withheld[c] {
+					unknown = append(unknown, c)
+				} else {
+					sum = math.NaN() // missing, not withheld: no equation
+				}
+			}
+			parent := rel.constant
+			if rel.parent != nil {
+				v, ok := known[*rel.parent]
+				switch {
+				case ok:
+					parent = v
+				case withheld[*rel.parent] && len(unknown) == 0 && !math.IsNaN(sum):
+					if chain {
+						known[*rel.parent] = sum
+						progress = true
+					}
+					out = append(out, Finding{Attack: rel.what, Cell: *rel.parent, Count: sum, Detail: "sum of published parts"})
+					continue
+				default:
+					continue
+				}
+			}
+			if len(unknown) != 1 || math.IsNaN(sum) || math.IsNaN(parent) {
+				continue
+			}
+			d := parent - sum
+			if chain {
+				known[unknown[0]] = d
+				progress = true
+			}
+			detail := "total minus published parts"
+			if rel.parent != nil {
+				detail += " of " + rel.parent.String()
+			}
+			out = append(out, Finding{Attack: rel.what, Cell: unknown[0], Count: d, Detail: detail})
+		}
+	}
+	return out
+}
+
+// hierarchy: every area is the sum, for each lower level, of the areas of
+// that level lying wholly inside it plus its other practices; the same per
+// deprivation decile; and an area is the sum of its deciles plus its
+// practices counted in none.
+func hierarchy(ind, period string, rs, dec []*row) []relation {
+	var practices []*row
+	areas := map[string]*row{} // level|code
+	for _, r := range rs {
+		if r.Level == "practice" {
+			practices = append(practices, r)
+		}
+		areas[r.Level+"|"+r.Code] = r
+	}
+	decs := map[string]*row{} // level|code|d
+	for _, r := range dec {
+		decs[fmt.Sprintf("%s|%s|%d", r.Level, r.Code, r.Decile)] = r
+	}
+	// inside[level|code][up] = the one upper code all its practices share ("" if several)
+	inside := map[string]map[string]string{}
+	for _, p := range practices {
+		for _, l := range levels[1:] {
+			k := l + "|" + p.anc[l]
+			if p.anc[l] == "" {
+				continue
+			}
+			m := inside[k]
+			if m == nil {
+				m = map[string]string{}
+				inside[k] = m
+			}
+			for _, up := range levels {
+				if prev, ok := m[up]; ok && prev != p.anc[up] {
+					m[up] = ""
+				} else if !ok {
+					m[up] = p.anc[up]
+				}
+			}
+		}
+	}
+	key := func(level, code string, d int) Key {
+		return Key{Indicator: ind, Period: period, Level: level, Code: code, Decile: d}
+	}
+	type gk struct {
+		parent Key
+		low    string
+	}
+	groups := map[gk]map[Key]bool{}
+	add := func(parent Key, low string, child Key) {
+		g := groups[gk{parent, low}]
+		if g == nil {
+			g = map[Key]bool{}
+			groups[gk{parent, low}] = g
+		}
+		g[child] = true
+	}
+	for _, p := range practices {
+		pk := key("practice", p.Code, 0)
+		for li := 1; li < len(levels); li++ {
+			up := levels[li]
+			if p.anc[up] == "" {
+				continue
+			}
+			for _, d := range []int{0, p.imd} {
+				var ok bool
+				if d == 0 {
+					_, ok = areas[up+"|"+p.anc[up]]
+				} else {
+					_, ok = decs[fmt.Sprintf("%s|%s|%d", up, p.anc[up], d)]
+				}
+				if !ok {
+					continue
+				}
+				parent := key(up, p.anc[up], d)
+				for _, low := range levels[:li] {
+					child := pk
+					if low != "practice" && p.anc[low] != "" && inside[low+"|"+p.anc[low]][up] == p.anc[up] {
+						var exists bool
+						if d == 0 {
+							_, exists = areas[low+"|"+p.anc[low]]
+						} else {
+							_, exists = decs[fmt.Sprintf("%s|%s|%d", low, p.anc[low], d)]
+						}
+						if exists {
+							child = key(low, p.anc[low], d)
+						}
+					}
+					add(parent, fmt.Sprintf("level %s decile %d", low, d), child)
+				}
+				if p.imd == 0 {
+					break
+				}
+			}
+			// area = its deciles + its practices in no decile
+			if p.imd == 0 {
+				if _, ok := decs[fmt.Sprintf("%s|%s|%d", up, p.anc[up], 1)]; ok {
+					add(key(up, p.anc[up], 0), "deciles", pk)
+				}
+			}
+		}
+	}
+	for _, d := range dec {
+		add(key(d.Level, d.Code, 0), "deciles", d.Key)
+	}
+	var out []relation
+	for g, members := range groups {
+		parent := g.parent
+		rel := relation{what: "hierarchy (" + g.low + ")", parent: &parent}
+		for k := range members {
+			rel.children = append(rel.children, k)
+		}
+		sort.Slice(rel.children, func(i, j int) bool { return rel.children[i].String() < rel.children[j].String() })
+		out = append(out, rel)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].parent.String()+out[i].what < out[j].parent.String()+out[j].what })
+	return out
+}
+
+// parts: all referrals are the sum of the priorities, and of the
+// specialties; a standardised ratio's observed count is the rate's count.
+func parts(rows, deciles []*row, inds map[string]indicator) []relation {
+	type ak struct {
+		period, level, code string
+		decile              int
+	}
+	byArea := map[ak]map[string]Key{}
+	for _, r := range append(append([]*row(nil), rows...), deciles...) {
+		a := ak{r.Period, r.Level, r.Code, r.Decile}
+		if byArea[a] == nil {
+			byArea[a] = map[string]Key{}
+		}
+		byArea[a][r.Indicator] = r.Key
+	}
+	var out []relation
+	for _, m := range byArea {
+		total, ok := m["ref_rate_per_1000"]
+		if !ok {
+			continue
+		}
+		var prio, spec []Key
+		for id, k := range m {
+			in := inds[id]
+			switch {
+			case in.statistic == "rate" && in.priority != "":
+				prio = append(prio, k)
+			case in.statistic == "rate" && in.specialty != "":
+				spec = append(spec, k)
+			case in.statistic == "ratio" && strings.HasPrefix(id, "ref_isr"):
+				rate := "ref_rate_per_1000"
+				if in.specialty != "" {
+					rate += "_" + in.specialty
+				}
+				if rk, ok := m[rate]; ok {
+					k, rk := k, rk
+					out = append(out, relation{what: "same count (ratio/rate)", parent: &k, children: []Key{rk}},
+						relation{what: "same count (ratio/rate)", parent: &rk, children: []Key{k}})
+				}
+			}
+		}
+		t := total
+		if len(prio) > 0 {
+			out = append(out, relation{what: "parts (priorities)", parent: &t, children: prio})
+		}
+		if len(spec) > 0 {
+			out = append(out, relation{what: "parts (specialties)", parent: &t, children: spec})
+		}
+	}
+	return out
+}
+
+// peers: a practice's published peer mean times the peer group's
+// denominators is the group's count (if the mean covered every practice).
+func peers(rs []*row, in indicator) []relation {
+	if in.multiplier == 0 {
+		return nil
+	}
+	type g struct {
+		mean float64
+		den  float64
+		ks   []Key
+	}
+	groups := map[string]*g{}
+	for _, r := range rs {
+		if r.Level != "practice" || r.peerGroup == "" {
+			continue
+		}
+		x := groups[r.peerGroup]
+		if x == nil {
+			x = &g{mean: math.NaN()}
+			groups[r.peerGroup] = x
+		}
+		if r.peerMean.Valid {
+			x.mean = r.peerMean.Float64
+		}
+		if r.den.Valid {
+			x.den += r.den.Float64
+		}
+		x.ks = append(x.ks, r.Key)
+	}
+	var out []relation
+	for _, x := range groups {
+		if math.IsNaN(x.mean) {
+			continue
+		}
+		out = append(out, relation{what: "peer mean x denominators", constant: x.mean / in.multiplier * x.den, children: x.ks})
+	}
+	return out
+}
+
+// timeMean: an SPC series' published mean times its number of months,
+// minus its published points, is the withheld point (if the mean covered
+// every month), and that rate times the denominator is the count.
+func (t Target) timeMean(ctx context.Context, inds map[string]indicator, rows []*row) ([]Finding, error) {
+	den := map[Key]float64{}
+	for _, r := range rows {
+		if r.den.Valid {
+			den[r.Key] = r.den.Float64
+		}
+	}
+	rs, err := t.DB.QueryContext(ctx, `SELECT indicator_id, area_level, area_code, period, value, mean
+		FROM `+t.q("trends")+`
+		WHERE indicator_id IN (SELECT indicator_id FROM `+t.q("indicators")+` WHERE NOT coalesce(public, false))
+		ORDER BY indicator_id, area_level, area_code, period`)
+	if err != nil {
+		return nil, fmt.Errorf("attack: trends: %w", err)
+	}
+	defer rs.Close()
+	type pt struct {
+		k    Key
+		v, m sql.NullFloat64
+	}
+	series := map[string][]pt{}
+	var order []string
+	for rs.Next() {
+		var p pt
+		if err := rs.Scan(&p.k.Indicator, &p.k.Level, &p.k.Code, &p.k.Period, &p.v, &p.m); err != nil {
+			return nil, err
+		}
+		if p.k.Level == "england" {
+			p.k.Code = "*"
+		}
+		s := p.k.Indicator + "|" + p.k.Level + "|" + p.k.Code
+		if _, ok := series[s]; !ok {
+			order = append(order, s)
+		}
+		series[s] = append(series[s], p)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for _, s := range order {
+		pts := series[s]
+		var missing []pt
+		sum, mean := 0.0, math.NaN()
+		for _, p := range pts {
+			if p.m.Valid {
+				mean = p.m.Float64
+			}
+			if p.v.Valid {
+				sum += p.v.Float64
+			} else {
+				missing = append(missing, p)
+			}
+		}
+		if len(missing) != 1 || math.IsNaN(mean) {
+			continue
+		}
+		v := float64(len(pts))*mean - sum
+		k := missing[0].k
+		mult := inds[k.Indicator].multiplier
+		if d, ok := den[k]; ok && mult != 0 {
+			out = append(out, Finding{Attack: "time (n x mean - published)", Cell: k, Count: v * d / mult,
+				Detail: fmt.Sprintf("rate %g", v)})
+		}
+	}
+	return out, nil
+}
+
+// quintiles: a published quintile value times the two deciles'
+// denominators is their count; with one decile published the other follows.
+func (t Target) quintiles(ctx context.Context, inds map[string]indicator, _ []*row) ([]Finding, error) {
+	rs, err := t.DB.QueryContext(ctx, `SELECT q.indicator_id, q.period, q.area_level, q.area_code, w.lo,
+			CASE w.lo WHEN 1 THEN q.q1_value ELSE q.q5_value END AS qv,
+			sum(d.denominator), count(*) FILTER (WHERE d.numerator_suppressed),
+			sum(d.numerator) FILTER (WHERE NOT d.numerator_suppressed),
+			min(d.imd_decile) FILTER (WHERE d.numerator_suppressed)
+		FROM `+t.q("inequality")+` AS q
+		CROSS JOIN (VALUES (1), (9)) AS w(lo)
+		JOIN `+t.q("inequality_deciles")+` AS d
+			ON d.indicator_id = q.indicator_id AND d.period = q.period AND d.area_level = q.area_level
+		   AND d.area_code = q.area_code AND d.imd_decile IN (w.lo, w.lo + 1)
+		WHERE q.indicator_id IN (SELECT indicator_id FROM `+t.q("indicators")+` WHERE NOT coalesce(public, false))
+		GROUP BY ALL
+		HAVING qv IS NOT NULL AND count(*) FILTER (WHERE d.numerator_suppressed) = 1`)
+	if err != nil {
+		return nil, fmt.Errorf("attack: quintiles: %w", err)
+	}
+	defer rs.Close()
+	var out []Finding
+	for rs.Next() {
+		var k Key
+		var lo, nw int
+		var qv, den float64
+		var pub sql.NullFloat64
+		var d int
+		if err := rs.Scan(&k.Indicator, &k.Period, &k.Level, &k.Code, &lo, &qv, &den, &nw, &pub, &d); err != nil {
+			return nil, err
+		}
+		if k.Level == "england" {
+			k.Code = "*"
+		}
+		k.Decile = d
+		mult := inds[k.Indicator].multiplier
+		if mult == 0 {
+			continue
+		}
+		out = append(out, Finding{Attack: "quintile value x denominators", Cell: k, Count: qv/mult*den - pub.Float64})
+	}
+	return out, rs.Err()
+}
+
+// exposed: statistics published beside a withheld count, or an area's
+// value shown as a comparator where its own row is withheld.
+func (t Target) exposed(ctx context.Context, _ map[string]indicator, rows []*row) ([]Finding, error) {
+	withheld := map[Key]bool{}
+	for _, r := range rows {
+		if r.withheld {
+			withheld[r.Key] = true
+		}
+	}
+	var out []Finding
+	for _, r := range rows {
+		checks := []struct {
+			level, code string
+			v           sql.NullFloat64
+		}{{"icb", "", r.icbValue}, {"sub_icb", "", r.subValue}, {"england", "*", r.engV}}
+		for _, c := range checks {
+			if !c.v.Valid {
+				continue
+			}
+			code := c.code
+			if code == "" && r.anc != nil {
+				code = r.anc[c.level]
+			}
+			if code == "" {
+				continue
+			}
+			k := Key{Indicator: r.Indicator, Period: r.Period, Level: c.level, Code: code}
+			if withheld[k] {
+				out = append(out, Finding{Attack: "comparator", Cell: k, Count: math.NaN(),
+					Detail: fmt.Sprintf("%s_value %g on %s", c.level, c.v.Float64, r.Key)})
+			}
+		}
+	}
+	type q struct{ what, sql string }
+	priv := `indicator_id IN (SELECT indicator_id FROM ` + t.q("indicators") + ` WHERE NOT coalesce(public, false))`
+	queries := []q{
+		{"statistic beside a withheld count", `SELECT indicator_id, period, area_level, area_code, 0 FROM ` + t.q("indicator_values") + `
+			WHERE numerator_suppressed AND (numerator IS NOT NULL OR value IS NOT NULL OR lower95 IS NOT NULL OR upper95 IS NOT NULL
+			OR lower998 IS NOT NULL OR upper998 IS NOT NULL OR opportunity IS NOT NULL OR funnel_significance IS NOT NULL
+			OR funnel_significance_od IS NOT NULL OR comparison <> 'not compared')`},
+		{"statistic beside a withheld decile", `SELECT indicator_id, period, area_level, area_code, imd_decile FROM ` + t.q("inequality_deciles") + `
+			WHERE numerator_suppressed AND (numerator IS NOT NULL OR value IS NOT NULL OR lower95 IS NOT NULL OR upper95 IS NOT NULL)`},
+		{"trend point of a withheld count", `SELECT t.indicator_id, t.period, t.area_level, t.area_code, 0 FROM ` + t.q("trends") + ` AS t
+			JOIN ` + t.q("indicator_values") + ` AS v USING (indicator_id, period, area_level, area_code)
+			WHERE v.numerator_suppressed AND (t.value IS NOT NULL OR t.point_type IS NOT NULL)`},
+		{"area summary of a withheld count", `SELECT v.indicator_id, v.period, v.area_level, v.area_code, 0 FROM ` + t.q("area_summary") + ` AS s
+			JOIN ` + t.q("indicator_values") + ` AS v USING (period, area_level, area_code)
+			WHERE v.numerator_suppressed AND (v.indicator_id = 'ref_rate_per_1000' AND (s.referrals IS NOT NULL OR s.referral_rate_per_1000 IS NOT NULL)
+			   OR v.indicator_id = 'ref_2ww_rate_per_1000' AND s.twoww_rate_per_1000 IS NOT NULL)`},
+	}
+	for i, x := range queries {
+		q := x.sql
+		if i < 3 {
+			q += " AND " + priv
+		}
+		rs, err := t.DB.QueryContext(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("attack: %s: %w", x.what, err)
+		}
+		for rs.Next() {
+			var k Key
+			if err := rs.Scan(&k.Indicator, &k.Period, &k.Level, &k.Code, &k.Decile); err != nil {
+				rs.Close()
+				return nil, err
+			}
+			if k.Level == "england" {
+				k.Code = "*"
+			}
+			out = append(out, Finding{Attack: x.what, Cell: k, Count: math.NaN(), Detail: "published"})
+		}
+		if err := rs.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Leaks are the findings that give a withheld cell away: a statistic shown
+// beside it, or a derived count equal to the true count (truth, from the
+// warehouse's marts) up to floating-point error; an inexact derivation that
+// merely lands near the truth recovers nothing systematically.
+func Leaks(fs []Finding, truth map[Key]float64) []Finding {
+	var out []Finding
+	for _, f := range fs {
+		if math.IsNaN(f.Count) {
+			out = append(out, f)
+			continue
+		}
+		if v, ok := truth[f.Cell]; ok && math.Abs(v-f.Count) <= 1e-6*math.Max(1, math.Abs(v)) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Truth reads the true counts of every non-public indicator from a
+// warehouse's marts (indicator_values and inequality_deciles).
+func Truth(ctx context.Context, db *sql.DB) (map[Key]float64, error) {
+	out := map[Key]float64{}
+	qs := []string{
+		`SELECT indicator_id, period, area_level, area_code, 0, numerator FROM marts.indicator_values
+		 WHERE numerator IS NOT NULL AND indicator_id IN (SELECT indicator_id FROM core.indicators WHERE NOT coalesce(public, false))`,
+		`SELECT indicator_id, period, area_level, area_code, imd_decile, numerator FROM marts.inequality_deciles
+		 WHERE numerator IS NOT NULL AND indicator_id IN (SELECT indicator_id FROM core.indicators WHERE NOT coalesce(public, false))`,
+	}
+	for _, q := range qs {
+		rs, err := db.QueryContext(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("attack: truth: %w", err)
+		}
+		for rs.Next() {
+			var k Key
+			var v float64
+			if err := rs.Scan(&k.Indicator, &k.Period, &k.Level, &k.Code, &k.Decile, &v); err != nil {
+				rs.Close()
+				return nil, err
+			}
+			if k.Level == "england" {
+				k.Code = "*"
+			}
+			out[k] = v
+		}
+		if err := rs.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// CompareScoped is the scoped-versus-whole attack: a scoped copy must be a
+// subset of the whole, so every count and value it shows must be shown, and
+// equal, in the whole. It returns the cells where the scoped copy shows
+// more.
+func CompareScoped(ctx context.Context, whole, scoped Target) ([]Finding, error) {
+	type src struct{ table, key, val string }
+	srcs := []src{
+		{"indicator_values", "indicator_id, period, area_level, area_code, 0", "numerator"},
+		{"indicator_values", "indicator_id, period, area_level, area_code, 0", "value"},
+		{"inequality_deciles", "indicator_id, period, area_level, area_code, imd_decile", "numerator"},
+		{"trends", "indicator_id, period, area_level, area_code, 0", "value"},
+		{"trends", "indicator_id, period, area_level, area_code, 0", "mean"},
+		{"area_summary", "'area_summary', period, area_level, area_code, 0", "CAST(referrals AS DOUBLE)"},
+		{"area_summary", "'area_summary', period, area_level, area_code, 0", "referral_rate_per_1000"},
+	}
+	load := func(t Target, s src) (map[Key]sql.NullFloat64, error) {
+		rs, err := t.DB.QueryContext(ctx, "SELECT "+s.key+", "+s.val+" FROM "+t.q(s.table))
+		if err != nil {
+			return nil, fmt.Errorf("attack: scoped %s.%s: %w", t.Schema, s.table, err)
+		}
+		defer rs.Close()
+		out := map[Key]sql.NullFloat64{}
+		for rs.Next() {
+			var k Key
+			var v sql.NullFloat64
+			if err := rs.Scan(&k.Indicator, &k.Period, &k.Level, &k.Code, &k.Decile, &v); err != nil {
+				return nil, err
+			}
+			out[k] = v
+		}
+		return out, rs.Err()
+	}
+	var out []Finding
+	for _, s := range srcs {
+		w, err := load(whole, s)
+		if err != nil {
+			return nil, err
+		}
+		sc, err := load(scoped, s)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range sc {
+			if !v.Valid {
+				continue
+			}
+			wv, ok := w[k]
+			if !ok || !wv.Valid || math.Abs(wv.Float64-v.Float64) > 1e-9*math.Max(1, math.Abs(v.Float64)) {
+				out = append(out, Finding{Attack: "scoped vs whole (" + s.table + "." + s.val + ")", Cell: k, Count: math.NaN(),
+					Detail: fmt.Sprintf("scoped shows %g, whole %v", v.Float64, wv)})
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,136 @@
+package disclosure
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// SQL surface: sdc_suppress(cells) over one list of cells (every disclosure-
+// controlled count of one period, so relations across indicators, levels and
+// deciles are seen together) returns a list of the same length: NULL for a
+// published cell, else 'primary' or 'secondary'. Each cell is a struct:
+//
+//	indicator_id, area_level, area_code VARCHAR; decile BIGINT (0: the area);
+//	n DOUBLE (NULL: missing); pcn, sub_icb, icb, region VARCHAR and imd
+//	BIGINT (practice cells: their areas and counted decile, 0 for none);
+//	part_of, family, same_as VARCHAR; min_count DOUBLE, zero, secondary BOOLEAN
+//	(the indicator's rule).
+var cellFields = []struct {
+	name string
+	typ  duckdb.Type
+}{
+	{"indicator_id", duckdb.TYPE_VARCHAR}, {"area_level", duckdb.TYPE_VARCHAR}, {"area_code", duckdb.TYPE_VARCHAR},
+	{"decile", duckdb.TYPE_BIGINT}, {"n", duckdb.TYPE_DOUBLE},
+	{"pcn", duckdb.TYPE_VARCHAR}, {"sub_icb", duckdb.TYPE_VARCHAR}, {"icb", duckdb.TYPE_VARCHAR}, {"region", duckdb.TYPE_VARCHAR},
+	{"imd", duckdb.TYPE_BIGINT}, {"part_of", duckdb.TYPE_VARCHAR}, {"family", duckdb.TYPE_VARCHAR}, {"same_as", duckdb.TYPE_VARCHAR},
+	{"min_count", duckdb.TYPE_DOUBLE}, {"zero", duckdb.TYPE_BOOLEAN}, {"secondary", duckdb.TYPE_BOOLEAN},
+}
+
+type udf struct {
+	cfg  duckdb.ScalarFuncConfig
+	exec duckdb.ScalarFuncExecutor
+}
+
+func (u *udf) Config() duckdb.ScalarFuncConfig     { return u.cfg }
+func (u *udf) Executor() duckdb.ScalarFuncExecutor { return u.exec }
+
+// RegisterSQL registers sdc_suppress on a DuckDB connection (for the whole
+// database, like the metrics functions).
+func RegisterSQL(c *sql.Conn) error {
+	var entries []duckdb.StructEntry
+	for _, f := range cellFields {
+		ti, err := duckdb.NewTypeInfo(f.typ)
+		if err != nil {
+			return fmt.Errorf("sdc_suppress: %w", err)
+		}
+		e, err := duckdb.NewStructEntry(ti, f.name)
+		if err != nil {
+			return fmt.Errorf("sdc_suppress: %w", err)
+		}
+		entries = append(entries, e)
+	}
+	st, err := duckdb.NewStructInfo(entries[0], entries[1:]...)
+	if err != nil {
+		return fmt.Errorf("sdc_suppress: %w", err)
+	}
+	in, err := duckdb.NewListInfo(st)
+	if err != nil {
+		return fmt.Errorf("sdc_suppress: %w", err)
+	}
+	vc, err := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
+	if err != nil {
+		return fmt.Errorf("sdc_suppress: %w", err)
+	}
+	out, err := duckdb.NewListInfo(vc)
+	if err != nil {
+		return fmt.Errorf("sdc_suppress: %w", err)
+	}
+	f := &udf{
+		cfg: duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{in}, ResultTypeInfo: out},
+		exec: duckdb.ScalarFuncExecutor{RowContextExecutor: func(ctx context.Context, args []driver.Value) (any, error) {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("sdc_suppress: %w", err)
+			}
+			return suppressValue(args[0])
+		}},
+	}
+	if err := duckdb.RegisterScalarUDF(c, "sdc_suppress", f); err != nil {
+		return fmt.Errorf("register sdc_suppress: %w", err)
+	}
+	return nil
+}
+
+func suppressValue(v driver.Value) (any, error) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("sdc_suppress: want a list of cells, got %T", v)
+	}
+	cells := make([]Cell, len(list))
+	for i, x := range list {
+		m, ok := x.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("sdc_suppress: cell %d is %T, not a struct", i+1, x)
+		}
+		str := func(k string) string { s, _ := m[k].(string); return s }
+		num := func(k string) (float64, bool) {
+			switch n := m[k].(type) {
+			case float64:
+				return n, true
+			case int64:
+				return float64(n), true
+			case int32:
+				return float64(n), true
+			}
+			return 0, false
+		}
+		flag := func(k string) bool { b, _ := m[k].(bool); return b }
+		c := Cell{Indicator: str("indicator_id"), Level: str("area_level"), Code: str("area_code"),
+			PCN: str("pcn"), SubICB: str("sub_icb"), ICB: str("icb"), Region: str("region"),
+			PartOf: str("part_of"), Family: str("family"), SameAs: str("same_as")}
+		d, _ := num("decile")
+		imd, _ := num("imd")
+		c.Decile, c.IMD = int(d), int(imd)
+		c.N, c.Known = num("n")
+		mc, ok := num("min_count")
+		if !ok {
+			mc = 8
+		}
+		c.Rule = Rule{MinCount: mc, Zero: flag("zero"), Secondary: flag("secondary")}
+		if c.Indicator == "" || rank(c.Level) < 0 {
+			return nil, fmt.Errorf("sdc_suppress: cell %d: indicator_id and an area_level of %v are required", i+1, levels)
+		}
+		cells[i] = c
+	}
+	state := Suppress(cells, Groups(cells))
+	res := make([]any, len(state))
+	for i, s := range state {
+		if s != "" {
+			res[i] = s
+		}
+	}
+	return res, nil
+}

@@ -1,0 +1,141 @@
+package snapshot
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+
+	sqlmodels "github.com/gplens/gplens/sql"
+)
+
+// What readers get. Record-level and fine-grained data never leave the
+// warehouse through a reader: a snapshot of a warehouse with a release
+// schema holds only
+//   - release.*: the disclosure-controlled tables (sql/release), copied;
+//   - marts.*: a view over each release table of the same name, so queries
+//     written against the marts keep working and see controlled numbers;
+//   - analyst.*: the analyst views, rebuilt over the release tables;
+//   - the SQL macros of sql/functions.
+//
+// Nothing of lake, ref, staging, core, disclosure or the build state is
+// copied. A warehouse without a release schema (an older build or a test
+// fixture) is copied whole except for the lake and staging schemas.
+
+// ReaderSchemas are the schemas a snapshot of a release warehouse holds.
+var ReaderSchemas = []string{"release", "marts", "analyst"}
+
+// WithheldSchemas never reach a snapshot or a scoped copy.
+var WithheldSchemas = []string{"lake", "staging", "core", "disclosure", "ref", "_gplens"}
+
+// copyForReaders copies what readers may see from the attached database src
+// into the attached (empty) database dst, on conn.
+func copyForReaders(ctx context.Context, conn *sql.Conn, src, dst string) error {
+	exec := func(q string) error {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%w\n%s", err, q)
+		}
+		return nil
+	}
+	tables, err := queryStrings(ctx, conn, `SELECT table_name FROM duckdb_tables()
+		WHERE database_name = ? AND schema_name = 'release' AND NOT temporary ORDER BY table_name`, src)
+	if err != nil {
+		return err
+	}
+	if len(tables) == 0 {
+		// no release layer: the whole database minus record-level schemas
+		if err := exec("COPY FROM DATABASE " + quoteIdent(src) + " TO " + quoteIdent(dst)); err != nil {
+			return err
+		}
+		for _, s := range []string{"lake", "staging"} {
+			if err := exec("DROP SCHEMA IF EXISTS " + quoteIdent(dst) + "." + quoteIdent(s) + " CASCADE"); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, s := range ReaderSchemas {
+		if err := exec("CREATE SCHEMA IF NOT EXISTS " + quoteIdent(dst) + "." + quoteIdent(s)); err != nil {
+			return err
+		}
+	}
+	for _, t := range tables {
+		if err := exec(fmt.Sprintf("CREATE TABLE %s.release.%s AS SELECT * FROM %s.release.%s",
+			quoteIdent(dst), quoteIdent(t), quoteIdent(src), quoteIdent(t))); err != nil {
+			return err
+		}
+	}
+	views, err := queryStrings(ctx, conn, `SELECT sql FROM duckdb_views()
+		WHERE database_name = ? AND schema_name = 'analyst' AND NOT internal ORDER BY view_name`, src)
+	if err != nil {
+		return err
+	}
+	// Views and macros are created with dst as the default database, so
+	// their unqualified names bind there.
+	var prev string
+	if err := conn.QueryRowContext(ctx, "SELECT current_database()").Scan(&prev); err != nil {
+		return err
+	}
+	if err := exec("USE " + quoteIdent(dst)); err != nil {
+		return err
+	}
+	defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), "USE "+quoteIdent(prev)) }()
+	for _, t := range tables {
+		if err := exec(fmt.Sprintf("CREATE VIEW marts.%s AS SELECT * FROM release.%s", quoteIdent(t), quoteIdent(t))); err != nil {
+			return err
+		}
+	}
+	fns, err := functionSQL()
+	if err != nil {
+		return err
+	}
+	for _, f := range fns {
+		if err := exec(f); err != nil {
+			return err
+		}
+	}
+	for _, v := range views {
+		if err := exec(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// functionSQL is the text of sql/functions/*.sql (macros), in path order.
+func functionSQL() ([]string, error) {
+	fsys := sqlmodels.FS()
+	names, err := fs.Glob(fsys, "functions/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var out []string
+	for _, n := range names {
+		b, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, string(b))
+	}
+	return out, nil
+}
+
+func queryStrings(ctx context.Context, conn *sql.Conn, q string, args ...any) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", strings.Fields(q)[0], err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

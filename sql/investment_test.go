@@ -1,0 +1,308 @@
+package sqlmodels
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/gplens/gplens/duck"
+)
+
+// TestFairShareSumsToZero: within every area, the practices' fair-share gaps
+// add up to 0 (the need-predicted shares exhaust the area's total), each gap's
+// interval holds it, and the need index follows the documented formula.
+func TestFairShareSumsToZero(t *testing.T) {
+	s := syntheticWarehouse(t)
+	rows, err := s.db.Query(`SELECT period, measure, within_level, within_code, sum(fair_share_gap), sum(actual), sum(expected), count(*)
+		FROM marts.investment_need WHERE area_level = 'practice'
+		GROUP BY ALL ORDER BY ALL`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	areas := map[string]int{}
+	for rows.Next() {
+		var period, measure, level, code string
+		var gap, actual, expected float64
+		var n int
+		if err := rows.Scan(&period, &measure, &level, &code, &gap, &actual, &expected, &n); err != nil {
+			t.Fatal(err)
+		}
+		areas[measure+" "+level]++
+		if math.Abs(gap) > 1e-9*math.Max(1, math.Abs(actual)) || !near(expected, actual) {
+			t.Errorf("%s %s %s %s: gaps sum to %v (total %v, expected %v, %d practices)", period, measure, level, code, gap, actual, expected, n)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"payments", "gp_fte", "clinical_fte"} {
+		for _, l := range []string{"pcn", "sub_icb", "icb", "region", "england"} {
+			if areas[m+" "+l] == 0 {
+				t.Errorf("no %s areas for %s", l, m)
+			}
+		}
+	}
+	// An area's gap within a larger area is the sum of its practices' gaps there.
+	if n := queryInt(t, s.db, `SELECT count(*) FROM (
+			SELECT a.period, a.measure, a.area_code, a.within_code, a.fair_share_gap, sum(p.fair_share_gap) AS summed
+			FROM marts.investment_need AS a
+			JOIN core.practices AS c ON c.period = a.period AND c.sub_icb_code = a.area_code
+			JOIN marts.investment_need AS p ON p.period = a.period AND p.measure = a.measure AND p.area_level = 'practice'
+			 AND p.area_code = c.practice_code AND p.within_level = a.within_level AND p.within_code = a.within_code
+			WHERE a.area_level = 'sub_icb' AND a.within_level = 'region'
+			GROUP BY ALL HAVING abs(a.fair_share_gap - summed) > 1e-6 * greatest(1, abs(summed)))`); n != 0 {
+		t.Errorf("%d sub-ICB gaps differ from the sum of their practices' gaps", n)
+	}
+	if n := queryInt(t, s.db, `SELECT count(*) FROM marts.investment_need
+			WHERE NOT (fair_share_gap_lower <= fair_share_gap + 1e-6 AND fair_share_gap <= fair_share_gap_upper + 1e-6)`); n != 0 {
+		t.Errorf("%d gaps outside their own interval", n)
+	}
+	// Within England every share moves with the gradient (within a small area whose practices
+	// share one quintile it need not, so those may have an empty interval).
+	if n := queryInt(t, s.db, `SELECT count(*) FROM marts.investment_need
+			WHERE within_level = 'england' AND area_level <> 'england' AND fair_share_gap_upper - fair_share_gap_lower <= 0`); n != 0 {
+		t.Errorf("%d rows within England with an empty gap interval: the gradient range should move every share", n)
+	}
+	// need_patients / weighted_patients is (1 + g (5 - q)/4) times one national factor: the
+	// most deprived quintile's ratio over the least deprived's is 1 + g.
+	g := queryFloat(t, s.db, `SELECT value FROM ref.investment_settings WHERE setting = 'need_gradient'`)
+	r := queryFloat(t, s.db, `SELECT max(need_patients / weighted_patients) FILTER (WHERE imd_quintile = 1)
+			/ max(need_patients / weighted_patients) FILTER (WHERE imd_quintile = 5)
+		FROM marts.investment_need WHERE area_level = 'practice' AND within_level = 'england' AND measure = 'payments' AND weighted_patients > 0
+		GROUP BY period ORDER BY period LIMIT 1`)
+	if math.Abs(r-(1+g)) > 1e-9 {
+		t.Errorf("need ratio most/least deprived quintile %v, want 1 + %v", r, g)
+	}
+	if n := queryInt(t, s.db, `SELECT count(DISTINCT round(need_patients / weighted_patients, 9)) FROM marts.investment_need
+		WHERE area_level = 'practice' AND within_level = 'england' AND measure = 'payments' AND weighted_patients > 0 AND period = (SELECT max(period) FROM marts.investment_need)`); n != 5 {
+		t.Errorf("%d distinct need/weighted ratios in a year, want 5 (one per quintile)", n)
+	}
+	// The synthetic world builds in an inverse care law for money: England's concentration
+	// index and SII of payments per need-weighted patient are positive.
+	ci := queryFloat(t, s.db, `SELECT concentration_index_lower FROM marts.inverse_care_index
+		WHERE area_level = 'england' AND measure = 'payments' ORDER BY period DESC LIMIT 1`)
+	sii := queryFloat(t, s.db, `SELECT sii_lower FROM marts.inverse_care_index
+		WHERE area_level = 'england' AND measure = 'payments' ORDER BY period DESC LIMIT 1`)
+	if !(ci > 0 && sii > 0) {
+		t.Errorf("England payments per need-weighted patient: concentration index lower %v, SII lower %v; want both above 0", ci, sii)
+	}
+}
+
+// TestSimilarPractices checks marts.peers' shape and that the similar
+// practices are similar, and that indicator_values' peer mean and
+// opportunity are the peers' pooled rate.
+func TestSimilarPractices(t *testing.T) {
+	s := syntheticWarehouse(t)
+	k := queryInt(t, s.db, `SELECT CAST(value AS BIGINT) FROM ref.investment_settings WHERE setting = 'peer_k'`)
+	if n := queryInt(t, s.db, `SELECT count(*) FROM (SELECT period, practice_code, count(*) AS n, max(rank) AS r,
+			bool_or(peer_code = practice_code) AS self FROM marts.peers GROUP BY ALL) WHERE n <> ? OR r <> ? OR self`, k, k); n != 0 {
+		t.Errorf("%d practice-periods without exactly %d ranked peers or with themselves as a peer", n, k)
+	}
+	if n := queryInt(t, s.db, `SELECT count(*) FROM (SELECT distance < lag(distance) OVER (PARTITION BY period, practice_code ORDER BY rank) AS worse
+			FROM marts.peers) WHERE worse`); n != 0 {
+		t.Errorf("%d peers nearer than the rank before them", n)
+	}
+	if n := queryInt(t, s.db, `SELECT count(*) FROM marts.peers AS pe JOIN core.practices AS c
+			ON c.period = pe.period AND c.practice_code IN (pe.practice_code, pe.peer_code) WHERE c.status IN ('closed', 'proposed')`); n != 0 {
+		t.Errorf("%d peer rows with a closed or not-yet-open practice", n)
+	}
+	if n := queryInt(t, s.db, `SELECT count(DISTINCT period) FROM marts.peers`); n < 2 {
+		t.Errorf("peers for %d periods, want every period", n)
+	}
+	// Peers are much closer in deprivation and size than practices at random.
+	near := queryFloat(t, s.db, `SELECT avg(abs(a.imd_score - b.imd_score)) FROM marts.peers AS pe
+		JOIN core.practices AS a ON a.period = pe.period AND a.practice_code = pe.practice_code
+		JOIN core.practices AS b ON b.period = pe.period AND b.practice_code = pe.peer_code`)
+	random := queryFloat(t, s.db, `SELECT avg(abs(a.imd_score - b.imd_score)) FROM core.practices AS a
+		JOIN core.practices AS b ON a.period = b.period AND a.practice_code < b.practice_code
+		WHERE a.period = (SELECT max(period) FROM marts.peers) AND a.imd_score IS NOT NULL AND b.imd_score IS NOT NULL`)
+	if !(near < random/2) {
+		t.Errorf("mean IMD score difference to peers %v, to any practice %v: want peers under half", near, random)
+	}
+	// peer_mean and opportunity in indicator_values, recomputed from the peers' practice rows.
+	bad := queryInt(t, s.db, `WITH pr AS (
+			SELECT v.indicator_id, v.period, pe.practice_code, sum(q.numerator) / sum(q.denominator) AS rate
+			FROM marts.peers AS pe
+			JOIN marts.indicator_values AS v ON v.period = pe.period AND v.area_level = 'practice' AND v.area_code = pe.practice_code
+			JOIN marts.indicator_values AS q ON q.indicator_id = v.indicator_id AND q.period = pe.period AND q.area_level = 'practice'
+			 AND q.area_code = pe.peer_code AND q.denominator > 0
+			WHERE v.indicator_id IN (SELECT min(indicator_id) FROM core.indicators WHERE polarity = 'higher_is_better' AND statistic = 'proportion')
+			GROUP BY ALL)
+		SELECT count(*) FROM pr
+		JOIN marts.indicator_values AS v ON v.indicator_id = pr.indicator_id AND v.period = pr.period AND v.area_level = 'practice' AND v.area_code = pr.practice_code
+		JOIN core.indicators AS i ON i.indicator_id = v.indicator_id
+		WHERE abs(v.peer_mean - pr.rate * i.multiplier) > 1e-9 * greatest(1, abs(v.peer_mean))
+		   OR abs(v.opportunity - greatest(0, pr.rate * v.denominator - v.numerator)) > 1e-6 * greatest(1, v.opportunity)
+		   OR v.opportunity_best_quartile < v.opportunity - 1e-9`)
+	if bad != 0 {
+		t.Errorf("%d practices whose peer mean or opportunity is not their peers' pooled rate (or whose best-quartile opportunity is below it)", bad)
+	}
+	if n := queryInt(t, s.db, `SELECT count(*) FROM marts.indicator_values WHERE area_level = 'practice' AND peer_mean IS NOT NULL`); n == 0 {
+		t.Error("no practice has a peer mean")
+	}
+}
+
+// TestRealFundingByDeprivation builds the warehouse from every real
+// payments file (2014-15 to 2022-23), the Fingertips practice deprivation
+// scores and the QOF 2022-23 geography and prevalence files, and reproduces
+// England's payments per registered, weighted and need-weighted patient by
+// deprivation quintile for every year with a second, plain DuckDB SQL
+// computation straight over the CSV files.
+func TestRealFundingByDeprivation(t *testing.T) {
+	if _, err := os.Stat(realDir); err != nil {
+		t.Skipf("real NHS files not available: %v", err)
+	}
+	pay := map[string]string{
+		"2014-15": "nhs_payments_gp/heec_harmonised/14-15.csv",
+		"2015-16": "nhs_payments_gp/nhspaymentsgp-15-16-csv.csv",
+		"2017-18": "nhs_payments_gp/nhspaymentsgp-17-18-csv.csv",
+		"2018-19": "nhs_payments_gp/nhspaymentsgp-18-19-csv.csv",
+		"2019-20": "nhs_payments_gp/nhspaymentsgp-19-20-prac-csv.csv",
+		"2021-22": "nhs_payments_gp/nhspaymentsgp-21-22-prac-csv-v2.csv",
+		"2022-23": "nhs_payments_gp/nhspaymentsgp-22-23-prac-csv.csv",
+	}
+	deprivation := filepath.Join(realDir, "deprivation/indicator-data.csv")
+	geography := filepath.Join(realDir, "qof/2022-23/MAPPING_NHS_GEOGRAPHIES_2223.csv")
+	prevalence := filepath.Join(realDir, "qof/2022-23/PREVALENCE_2223.csv")
+	files := []string{deprivation, geography, prevalence}
+	for _, p := range pay {
+		files = append(files, filepath.Join(realDir, p))
+	}
+	for _, f := range files {
+		if _, err := os.Stat(f); err != nil {
+			t.Skipf("real file missing: %v", err)
+		}
+	}
+	db, _ := buildFromFiles(context.Background(), t, t.TempDir(), files)
+	t.Cleanup(func() { db.Close() })
+	gradient := queryFloat(t, db, `SELECT value FROM ref.investment_settings WHERE setting = 'need_gradient'`)
+
+	// The independent computation: DuckDB over the CSVs, nothing of gplens but the file paths.
+	raw, err := duck.Open(context.Background(), "", duck.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	num := `CREATE MACRO num(x) AS TRY_CAST(nullif(replace(replace(trim(x), ',', ''), '£', ''), '') AS DOUBLE)`
+	if _, err := raw.Exec(num); err != nil {
+		t.Fatal(err)
+	}
+	norm := func(h string) string {
+		return strings.TrimRight(regexp.MustCompile(`[^a-z0-9]`).ReplaceAllString(strings.ToLower(h), ""), "1")
+	}
+	var parts []string
+	for fy, p := range pay {
+		path := filepath.Join(realDir, p)
+		header, _ := readCSV(t, path)
+		find := func(want ...string) int {
+			for i, h := range header {
+				for _, w := range want {
+					if norm(h) == w {
+						return i
+					}
+				}
+			}
+			t.Fatalf("%s: no column %v in %v", path, want, header)
+			return -1
+		}
+		code := find("practicecode")
+		total := find("totalnhspaymentstogeneralpractice", "totalnhspaymentstogeneralpractice")
+		weighted := find("numberofweightedpatientslastknownfigure", "averagenumberofweightedpatients")
+		registered := find("numberofregisteredpatientslastknownfigure", "averagenumberofregisteredpatients")
+		names := make([]string, len(header))
+		for i := range names {
+			names[i] = fmt.Sprintf("'c%d'", i)
+		}
+		enc := "utf-8"
+		if strings.Contains(p, "15-16") {
+			enc = "latin-1" // the 2015-16 file is Windows-1252
+		}
+		parts = append(parts, fmt.Sprintf(`SELECT '%s' AS fy, upper(trim(c%d)) AS code, num(c%d) AS pay, num(c%d) AS weighted, num(c%d) AS registered
+			FROM read_csv('%s', header = true, all_varchar = true, names = [%s], encoding = '%s') WHERE trim(coalesce(c%d, '')) <> ''`,
+			fy, code, total, weighted, registered, path, strings.Join(names, ", "), enc, code))
+	}
+	setup := []string{
+		`CREATE TABLE raw_pay AS SELECT fy, code, sum(pay) AS pay, max(weighted) AS weighted, max(registered) AS registered FROM (` +
+			strings.Join(parts, "\nUNION ALL\n") + `) GROUP BY fy, code`,
+		fmt.Sprintf(`CREATE TABLE dep AS SELECT upper(trim("Area Code")) AS code, max(num("Value")) AS score
+			FROM read_csv('%s', header = true, all_varchar = true)
+			WHERE "Indicator ID" = '93553' AND "Area Type" = 'GP' AND num("Value") IS NOT NULL GROUP BY 1`, deprivation),
+		// the practices of each year: the payments file's, and in 2022-23 also the QOF files'
+		fmt.Sprintf(`CREATE TABLE year_practices AS
+			SELECT DISTINCT fy, code FROM raw_pay
+			UNION SELECT '2022-23', upper(trim(PRACTICE_CODE)) FROM read_csv('%s', header = true, all_varchar = true)
+			UNION SELECT '2022-23', upper(trim(PRACTICE_CODE)) FROM read_csv('%s', header = true, all_varchar = true)`, geography, prevalence),
+		`CREATE TABLE ranked AS SELECT fy, code, (ntile(10) OVER (PARTITION BY fy ORDER BY score DESC, code) + 1) // 2 AS quintile
+			FROM year_practices JOIN dep USING (code)`,
+		fmt.Sprintf(`CREATE TABLE need AS
+			WITH p AS (SELECT r.fy, r.code, r.pay, coalesce(r.weighted, 0) AS weighted, coalesce(r.registered, 0) AS registered, k.quintile,
+			               (5 - coalesce(k.quintile, 3)) / 4.0 AS d
+			           FROM raw_pay AS r LEFT JOIN ranked AS k USING (fy, code)),
+			s AS (SELECT fy, sum(weighted) / sum(weighted * (1 + %[1]v * d)) AS s FROM p WHERE weighted > 0 GROUP BY fy)
+			SELECT p.*, p.weighted * (1 + %[1]v * p.d) * s.s AS need FROM p JOIN s USING (fy)`, gradient),
+	}
+	for _, q := range setup {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("independent computation: %v\n%s", err, q)
+		}
+	}
+	type row struct {
+		practices                    int64
+		perReg, perWeighted, perNeed float64
+	}
+	read := func(db *sql.DB, q string) map[string]row {
+		t.Helper()
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+		defer rows.Close()
+		out := map[string]row{}
+		for rows.Next() {
+			var fy string
+			var quintile int
+			var r row
+			if err := rows.Scan(&fy, &quintile, &r.practices, &r.perReg, &r.perWeighted, &r.perNeed); err != nil {
+				t.Fatal(err)
+			}
+			out[fmt.Sprintf("%s q%d", fy, quintile)] = r
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	got := read(db, `SELECT period, imd_group, practices, per_registered_patient, per_weighted_patient, per_need_patient
+		FROM marts.inverse_care WHERE area_level = 'england' AND measure = 'payments' AND group_type = 'quintile' ORDER BY ALL`)
+	want := read(raw, `SELECT fy, quintile, count(*), sum(pay) / sum(registered), sum(pay) / sum(weighted), sum(pay) / sum(need)
+		FROM need WHERE quintile IS NOT NULL AND pay IS NOT NULL GROUP BY ALL ORDER BY ALL`)
+	if len(want) != 5*len(pay) {
+		t.Fatalf("independent computation has %d year-quintiles, want %d", len(want), 5*len(pay))
+	}
+	if len(got) != len(want) {
+		t.Errorf("warehouse has %d year-quintiles, files %d", len(got), len(want))
+	}
+	t.Log("England payments per patient by deprivation quintile (1 = most deprived), from the real files:")
+	t.Log("year    quintile practices  £/registered  £/weighted  £/need-weighted")
+	for fy := 2014; fy <= 2022; fy++ {
+		for q := 1; q <= 5; q++ {
+			k := fmt.Sprintf("%d-%02d q%d", fy, (fy+1)%100, q)
+			w, ok := want[k]
+			if !ok {
+				continue
+			}
+			g := got[k]
+			if g.practices != w.practices || !near(g.perReg, w.perReg) || !near(g.perWeighted, w.perWeighted) || !near(g.perNeed, w.perNeed) {
+				t.Errorf("%s: warehouse %+v, files %+v", k, g, w)
+			}
+			t.Logf("%s  %d  %8d  %12.2f  %10.2f  %15.2f", k[:7], q, g.practices, g.perReg, g.perWeighted, g.perNeed)
+		}
+	}
+}

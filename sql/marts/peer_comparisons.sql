@@ -1,0 +1,53 @@
+-- description: Each practice's indicator values against its similar practices (marts.peers): the peers' pooled value, the best quartile of the peers' values and the opportunity: what the practice would gain at its peers' rate, and at the best quartile of its peers, in numerator units (patients, referrals), counted only in the direction of improvement.
+-- unique: indicator_id, period, practice_code
+-- not_null: indicator_id, period, practice_code, peer_practices
+-- range: opportunity >= 0
+-- range: opportunity_best_quartile >= 0
+--
+-- peer_value = sum of the peers' numerators / sum of their denominators x multiplier (peers with
+-- a positive denominator for the indicator and period; the practice itself is never its own peer).
+-- peer_best_quartile is the peers' 75th percentile value (quantile_cont) where higher is better,
+-- the 25th where lower is better; NULL without a polarity or for value statistics (payments, FTE).
+-- opportunity = max(0, peer rate x denominator - numerator) where higher is better
+-- (max(0, numerator - peer rate x denominator) where lower is better); opportunity_best_quartile
+-- the same at the best-quartile rate. NULL without a polarity and for value statistics.
+WITH prac AS (
+    SELECT indicator_id, period, practice_code, numerator, denominator
+    FROM core.indicator_facts
+),
+pooled AS (
+    SELECT q.indicator_id, pe.period, pe.practice_code,
+        count(*) AS peer_practices, sum(q.numerator) / nullif(sum(q.denominator), 0) AS peer_rate
+    FROM marts.peers AS pe
+    JOIN prac AS q ON q.period = pe.period AND q.practice_code = pe.peer_code
+    WHERE q.denominator > 0
+    GROUP BY q.indicator_id, pe.period, pe.practice_code
+),
+judged AS (
+    -- the best quartile only where there is a better direction (fewer, heavier groups)
+    SELECT q.indicator_id, pe.period, pe.practice_code,
+        CASE any_value(i.polarity)
+            WHEN 'higher_is_better' THEN quantile_cont(q.numerator / q.denominator, 0.75)
+            WHEN 'lower_is_better' THEN quantile_cont(q.numerator / q.denominator, 0.25)
+        END AS best_rate
+    FROM marts.peers AS pe
+    JOIN prac AS q ON q.period = pe.period AND q.practice_code = pe.peer_code
+    JOIN core.indicators AS i ON i.indicator_id = q.indicator_id
+    WHERE q.denominator > 0 AND i.statistic <> 'value' AND i.polarity IN ('higher_is_better', 'lower_is_better')
+    GROUP BY q.indicator_id, pe.period, pe.practice_code
+)
+SELECT
+    a.indicator_id, a.period, a.practice_code,
+    CAST(a.peer_practices AS INTEGER) AS peer_practices,
+    a.peer_rate * i.multiplier AS peer_value,
+    j.best_rate * i.multiplier AS peer_best_quartile,
+    CASE WHEN i.statistic = 'value' THEN NULL
+         WHEN i.polarity = 'higher_is_better' THEN greatest(0, a.peer_rate * p.denominator - p.numerator)
+         WHEN i.polarity = 'lower_is_better' THEN greatest(0, p.numerator - a.peer_rate * p.denominator) END AS opportunity,
+    CASE WHEN i.statistic = 'value' THEN NULL
+         WHEN i.polarity = 'higher_is_better' THEN greatest(0, j.best_rate * p.denominator - p.numerator)
+         WHEN i.polarity = 'lower_is_better' THEN greatest(0, p.numerator - j.best_rate * p.denominator) END AS opportunity_best_quartile
+FROM pooled AS a
+JOIN core.indicators AS i USING (indicator_id)
+JOIN prac AS p USING (indicator_id, period, practice_code)
+LEFT JOIN judged AS j USING (indicator_id, period, practice_code)
