@@ -137,6 +137,8 @@ SELECT
     s.od_phi,
     s.od_tau2,
     p.peer_practices,
+    -- the deprivation decile x list-size band release.indicator_values recomputes peer means over
+    CASE WHEN s.area_level = 'practice' THEN s.imd_decile || '|' || s.size_band END AS peer_group,
     s.in_comparisons,
     s.r_median AS robust_median,
     s.r_scale AS robust_scale
