@@ -144,5 +144,5 @@ private AS (
 SELECT v.*, false AS numerator_suppressed, false AS value_suppressed, CAST(NULL AS VARCHAR) AS suppression_reason
 FROM marts.indicator_values AS v
 SEMI JOIN core.indicators AS i ON i.indicator_id = v.indicator_id AND coalesce(i.public, false)
-UNION ALL
+UNION ALL BY NAME
 SELECT * FROM private
