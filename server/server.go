@@ -51,32 +51,30 @@ type Server struct {
 	paths    []string // workspace paths scrubbed from messages
 }
 
-// New checks the configuration, opens the current snapshot (an empty
-// workspace is allowed: queries fail with Unavailable until a publish) and
-// binds the listen address.
-func New(cfg Config) (*Server, error) {
-	log := cfg.Logger
-	if log == nil {
-		log = slog.Default()
-	}
+// check validates cfg and fills in its defaults (address, timeout, limits,
+// version), returning the parsed tokens and the effective limits.
+func (cfg *Config) check() ([]Token, Limits, error) {
 	if cfg.Workspace == "" {
-		return nil, errors.New("serve: workspace is not set")
+		return nil, Limits{}, errors.New("serve: workspace is not set")
 	}
 	toks, err := cfg.tokens()
 	if err != nil {
-		return nil, fmt.Errorf("serve: %w", err)
+		return nil, Limits{}, fmt.Errorf("serve: %w", err)
 	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
-		return nil, errors.New("serve: set both tls_cert and tls_key, or neither")
+		return nil, Limits{}, errors.New("serve: set both tls_cert and tls_key, or neither")
 	}
 	if cfg.Addr == "" {
 		cfg.Addr = DefaultAddr
 	}
 	if cfg.TLSCert == "" && !isLoopback(cfg.Addr) && !cfg.Insecure {
-		return nil, fmt.Errorf("serve: %s is reachable from other machines but TLS is off: set tls_cert and tls_key (--tls-cert/--tls-key), or pass --insecure to serve tokens and data in clear text", cfg.Addr)
+		return nil, Limits{}, fmt.Errorf("serve: %s is reachable from other machines but TLS is off: set tls_cert and tls_key (--tls-cert/--tls-key), or pass --insecure to serve tokens and data in clear text", cfg.Addr)
 	}
 	if cfg.QueryTimeout <= 0 {
 		cfg.QueryTimeout = 5 * time.Minute
+	}
+	if cfg.Version == "" {
+		cfg.Version = "dev"
 	}
 	lim := cfg.Limits.withDefaults()
 	if cfg.MaxPending > 0 {
@@ -87,10 +85,25 @@ func New(cfg Config) (*Server, error) {
 		if cfg.MemoryLimit != "" {
 			b, err := parseBytes(cfg.MemoryLimit)
 			if err != nil {
-				return nil, fmt.Errorf("serve: memory_limit %q: %w", cfg.MemoryLimit, err)
+				return nil, Limits{}, fmt.Errorf("serve: memory_limit %q: %w", cfg.MemoryLimit, err)
 			}
 			lim.MemoryGuard = 2*b + 512<<20
 		}
+	}
+	return toks, lim, nil
+}
+
+// New checks the configuration, opens the current snapshot (an empty
+// workspace is allowed: queries fail with Unavailable until a publish) and
+// binds the listen address.
+func New(cfg Config) (*Server, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	toks, lim, err := cfg.check()
+	if err != nil {
+		return nil, err
 	}
 	clock := cfg.Clock
 	if clock == nil {
@@ -99,9 +112,6 @@ func New(cfg Config) (*Server, error) {
 	allow, err := loadAllowList(cfg.Workspace)
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
-	}
-	if cfg.Version == "" {
-		cfg.Version = "dev"
 	}
 	s := &Server{
 		cfg:      cfg,

@@ -37,6 +37,13 @@ func buildFromFiles(ctx context.Context, t testing.TB, dir string, files []strin
 			t.Fatalf("ingest %s: %v", f, err)
 		}
 	}
+	return buildLake(ctx, t, dir)
+}
+
+// buildLake builds the warehouse of dir from the lake already in dir/lake.
+func buildLake(ctx context.Context, t testing.TB, dir string) (*sql.DB, transform.Result) {
+	t.Helper()
+	lake := filepath.Join(dir, "lake")
 	p, err := transform.Load(ctx, FS())
 	if err != nil {
 		t.Fatalf("load models: %v", err)

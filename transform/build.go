@@ -116,8 +116,30 @@ type TestFailure struct {
 }
 
 func (e *TestFailure) Error() string {
-	return fmt.Sprintf("model %s (%s): test %s (line %d) failed: %d offending rows, first %d:\n  %s",
-		e.Model, e.Path, e.Test.Name, e.Test.Line, e.Count, len(e.Rows), strings.Join(e.Rows, "\n  "))
+	return fmt.Sprintf("model %s (%s): test %s (line %d) failed: %d offending rows, first %d:\n  %s\nwhat to do: %s",
+		e.Model, e.Path, e.Test.Name, e.Test.Line, e.Count, len(e.Rows), strings.Join(e.Rows, "\n  "), e.hint())
+}
+
+// hint says what to do about a failed test: which input or model to look at.
+// The last good warehouse is untouched, so it can be queried meanwhile.
+func (e *TestFailure) hint() string {
+	var what string
+	switch e.Test.Kind {
+	case TestRelationships:
+		what = fmt.Sprintf("these rows name values %s does not have; usually one source covers a period or code the others do not: "+
+			"ingest the source that covers them, or make %s (or the model it is built from) include them", e.Test.Ref, e.Test.Ref)
+	case TestUnique:
+		what = "two inputs give the same key: look for a restated or duplicated file in the lake (`gplens sql` on lake.<source>) or a join that fans out in the model"
+	case TestNotNull:
+		what = "a required column is missing for these rows: check the source files for blank values, or give the model a fallback for them"
+	case TestAcceptedValues, TestRange:
+		what = "a value is outside the rule declared in the model's header: check the source file for a new code or a bad value; if the value is real, widen the rule in the header"
+	case TestRowCount:
+		what = "the model has an unexpected number of rows: check that its sources are ingested (`gplens sources`, lake/_manifest.parquet)"
+	default:
+		what = "check the offending rows against the model's header rule"
+	}
+	return what + fmt.Sprintf("; the rule is line %d of %s; the last good warehouse is unchanged", e.Test.Line, e.Path)
 }
 
 const prevAlias = "_gplens_prev"

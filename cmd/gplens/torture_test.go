@@ -141,7 +141,8 @@ func (tt *torture) packs(period string) []string {
 // warehouse opens with the same content, the packs verify against their
 // manifests and come out byte-identical, and no leftover survives the next
 // successful run. GPLENS_TORTURE_SEED and GPLENS_TORTURE_KILLS (per command,
-// default 10) reproduce or widen a run.
+// default 10) reproduce or widen a run; GPLENS_TORTURE_BUDGET (default 60s
+// of kills per command, at least 2 kills) bounds it on a loaded machine.
 func TestCrashTorture(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills and re-runs gplens dozens of times")
@@ -152,6 +153,19 @@ func TestCrashTorture(t *testing.T) {
 	}
 	if k, err := strconv.Atoi(os.Getenv("GPLENS_TORTURE_KILLS")); err == nil {
 		kills = k
+	}
+	// Each command's kills stop early (after at least 2) once its share of
+	// the budget is spent, so a loaded machine cannot stretch `make test`.
+	budget := 60 * time.Second
+	if d, err := time.ParseDuration(os.Getenv("GPLENS_TORTURE_BUDGET")); err == nil {
+		budget = d
+	}
+	spent := func(phase time.Time, i int) bool {
+		if i >= 2 && time.Since(phase) > budget {
+			t.Logf("budget of %s per command spent after %d kills", budget, i)
+			return true
+		}
+		return false
 	}
 	rng := rand.New(rand.NewSource(seed))
 	tt := &torture{t: t, ws: filepath.Join(t.TempDir(), "ws")}
@@ -228,7 +242,8 @@ func TestCrashTorture(t *testing.T) {
 	// Ingest: a restated extract (new bytes: extra line ends) dropped in
 	// the inbox, the ingest killed part-way.
 	_, ingestTook := tt.run("calibrate ingest", "check", "--lake")
-	for i := 0; i < kills; i++ {
+	phase := time.Now()
+	for i := 0; i < kills && !spent(phase, i); i++ {
 		src := extracts[rng.Intn(len(extracts))]
 		data, err := os.ReadFile(src)
 		if err != nil {
@@ -265,7 +280,8 @@ func TestCrashTorture(t *testing.T) {
 	// Transform: a full rebuild killed part-way; the warehouse must open
 	// with the same content, and the next build clears the half-built file.
 	_, took := tt.run("calibrate transform", "transform", "--full")
-	for i := 0; i < kills; i++ {
+	phase = time.Now()
+	for i := 0; i < kills && !spent(phase, i); i++ {
 		at := time.Duration(rng.Int63n(int64(took)))
 		note("transform", tt.kill(at, "transform", "--full"))
 		if got := practices(); got != wantPractices {
@@ -281,7 +297,8 @@ func TestCrashTorture(t *testing.T) {
 	publishArgs := []string{"publish", "--period", period, "--level", "region"}
 	_, took = tt.run("calibrate publish", publishArgs...)
 	wantPacks := tt.packs(period)
-	for i := 0; i < kills; i++ {
+	phase = time.Now()
+	for i := 0; i < kills && !spent(phase, i); i++ {
 		at := time.Duration(rng.Int63n(int64(took)))
 		note("publish", tt.kill(at, publishArgs...))
 		if _, err := os.Stat(filepath.Join(tt.ws, "packs", period)); err == nil {

@@ -58,12 +58,10 @@ func (k Key) String() string {
 
 type row struct {
 	Key
-	practice                 string
 	anc                      map[string]string // practice rows: level -> code
 	imd                      int               // practice rows: counted decile (0: none)
 	num, den                 sql.NullFloat64
 	withheld                 bool
-	peerGroup                string
 	peerMean                 sql.NullFloat64
 	icbValue, subValue, engV sql.NullFloat64
 }
@@ -118,8 +116,12 @@ func Run(ctx context.Context, t Target, o Options) ([]Finding, error) {
 	if err != nil {
 		return nil, err
 	}
+	similar, err := t.loadPeers(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []Finding
-	out = append(out, differencing(rows, deciles, inds, o.Chain)...)
+	out = append(out, differencing(rows, deciles, inds, similar, o.Chain)...)
 	for _, f := range []func(context.Context, map[string]indicator, []*row) ([]Finding, error){t.timeMean, t.quintiles, t.exposed} {
 		fs, err := f(ctx, inds, rows)
 		if err != nil {
@@ -131,23 +133,10 @@ func Run(ctx context.Context, t Target, o Options) ([]Finding, error) {
 }
 
 func (t Target) loadValues(ctx context.Context) ([]*row, error) {
-	// peer_group belonged to the fixed peer groups; the similar-practice
-	// peers (marts.peers) replaced them and the column is gone from the
-	// release tables: without it the peer-group attack has nothing to read.
-	var hasGroup bool
-	if err := t.DB.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_columns()
-		WHERE database_name = current_database() AND schema_name = ? AND table_name = 'indicator_values' AND column_name = 'peer_group'`,
-		t.Schema).Scan(&hasGroup); err != nil {
-		return nil, fmt.Errorf("attack: indicator values: %w", err)
-	}
-	group := "CAST(NULL AS VARCHAR)"
-	if hasGroup {
-		group = "v.peer_group"
-	}
 	q := `SELECT v.indicator_id, v.period, v.area_level, v.area_code,
 			coalesce(v.pcn_code, ''), coalesce(v.sub_icb_code, ''), coalesce(v.icb_code, ''), coalesce(v.region_code, ''),
 			CASE WHEN v.area_level = 'practice' AND v.imd_decile IS NOT NULL AND v.denominator > 0 THEN v.imd_decile ELSE 0 END,
-			v.numerator, v.denominator, coalesce(v.numerator_suppressed, false), coalesce(` + group + `, ''), v.peer_mean,
+			v.numerator, v.denominator, coalesce(v.numerator_suppressed, false), v.peer_mean,
 			v.icb_value, v.sub_icb_value, v.england_value
 		FROM ` + t.q("indicator_values") + ` AS v
 		WHERE v.indicator_id IN (SELECT indicator_id FROM ` + t.q("indicators") + ` WHERE NOT coalesce(public, false))`
@@ -161,7 +150,7 @@ func (t Target) loadValues(ctx context.Context) ([]*row, error) {
 		r := &row{}
 		var pcn, sub, icb, reg string
 		if err := rs.Scan(&r.Indicator, &r.Period, &r.Level, &r.Code, &pcn, &sub, &icb, &reg, &r.imd,
-			&r.num, &r.den, &r.withheld, &r.peerGroup, &r.peerMean, &r.icbValue, &r.subValue, &r.engV); err != nil {
+			&r.num, &r.den, &r.withheld, &r.peerMean, &r.icbValue, &r.subValue, &r.engV); err != nil {
 			return nil, err
 		}
 		if r.Level == "practice" {
@@ -221,7 +210,7 @@ func (r relation) sortKey() string {
 // differencing builds every additive relation an attacker can read off the
 // published tables and solves them: a relation with exactly one unknown
 // term gives it away; with chain, what is derived feeds the next round.
-func differencing(rows, deciles []*row, inds map[string]indicator, chain bool) []Finding {
+func differencing(rows, deciles []*row, inds map[string]indicator, similar map[[2]string][]string, chain bool) []Finding {
 	known := map[Key]float64{}
 	withheld := map[Key]bool{}
 	for _, r := range append(append([]*row(nil), rows...), deciles...) {
@@ -244,7 +233,7 @@ func differencing(rows, deciles []*row, inds map[string]indicator, chain bool) [
 	}
 	for k, rs := range byIP {
 		rels = append(rels, hierarchy(k.ind, k.period, rs, decByIP[k])...)
-		rels = append(rels, peers(rs, inds[k.ind])...)
+		rels = append(rels, peers(rs, inds[k.ind], similar)...)
 	}
 	rels = append(rels, parts(rows, deciles, inds)...)
 	// a fixed order, so the same tables give the same findings in the same order
@@ -472,43 +461,67 @@ func parts(rows, deciles []*row, inds map[string]indicator) []relation {
 	return out
 }
 
-// peers: a practice's published peer mean times the peer group's
-// denominators is the group's count (if the mean covered every practice).
-func peers(rs []*row, in indicator) []relation {
+// peers: a practice's published peer mean times its similar practices'
+// denominators is their count (if the mean covered every one of them).
+func peers(rs []*row, in indicator, similar map[[2]string][]string) []relation {
 	if in.multiplier == 0 {
 		return nil
 	}
-	type g struct {
-		mean float64
-		den  float64
-		ks   []Key
-	}
-	groups := map[string]*g{}
+	byCode := map[string]*row{}
 	for _, r := range rs {
-		if r.Level != "practice" || r.peerGroup == "" {
-			continue
+		if r.Level == "practice" {
+			byCode[r.Code] = r
 		}
-		x := groups[r.peerGroup]
-		if x == nil {
-			x = &g{mean: math.NaN()}
-			groups[r.peerGroup] = x
-		}
-		if r.peerMean.Valid {
-			x.mean = r.peerMean.Float64
-		}
-		if r.den.Valid {
-			x.den += r.den.Float64
-		}
-		x.ks = append(x.ks, r.Key)
 	}
 	var out []relation
-	for _, x := range groups {
-		if math.IsNaN(x.mean) {
+	for _, r := range rs {
+		if r.Level != "practice" || !r.peerMean.Valid {
 			continue
 		}
-		out = append(out, relation{what: "peer mean x denominators", constant: x.mean / in.multiplier * x.den, children: x.ks})
+		rel := relation{what: "peer mean x denominators"}
+		den := 0.0
+		for _, code := range similar[[2]string{r.Period, r.Code}] {
+			q := byCode[code]
+			if q == nil || !q.den.Valid || q.den.Float64 <= 0 {
+				continue
+			}
+			den += q.den.Float64
+			rel.children = append(rel.children, q.Key)
+		}
+		if len(rel.children) == 0 {
+			continue
+		}
+		rel.constant = r.peerMean.Float64 / in.multiplier * den
+		out = append(out, rel)
 	}
 	return out
+}
+
+// loadPeers reads each practice's similar practices (period, practice ->
+// peer codes), if the target publishes them.
+func (t Target) loadPeers(ctx context.Context) (map[[2]string][]string, error) {
+	out := map[[2]string][]string{}
+	var n int
+	if err := t.DB.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = 'peers'`, t.Schema).Scan(&n); err != nil {
+		return nil, fmt.Errorf("attack: peers: %w", err)
+	}
+	if n == 0 {
+		return out, nil
+	}
+	rs, err := t.DB.QueryContext(ctx, `SELECT period, practice_code, peer_code FROM `+t.q("peers"))
+	if err != nil {
+		return nil, fmt.Errorf("attack: peers: %w", err)
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var period, p, q string
+		if err := rs.Scan(&period, &p, &q); err != nil {
+			return nil, err
+		}
+		k := [2]string{period, p}
+		out[k] = append(out[k], q)
+	}
+	return out, rs.Err()
 }
 
 // timeMean: an SPC series' published mean times its number of months,

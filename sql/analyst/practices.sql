@@ -1,7 +1,9 @@
 -- materialized: view
--- description: One row per practice as at its latest period: names, hierarchy (PCN, sub-ICB, ICB, region), status, list sizes, deprivation, and the headline figures of its latest summary (QOF achievement, payments per patient, GP FTE, referral rate).
+-- description: One row per practice as at its latest period: current names, hierarchy (PCN, sub-ICB, ICB, region), status, list sizes, deprivation, and the headline figures of its latest summary (QOF achievement, payments per patient, GP FTE, referral rate), each the latest year or month of its source.
 
--- release.practices keeps the practice's history by period; this view keeps its latest row.
+-- release.practices keeps the practice's history by period; this view keeps its latest row (which may
+-- come from a mapping alone, e.g. a QOF geography for a year with no figures yet), and takes list
+-- sizes from the latest summary, which has them.
 SELECT
     p.practice_code,
     p.practice_name,
@@ -18,8 +20,8 @@ SELECT
     p.open_date,
     p.close_date,
     p.period,
-    p.list_size,
-    p.weighted_list_size,
+    coalesce(s.list_size, p.list_size) AS list_size,
+    coalesce(s.weighted_list_size, p.weighted_list_size) AS weighted_list_size,
     p.imd_score,
     p.imd_decile,
     p.imd_quintile,

@@ -7,7 +7,7 @@
 --   outlier_99_8, outlier_99_8_od   outside the 99.8% funnel limits (plain / overdispersion-adjusted)
 --   judgement_od   'better' / 'worse' for an overdispersion-adjusted 99.8% outlier where the
 --                  indicator has a polarity, 'higher' / 'lower' where it has none, else NULL
---   peer_mean      the pooled value of the practice's similar practices (marts.peers)
+--   peer_mean      the pooled value of the practice's similar practices (release.peers)
 --   opportunity    patients (or referrals) the practice would gain at its peers' rate, in the
 --                  direction of improvement; opportunity_best_quartile at the best quartile of its
 --                  peers (peer_best_quartile); NULL for areas, payments and FTE

@@ -1,6 +1,6 @@
 -- description: Practice-level numerators and denominators for every indicator in core.indicators, one row per indicator, practice and period, with the practice's hierarchy, deprivation decile and list-size band for that period; the marts compute values, limits and area rows from these sums.
 -- unique: indicator_id, practice_code, period
--- not_null: indicator_id, practice_code, period, numerator, denominator
+-- not_null: indicator_id, practice_code, period, numerator, denominator, in_comparisons
 -- relationships: indicator_id -> core.indicators.indicator_id
 -- range: denominator >= 0
 -- row_count: > 0
@@ -46,7 +46,9 @@ points_facts AS (
     -- points available: the year's indicator set, else the practice's published maximum
     -- (points for indicators where it has a register), else the latest indicator set
     SELECT 'qof_points_pct', p.period, p.practice_code, p.achieved_points,
-        coalesce(m.points, p.max_points_where_register, (SELECT arg_max(points, period) FROM max_points)), NULL
+        coalesce(m.points, p.max_points_where_register, (SELECT arg_max(points, period) FROM max_points)),
+        CASE WHEN p.achieved_points > coalesce(m.points, p.max_points_where_register, (SELECT arg_max(points, period) FROM max_points))
+             THEN 'points achieved exceed the points available (income protection or a changed indicator set)' END
     FROM points AS p
     LEFT JOIN max_points AS m USING (period)
 ),
@@ -82,6 +84,23 @@ pay_facts AS (
     SELECT 'pay_' || component_group || '_per_weighted', period, practice_code, amount, coalesce(weighted, 0), NULL
     FROM pay_long
 ),
+-- the patients a practice's per-patient values rest on: the payments file's own lists for a
+-- financial year, the practice's registered and weighted list for a month
+denominators AS (
+    SELECT 'pay_' AS prefix, period, practice_code, registered, weighted FROM pay
+    UNION ALL
+    SELECT 'wf_', period, practice_code, list_size, weighted_list_size FROM core.practices WHERE NOT is_annual
+),
+implausible AS (
+    -- the first rule of data/plausibility.csv (ref.plausibility) each practice's denominator breaks
+    SELECT d.prefix, d.period, d.practice_code, min(CAST(r.reason AS VARCHAR)) AS reason
+    FROM denominators AS d
+    JOIN ref.plausibility AS r ON d.prefix LIKE CAST(r.applies_to AS VARCHAR) || '%'
+    WHERE (r.rule = 'min_registered' AND coalesce(d.registered, 0) < CAST(r.min AS DOUBLE))
+       OR (r.rule = 'weighted_ratio' AND d.registered > 0 AND d.weighted IS NOT NULL
+           AND (d.weighted / d.registered < CAST(r.min AS DOUBLE) OR d.weighted / d.registered > CAST(r.max AS DOUBLE)))
+    GROUP BY ALL
+),
 wf AS (
     SELECT period, practice_code,
         CASE role WHEN 'GP' THEN 'gp' WHEN 'NURSES' THEN 'nurse' WHEN 'DPC' THEN 'dpc' WHEN 'ADMIN' THEN 'admin' END AS staff,
@@ -99,7 +118,9 @@ wf_facts AS (
     WHERE coalesce(p.weighted_list_size, p.list_size) > 0
 )
 SELECT f.indicator_id, f.period, f.practice_code, CAST(f.numerator AS DOUBLE) AS numerator,
-    CAST(f.denominator AS DOUBLE) AS denominator, f.dq_flag,
+    CAST(f.denominator AS DOUBLE) AS denominator, coalesce(f.dq_flag, ip.reason) AS dq_flag,
+    -- compared with others only when open for the whole period and plausible (data/plausibility.csv)
+    coalesce(p.in_comparisons, true) AND ip.reason IS NULL AS in_comparisons,
     p.practice_name, p.pcn_code, p.pcn_name, p.sub_icb_code, p.sub_icb_name,
     p.icb_code, p.icb_name, p.region_code, p.region_name, p.imd_decile,
     -- list-size band for the (simplified) peer groups
@@ -114,4 +135,7 @@ FROM (
     UNION ALL SELECT indicator_id, period, practice_code, numerator, denominator, NULL FROM core.referral_facts
 ) AS f
 LEFT JOIN core.practices AS p USING (period, practice_code)
+LEFT JOIN implausible AS ip
+    ON ip.period = f.period AND ip.practice_code = f.practice_code
+   AND ip.prefix = CASE WHEN f.indicator_id LIKE 'pay\_%' ESCAPE '\' THEN 'pay_' WHEN f.indicator_id LIKE 'wf\_%' ESCAPE '\' THEN 'wf_' END
 WHERE f.numerator IS NOT NULL AND f.denominator IS NOT NULL

@@ -1,11 +1,13 @@
 -- description: Indicator numerators and denominators for practices and every area (PCN, sub-ICB, ICB, region, England), with the indicator's statistic, the value, England's value and target, and the ICB and sub-ICB values; marts.indicator_values adds the limits and funnels. A table of its own so the England-scale build stays within memory.
 -- unique: indicator_id, period, area_level, area_code
--- not_null: indicator_id, period, area_level, area_code
+-- not_null: indicator_id, period, area_level, area_code, in_comparisons
 -- accepted_values: area_level in ('practice', 'pcn', 'sub_icb', 'icb', 'region', 'england')
 --
 -- Area rows are sums of practice numerators and denominators (one GROUPING SETS pass), never
 -- averages of practice rates. target: what funnels compare with (England's proportion or rate;
--- 1 for standardised ratios).
+-- 1 for standardised ratios). Area rows count every practice (closed and implausible ones too), so
+-- they equal the publisher's totals; in_comparisons (practices only) says whether a practice is
+-- compared with others (see core.indicator_facts).
 WITH area_rows AS (
     SELECT indicator_id, period,
         CASE WHEN grouping(pcn_code) = 0 THEN 'pcn' WHEN grouping(sub_icb_code) = 0 THEN 'sub_icb'
@@ -46,11 +48,11 @@ bench AS (
 all_rows AS (
     SELECT indicator_id, period, 'practice' AS area_level, practice_code AS area_code, practice_name AS area_name,
         practice_code, pcn_code, sub_icb_code, icb_code, region_code,
-        numerator, denominator, imd_decile, size_band, dq_flag, 1 AS practices
+        numerator, denominator, imd_decile, size_band, dq_flag, 1 AS practices, in_comparisons
     FROM core.indicator_facts
     UNION ALL
     SELECT indicator_id, period, area_level, area_code, area_name, practice_code, pcn_code, sub_icb_code, icb_code, region_code,
-        numerator, denominator, imd_decile, size_band, dq_flag, practices
+        numerator, denominator, imd_decile, size_band, dq_flag, practices, true AS in_comparisons
     FROM areas
 )
 SELECT r.*, i.statistic, i.multiplier, i.polarity,

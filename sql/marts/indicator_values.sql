@@ -1,6 +1,6 @@
 -- description: Indicator values, long: one row per indicator x period x area (practices, PCNs, sub-ICBs, ICBs, regions, England), with 95% and 99.8% limits, England/ICB/sub-ICB comparators, comparison label, funnel-plot significance (plain and overdispersion-adjusted) and limits, deprivation decile, similar-practice (marts.peers) mean, best quartile and opportunity, and data-quality flag.
 -- unique: indicator_id, period, area_level, area_code
--- not_null: indicator_id, period, area_level, area_code, suppressed
+-- not_null: indicator_id, period, area_level, area_code, suppressed, in_comparisons
 -- accepted_values: area_level in ('practice', 'pcn', 'sub_icb', 'icb', 'region', 'england')
 -- accepted_values: comparison in ('better', 'worse', 'similar', 'higher', 'lower', 'significantly better', 'significantly worse', 'significantly higher', 'significantly lower', 'not compared')
 -- accepted_values: funnel_significance in ('Low (0.001)', 'Low (0.025)', 'High (0.001)', 'High (0.025)', 'Not significant')
@@ -29,6 +29,11 @@
 -- Value statistics (payments, FTE per 10,000) have no limits and no plain funnel flag; their
 -- funnel_significance_od flags practices by a robust z-score ((value - median) / (1.4826 x MAD)
 -- of the period's practice values) at the same 95%/99.8% thresholds.
+-- Practices closed during the period or whose denominator breaks a rule of data/plausibility.csv
+-- (in_comparisons false) keep their numbers in every area total but are not compared: no funnel
+-- flags, comparison 'not compared', no peers, and they are left out of the robust centre and
+-- spread (robust_median, robust_scale = 1.4826 x MAD, practice rows of value statistics) and of
+-- the overdispersion estimate.
 -- suppressed is false here: publish applies disclosure control.
 WITH od AS (
     -- overdispersion of each level's areas around England (at least 10 usable areas)
@@ -36,6 +41,7 @@ WITH od AS (
         overdispersion(list(numerator), list(uden), any_value(statistic), any_value(target)) AS od
     FROM core.indicator_rows
     WHERE uden IS NOT NULL AND target IS NOT NULL AND statistic IN ('proportion', 'rate', 'ratio') AND area_level <> 'england'
+      AND in_comparisons
     GROUP BY indicator_id, period, area_level
     HAVING count(*) >= 10
 ),
@@ -62,9 +68,9 @@ stats AS (
             WHEN 'rate' THEN rate_upper(numerator, uden, multiplier, 0.998)
             WHEN 'ratio' THEN isr_upper(numerator, uden, 0.998) * multiplier
         END AS upper998,
-        CASE WHEN area_level <> 'england' AND target IS NOT NULL
+        CASE WHEN area_level <> 'england' AND target IS NOT NULL AND in_comparisons
              THEN funnel_significance(numerator, uden, target, statistic) END AS funnel_significance,
-        CASE WHEN area_level <> 'england' AND target IS NOT NULL
+        CASE WHEN area_level <> 'england' AND target IS NOT NULL AND in_comparisons
              THEN funnel_significance_od(numerator, uden, target, od.od.phi, od.od.tau2, statistic, 'additive') END AS funnel_significance_od,
         CASE WHEN area_level = 'england' THEN NULL WHEN statistic = 'proportion' THEN funnel_limit(target, uden, 0.95, 'lower') * multiplier
              ELSE poisson_funnel(target, uden, -1.959964) * multiplier END AS funnel_lower95,
@@ -82,12 +88,12 @@ robust AS (
     SELECT indicator_id AS r_indicator_id, period AS r_period,
         median(value) AS r_median, 1.4826 * mad(value) AS r_scale
     FROM core.indicator_rows
-    WHERE statistic = 'value' AND area_level = 'practice' AND value IS NOT NULL
+    WHERE statistic = 'value' AND area_level = 'practice' AND value IS NOT NULL AND in_comparisons
     GROUP BY indicator_id, period
 ),
 stats2 AS (
-    SELECT stats.*,
-        CASE WHEN statistic = 'value' AND area_level = 'practice' AND value IS NOT NULL AND r_scale > 0 THEN
+    SELECT stats.*, robust.r_median, robust.r_scale,
+        CASE WHEN statistic = 'value' AND area_level = 'practice' AND value IS NOT NULL AND r_scale > 0 AND in_comparisons THEN
             CASE WHEN (value - r_median) / r_scale < -3.090232 THEN 'Low (0.001)'
                  WHEN (value - r_median) / r_scale < -1.959964 THEN 'Low (0.025)'
                  WHEN (value - r_median) / r_scale > 3.090232 THEN 'High (0.001)'
@@ -105,7 +111,7 @@ SELECT
     s.england_value,
     s.icb_value,
     s.sub_icb_value,
-    CASE WHEN s.area_level = 'england' THEN 'not compared'
+    CASE WHEN s.area_level = 'england' OR NOT s.in_comparisons THEN 'not compared'
          ELSE compare_label(s.england_value, s.lower95, s.upper95, s.lower998, s.upper998, s.polarity) END AS comparison,
     s.funnel_significance,
     CASE
@@ -118,10 +124,10 @@ SELECT
     END AS funnel_significance_od,
     s.funnel_lower95, s.funnel_upper95, s.funnel_lower998, s.funnel_upper998,
     CAST(s.imd_decile AS INTEGER) AS imd_decile,
-    p.peer_value AS peer_mean,
-    p.opportunity,
-    p.peer_best_quartile,
-    p.opportunity_best_quartile,
+    CASE WHEN s.in_comparisons THEN p.peer_value END AS peer_mean,
+    CASE WHEN s.in_comparisons THEN p.opportunity END AS opportunity,
+    CASE WHEN s.in_comparisons THEN p.peer_best_quartile END AS peer_best_quartile,
+    CASE WHEN s.in_comparisons THEN p.opportunity_best_quartile END AS opportunity_best_quartile,
     false AS suppressed,
     coalesce(s.dq_flag,
         CASE WHEN s.denominator IS NULL OR s.denominator <= 0 THEN 'no denominator'
@@ -130,7 +136,10 @@ SELECT
     s.practices,
     s.od_phi,
     s.od_tau2,
-    p.peer_practices
+    p.peer_practices,
+    s.in_comparisons,
+    s.r_median AS robust_median,
+    s.r_scale AS robust_scale
 FROM stats2 AS s
 LEFT JOIN (SELECT *, 'practice' AS area_level FROM marts.peer_comparisons) AS p
     ON p.indicator_id = s.indicator_id AND p.period = s.period

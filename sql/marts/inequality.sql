@@ -5,14 +5,20 @@
 -- relationships: indicator_id -> core.indicators.indicator_id
 --
 -- sii() (PHE's method): the deciles ordered from most to least deprived, weighted by their
--- denominators; limits from 1,000 simulations (seed 1, so reproducible). A positive SII means the
--- value rises as deprivation falls. Proportions and rates are simulated on the logit/log scale
--- where every decile's value and limits allow it, else on the natural scale. Computed only where
--- all ten deciles have a value and limits.
+-- denominators; limits from 1,000 simulations (seed 1, so reproducible) on the natural scale. A
+-- positive SII means the value rises as deprivation falls. Each decile is drawn from
+-- N(value, se) with se = sqrt(sampling se^2 + between-practice se^2): the sampling se from the
+-- decile's 95% limits (Wilson, Byar's; none for value statistics) and the between-practice se
+-- (SD of the decile's practice values / sqrt(practices)). With thousands of patients per decile
+-- the sampling error alone is tiny, and intervals built on it would claim a precision the
+-- variation between practices does not support. Computed only where all ten deciles have a value
+-- and a standard error (at least two practices each).
 -- q1 is the most deprived quintile (deciles 1-2), q5 the least (9-10): value from summed
 -- numerators and denominators; quintile_gap = q1 - q5, quintile_ratio = q1 / q5.
 WITH d AS (
-    SELECT q.*, i.statistic, i.multiplier
+    SELECT q.*, i.statistic, i.multiplier,
+        sqrt(coalesce(CASE WHEN i.statistic <> 'value' THEN pow((q.upper95 - q.lower95) / (2 * 1.959964), 2) END, 0)
+             + pow(q.se_between, 2)) AS se
     FROM marts.inequality_deciles AS q
     JOIN core.indicators AS i USING (indicator_id)
 ),
@@ -20,13 +26,11 @@ g AS (
     SELECT indicator_id, period, area_level, area_code,
         any_value(statistic) AS statistic, any_value(multiplier) AS multiplier,
         count(*) AS deciles,
-        bool_and(value IS NOT NULL AND lower95 IS NOT NULL AND upper95 IS NOT NULL AND lower95 <= upper95 AND denominator > 0) AS complete,
+        bool_and(value IS NOT NULL AND se IS NOT NULL AND se > 0 AND denominator > 0) AS complete,
         list(value ORDER BY imd_decile) AS vals,
         list(denominator ORDER BY imd_decile) AS pops,
-        list(lower95 ORDER BY imd_decile) AS lows,
-        list(upper95 ORDER BY imd_decile) AS ups,
-        bool_and(value > 0 AND lower95 > 0 AND (value < multiplier AND upper95 < multiplier)) AS inside_unit,
-        bool_and(value > 0 AND lower95 > 0) AS positive,
+        list(value - 1.959964 * se ORDER BY imd_decile) AS lows,
+        list(value + 1.959964 * se ORDER BY imd_decile) AS ups,
         sum(numerator) FILTER (WHERE imd_decile <= 2) / nullif(sum(denominator) FILTER (WHERE imd_decile <= 2), 0) * any_value(multiplier) AS q1_value,
         sum(numerator) FILTER (WHERE imd_decile >= 9) / nullif(sum(denominator) FILTER (WHERE imd_decile >= 9), 0) * any_value(multiplier) AS q5_value
     FROM d
@@ -36,11 +40,6 @@ s AS (
     SELECT g.*,
         CASE
             WHEN deciles <> 10 OR NOT complete THEN NULL
-            WHEN statistic = 'proportion' AND inside_unit THEN
-                sii(list_transform(vals, x -> x / multiplier), pops, list_transform(lows, x -> x / multiplier),
-                    list_transform(ups, x -> x / multiplier), 2, multiplier, false, 0.95, 1000, 1)
-            WHEN statistic IN ('rate', 'ratio') AND positive THEN
-                sii(vals, pops, lows, ups, 1, 1.0, false, 0.95, 1000, 1)
             ELSE sii(vals, pops, lows, ups, 0, 1.0, false, 0.95, 1000, 1)
         END AS r
     FROM g

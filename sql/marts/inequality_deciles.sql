@@ -7,11 +7,14 @@
 --
 -- Limits as in marts.indicator_values (Wilson, Byar's/exact). Value statistics (payments, FTE) have
 -- no sampling model, so their decile limits are a normal interval from the spread of the decile's
--- practice values: value +/- 1.96 x SD / sqrt(practices).
+-- practice values: value +/- 1.96 x SD / sqrt(practices). se_between (SD of the decile's practice
+-- values / sqrt(practices)) is the between-practice standard error marts.inequality adds to the
+-- sampling error for the SII/RII intervals. Practices not in comparisons (closed during the period,
+-- implausible denominators: see marts.indicator_values) are left out.
 WITH p AS (
     SELECT v.indicator_id, v.period, v.icb_code, v.region_code, v.imd_decile, v.numerator, v.denominator, v.value
     FROM marts.indicator_values AS v
-    WHERE v.area_level = 'practice' AND v.imd_decile IS NOT NULL AND v.denominator > 0
+    WHERE v.area_level = 'practice' AND v.imd_decile IS NOT NULL AND v.denominator > 0 AND v.in_comparisons
 ),
 d AS (
     SELECT indicator_id, period,
@@ -47,5 +50,6 @@ SELECT
         WHEN 'ratio' THEN isr_upper(numerator, uden, 0.95) * multiplier
         WHEN 'value' THEN value + 1.959964 * sd / sqrt(practices)
     END AS upper95,
-    CAST(practices AS INTEGER) AS practices
+    CAST(practices AS INTEGER) AS practices,
+    sd / sqrt(practices) AS se_between
 FROM v

@@ -151,6 +151,9 @@ private AS (
         x.dq_flag, x.practices,
         x.rphi AS od_phi, x.rtau2 AS od_tau2,
         CAST(x.peer_n AS INTEGER) AS peer_practices,
+        x.in_comparisons,
+        -- robust centre and spread are for value statistics (payments, FTE), never counts
+        x.robust_median, x.robust_scale,
         x.reason IS NOT NULL AS numerator_suppressed,
         x.reason IS NOT NULL AS value_suppressed,
         x.reason AS suppression_reason

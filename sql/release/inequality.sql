@@ -68,5 +68,5 @@ LEFT JOIN (SELECT area_level, area_code, period, min(area_name) AS area_name FRO
     USING (area_level, area_code, period)
 )
 SELECT * FROM public_rows
-UNION ALL
+UNION ALL BY NAME
 SELECT * FROM private_rows

@@ -17,7 +17,7 @@ WITH private AS (
 SELECT d.*, false AS numerator_suppressed, false AS value_suppressed, CAST(NULL AS VARCHAR) AS suppression_reason
 FROM marts.inequality_deciles AS d
 SEMI JOIN core.indicators AS i ON i.indicator_id = d.indicator_id AND coalesce(i.public, false)
-UNION ALL
+UNION ALL BY NAME
 SELECT indicator_id, period, area_level, area_code, imd_decile,
     CAST(rnum AS DOUBLE) AS numerator, denominator,
     CASE WHEN rnum IS NULL THEN NULL WHEN round_to > 1 THEN rnum / denominator * multiplier ELSE value END AS value,

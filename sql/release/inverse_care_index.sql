@@ -1,3 +1,3 @@
--- description: Slope and concentration indices of the inverse care law (marts.inverse_care_index) as readers see them: public inputs only, passed through.
+-- description: marts.inverse_care_index as readers see it. It holds no count of a non-public indicator (referrals), so it passes through unchanged.
 -- unique: period, measure, area_level, area_code
 SELECT * FROM marts.inverse_care_index

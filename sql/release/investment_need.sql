@@ -1,3 +1,3 @@
--- description: Need-weighted investment and fair-share gaps (marts.investment_need) as readers see them: payments and workforce are public, no count under disclosure control, so passed through.
+-- description: marts.investment_need as readers see it. It holds no count of a non-public indicator (referrals), so it passes through unchanged.
 -- unique: period, measure, area_level, area_code, within_level, within_code
 SELECT * FROM marts.investment_need

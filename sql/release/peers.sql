@@ -1,3 +1,4 @@
--- description: Each practice's similar practices (marts.peers) as readers see them: computed from public figures only (need, deprivation, list sizes), no count under disclosure control, so passed through.
+-- description: marts.peers as readers see it. It holds no count of a non-public indicator (referrals), so it passes through unchanged.
+-- unique: period, practice_code, peer_code
 -- unique: period, practice_code, rank
 SELECT * FROM marts.peers
