@@ -63,11 +63,6 @@ func (t *table) num(r int, name string) Num {
 	return num(float64(c.i[r]))
 }
 
-func (t *table) boolean(r int, name string) bool {
-	c := &t.cols[t.idx(name)]
-	return c.ok[r] && c.b != nil && c.b[r]
-}
-
 // cellScanner scans one column of a row into the table, converting what
 // the driver returns (DuckDB sums can come back as HUGEINT or DECIMAL).
 type cellScanner struct {
