@@ -151,7 +151,8 @@ func TestSimilarPractices(t *testing.T) {
 
 // TestRealFundingByDeprivation builds the warehouse from every real
 // payments file (2014-15 to 2022-23), the Fingertips practice deprivation
-// scores and the QOF 2022-23 geography and prevalence files, and reproduces
+// scores, the QOF 2022-23 geography and prevalence files and the ODS sub-ICB
+// file (which dates the hierarchy for earlier years), and reproduces
 // England's payments per registered, weighted and need-weighted patient by
 // deprivation quintile for every year with a second, plain DuckDB SQL
 // computation straight over the CSV files.
@@ -171,7 +172,9 @@ func TestRealFundingByDeprivation(t *testing.T) {
 	deprivation := filepath.Join(realDir, "deprivation/indicator-data.csv")
 	geography := filepath.Join(realDir, "qof/2022-23/MAPPING_NHS_GEOGRAPHIES_2223.csv")
 	prevalence := filepath.Join(realDir, "qof/2022-23/PREVALENCE_2223.csv")
-	files := []string{deprivation, geography, prevalence}
+	// the ODS sub-ICB file places each year's CCGs / sub-ICBs in an ICB and region
+	subICBs := filepath.Join(realDir, "ods/2025-12/eccg.csv")
+	files := []string{deprivation, geography, prevalence, subICBs}
 	for _, p := range pay {
 		files = append(files, filepath.Join(realDir, p))
 	}

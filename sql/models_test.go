@@ -56,7 +56,11 @@ func buildLake(ctx context.Context, t testing.TB, dir string) (*sql.DB, transfor
 	sort.Strings(names)
 	var tables []transform.LakeTable
 	for _, n := range names {
-		tables = append(tables, transform.LakeTable{Name: n, Glob: transform.LakeGlob(lake, n), Columns: cols[n]})
+		glob := transform.LakeGlob(lake, n)
+		if s, ok := ingest.Lookup(n); ok && s.Info().Datasets {
+			glob = transform.DatasetLakeGlob(lake, n)
+		}
+		tables = append(tables, transform.LakeTable{Name: n, Glob: glob, Columns: cols[n]})
 	}
 	wh := filepath.Join(dir, "warehouse.duckdb")
 	res, err := transform.Build(ctx, p, transform.Options{Warehouse: wh, Lake: tables, Full: true, Threads: 2,

@@ -118,3 +118,10 @@ func changedPeriods(prev lakeState, havePrev bool, cur lakeState) (periods []str
 func LakeGlob(lakeDir, source string) string {
 	return filepath.Join(lakeDir, source, PartitionKey+"=*", "*.parquet")
 }
+
+// DatasetLakeGlob is LakeGlob for a source that holds several datasets
+// (Fingertips exports keyed by indicator):
+// <lakeDir>/<source>/dataset=*/period=*/*.parquet, committed partitions only.
+func DatasetLakeGlob(lakeDir, source string) string {
+	return filepath.Join(lakeDir, source, "dataset=*", PartitionKey+"=*", "*.parquet")
+}

@@ -51,7 +51,11 @@ func lakeTables(w *workspace.Workspace) []transform.LakeTable {
 	sort.Strings(names)
 	var out []transform.LakeTable
 	for _, n := range names {
-		out = append(out, transform.LakeTable{Name: n, Glob: transform.LakeGlob(w.Lake(), n), Columns: cols[n]})
+		glob := transform.LakeGlob(w.Lake(), n)
+		if s, ok := ingest.Lookup(n); ok && s.Info().Datasets {
+			glob = transform.DatasetLakeGlob(w.Lake(), n)
+		}
+		out = append(out, transform.LakeTable{Name: n, Glob: glob, Columns: cols[n]})
 	}
 	return out
 }

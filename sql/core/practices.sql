@@ -99,7 +99,10 @@ lsoa_first AS (
     SELECT practice_code, arg_min(imd_score, lsoa_period) AS imd_score FROM lsoa_score GROUP BY practice_code
 ),
 fingertips_score AS (
-    SELECT area_code AS practice_code, arg_max(value, period) AS imd_score
+    -- the latest time period; one export over several years puts every year in one period, and two
+    -- exports may hold the same year: the key makes the choice deterministic
+    SELECT area_code AS practice_code,
+        arg_max(value, period || '|' || coalesce(CAST(time_period AS VARCHAR), '') || '|' || coalesce(dataset, '')) AS imd_score
     FROM staging.fingertips
     WHERE indicator_id = 93553 AND value IS NOT NULL
     GROUP BY area_code

@@ -91,7 +91,11 @@ func build(cfg synth.Config) (string, error) {
 	}
 	var tables []transform.LakeTable
 	for n, c := range ingest.Tables() {
-		tables = append(tables, transform.LakeTable{Name: n, Glob: transform.LakeGlob(lake, n), Columns: c})
+		glob := transform.LakeGlob(lake, n)
+		if s, ok := ingest.Lookup(n); ok && s.Info().Datasets {
+			glob = transform.DatasetLakeGlob(lake, n)
+		}
+		tables = append(tables, transform.LakeTable{Name: n, Glob: glob, Columns: c})
 	}
 	sort.Slice(tables, func(i, j int) bool { return tables[i].Name < tables[j].Name })
 	wh := filepath.Join(ws, "warehouse.duckdb")
