@@ -203,6 +203,33 @@ func fixtureSQL(f fixture) []string {
 			any_value(iv.refs)::BIGINT AS referrals, any_value(iv.ref_rate) AS referral_rate_per_1000, any_value(iv.twoww) AS twoww_rate_per_1000,
 			sum(imd_score * list_size) / sum(list_size) AS imd_score
 		FROM a LEFT JOIN iv USING (area_level, area_code) GROUP BY a.area_level, a.area_code`, f.period),
+		// investment against need: payments only, fair shares of practices within each containing area
+		`CREATE TABLE marts.investment_need AS
+		WITH n AS (SELECT *, weighted_list_size * (1 + 0.33 * (5 - imd_quintile) / 4) AS need_patients,
+			weighted_list_size * (140 + (CAST(substr(practice_code, 2) AS INTEGER) * 11) % 60) AS actual FROM core.practices),
+		w AS (SELECT 'sub_icb' AS within_level, sub_icb_code AS within_code, * FROM n
+			UNION ALL SELECT 'icb', icb_code, * FROM n UNION ALL SELECT 'region', region_code, * FROM n
+			UNION ALL SELECT 'england', 'E92000001', * FROM n),
+		e AS (SELECT *, sum(actual) OVER a * need_patients / sum(need_patients) OVER a AS expected FROM w WINDOW a AS (PARTITION BY within_level, within_code))
+		SELECT '2023-24' AS period, 'payments' AS measure, '£' AS unit, 1.0 AS multiplier, 'practice' AS area_level, practice_code AS area_code,
+			practice_name AS area_name, within_level, within_code, 1 AS practices, imd_quintile, actual, list_size::DOUBLE AS registered_patients,
+			weighted_list_size AS weighted_patients, need_patients, actual / list_size AS per_registered_patient,
+			actual / weighted_list_size AS per_weighted_patient, actual / need_patients AS per_need_patient,
+			(need_patients / list_size) / (sum(need_patients) OVER () / sum(list_size) OVER ()) * 4 AS need_index,
+			expected, actual - expected AS fair_share_gap, actual - expected * 1.05 AS fair_share_gap_lower,
+			actual - expected * 0.95 AS fair_share_gap_upper, 100 * (actual - expected) / expected AS fair_share_gap_pct,
+			CAST(NULL AS VARCHAR) AS need_flag
+		FROM e`,
+		`CREATE TABLE marts.inverse_care AS
+		WITH p AS (SELECT * FROM marts.investment_need WHERE within_level = 'england'),
+		g AS (SELECT 'england' AS area_level, 'E92000001' AS area_code, 'England' AS area_name, p.* EXCLUDE (area_level, area_code, area_name) FROM p
+			UNION ALL SELECT 'region', c.region_code, c.region_name, p.* EXCLUDE (area_level, area_code, area_name) FROM p JOIN core.practices AS c ON c.practice_code = p.area_code
+			UNION ALL SELECT 'icb', c.icb_code, c.icb_name, p.* EXCLUDE (area_level, area_code, area_name) FROM p JOIN core.practices AS c ON c.practice_code = p.area_code)
+		SELECT period, measure, unit, 1.0 AS multiplier, g.area_level, g.area_code, g.area_name, 'quintile' AS group_type,
+			imd_quintile::INTEGER AS imd_group, count(*)::INTEGER AS practices, sum(actual) AS actual, sum(need_patients) AS need_patients,
+			sum(actual) / sum(need_patients) AS per_need_patient, sum(actual) / sum(need_patients) * 0.97 AS lower95,
+			sum(actual) / sum(need_patients) * 1.03 AS upper95
+		FROM g GROUP BY period, measure, unit, g.area_level, g.area_code, g.area_name, imd_quintile`,
 		`DROP TABLE fx_base`, `DROP TABLE fx_levels`,
 	}
 }
@@ -309,6 +336,8 @@ func releaseSQL(f fixture) ([]string, error) {
 		SELECT indicator_id, area_level, area_code, area_name, practice_code, period, month, value, mean, lpl, upl, near_lpl, near_upl, point_type,
 			CASE WHEN rn = 1 AND value IS NOT NULL THEN point_type END AS variation_icon, value_suppressed, suppression_reason
 		FROM r`,
+		`CREATE VIEW release.investment_need AS SELECT * FROM marts.investment_need`,
+		`CREATE VIEW release.inverse_care AS SELECT * FROM marts.inverse_care`,
 		`CREATE VIEW release.area_summary AS
 		WITH ref AS (SELECT period, area_level, area_code, numerator, value, value_suppressed, suppression_reason
 			FROM release.indicator_values WHERE indicator_id = 'ref_rate_per_1000'),

@@ -17,7 +17,7 @@ func TestGoldenFeeds(t *testing.T) {
 	_, out, _ := publishFixture(t, Options{Levels: []string{"sub_icb"}, Areas: []string{area}})
 	got := filepath.Join(out, smallFixture.period, area, "feeds")
 	golden := filepath.Join("testdata", "golden", area)
-	names := []string{"data_dictionary.csv", "indicator_values.csv", "indicators.csv", "inequality.csv", "inequality_deciles.csv", "practices.csv", "summary.csv", "trends.csv"}
+	names := []string{"data_dictionary.csv", "indicator_values.csv", "indicators.csv", "inequality.csv", "inequality_deciles.csv", "investment_need.csv", "practices.csv", "summary.csv", "trends.csv"}
 	if *update {
 		if err := os.MkdirAll(golden, 0o755); err != nil {
 			t.Fatal(err)

@@ -279,14 +279,16 @@ func openCursors(ctx context.Context, db *sql.DB, pl *plan, lv levelPlan, areas 
 	env := pl.env(lv.level, areas)
 	var out []*cursor
 	for _, s := range sections {
-		if s.Optional != "" {
-			ok, err := tableExists(ctx, db, pl.schema, s.Optional)
+		present := true
+		for _, name := range strings.Fields(s.Optional) {
+			ok, err := tableExists(ctx, db, pl.schema, name)
 			if err != nil {
 				return out, err
 			}
-			if !ok {
-				continue
-			}
+			present = present && ok
+		}
+		if !present {
+			continue
 		}
 		text, err := s.sql()
 		if err != nil {

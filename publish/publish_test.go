@@ -168,7 +168,7 @@ func TestPublishWorkbook(t *testing.T) {
 		t.Fatalf("open workbook: %v", err)
 	}
 	defer f.Close()
-	want := []string{"Contents", "Summary", "Practices", "QOF", "Investment", "Workforce", "Referrals", "Inequality", "Deprivation deciles", "Notes"}
+	want := []string{"Contents", "Summary", "Practices", "QOF", "Investment", "Workforce", "Referrals", "Inequality", "Deprivation deciles", "Investment and need", "Notes"}
 	if got := f.GetSheetList(); !slices.Equal(got, want) {
 		t.Fatalf("sheets = %v, want %v", got, want)
 	}

@@ -90,7 +90,8 @@ type Section struct {
 	// Sheets drawn from the section (none: feed only).
 	Sheets []Sheet
 	// Optional sections may be missing from the schema (the query is
-	// skipped when its table is absent).
+	// skipped when its table, or any of its space-separated tables, is
+	// absent).
 	Optional string
 }
 
@@ -276,6 +277,34 @@ var sections = []*Section{
 		{Name: "value", Type: tDouble, DP: dpValue, SDC: true, Desc: "The figure (precision by measure, see publish_precision.csv)"},
 		withheldCol,
 	}},
+	{Name: "investment_need", Optional: "investment_need inverse_care", Columns: []Column{
+		{Name: "part", Type: tVarchar, Desc: "quintile (value per need-weighted patient by deprivation quintile, England and the area) or practice (fair-share gap of each of the area's practices within the area)"},
+		{Name: "period", Type: tVarchar, Desc: "Financial year, YYYY-YY: the latest available at the pack's month"},
+		{Name: "measure", Type: tVarchar, Desc: "payments (Total NHS Payments to General Practice), gp_fte or clinical_fte"},
+		{Name: "unit", Type: tVarchar, Desc: "Unit of the measure's totals and gaps (£ or FTE)"},
+		{Name: "area_level", Type: tVarchar, Desc: "Level of the area (practice in part practice)"},
+		{Name: "area_code", Type: tVarchar, Desc: "Area code (practice code in part practice)"},
+		{Name: "area_name", Type: tVarchar, Desc: "Area name"},
+		{Name: "imd_quintile", Type: tInteger, Desc: "National IMD 2019 quintile: of the group (part quintile) or of the practice (1 = most deprived)"},
+		{Name: "within_level", Type: tVarchar, Desc: "Level of the area the fair share is taken within (the pack's level; part practice)"},
+		{Name: "within_code", Type: tVarchar, Desc: "Code of the area the fair share is taken within (the pack's area; part practice)"},
+		{Name: "practices", Type: tInteger, Desc: "Practices in the row"},
+		{Name: "need_patients", Type: tDouble, DP: 1, Desc: "Need-weighted patients (Carr-Hill weighted list adjusted for deprivation)"},
+		{Name: "per_need_patient", Type: tDouble, DP: 2, Desc: "£ per need-weighted patient (payments) or FTE per 10,000 need-weighted patients"},
+		{Name: "lower95", Type: tDouble, DP: 2, Desc: "Lower 95% limit of per_need_patient (part quintile: the spread of the group's practices)"},
+		{Name: "upper95", Type: tDouble, DP: 2, Desc: "Upper 95% limit of per_need_patient (part quintile)"},
+		{Name: "need_index", Type: tDouble, DP: 3, Desc: "Need per registered patient relative to England (1 = average; part practice)"},
+		{Name: "fair_share_gap", Type: tDouble, DP: 2, Desc: "Actual minus the need-predicted share of the area's total, in unit (negative: below fair share; part practice)"},
+		{Name: "fair_share_gap_lower", Type: tDouble, DP: 2, Desc: "Fair-share gap at the low end of the need model's deprivation gradient (sensitivity, not sampling)"},
+		{Name: "fair_share_gap_upper", Type: tDouble, DP: 2, Desc: "Fair-share gap at the high end of the need model's deprivation gradient"},
+		{Name: "fair_share_gap_pct", Type: tDouble, DP: 2, Desc: "Fair-share gap as % of the fair share"},
+	}, Sheets: []Sheet{{Name: "Investment and need", About: "Funding per need-weighted patient by deprivation quintile, and the fair-share gaps of the area's practices", Cols: []SheetCol{
+		{"part", "Part", 9}, {"period", "Period", 9}, {"measure", "Measure", 12}, {"unit", "Unit", 6},
+		{"area_level", "Area level", 10}, {"area_code", "Area code", 10}, {"area_name", "Area name", 30},
+		{"imd_quintile", "IMD quintile", 8}, {"practices", "Practices", 9}, {"need_patients", "Need-weighted patients", 12},
+		{"per_need_patient", "Per need-weighted patient", 12}, {"lower95", "Lower 95%", 10}, {"upper95", "Upper 95%", 10},
+		{"need_index", "Need index", 9}, {"fair_share_gap", "Fair-share gap", 12}, {"fair_share_gap_lower", "Gap lower", 12},
+		{"fair_share_gap_upper", "Gap upper", 12}, {"fair_share_gap_pct", "Gap %", 8}}}}},
 	{Name: "practices", Columns: []Column{
 		{Name: "practice_code", Type: tVarchar, Desc: "Practice ODS code"},
 		{Name: "practice_name", Type: tVarchar, Desc: "Practice name"},

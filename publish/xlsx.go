@@ -446,7 +446,7 @@ func writePractices(w *sheetWriter, p *pack, pl *plan, rows *int) error {
 // sectionPeriod states the periods of a section's rows, e.g. "QOF 2022-23".
 func (p *pack) sectionPeriod(t *table, keep []int) string {
 	if t.sec.col("indicator_id") < 0 {
-		return ""
+		return plainPeriods(t, keep)
 	}
 	seen := map[string]bool{}
 	var out []string
@@ -460,6 +460,25 @@ func (p *pack) sectionPeriod(t *table, keep []int) string {
 					out = append(out, l)
 				}
 			}
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, ", ")
+}
+
+// plainPeriods states the distinct periods of a section without
+// indicators (its period column), e.g. "2023-24"; "" without one.
+func plainPeriods(t *table, keep []int) string {
+	if t.sec.col("period") < 0 {
+		return ""
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range keep {
+		l := periodLabel(t.str(r, "period"))
+		if l != "" && !seen[l] {
+			seen[l] = true
+			out = append(out, l)
 		}
 	}
 	slices.Sort(out)
