@@ -59,6 +59,11 @@ type ModelResult struct {
 	Action Action
 	// Periods recomputed when Action is Refreshed.
 	Periods []string
+	// Changed says whether a rebuilt or refreshed table's rows differ from
+	// the previous build's, and ChangedPeriods in which periods (empty when
+	// it changed as a whole); downstream models see only these changes.
+	Changed        bool
+	ChangedPeriods []string
 	// Rows in the table; -1 for views, which are not counted.
 	Rows     int64
 	Duration time.Duration
@@ -202,7 +207,7 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 			conn.Close()
 		}
 	}()
-	b := &builder{ctx: ctx, conn: conn, log: log, p: p, changes: map[string]change{}}
+	b := &builder{ctx: ctx, conn: conn, log: log, p: p, changes: map[string]change{}, content: map[string]contentState{}}
 	havePrev, prevLake := b.attachPrevious(target, o.Full)
 	res.Full = !b.reuse
 	if err := b.prepare(o, refs); err != nil {
@@ -221,6 +226,9 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 	res.Duration = time.Since(start)
 	if err := writeState(ctx, conn, havePrev, curLake, p, b.hashes, res, start); err != nil {
 		return res, fmt.Errorf("build: record state: %w", err)
+	}
+	if err := writeContent(ctx, conn, p, b.content); err != nil {
+		return res, fmt.Errorf("build: record table fingerprints: %w", err)
 	}
 	if havePrev {
 		if err := b.exec("detach previous warehouse", "DETACH "+prevAlias); err != nil {
@@ -279,6 +287,8 @@ type builder struct {
 	p          *Project
 	reuse      bool                 // copy and refresh from the previous warehouse
 	prevModels map[string]prevModel // the previous build's models, when reused
+	// prevContent and content fingerprint table models' rows (previous build, this one).
+	prevContent, content map[string]contentState
 	hashes     map[string]string    // each model's hash, as recorded for the next build
 	changes    map[string]change    // per lake table and model: what changed
 }
@@ -293,7 +303,7 @@ func (b *builder) exec(what, q string) error {
 // attachPrevious attaches the previous warehouse (if any) read-only and,
 // unless full, reads its build state so unchanged work can be reused.
 func (b *builder) attachPrevious(target string, full bool) (havePrev bool, prevLake map[string]lakeState) {
-	prevLake, b.prevModels = map[string]lakeState{}, map[string]prevModel{}
+	prevLake, b.prevModels, b.prevContent = map[string]lakeState{}, map[string]prevModel{}, map[string]contentState{}
 	if _, statErr := os.Stat(target); statErr == nil {
 		if err := b.exec("attach previous warehouse", fmt.Sprintf("ATTACH %s AS %s (READ_ONLY)", quoteString(target), prevAlias)); err != nil {
 			b.log.Warn("previous warehouse unreadable; building in full", "warehouse", target, "err", err)
@@ -309,6 +319,7 @@ func (b *builder) attachPrevious(target string, full bool) (havePrev bool, prevL
 			b.reuse = false
 		} else {
 			prevLake, b.prevModels = pl, pm
+			b.prevContent = readContent(b.ctx, b.conn)
 		}
 	}
 	return havePrev, prevLake
@@ -340,6 +351,9 @@ func (b *builder) prepare(o Options, refs map[string]refTable) error {
 	for _, k := range varNames {
 		if !lakeNameRe.MatchString(k) {
 			return fmt.Errorf("var name %q: want letters, digits and _", k)
+		}
+		if strings.EqualFold(k, PeriodsVar) {
+			return fmt.Errorf("var name %q is reserved for incremental refreshes", k)
 		}
 		if err := b.exec("set var "+k, fmt.Sprintf("SET VARIABLE %s = %s", quoteIdent(k), quoteString(o.Vars[k]))); err != nil {
 			return err
@@ -431,13 +445,20 @@ func (b *builder) model(m *Model, res *Result) error {
 		if err := b.conn.QueryRowContext(b.ctx, "SELECT count(*) FROM "+self).Scan(&mr.Rows); err != nil {
 			return fmt.Errorf("count rows of %s: %w", m.Name, err)
 		}
+		if err := b.settle(m, &mr); err != nil {
+			return err
+		}
 	}
 	if err := b.tests(m, mr, res); err != nil {
 		return err
 	}
 	mr.Duration = time.Since(t0)
 	res.Models = append(res.Models, mr)
-	b.log.Info("model", "name", m.Name, "action", mr.Action, "periods", mr.Periods, "rows", mr.Rows, "tests", len(m.Tests), "duration", mr.Duration.Round(time.Millisecond))
+	attrs := []any{"name", m.Name, "action", mr.Action, "periods", mr.Periods, "rows", mr.Rows, "tests", len(m.Tests), "duration", mr.Duration.Round(time.Millisecond)}
+	if !res.Full && m.Materialized == Table && mr.Action != Copied {
+		attrs = append(attrs, "changed", mr.Changed, "changed_periods", mr.ChangedPeriods)
+	}
+	b.log.Info("model", attrs...)
 	return nil
 }
 
@@ -490,10 +511,15 @@ func modelStatements(m *Model, c change) (Action, []string, []string) {
 	periods := sortedKeys(c.periods)
 	col := quoteIdent(m.Incremental)
 	in := periodList(periods)
+	// in_build(period) in the model reads PeriodsVar, so its big inputs can
+	// be cut to these periods before any join or window, which a filter on
+	// the outer query does not always reach.
 	return Refreshed, periods, []string{
 		fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM %s.%s WHERE %s NOT IN (%s)", self, prevAlias, self, col, in),
+		fmt.Sprintf("SET VARIABLE %s = CAST([%s] AS VARCHAR[])", PeriodsVar, in),
 		fmt.Sprintf("INSERT INTO %s BY NAME SELECT * FROM (\n%s\n) AS _model WHERE _model.%s IN (%s) OR _model.%s IS NULL",
 			self, m.body, col, in, col),
+		fmt.Sprintf("SET VARIABLE %s = CAST(NULL AS VARCHAR[])", PeriodsVar),
 	}
 }
 
@@ -501,18 +527,29 @@ func modelStatements(m *Model, c change) (Action, []string, []string) {
 // the previous build already settled.
 func (b *builder) tests(m *Model, mr ModelResult, res *Result) error {
 	self := quoteTable(m.Name)
+	same, scope := mr.Action == Copied, mr.Periods
+	if mr.Action == Viewed && b.reuse {
+		// A view whose SQL and inputs did not change shows the rows it passed
+		// with last time; one declared incremental whose inputs changed in
+		// some periods shows new rows in those periods only.
+		c := b.changes[m.Name]
+		same = c.none()
+		if !c.all && m.Incremental != "" {
+			scope = sortedKeys(c.periods)
+		}
+	}
 	for _, t := range m.Tests {
 		// A copied table holds the data it passed this very test with last
 		// time; only a changed lookup target could make the outcome differ.
-		if mr.Action == Copied && (t.Ref == "" || b.changes[t.Ref].none()) {
+		if same && (t.Ref == "" || b.changes[t.Ref].none()) {
 			res.TestsSkipped++
 			continue
 		}
 		q := t.SQL
-		if mr.Action == Refreshed && periodWise(t, m.Incremental, b.changes) {
+		if len(scope) > 0 && periodWise(t, m.Incremental, b.changes) {
 			// The other periods' rows are those that passed last time.
 			col := quoteIdent(m.Incremental)
-			in := periodList(mr.Periods)
+			in := periodList(scope)
 			q = t.on(fmt.Sprintf("(SELECT * FROM %s WHERE %s IN (%s) OR %s IS NULL)", self, col, in, col))
 			res.TestsScoped++
 		}

@@ -407,7 +407,15 @@ func TestIncrementalMatchesFullBuild(t *testing.T) {
 		}, map[string]Action{
 			"core.achievement": Refreshed, "marts.practice_period": Refreshed, "marts.practice_list": Copied,
 		}, []string{"2024-02"}},
+		// core.achievement is rebuilt, but a practice with no achievement
+		// leaves its rows as they were: what reads only it is copied.
 		{"an unpartitioned input changed", func() { l.practices(5) }, map[string]Action{
+			"core.practices": Rebuilt, "core.achievement": Rebuilt, "marts.by_period": Copied,
+			"marts.practice_period": Rebuilt, "marts.practice_list": Rebuilt,
+		}, nil},
+		{"an unpartitioned input changed every period's rows", func() {
+			l.write("practices/part-0.parquet", "SELECT 'A' || p AS practice_code, 'Surgery ' || p AS name FROM range(1, 6) r(p)")
+		}, map[string]Action{
 			"core.practices": Rebuilt, "core.achievement": Rebuilt, "marts.by_period": Rebuilt,
 			"marts.practice_period": Rebuilt, "marts.practice_list": Rebuilt,
 		}, nil},
@@ -420,14 +428,12 @@ func TestIncrementalMatchesFullBuild(t *testing.T) {
 		}
 		got := actions(res)
 		if s.name == "nothing changed" {
-			viewTests := 0
+			all := 0
 			for _, m := range p.Models() {
-				if m.Materialized == View {
-					viewTests += len(m.Tests)
-				}
+				all += len(m.Tests)
 			}
-			if res.Tests != viewTests || res.TestsSkipped == 0 {
-				t.Errorf("unchanged build ran %d tests and skipped %d; want only the %d on views run", res.Tests, res.TestsSkipped, viewTests)
+			if res.Tests != 0 || res.TestsSkipped != all {
+				t.Errorf("unchanged build ran %d tests and skipped %d; want all %d skipped (views' too)", res.Tests, res.TestsSkipped, all)
 			}
 		}
 		for name, want := range s.want {
@@ -511,10 +517,19 @@ func TestEditedModelIsRebuilt(t *testing.T) {
 		return actions(res)
 	}
 	build()
-	fsys["core/practices.sql"].Data = append(fsys["core/practices.sql"].Data, []byte("\n-- edited\n")...)
+	// An edit that leaves the rows as they were rebuilds the model only:
+	// its readers see the same rows and are copied.
+	orig := fsys["core/practices.sql"].Data
+	fsys["core/practices.sql"].Data = append(append([]byte(nil), orig...), []byte("\n-- edited\n")...)
 	got := build()
+	if got["core.practices"] != Rebuilt || got["marts.practice_list"] != Copied {
+		t.Errorf("after a comment-only edit of core/practices.sql: %v", got)
+	}
+	// An edit that changes the rows rebuilds its readers too.
+	fsys["core/practices.sql"].Data = []byte(strings.Replace(string(orig), "any_value(name) AS name", "upper(any_value(name)) AS name", 1))
+	got = build()
 	if got["core.practices"] != Rebuilt || got["marts.practice_list"] != Rebuilt {
-		t.Errorf("after editing core/practices.sql: %v", got)
+		t.Errorf("after editing what core/practices.sql selects: %v", got)
 	}
 }
 

@@ -1,4 +1,5 @@
 -- description: Practice-level numerators and denominators for every indicator in core.indicators, one row per indicator, practice and period, with the practice's hierarchy, deprivation decile and list-size band for that period; the marts compute values, limits and area rows from these sums.
+-- incremental: period
 -- unique: indicator_id, practice_code, period
 -- not_null: indicator_id, practice_code, period, numerator, denominator, in_comparisons
 -- relationships: indicator_id -> core.indicators.indicator_id
@@ -16,7 +17,7 @@ WITH qof AS (
         max(value) FILTER (WHERE measure = 'DENOMINATOR') AS den,
         coalesce(max(value) FILTER (WHERE measure = 'PCAS'), max(value) FILTER (WHERE measure = 'EXCEPTIONS'), 0) AS pcas
     FROM staging.qof_achievement
-    WHERE measure IN ('NUMERATOR', 'DENOMINATOR', 'PCAS', 'EXCEPTIONS')
+    WHERE measure IN ('NUMERATOR', 'DENOMINATOR', 'PCAS', 'EXCEPTIONS') AND in_build(period)
     GROUP BY period, practice_code, indicator_code
 ),
 qof_facts AS (
@@ -38,9 +39,9 @@ points AS (
         q.max_points_where_register
     FROM (SELECT period, practice_code, sum(achieved_points) AS achieved_points,
                  max(max_points_where_register) AS max_points_where_register
-          FROM staging.qof_points WHERE achieved_points IS NOT NULL GROUP BY ALL) AS q
+          FROM staging.qof_points WHERE achieved_points IS NOT NULL AND in_build(period) GROUP BY ALL) AS q
     FULL JOIN (SELECT period, practice_code, sum(value) AS achieved_points FROM staging.qof_achievement
-               WHERE measure = 'ACHIEVED_POINTS' AND value IS NOT NULL GROUP BY ALL) AS a USING (period, practice_code)
+               WHERE measure = 'ACHIEVED_POINTS' AND value IS NOT NULL AND in_build(period) GROUP BY ALL) AS a USING (period, practice_code)
 ),
 points_facts AS (
     -- points available: the year's indicator set, else the practice's published maximum
@@ -55,7 +56,7 @@ points_facts AS (
 prev_facts AS (
     SELECT 'qof_prev_' || group_code, period, practice_code, CAST(register AS DOUBLE), CAST(list_size AS DOUBLE), dq_flag
     FROM staging.qof_prevalence
-    WHERE register IS NOT NULL AND list_size IS NOT NULL
+    WHERE register IS NOT NULL AND list_size IS NOT NULL AND in_build(period)
 ),
 pay AS (
     SELECT period, practice_code,
@@ -70,6 +71,7 @@ pay AS (
         sum(amount) FILTER (WHERE kind = 'payment' AND component_group = 'prescribing_dispensing') AS prescribing_dispensing,
         sum(amount) FILTER (WHERE kind = 'payment' AND component_group = 'other') AS other
     FROM staging.payments
+    WHERE in_build(period)
     GROUP BY period, practice_code
 ),
 pay_long AS (
@@ -89,7 +91,7 @@ pay_facts AS (
 denominators AS (
     SELECT 'pay_' AS prefix, period, practice_code, registered, weighted FROM pay
     UNION ALL
-    SELECT 'wf_', period, practice_code, list_size, weighted_list_size FROM core.practices WHERE NOT is_annual
+    SELECT 'wf_', period, practice_code, list_size, weighted_list_size FROM core.practices WHERE NOT is_annual AND in_build(period)
 ),
 implausible AS (
     -- the first rule of data/plausibility.csv (ref.plausibility) each practice's denominator breaks
@@ -106,7 +108,7 @@ wf AS (
         CASE role WHEN 'GP' THEN 'gp' WHEN 'NURSES' THEN 'nurse' WHEN 'DPC' THEN 'dpc' WHEN 'ADMIN' THEN 'admin' END AS staff,
         sum(value) AS fte
     FROM staging.workforce
-    WHERE is_group_total AND measure = 'FTE' AND value IS NOT NULL
+    WHERE is_group_total AND measure = 'FTE' AND value IS NOT NULL AND in_build(period)
     GROUP BY ALL
 ),
 wf_facts AS (
@@ -132,7 +134,7 @@ FROM (
     UNION ALL SELECT * FROM prev_facts
     UNION ALL SELECT * FROM pay_facts
     UNION ALL SELECT * FROM wf_facts
-    UNION ALL SELECT indicator_id, period, practice_code, numerator, denominator, NULL FROM core.referral_facts
+    UNION ALL SELECT indicator_id, period, practice_code, numerator, denominator, NULL FROM core.referral_facts WHERE in_build(period)
 ) AS f
 LEFT JOIN core.practices AS p USING (period, practice_code)
 LEFT JOIN implausible AS ip

@@ -1,4 +1,5 @@
 -- description: Indicator numerators and denominators for practices and every area (PCN, sub-ICB, ICB, region, England), with the indicator's statistic, the value, England's value and target, and the ICB and sub-ICB values; marts.indicator_values adds the limits and funnels. A table of its own so the England-scale build stays within memory.
+-- incremental: period
 -- unique: indicator_id, period, area_level, area_code
 -- not_null: indicator_id, period, area_level, area_code, in_comparisons
 -- accepted_values: area_level in ('practice', 'pcn', 'sub_icb', 'icb', 'region', 'england')
@@ -24,6 +25,7 @@ WITH area_rows AS (
         sum(numerator) AS numerator, sum(denominator) AS denominator,
         NULL AS imd_decile, NULL AS size_band, NULL AS dq_flag, count(*) AS practices
     FROM core.indicator_facts
+    WHERE in_build(period)
     GROUP BY GROUPING SETS (
         (indicator_id, period, pcn_code), (indicator_id, period, sub_icb_code), (indicator_id, period, icb_code),
         (indicator_id, period, region_code), (indicator_id, period))
@@ -50,6 +52,7 @@ all_rows AS (
         practice_code, pcn_code, sub_icb_code, icb_code, region_code,
         numerator, denominator, imd_decile, size_band, dq_flag, 1 AS practices, in_comparisons
     FROM core.indicator_facts
+    WHERE in_build(period)
     UNION ALL
     SELECT indicator_id, period, area_level, area_code, area_name, practice_code, pcn_code, sub_icb_code, icb_code, region_code,
         numerator, denominator, imd_decile, size_band, dq_flag, practices, true AS in_comparisons

@@ -1,4 +1,5 @@
 -- description: Disclosure control of every count of a non-public indicator (referrals) per period: each area's numerator (practices to England) and each deprivation-decile numerator of an ICB, region and England, with the rule that applies (data/disclosure.csv, gplens.toml) and why it is withheld (primary: a small count; secondary: so that no withheld count is a published total minus published parts). Read by the release models; never published.
+-- incremental: period
 -- unique: indicator_id, period, area_level, area_code, decile
 -- not_null: indicator_id, period, area_level, area_code, decile, min_count, round_to
 -- accepted_values: reason in ('primary', 'secondary')
@@ -43,10 +44,12 @@ c AS (
         CASE WHEN v.area_level = 'practice' AND v.imd_decile IS NOT NULL AND v.denominator > 0 THEN v.imd_decile ELSE 0 END AS imd
     FROM marts.indicator_values AS v
     SEMI JOIN ind USING (indicator_id)
+    WHERE in_build(v.period)
     UNION ALL
     SELECT d.indicator_id, d.period, d.area_level, d.area_code, d.imd_decile, d.numerator, NULL, NULL, NULL, NULL, 0
     FROM marts.inequality_deciles AS d
     SEMI JOIN ind USING (indicator_id)
+    WHERE in_build(d.period)
 ),
 per AS (
     SELECT c.period,

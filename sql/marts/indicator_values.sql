@@ -1,4 +1,5 @@
 -- description: Indicator values, long: one row per indicator x period x area (practices, PCNs, sub-ICBs, ICBs, regions, England), with 95% and 99.8% limits, England/ICB/sub-ICB comparators, comparison label, funnel-plot significance (plain and overdispersion-adjusted) and limits, deprivation decile, similar-practice (marts.peers) mean, best quartile and opportunity, and data-quality flag.
+-- incremental: period
 -- unique: indicator_id, period, area_level, area_code
 -- not_null: indicator_id, period, area_level, area_code, suppressed, in_comparisons
 -- accepted_values: area_level in ('practice', 'pcn', 'sub_icb', 'icb', 'region', 'england')
@@ -41,7 +42,7 @@ WITH od AS (
         overdispersion(list(numerator), list(uden), any_value(statistic), any_value(target)) AS od
     FROM core.indicator_rows
     WHERE uden IS NOT NULL AND target IS NOT NULL AND statistic IN ('proportion', 'rate', 'ratio') AND area_level <> 'england'
-      AND in_comparisons
+      AND in_comparisons AND in_build(period)
     GROUP BY indicator_id, period, area_level
     HAVING count(*) >= 10
 ),
@@ -82,13 +83,14 @@ stats AS (
              ELSE poisson_funnel(target, uden, 3.090232) * multiplier END AS funnel_upper998
     FROM core.indicator_rows AS v2
     LEFT JOIN od ON od_indicator_id = v2.indicator_id AND od_period = v2.period AND od_area_level = v2.area_level
+    WHERE in_build(v2.period)
 ),
 robust AS (
     -- centre and scale of practice values for value statistics: median and 1.4826 x MAD
     SELECT indicator_id AS r_indicator_id, period AS r_period,
         median(value) AS r_median, 1.4826 * mad(value) AS r_scale
     FROM core.indicator_rows
-    WHERE statistic = 'value' AND area_level = 'practice' AND value IS NOT NULL AND in_comparisons
+    WHERE statistic = 'value' AND area_level = 'practice' AND value IS NOT NULL AND in_comparisons AND in_build(period)
     GROUP BY indicator_id, period
 ),
 stats2 AS (
@@ -141,6 +143,6 @@ SELECT
     s.r_median AS robust_median,
     s.r_scale AS robust_scale
 FROM stats2 AS s
-LEFT JOIN (SELECT *, 'practice' AS area_level FROM marts.peer_comparisons) AS p
+LEFT JOIN (SELECT *, 'practice' AS area_level FROM marts.peer_comparisons WHERE in_build(period)) AS p
     ON p.indicator_id = s.indicator_id AND p.period = s.period
    AND p.area_level = s.area_level AND p.practice_code = s.area_code

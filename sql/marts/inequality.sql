@@ -1,4 +1,5 @@
 -- description: Inequality by deprivation per indicator, area (England, region, ICB) and period: slope and relative indices of inequality (SII, RII) with 95% limits over the ten national deprivation deciles (most to least deprived), and the most- vs least-deprived quintile values, gap and ratio.
+-- incremental: period
 -- unique: indicator_id, period, area_level, area_code
 -- not_null: indicator_id, period, area_level, area_code
 -- accepted_values: area_level in ('icb', 'region', 'england')
@@ -21,6 +22,7 @@ WITH d AS (
              + pow(q.se_between, 2)) AS se
     FROM marts.inequality_deciles AS q
     JOIN core.indicators AS i USING (indicator_id)
+    WHERE in_build(q.period)
 ),
 g AS (
     SELECT indicator_id, period, area_level, area_code,

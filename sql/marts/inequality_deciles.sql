@@ -1,4 +1,5 @@
 -- description: Indicator values by national deprivation decile of the practice (1 = most deprived) for England, each region and each ICB: summed numerators and denominators, value and 95% limits, and the number of practices.
+-- incremental: period
 -- unique: indicator_id, period, area_level, area_code, imd_decile
 -- not_null: indicator_id, period, area_level, area_code, imd_decile, practices
 -- accepted_values: area_level in ('icb', 'region', 'england')
@@ -14,7 +15,7 @@
 WITH p AS (
     SELECT v.indicator_id, v.period, v.icb_code, v.region_code, v.imd_decile, v.numerator, v.denominator, v.value
     FROM marts.indicator_values AS v
-    WHERE v.area_level = 'practice' AND v.imd_decile IS NOT NULL AND v.denominator > 0 AND v.in_comparisons
+    WHERE v.area_level = 'practice' AND v.imd_decile IS NOT NULL AND v.denominator > 0 AND v.in_comparisons AND in_build(v.period)
 ),
 d AS (
     SELECT indicator_id, period,

@@ -1,4 +1,5 @@
 -- description: Each practice's indicator values against its similar practices (marts.peers): the peers' pooled value, the best quartile of the peers' values and the opportunity: what the practice would gain at its peers' rate, and at the best quartile of its peers, in numerator units (patients, referrals), counted only in the direction of improvement.
+-- incremental: period
 -- unique: indicator_id, period, practice_code
 -- not_null: indicator_id, period, practice_code, peer_practices
 -- range: opportunity >= 0
@@ -14,13 +15,14 @@
 WITH prac AS (
     SELECT indicator_id, period, practice_code, numerator, denominator
     FROM core.indicator_facts
+    WHERE in_build(period)
 ),
 pooled AS (
     SELECT q.indicator_id, pe.period, pe.practice_code,
         count(*) AS peer_practices, sum(q.numerator) / nullif(sum(q.denominator), 0) AS peer_rate
     FROM marts.peers AS pe
     JOIN prac AS q ON q.period = pe.period AND q.practice_code = pe.peer_code
-    WHERE q.denominator > 0
+    WHERE q.denominator > 0 AND in_build(pe.period)
     GROUP BY q.indicator_id, pe.period, pe.practice_code
 ),
 judged AS (
@@ -33,7 +35,7 @@ judged AS (
     FROM marts.peers AS pe
     JOIN prac AS q ON q.period = pe.period AND q.practice_code = pe.peer_code
     JOIN core.indicators AS i ON i.indicator_id = q.indicator_id
-    WHERE q.denominator > 0 AND i.statistic <> 'value' AND i.polarity IN ('higher_is_better', 'lower_is_better')
+    WHERE q.denominator > 0 AND in_build(pe.period) AND i.statistic <> 'value' AND i.polarity IN ('higher_is_better', 'lower_is_better')
     GROUP BY q.indicator_id, pe.period, pe.practice_code
 )
 SELECT

@@ -1,4 +1,5 @@
 -- description: marts.area_summary under disclosure control: referrals and the referral rates come from release.indicator_values (ref_rate_per_1000, ref_2ww_rate_per_1000), NULL with a <column>_suppressed flag and suppression_reason where withheld; every other column is public and passes through.
+-- incremental: period
 -- unique: area_level, area_code, period
 -- not_null: area_level, area_code, period, referrals_suppressed, referral_rate_per_1000_suppressed, twoww_rate_per_1000_suppressed
 -- accepted_values: suppression_reason in ('primary', 'secondary')

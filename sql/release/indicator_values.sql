@@ -1,4 +1,5 @@
 -- description: marts.indicator_values under disclosure control, the table readers and packs use: for non-public indicators (referrals) a withheld count (disclosure.cells) is NULL with numerator_suppressed and value_suppressed set and suppression_reason 'primary' or 'secondary', and so is everything computed from it; every statistic published beside it is computed from published counts only.
+-- incremental: period
 -- unique: indicator_id, period, area_level, area_code
 -- not_null: indicator_id, period, area_level, area_code, suppressed, numerator_suppressed, value_suppressed
 -- accepted_values: suppression_reason in ('primary', 'secondary')
@@ -22,7 +23,7 @@ WITH base AS (
     LEFT JOIN disclosure.cells AS c
         ON c.indicator_id = v.indicator_id AND c.period = v.period AND c.area_level = v.area_level
        AND c.area_code = v.area_code AND c.decile = 0
-    WHERE NOT coalesce(i.public, false)
+    WHERE NOT coalesce(i.public, false) AND in_build(v.period)
 ),
 r AS (
     SELECT base.*,
@@ -60,7 +61,7 @@ peers AS (
         END AS peer_best
     FROM marts.peers AS pe
     JOIN r AS q ON q.area_level = 'practice' AND q.period = pe.period AND q.area_code = pe.peer_code
-    WHERE q.rnum IS NOT NULL AND q.denominator > 0
+    WHERE q.rnum IS NOT NULL AND q.denominator > 0 AND in_build(pe.period)
     GROUP BY q.indicator_id, pe.period, pe.practice_code
 ),
 s AS (
@@ -164,5 +165,6 @@ private AS (
 SELECT v.*, false AS numerator_suppressed, false AS value_suppressed, CAST(NULL AS VARCHAR) AS suppression_reason
 FROM marts.indicator_values AS v
 SEMI JOIN core.indicators AS i ON i.indicator_id = v.indicator_id AND coalesce(i.public, false)
+WHERE in_build(v.period)
 UNION ALL BY NAME
 SELECT * FROM private

@@ -1,4 +1,5 @@
 -- description: marts.inequality under disclosure control: for non-public indicators SII, RII and their limits are computed only from published deciles (release.inequality_deciles) and withheld (NULL, sii_suppressed) when any decile is; a quintile value is withheld when either of its deciles is (quintiles_suppressed).
+-- incremental: period
 -- unique: indicator_id, period, area_level, area_code
 -- not_null: indicator_id, period, area_level, area_code, sii_suppressed, quintiles_suppressed
 -- accepted_values: suppression_reason in ('decile withheld')

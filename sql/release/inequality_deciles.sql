@@ -1,4 +1,5 @@
 -- description: marts.inequality_deciles under disclosure control: for non-public indicators a withheld decile count (disclosure.cells) is NULL with numerator_suppressed and value_suppressed set and suppression_reason, its value and limits NULL too; where the rule rounds, value and limits come from the rounded count.
+-- incremental: period
 -- unique: indicator_id, period, area_level, area_code, imd_decile
 -- not_null: indicator_id, period, area_level, area_code, imd_decile, practices, numerator_suppressed, value_suppressed
 -- accepted_values: suppression_reason in ('primary', 'secondary')

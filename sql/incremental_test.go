@@ -1,0 +1,220 @@
+package sqlmodels
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/gplens/gplens/duck"
+	"github.com/gplens/gplens/ingest"
+	"github.com/gplens/gplens/synth"
+	"github.com/gplens/gplens/transform"
+)
+
+// buildInto ingests files into dir/lake and builds dir/warehouse.duckdb,
+// reusing the previous warehouse unless full. One thread, so that floating-point
+// sums are added in one order and the two builds can be compared to the bit.
+func buildInto(ctx context.Context, t *testing.T, dir string, files []string, full bool) transform.Result {
+	t.Helper()
+	lake := filepath.Join(dir, "lake")
+	for _, f := range files {
+		if _, err := ingest.File(ctx, f, ingest.Options{Lake: lake, Quarantine: filepath.Join(dir, "quarantine")}); err != nil {
+			t.Fatalf("ingest %s: %v", f, err)
+		}
+	}
+	p, err := transform.Load(ctx, FS())
+	if err != nil {
+		t.Fatalf("load models: %v", err)
+	}
+	cols := ingest.Tables()
+	names := make([]string, 0, len(cols))
+	for n := range cols {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var tables []transform.LakeTable
+	for _, n := range names {
+		glob := transform.LakeGlob(lake, n)
+		if s, ok := ingest.Lookup(n); ok && s.Info().Datasets {
+			glob = transform.DatasetLakeGlob(lake, n)
+		}
+		tables = append(tables, transform.LakeTable{Name: n, Glob: glob, Columns: cols[n]})
+	}
+	res, err := transform.Build(ctx, p, transform.Options{Warehouse: filepath.Join(dir, "warehouse.duckdb"), Lake: tables,
+		Full: full, Threads: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatalf("build warehouse: %v", err)
+	}
+	return res
+}
+
+// TestNewMonthIncrementalEqualsFull generates a few months of synthetic
+// England, builds them, adds the next month and builds incrementally, and
+// compares every table with a full build of all the months from scratch:
+// same columns, and the same rows to the bit.
+func TestNewMonthIncrementalEqualsFull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the warehouse three times")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "extracts")
+	const last = "2024-02"
+	sum, err := synth.Generate(ctx, synth.Config{Out: out, Practices: 120, Months: 4, Seed: 11, EndMonth: last, SkipTruth: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var early, late, all []string
+	for _, f := range sum.Files {
+		path := filepath.Join(out, filepath.FromSlash(f.Path))
+		all = append(all, path)
+		if strings.Contains(f.Path, "/"+last+"/") {
+			late = append(late, path)
+		} else {
+			early = append(early, path)
+		}
+	}
+	if len(late) == 0 || len(early) == 0 {
+		t.Fatalf("no files of the month %s to add (%d files)", last, len(all))
+	}
+
+	inc := filepath.Join(dir, "incremental")
+	buildInto(ctx, t, inc, early, false)
+	res := buildInto(ctx, t, inc, late, false)
+	buildInto(ctx, t, filepath.Join(dir, "full"), all, true)
+
+	// The month was really added incrementally: the big period-partitioned
+	// models recomputed the new month (and its financial year where the
+	// year's figures rest on its latest month: peers' age profiles) only.
+	fy := "2023-24"
+	byName := map[string]transform.ModelResult{}
+	for _, m := range res.Models {
+		byName[m.Name] = m
+		t.Logf("%-28s %-9s periods %v changed %v %v", m.Name, m.Action, m.Periods, m.Changed, m.ChangedPeriods)
+	}
+	for _, name := range []string{"core.indicator_facts", "core.indicator_rows", "marts.peer_comparisons", "marts.indicator_values",
+		"marts.inequality_deciles", "disclosure.cells", "marts.inequality", "release.indicator_values",
+		"release.inequality_deciles", "release.inequality"} {
+		m := byName[name]
+		if m.Action != transform.Refreshed || !slices.Contains(m.Periods, last) ||
+			slices.ContainsFunc(m.Periods, func(p string) bool { return p != last && p != fy }) {
+			t.Errorf("%s: %s for %v, want refreshed for %s (and %s at most) (%s)", name, m.Action, m.Periods, last, fy, res.Summary())
+		}
+	}
+	if m := byName["core.practices"]; m.Action != transform.Rebuilt || !slices.Equal(m.ChangedPeriods, []string{last}) {
+		t.Errorf("core.practices: %s, changed %v in %v; want rebuilt, changed in [%s] only", m.Action, m.Changed, m.ChangedPeriods, last)
+	}
+	if m := byName["marts.trends"]; m.Action != transform.Rebuilt {
+		t.Errorf("marts.trends %s, want rebuilt: an XmR chart's limits come from every month", m.Action)
+	}
+	if res.TestsScoped == 0 {
+		t.Errorf("no test was scoped to the new month (%s)", res.Summary())
+	}
+
+	db, err := duck.Open(ctx, "", duck.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	for alias, sub := range map[string]string{"incw": "incremental", "fullw": "full"} {
+		if _, err := db.ExecContext(ctx, fmt.Sprintf("ATTACH '%s' AS %s (READ_ONLY)", filepath.Join(dir, sub, "warehouse.duckdb"), alias)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tables, incTables := tableNames(t, db, "fullw"), tableNames(t, db, "incw")
+	if !slices.Equal(tables, incTables) {
+		t.Fatalf("tables differ:\nincremental %v\nfull        %v", incTables, tables)
+	}
+	for _, want := range []string{"marts.indicator_values", "release.indicator_values", "release.trends", "disclosure.cells"} {
+		if !slices.Contains(tables, want) {
+			t.Fatalf("no %s among the tables compared: %v", want, tables)
+		}
+	}
+	for _, name := range tables {
+		fc := queryString(t, db, fmt.Sprintf("SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY column_index) FROM duckdb_columns() WHERE database_name = 'fullw' AND schema_name || '.' || table_name = '%s'", name))
+		ic := queryString(t, db, fmt.Sprintf("SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY column_index) FROM duckdb_columns() WHERE database_name = 'incw' AND schema_name || '.' || table_name = '%s'", name))
+		if fc != ic {
+			t.Errorf("%s: columns differ:\nincremental %s\nfull        %s", name, ic, fc)
+			continue
+		}
+		var rows, onlyInc, onlyFull int64
+		q := fmt.Sprintf(`SELECT (SELECT count(*) FROM fullw.%[1]s),
+			(SELECT count(*) FROM (SELECT * FROM incw.%[1]s EXCEPT ALL SELECT * FROM fullw.%[1]s)),
+			(SELECT count(*) FROM (SELECT * FROM fullw.%[1]s EXCEPT ALL SELECT * FROM incw.%[1]s))`, name)
+		if err := db.QueryRowContext(ctx, q).Scan(&rows, &onlyInc, &onlyFull); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if onlyInc != 0 || onlyFull != 0 {
+			t.Errorf("%s: %d rows only in the incremental build, %d only in the full build (of %d); first of them:\n%s", name, onlyInc, onlyFull, rows,
+				strings.Join(sampleRows(t, db, fmt.Sprintf(`(SELECT 'incremental' AS build, * FROM (SELECT * FROM incw.%[1]s EXCEPT ALL SELECT * FROM fullw.%[1]s) ORDER BY ALL LIMIT 2)
+					UNION ALL (SELECT 'full', * FROM (SELECT * FROM fullw.%[1]s EXCEPT ALL SELECT * FROM incw.%[1]s) ORDER BY ALL LIMIT 2)`, name)), "\n"))
+		}
+	}
+}
+
+func tableNames(t *testing.T, db *sql.DB, catalog string) []string {
+	t.Helper()
+	rows, err := db.Query(`SELECT schema_name || '.' || table_name FROM duckdb_tables()
+		WHERE database_name = ? AND schema_name NOT IN ('lake', 'ref', '_gplens') ORDER BY 1`, catalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// sampleRows formats the rows of q, one line each.
+func sampleRows(t *testing.T, db *sql.DB, q string) []string {
+	t.Helper()
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		parts := make([]string, len(cols))
+		for i, c := range cols {
+			parts[i] = fmt.Sprintf("%s=%v", c, vals[i])
+		}
+		out = append(out, "  "+strings.Join(parts, " "))
+	}
+	return out
+}
+
+func queryString(t *testing.T, db *sql.DB, q string) string {
+	t.Helper()
+	var s sql.NullString
+	if err := db.QueryRow(q).Scan(&s); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return s.String
+}
