@@ -289,8 +289,8 @@ type builder struct {
 	prevModels map[string]prevModel // the previous build's models, when reused
 	// prevContent and content fingerprint table models' rows (previous build, this one).
 	prevContent, content map[string]contentState
-	hashes     map[string]string    // each model's hash, as recorded for the next build
-	changes    map[string]change    // per lake table and model: what changed
+	hashes               map[string]string // each model's hash, as recorded for the next build
+	changes              map[string]change // per lake table and model: what changed
 }
 
 func (b *builder) exec(what, q string) error {

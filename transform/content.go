@@ -15,7 +15,7 @@ const PeriodsVar = "gplens_periods"
 
 // Keys of contentState.parts besides period values.
 const (
-	wholeTable = ""           // a table without a period column: one fingerprint
+	wholeTable = ""       // a table without a period column: one fingerprint
 	nullPeriod = "<NULL>" // rows whose period is NULL
 )
 
