@@ -801,3 +801,48 @@ func TestTestsOfRefreshedPeriods(t *testing.T) {
 		}
 	}
 }
+
+// A refresh sets PeriodsVar to the periods it recomputes (so in_build-style
+// filters see them) and NULL again after; a full build never sets it. An
+// empty table keeps its fingerprint, so its readers are copied.
+func TestRefreshSetsPeriodsVar(t *testing.T) {
+	ctx := context.Background()
+	l := newLake(t)
+	l.practices(2)
+	l.achievement("2024-01", 2, 0)
+	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
+	fsys := fstest.MapFS{
+		"staging/achievement.sql": {Data: []byte("-- incremental: period\nSELECT practice_code, indicator, measure, value, period FROM lake.achievement\n")},
+		"core/seen.sql": {Data: []byte("-- incremental: period\n" +
+			"SELECT DISTINCT period, CAST(getvariable('" + PeriodsVar + "') AS VARCHAR[]) AS seen FROM staging.achievement\n")},
+		"core/after.sql":       {Data: []byte("SELECT count(*) AS n, CAST(getvariable('" + PeriodsVar + "') AS VARCHAR[]) AS seen FROM core.seen\n")},
+		"core/empty.sql":       {Data: []byte("SELECT practice_code FROM lake.practices WHERE false\n")},
+		"marts/from_empty.sql": {Data: []byte("SELECT count(*) AS n FROM core.empty\n")},
+	}
+	p, err := Load(ctx, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := func() Result {
+		res, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	build()
+	l.achievement("2024-02", 2, 1)
+	l.practices(3) // core.empty is rebuilt, and empty again
+	res := build()
+	got := actions(res)
+	if got["core.seen"] != Refreshed || got["core.after"] != Rebuilt || got["core.empty"] != Rebuilt || got["marts.from_empty"] != Copied {
+		t.Errorf("actions %v", got)
+	}
+	rows := query(t, wh, "SELECT period || ' ' || coalesce(CAST(seen AS VARCHAR), 'NULL') FROM core.seen ORDER BY 1")
+	if want := []string{"2024-01 NULL", "2024-02 [2024-02]"}; !slices.Equal(rows, want) {
+		t.Errorf("core.seen = %v, want %v", rows, want)
+	}
+	if after := query(t, wh, "SELECT n || ' ' || coalesce(CAST(seen AS VARCHAR), 'NULL') FROM core.after"); !slices.Equal(after, []string{"2 NULL"}) {
+		t.Errorf("core.after = %v: the variable must be NULL again after a refresh", after)
+	}
+}

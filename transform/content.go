@@ -151,7 +151,8 @@ func readContent(ctx context.Context, conn *sql.Conn) map[string]contentState {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var name, cols, pcol, part, fp string
+		var name, cols, pcol string
+		var part, fp sql.NullString
 		if err := rows.Scan(&name, &cols, &pcol, &part, &fp); err != nil {
 			return map[string]contentState{}
 		}
@@ -159,7 +160,9 @@ func readContent(ctx context.Context, conn *sql.Conn) map[string]contentState {
 		if !ok {
 			st = contentState{cols: cols, pcol: pcol, parts: map[string]string{}}
 		}
-		st.parts[part] = fp
+		if part.Valid {
+			st.parts[part.String] = fp.String
+		}
 		out[name] = st
 	}
 	if rows.Err() != nil {
@@ -178,11 +181,19 @@ func writeContent(ctx context.Context, conn *sql.Conn, p *Project, content map[s
 		if !ok {
 			continue
 		}
+		// One statement per model: a table holds dozens of periods. An empty
+		// table is one row without a part, so it still has a fingerprint.
+		vals := []string{"(?, ?, nullif(?, ''), NULL, NULL)"}
+		args := []any{m.Name, st.cols, st.pcol}
+		if len(st.parts) > 0 {
+			vals, args = nil, nil
+		}
 		for _, k := range sortedMapKeys(st.parts) {
-			if _, err := conn.ExecContext(ctx, `INSERT INTO _gplens.table_state VALUES (?, ?, nullif(?, ''), ?, ?)`,
-				m.Name, st.cols, st.pcol, k, st.parts[k]); err != nil {
-				return err
-			}
+			vals = append(vals, "(?, ?, nullif(?, ''), ?, ?)")
+			args = append(args, m.Name, st.cols, st.pcol, k, st.parts[k])
+		}
+		if _, err := conn.ExecContext(ctx, "INSERT INTO _gplens.table_state VALUES "+strings.Join(vals, ", "), args...); err != nil {
+			return err
 		}
 	}
 	return nil
