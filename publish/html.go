@@ -98,7 +98,7 @@ Figures shown as <strong>*</strong> are withheld to protect confidentiality.</p>
 {{range .Quintiles}}{{template "table" .}}{{end}}
 {{if .GapChart}}<figure><h3>Fair-share gaps of the practices in {{.AreaName}}</h3>{{.GapChart}}
 <figcaption>Each practice's payments minus its need-based share of the area's payments (£ thousand), ranked; whiskers: the gap as the deprivation adjustment runs from none to double. ▼ below and ▲ above the fair share over the whole interval, ● about its fair share. Hover a point for the practice.</figcaption></figure>{{end}}
-{{with .Gaps}}<p>The fair-share gap is taken among the area's compared practices, so their gaps add up to zero. Similar practices are each practice's ten most similar practices in England by deprivation, list size, age structure, rurality, dispensing status and weighted list (after NHS RightCare); the gap to similar practices is what the practice has above (below, if negative) their rate for its own need-weighted patients.{{with $.Investment.NotCompared}} {{.}}{{end}}</p>
+{{with .Gaps}}<p>The fair-share gap is taken among the area's compared practices, so their gaps add up to zero. Similar practices are each practice's most similar practices in England (ten, after NHS RightCare's similar 10) by deprivation, list size, age structure, rurality, dispensing status and weighted list (after NHS RightCare); the gap to similar practices is what the practice has above (below, if negative) their rate for its own need-weighted patients.{{with $.Investment.NotCompared}} {{.}}{{end}}</p>
 <div class="scroll">{{template "table" .}}</div>{{end}}
 </section>
 {{end}}<section id="notes"><h2>Notes and sources</h2>

@@ -32,9 +32,8 @@ func (p *pack) investment() []*investRow {
 		return nil
 	}
 	out := make([]*investRow, 0, t.n)
+	c := &t.cols[t.idx("in_comparisons")]
 	for r := 0; r < t.n; r++ {
-		ci := t.idx("in_comparisons")
-		c := &t.cols[ci]
 		out = append(out, &investRow{Part: t.str(r, "part"), Period: t.str(r, "period"), Measure: t.str(r, "measure"),
 			Unit: t.str(r, "unit"), AreaLevel: t.str(r, "area_level"), AreaCode: t.str(r, "area_code"), AreaName: t.str(r, "area_name"),
 			Quintile: t.num(r, "imd_quintile"), Practices: t.num(r, "practices"), NeedPatients: t.num(r, "need_patients"),
