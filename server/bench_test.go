@@ -186,7 +186,12 @@ func BenchmarkLatency(b *testing.B) {
 }
 
 // BenchmarkThroughput streams a large result set through Flight SQL and
-// reports rows/s against DuckDB producing the same Arrow batches itself.
+// reports rows/s against DuckDB producing the same Arrow batches itself
+// (duckdb-go's Arrow reader, which materialises the result first), and the
+// process's peak resident memory in each phase (sampled every 10 ms; the
+// client shares the process). The Flight phase runs first in each
+// iteration, so with -benchtime 1x (make bench) its peak is not inflated by
+// memory the allocator kept from the direct phase.
 func BenchmarkThroughput(b *testing.B) {
 	const rows = 2_000_000
 	ts := newServer(b, rows, nil)
@@ -196,7 +201,26 @@ func BenchmarkThroughput(b *testing.B) {
 	defer closeFn()
 	const q = "SELECT * FROM marts.trends"
 	var flightTime, directTime time.Duration
+	base := rssBytes()
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if r := rssBytes(); r > peak.Load() {
+					peak.Store(r)
+				}
+			}
+		}
+	}()
+	var flightPeak, directPeak int64
 	for b.Loop() {
+		peak.Store(rssBytes())
 		t0 := time.Now()
 		info, err := c.Execute(ctx, q)
 		if err != nil {
@@ -215,14 +239,21 @@ func BenchmarkThroughput(b *testing.B) {
 		}
 		rdr.Release()
 		t1 := time.Now()
+		flightPeak = max(flightPeak, peak.Load())
+		peak.Store(rssBytes())
 		if m := run(q); m != n || n != rows {
 			b.Fatalf("flight %d rows, duckdb %d, want %d", n, m, rows)
 		}
 		directTime += time.Since(t1)
 		flightTime += t1.Sub(t0)
+		directPeak = max(directPeak, peak.Load())
 	}
+	close(stop)
 	total := float64(rows) * float64(b.N)
 	b.ReportMetric(total/flightTime.Seconds(), "flight-rows/s")
 	b.ReportMetric(total/directTime.Seconds(), "duckdb-rows/s")
-	b.ReportMetric(float64(flightTime)/float64(directTime), "flight/duckdb")
+	b.ReportMetric(directTime.Seconds()/flightTime.Seconds(), "flight/duckdb-throughput")
+	b.ReportMetric(float64(base)/(1<<20), "start-rss-MiB")
+	b.ReportMetric(float64(flightPeak)/(1<<20), "flight-peak-rss-MiB")
+	b.ReportMetric(float64(directPeak)/(1<<20), "duckdb-peak-rss-MiB")
 }

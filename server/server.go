@@ -275,12 +275,19 @@ func (s *Server) DoGetStatement(ctx context.Context, t flightsql.StatementQueryT
 	return s.stream(ctx, r)
 }
 
+// streamErr maps an error met while streaming (the query runs as it
+// streams, so timeouts and DuckDB errors arrive here) to a status.
+func (s *Server) streamErr(err error) error {
+	s.log.Info("query failed while streaming", "err", err)
+	return s.duckStatus(err)
+}
+
 func (s *Server) stream(ctx context.Context, r *result) (*arrow.Schema, <-chan flight.StreamChunk, error) {
 	ch := make(chan flight.StreamChunk, 2)
 	go func() {
 		defer r.release()
 		defer close(ch)
-		coalesce(ctx, r.rdr, ch)
+		coalesce(ctx, r.rdr, ch, s.streamErr)
 	}()
 	return r.rdr.Schema(), ch, nil
 }
@@ -296,8 +303,9 @@ const (
 )
 
 // coalesce sends rdr's batches on ch, joined up to batchRows/batchBytes,
-// stopping early when ctx ends. It does not close ch.
-func coalesce(ctx context.Context, rdr array.RecordReader, ch chan<- flight.StreamChunk) {
+// stopping early when ctx ends; errf maps an error for the client. It does
+// not close ch.
+func coalesce(ctx context.Context, rdr array.RecordReader, ch chan<- flight.StreamChunk, errf func(error) error) {
 	var held []arrow.RecordBatch
 	var rows, size int64
 	send := func() bool {
@@ -315,7 +323,7 @@ func coalesce(ctx context.Context, rdr array.RecordReader, ch chan<- flight.Stre
 			}
 			if err != nil {
 				held = nil
-				ch <- flight.StreamChunk{Err: err}
+				ch <- flight.StreamChunk{Err: errf(err)}
 				return false
 			}
 		}
@@ -349,7 +357,7 @@ func coalesce(ctx context.Context, rdr array.RecordReader, ch chan<- flight.Stre
 		return
 	}
 	if err := rdr.Err(); err != nil {
-		ch <- flight.StreamChunk{Err: err}
+		ch <- flight.StreamChunk{Err: errf(err)}
 	}
 }
 
