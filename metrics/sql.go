@@ -273,8 +273,12 @@ type udfSet struct {
 	result   duckdb.TypeInfo
 	special  bool // NULL handling done by the function
 	newFn    func() rowFn
-	// kernel, if set, runs vectorised (DOUBLE/VARCHAR arguments and result).
+	// kernel, if set, runs vectorised (DOUBLE/VARCHAR arguments and result);
+	// float is the same for DOUBLE arguments and result only. Vectorised
+	// functions handle NULLs themselves (NULL in, NULL out), which spares
+	// duckdb-go a second pass over every row.
 	kernel       func() kernelFn
+	float        func() floatRowFn
 	stringResult bool
 }
 
@@ -282,12 +286,15 @@ func (u udfSet) register(c *sql.Conn) error {
 	var fns []duckdb.ScalarFunc
 	for k := 0; k <= len(u.optional); k++ {
 		in := append(append([]duckdb.TypeInfo{}, u.fixed...), u.optional[:k]...)
-		exec := chunkExec(u.name, u.newFn)
-		if u.kernel != nil {
-			exec = vecExec(u.name, u.stringResult, u.kernel)
+		exec, special := chunkExec(u.name, u.newFn), u.special
+		switch {
+		case u.float != nil:
+			exec, special = vecExec(u.name, false, floatKernel(u.float), u.float), true
+		case u.kernel != nil:
+			exec, special = vecExec(u.name, u.stringResult, u.kernel, nil), true
 		}
 		fns = append(fns, &scalarUDF{
-			cfg:  duckdb.ScalarFuncConfig{InputTypeInfos: in, ResultTypeInfo: u.result, SpecialNullHandling: u.special},
+			cfg:  duckdb.ScalarFuncConfig{InputTypeInfos: in, ResultTypeInfo: u.result, SpecialNullHandling: special},
 			exec: exec,
 		})
 	}
@@ -455,27 +462,27 @@ func sqlFunctions(t sqlTypes) []udfSet {
 	plain := func(f rowFn) func() rowFn { return func() rowFn { return f } }
 
 	return []udfSet{
-		{name: "wilson_lower", fixed: []duckdb.TypeInfo{d, d}, optional: []duckdb.TypeInfo{d}, result: d, kernel: floatKernel(wilson(false))},
-		{name: "wilson_upper", fixed: []duckdb.TypeInfo{d, d}, optional: []duckdb.TypeInfo{d}, result: d, kernel: floatKernel(wilson(true))},
-		{name: "byars_lower", fixed: []duckdb.TypeInfo{d}, optional: []duckdb.TypeInfo{d}, result: d, kernel: floatKernel(count(false, fixed(byars)))},
-		{name: "byars_upper", fixed: []duckdb.TypeInfo{d}, optional: []duckdb.TypeInfo{d}, result: d, kernel: floatKernel(count(true, fixed(byars)))},
-		{name: "poisson_lower", fixed: []duckdb.TypeInfo{d}, optional: []duckdb.TypeInfo{d}, result: d, kernel: floatKernel(count(false, poisson))},
-		{name: "poisson_upper", fixed: []duckdb.TypeInfo{d}, optional: []duckdb.TypeInfo{d}, result: d, kernel: floatKernel(count(true, poisson))},
-		{name: "rate_lower", fixed: []duckdb.TypeInfo{d, d, d}, optional: []duckdb.TypeInfo{d}, result: d, kernel: floatKernel(scaledCount(false, true))},
-		{name: "rate_upper", fixed: []duckdb.TypeInfo{d, d, d}, optional: []duckdb.TypeInfo{d}, result: d, kernel: floatKernel(scaledCount(true, true))},
-		{name: "isr_lower", fixed: []duckdb.TypeInfo{d, d}, optional: []duckdb.TypeInfo{d}, result: d, kernel: floatKernel(scaledCount(false, false))},
-		{name: "isr_upper", fixed: []duckdb.TypeInfo{d, d}, optional: []duckdb.TypeInfo{d}, result: d, kernel: floatKernel(scaledCount(true, false))},
+		{name: "wilson_lower", fixed: []duckdb.TypeInfo{d, d}, optional: []duckdb.TypeInfo{d}, result: d, float: wilson(false)},
+		{name: "wilson_upper", fixed: []duckdb.TypeInfo{d, d}, optional: []duckdb.TypeInfo{d}, result: d, float: wilson(true)},
+		{name: "byars_lower", fixed: []duckdb.TypeInfo{d}, optional: []duckdb.TypeInfo{d}, result: d, float: count(false, fixed(byars))},
+		{name: "byars_upper", fixed: []duckdb.TypeInfo{d}, optional: []duckdb.TypeInfo{d}, result: d, float: count(true, fixed(byars))},
+		{name: "poisson_lower", fixed: []duckdb.TypeInfo{d}, optional: []duckdb.TypeInfo{d}, result: d, float: count(false, poisson)},
+		{name: "poisson_upper", fixed: []duckdb.TypeInfo{d}, optional: []duckdb.TypeInfo{d}, result: d, float: count(true, poisson)},
+		{name: "rate_lower", fixed: []duckdb.TypeInfo{d, d, d}, optional: []duckdb.TypeInfo{d}, result: d, float: scaledCount(false, true)},
+		{name: "rate_upper", fixed: []duckdb.TypeInfo{d, d, d}, optional: []duckdb.TypeInfo{d}, result: d, float: scaledCount(true, true)},
+		{name: "isr_lower", fixed: []duckdb.TypeInfo{d, d}, optional: []duckdb.TypeInfo{d}, result: d, float: scaledCount(false, false)},
+		{name: "isr_upper", fixed: []duckdb.TypeInfo{d, d}, optional: []duckdb.TypeInfo{d}, result: d, float: scaledCount(true, false)},
 		{name: "funnel_significance", fixed: []duckdb.TypeInfo{d, d, d}, optional: []duckdb.TypeInfo{s}, result: s, kernel: sqlFunnelSignificance, stringResult: true},
 		{name: "funnel_limit", fixed: []duckdb.TypeInfo{d, d, d, s}, optional: []duckdb.TypeInfo{s}, result: d, kernel: sqlFunnelLimit},
 		{name: "compare_label", fixed: []duckdb.TypeInfo{d, d, d, d, d}, optional: []duckdb.TypeInfo{s}, result: s, special: true, newFn: plain(sqlCompareLabel)},
 		{name: "compare_proportion", fixed: []duckdb.TypeInfo{d, d, d}, optional: []duckdb.TypeInfo{s}, result: s, newFn: plain(sqlCompareProportion)},
 		{name: "compare_rate", fixed: []duckdb.TypeInfo{d, d, d, d}, optional: []duckdb.TypeInfo{s}, result: s, newFn: plain(sqlCompareRate)},
-		{name: "qof_points", fixed: []duckdb.TypeInfo{d, d, d, d}, result: d, kernel: floatKernel(qofPoints)},
+		{name: "qof_points", fixed: []duckdb.TypeInfo{d, d, d, d}, result: d, float: qofPoints},
 		{name: "sii", fixed: []duckdb.TypeInfo{t.doubleList, t.doubleList, t.doubleList, t.doubleList},
 			optional: []duckdb.TypeInfo{t.bigint, d, t.boolean, d, t.bigint, t.bigint}, result: t.sii, newFn: plain(sqlSII)},
-		{name: "normal_quantile", fixed: []duckdb.TypeInfo{d}, result: d, kernel: floatKernel(quantileFn(0, false, func(a []float64) float64 { return NormalQuantile(a[0]) }))},
-		{name: "chisq_quantile", fixed: []duckdb.TypeInfo{d, d}, result: d, kernel: floatKernel(quantileFn(0, false, func(a []float64) float64 { return ChiSquareQuantile(a[0], a[1]) }))},
-		{name: "t_quantile", fixed: []duckdb.TypeInfo{d, d}, result: d, kernel: floatKernel(quantileFn(0, true, func(a []float64) float64 { return StudentTQuantile(a[0], a[1]) }))},
+		{name: "normal_quantile", fixed: []duckdb.TypeInfo{d}, result: d, float: quantileFn(0, false, func(a []float64) float64 { return NormalQuantile(a[0]) })},
+		{name: "chisq_quantile", fixed: []duckdb.TypeInfo{d, d}, result: d, float: quantileFn(0, false, func(a []float64) float64 { return ChiSquareQuantile(a[0], a[1]) })},
+		{name: "t_quantile", fixed: []duckdb.TypeInfo{d, d}, result: d, float: quantileFn(0, true, func(a []float64) float64 { return StudentTQuantile(a[0], a[1]) })},
 		{name: "overdispersion", fixed: []duckdb.TypeInfo{t.doubleList, t.doubleList}, optional: []duckdb.TypeInfo{s, d}, result: t.od, newFn: plain(sqlOverdispersion)},
 		{name: "funnel_limit_od", fixed: []duckdb.TypeInfo{d, d, d, s, d, d}, optional: []duckdb.TypeInfo{s, s}, result: d, kernel: sqlFunnelLimitOD},
 		{name: "funnel_significance_od", fixed: []duckdb.TypeInfo{d, d, d, d, d}, optional: []duckdb.TypeInfo{s, s}, result: s, kernel: sqlFunnelSignificanceOD, stringResult: true},
@@ -532,10 +539,16 @@ func sqlFunnelSignificance() kernelFn {
 func sqlFunnelLimit() kernelFn {
 	var sc statCache
 	var zc zCache
+	var sideS string
+	var side Side
+	var sideOK bool
 	return func(f []float64, s []string) (float64, string, bool, error) {
-		side, err := ParseSide(s[3])
-		if err != nil {
-			return 0, "", false, err
+		if !sideOK || s[3] != sideS {
+			var err error
+			if side, err = ParseSide(s[3]); err != nil {
+				return 0, "", false, err
+			}
+			sideS, sideOK = s[3], true
 		}
 		stat := "proportion"
 		if len(s) > 4 {

@@ -2,8 +2,8 @@ package metrics
 
 import (
 	"context"
+	"encoding/binary"
 	"database/sql/driver"
-	"fmt"
 	"reflect"
 	"unsafe"
 
@@ -71,13 +71,6 @@ func vectorType(mv mapping.Vector) mapping.Type {
 	return mapping.GetTypeId(lt)
 }
 
-func rowValid(mask unsafe.Pointer, r int) bool {
-	if mask == nil {
-		return true
-	}
-	return *(*uint64)(unsafe.Add(mask, (r/64)*8))&(1<<(uint(r)%64)) != 0
-}
-
 func setRowValid(mask unsafe.Pointer, r int, valid bool) {
 	e := (*uint64)(unsafe.Add(mask, (r/64)*8))
 	if valid {
@@ -94,7 +87,9 @@ type column struct {
 	s    *duckdb.VectorView[string]
 }
 
-// kernelRows adapts a kernel to the row path (driver values in and out).
+// kernelRows adapts a kernel to the row path (driver values in and out). The
+// vectorised functions handle NULLs themselves (a NULL argument gives NULL),
+// so this path must too.
 func kernelRows(stringResult bool, newFn func() kernelFn) func() rowFn {
 	return func() rowFn {
 		fn := newFn()
@@ -106,6 +101,8 @@ func kernelRows(stringResult bool, newFn func() kernelFn) func() rowFn {
 				var f float64
 				var s string
 				switch x := a.(type) {
+				case nil:
+					return nil, nil
 				case string:
 					s = x
 				default:
@@ -128,8 +125,113 @@ func kernelRows(stringResult bool, newFn func() kernelFn) func() rowFn {
 	}
 }
 
+// nullRows returns which of the first n rows have a NULL in any column, or
+// nil when none has: the masks are read a 64-row word at a time.
+func nullRows(cols []column, n int) []bool {
+	var null []bool
+	for c := range cols {
+		mask := cols[c].mask
+		if mask == nil {
+			continue
+		}
+		for w := 0; w*64 < n; w++ {
+			bits := *(*uint64)(unsafe.Add(mask, w*8))
+			if bits == ^uint64(0) {
+				continue
+			}
+			if null == nil {
+				null = make([]bool, n)
+			}
+			for r := w * 64; r < n && r < (w+1)*64; r++ {
+				if bits&(1<<(uint(r)%64)) == 0 {
+					null[r] = true
+				}
+			}
+		}
+	}
+	return null
+}
+
+// result is the output vector of a chunk, written in place: DOUBLE values
+// straight into the data array, VARCHAR as duckdb_string_t entries.
+type result struct {
+	mv   mapping.Vector
+	f    []float64
+	s    []stringT
+	mask unsafe.Pointer
+	// long strings (over 12 bytes) already stored in this chunk's string
+	// heap, with the entry that points at them
+	long []longString
+}
+
+// stringT is DuckDB's duckdb_string_t: a 4-byte length, then up to 12 bytes
+// inline, or a 4-byte prefix and a pointer into the vector's string heap.
+type stringT [16]byte
+
+type longString struct {
+	s string
+	e stringT
+}
+
+const inlineLen = 12
+
+func newResult(mv mapping.Vector, n int, stringResult bool) (*result, bool) {
+	want := mapping.TypeDouble
+	if stringResult {
+		want = mapping.TypeVarchar
+	}
+	if vectorType(mv) != want {
+		return nil, false
+	}
+	r := &result{mv: mv}
+	if stringResult {
+		r.s = unsafe.Slice((*stringT)(mapping.VectorGetData(mv)), n)
+	} else {
+		r.f = unsafe.Slice((*float64)(mapping.VectorGetData(mv)), n)
+	}
+	// A reused result vector may carry NULLs from an earlier chunk: mark
+	// every row valid first.
+	if r.mask = mapping.VectorGetValidity(mv); r.mask != nil {
+		for w := 0; w*64 < n; w++ {
+			*(*uint64)(unsafe.Add(r.mask, w*8)) = ^uint64(0)
+		}
+	}
+	return r, true
+}
+
+func (r *result) setNull(row int) {
+	if r.mask == nil {
+		mapping.VectorEnsureValidityWritable(r.mv)
+		r.mask = mapping.VectorGetValidity(r.mv)
+	}
+	setRowValid(r.mask, row, false)
+}
+
+// setString stores s at row. Short strings are written inline; a long one
+// is copied into the vector's heap once per chunk (one cgo call) and later
+// rows with the same string share that copy, as DuckDB's own vectors do.
+func (r *result) setString(row int, s string) {
+	if len(s) <= inlineLen {
+		var e stringT
+		binary.LittleEndian.PutUint32(e[:4], uint32(len(s)))
+		copy(e[4:], s)
+		r.s[row] = e
+		return
+	}
+	for i := range r.long {
+		if r.long[i].s == s {
+			r.s[row] = r.long[i].e
+			return
+		}
+	}
+	mapping.VectorAssignStringElementLen(r.mv, mapping.IdxT(row), []byte(s))
+	r.long = append(r.long, longString{s: s, e: r.s[row]})
+}
+
 // vecExec executes a kernel over whole chunks, falling back to the row path.
-func vecExec(name string, stringResult bool, newFn func() kernelFn) duckdb.ScalarFuncExecutor {
+// newFloat, if set, is the same function over DOUBLE arguments only, used
+// when every argument of the overload is DOUBLE (no per-row string work).
+func vecExec(name string, stringResult bool, newFn func() kernelFn, newFloat func() floatRowFn) duckdb.ScalarFuncExecutor {
 	slow := chunkExec(name, kernelRows(stringResult, newFn)).ChunkContextExecutor
 	return duckdb.ScalarFuncExecutor{ChunkContextExecutor: func(ctx context.Context, st *duckdb.ChunkIteratorState) error {
 		in := st.GetInputChunk()
@@ -138,6 +240,7 @@ func vecExec(name string, stringResult bool, newFn func() kernelFn) duckdb.Scala
 			return nil
 		}
 		cols := make([]column, in.ColumnCount())
+		allFloat := true
 		for i := range cols {
 			vec, err := in.GetVector(i)
 			if err != nil {
@@ -147,85 +250,93 @@ func vecExec(name string, stringResult bool, newFn func() kernelFn) duckdb.Scala
 			if !ok {
 				return slow(ctx, st)
 			}
+			cols[i].mask = mapping.VectorGetValidity(mv)
 			switch vectorType(mv) {
 			case mapping.TypeDouble:
 				cols[i].f = unsafe.Slice((*float64)(mapping.VectorGetData(mv)), n)
-				cols[i].mask = mapping.VectorGetValidity(mv)
 			case mapping.TypeVarchar:
 				view, err := duckdb.GetVectorView[string](vec)
 				if err != nil {
 					return slow(ctx, st)
 				}
 				cols[i].s = &view
+				allFloat = false
 			default:
 				return slow(ctx, st)
 			}
 		}
-		res := st.GetResultVector()
-		var out []float64
-		var outMask unsafe.Pointer
-		var outMV mapping.Vector
-		var sw duckdb.VectorWriter[string]
-		if stringResult {
-			var err error
-			if sw, err = duckdb.GetVectorWriter[string](res); err != nil {
-				return slow(ctx, st)
-			}
-		} else {
-			var ok bool
-			if outMV, ok = rawVector(res); !ok || vectorType(outMV) != mapping.TypeDouble {
-				return slow(ctx, st)
-			}
-			out = unsafe.Slice((*float64)(mapping.VectorGetData(outMV)), n)
-			outMask = mapping.VectorGetValidity(outMV)
+		outMV, ok := rawVector(st.GetResultVector())
+		if !ok {
+			return slow(ctx, st)
+		}
+		out, ok := newResult(outMV, n, stringResult)
+		if !ok {
+			return slow(ctx, st)
+		}
+		null := nullRows(cols, n)
+		if allFloat && newFloat != nil && !stringResult {
+			return floatRows(name, newFloat(), cols, null, out, n)
 		}
 		fn := newFn()
 		fs := make([]float64, len(cols))
 		ss := make([]string, len(cols))
-	rows:
 		for r := range n {
+			if null != nil && null[r] {
+				out.setNull(r)
+				continue
+			}
 			for c := range cols {
 				if col := &cols[c]; col.s != nil {
-					v, valid, err := col.s.GetValueBorrowed(r)
+					v, _, err := col.s.GetValueBorrowed(r)
 					if err != nil {
 						return nameErr(name, err)
 					}
-					if !valid {
-						continue rows // default NULL handling nulls this row afterwards
-					}
 					ss[c] = v
 				} else {
-					if !rowValid(col.mask, r) {
-						continue rows
-					}
 					fs[c] = col.f[r]
 				}
 			}
 			fv, sv, ok, err := fn(fs, ss)
-			if err != nil {
-				return nameErr(name, err)
-			}
 			switch {
-			case stringResult && ok:
-				err = sw.Set(r, sv)
-			case stringResult:
-				err = sw.SetNull(r)
+			case err != nil:
+				return nameErr(name, err)
 			case !ok:
-				if outMask == nil {
-					mapping.VectorEnsureValidityWritable(outMV)
-					outMask = mapping.VectorGetValidity(outMV)
-				}
-				setRowValid(outMask, r, false)
+				out.setNull(r)
+			case stringResult:
+				out.setString(r, sv)
 			default:
-				out[r] = fv
-				if outMask != nil {
-					setRowValid(outMask, r, true)
-				}
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
+				out.f[r] = fv
 			}
 		}
 		return nil
 	}}
+}
+
+// floatRows is the loop for DOUBLE arguments and result: no interface
+// values, no per-row calls into DuckDB.
+func floatRows(name string, fn floatRowFn, cols []column, null []bool, out *result, n int) error {
+	args := make([]float64, len(cols))
+	fcols := make([][]float64, len(cols))
+	for c := range cols {
+		fcols[c] = cols[c].f
+	}
+	for r := range n {
+		if null != nil && null[r] {
+			out.setNull(r)
+			continue
+		}
+		for c, col := range fcols {
+			args[c] = col[r]
+		}
+		v, ok, err := fn(args)
+		if err != nil {
+			return nameErr(name, err)
+		}
+		if !ok {
+			out.setNull(r)
+			continue
+		}
+		out.f[r] = v
+	}
+	return nil
 }

@@ -27,6 +27,9 @@ func TestRowPathMatchesVectorised(t *testing.T) {
 	}
 	ty, _ := newSQLTypes()
 	for _, u := range sqlFunctions(ty) {
+		if u.float != nil {
+			u.kernel, u.float = floatKernel(u.float), nil
+		}
 		if u.kernel == nil {
 			continue
 		}
@@ -36,13 +39,20 @@ func TestRowPathMatchesVectorised(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// NULLs in numbers and strings, several chunks, and results that are
+	// inline (short) and heap (long) strings.
 	q := `SELECT count(*) FROM (
-		SELECT CASE WHEN i % 11 = 0 THEN NULL ELSE (i % 40)::DOUBLE END AS x, (40 + i % 90)::DOUBLE AS n FROM range(5000) t(i))
+		SELECT CASE WHEN i % 11 = 0 THEN NULL ELSE (i % 40)::DOUBLE END AS x, (40 + i % 90)::DOUBLE AS n,
+			CASE WHEN i % 7 = 0 THEN NULL WHEN i % 2 = 0 THEN 'ratio' ELSE 'proportion' END AS stat
+		FROM range(5000) t(i))
 	WHERE wilson_lower(x, n) IS DISTINCT FROM wilson_lower_rows(x, n)
 	   OR byars_lower(x, 99.8) IS DISTINCT FROM byars_lower_rows(x, 99.8)
 	   OR poisson_upper(x) IS DISTINCT FROM poisson_upper_rows(x)
 	   OR rate_lower(x, n, 100) IS DISTINCT FROM rate_lower_rows(x, n, 100)
 	   OR funnel_significance(x, n, 0.3) IS DISTINCT FROM funnel_significance_rows(x, n, 0.3)
+	   OR funnel_significance(x, n, 0.3, stat) IS DISTINCT FROM funnel_significance_rows(x, n, 0.3, stat)
+	   OR wilson_upper(x, n, 99.8) IS DISTINCT FROM wilson_upper_rows(x, n, 99.8)
+	   OR isr_upper(x, n / 10) IS DISTINCT FROM isr_upper_rows(x, n / 10)
 	   OR funnel_limit(0.3, n, 0.998, 'lower') IS DISTINCT FROM funnel_limit_rows(0.3, n, 0.998, 'lower')
 	   OR funnel_significance_od(x, n, 0.3, 2, 0.001) IS DISTINCT FROM funnel_significance_od_rows(x, n, 0.3, 2, 0.001)`
 	var bad int
