@@ -10,7 +10,7 @@ import (
 	"github.com/gplens/gplens/metrics"
 )
 
-const benchRows = 1_000_000
+const benchRows = 5_000_000
 
 // benchTable makes a table of 1,000,000 (x, n) pairs with 0 <= x <= n.
 func benchTable(b *testing.B) *sql.DB {

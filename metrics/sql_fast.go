@@ -2,8 +2,8 @@ package metrics
 
 import (
 	"context"
-	"encoding/binary"
 	"database/sql/driver"
+	"encoding/binary"
 	"reflect"
 	"unsafe"
 
