@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -61,6 +64,70 @@ func chunkExec(name string, newFn func() rowFn) duckdb.ScalarFuncExecutor {
 			if err := row.SetResult(v); err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
+		}
+		return nil
+	}}
+}
+
+// parallelExec runs a row function on the rows of a chunk concurrently, for
+// functions that take milliseconds a row (sii, spc_xmr, concentration_index):
+// DuckDB hands a GROUP BY's few dozen results to one call, which would
+// otherwise use one core. Each row is computed exactly as the row path
+// would (its own seed), results are set in row order and the first error
+// by row wins, so the output is the same whatever the scheduling.
+func parallelExec(name string, newFn func() rowFn) duckdb.ScalarFuncExecutor {
+	return duckdb.ScalarFuncExecutor{ChunkContextExecutor: func(ctx context.Context, st *duckdb.ChunkIteratorState) error {
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		var rows [][]driver.Value
+		for row, err := range st.Rows() {
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			args := make([]driver.Value, st.ColumnCount())
+			for i := range args {
+				args[i] = *row.GetValuePtr(i)
+			}
+			rows = append(rows, args)
+		}
+		res := make([]any, len(rows))
+		errs := make([]error, len(rows))
+		next := atomic.Int64{}
+		var wg sync.WaitGroup
+		for range min(runtime.GOMAXPROCS(0), len(rows)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				fn := newFn()
+				for {
+					i := int(next.Add(1) - 1)
+					if i >= len(rows) {
+						return
+					}
+					if err := ctx.Err(); err != nil {
+						errs[i] = err
+						continue
+					}
+					res[i], errs[i] = fn(rows[i])
+				}
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return nameErr(name, err)
+			}
+		}
+		i := 0
+		for row, err := range st.Rows() {
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			if err := row.SetResult(res[i]); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			i++
 		}
 		return nil
 	}}
@@ -279,6 +346,8 @@ type udfSet struct {
 	// duckdb-go a second pass over every row.
 	kernel       func() kernelFn
 	float        func() floatRowFn
+	// parallel runs newFn on a chunk's rows concurrently (slow rows).
+	parallel bool
 	stringResult bool
 }
 
@@ -288,6 +357,8 @@ func (u udfSet) register(c *sql.Conn) error {
 		in := append(append([]duckdb.TypeInfo{}, u.fixed...), u.optional[:k]...)
 		exec, special := chunkExec(u.name, u.newFn), u.special
 		switch {
+		case u.parallel:
+			exec = parallelExec(u.name, u.newFn)
 		case u.float != nil:
 			exec, special = vecExec(u.name, false, floatKernel(u.float), u.float), true
 		case u.kernel != nil:
@@ -479,7 +550,7 @@ func sqlFunctions(t sqlTypes) []udfSet {
 		{name: "compare_rate", fixed: []duckdb.TypeInfo{d, d, d, d}, optional: []duckdb.TypeInfo{s}, result: s, newFn: plain(sqlCompareRate)},
 		{name: "qof_points", fixed: []duckdb.TypeInfo{d, d, d, d}, result: d, float: qofPoints},
 		{name: "sii", fixed: []duckdb.TypeInfo{t.doubleList, t.doubleList, t.doubleList, t.doubleList},
-			optional: []duckdb.TypeInfo{t.bigint, d, t.boolean, d, t.bigint, t.bigint}, result: t.sii, newFn: plain(sqlSII)},
+			optional: []duckdb.TypeInfo{t.bigint, d, t.boolean, d, t.bigint, t.bigint}, result: t.sii, newFn: plain(sqlSII), parallel: true},
 		{name: "normal_quantile", fixed: []duckdb.TypeInfo{d}, result: d, float: quantileFn(0, false, func(a []float64) float64 { return NormalQuantile(a[0]) })},
 		{name: "chisq_quantile", fixed: []duckdb.TypeInfo{d, d}, result: d, float: quantileFn(0, false, func(a []float64) float64 { return ChiSquareQuantile(a[0], a[1]) })},
 		{name: "t_quantile", fixed: []duckdb.TypeInfo{d, d}, result: d, float: quantileFn(0, true, func(a []float64) float64 { return StudentTQuantile(a[0], a[1]) })},
@@ -489,9 +560,9 @@ func sqlFunctions(t sqlTypes) []udfSet {
 		{name: "mean_ci", fixed: []duckdb.TypeInfo{t.doubleList}, optional: []duckdb.TypeInfo{d}, result: t.meanCI, newFn: plain(sqlMeanCI)},
 		{name: "dsr", fixed: []duckdb.TypeInfo{t.doubleList, t.doubleList, t.doubleList}, optional: []duckdb.TypeInfo{d, d}, result: t.dsr, newFn: plain(sqlDSR)},
 		{name: "spc_summary", fixed: []duckdb.TypeInfo{t.doubleList}, optional: []duckdb.TypeInfo{s, d}, result: t.spcSummary, newFn: plain(sqlSPCSummary)},
-		{name: "spc_xmr", fixed: []duckdb.TypeInfo{t.doubleList}, optional: []duckdb.TypeInfo{s, t.boolean, t.bigint}, result: t.spcList, newFn: plain(sqlSPC)},
+		{name: "spc_xmr", fixed: []duckdb.TypeInfo{t.doubleList}, optional: []duckdb.TypeInfo{s, t.boolean, t.bigint}, result: t.spcList, newFn: plain(sqlSPC), parallel: true},
 		{name: "nearest_peers", fixed: []duckdb.TypeInfo{t.varcharList, t.doubleListList, t.varcharList, s, t.bigint}, result: t.peerList, special: true, newFn: plain(sqlNearestPeers)},
-		{name: "concentration_index", fixed: []duckdb.TypeInfo{t.doubleList, t.doubleList}, optional: []duckdb.TypeInfo{d, t.bigint, t.bigint}, result: t.conc, newFn: plain(sqlConcentrationIndex)},
+		{name: "concentration_index", fixed: []duckdb.TypeInfo{t.doubleList, t.doubleList}, optional: []duckdb.TypeInfo{d, t.bigint, t.bigint}, result: t.conc, newFn: plain(sqlConcentrationIndex), parallel: true},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"encoding/binary"
+	"strings"
 	"reflect"
 	"unsafe"
 
@@ -80,11 +81,34 @@ func setRowValid(mask unsafe.Pointer, r int, valid bool) {
 	}
 }
 
-// column is one input vector of a chunk.
+// column is one input vector of a chunk: DOUBLE values or VARCHAR entries,
+// with the last string read (constant arguments such as 'lower' repeat on
+// every row, so most rows reuse it).
 type column struct {
-	f    []float64
-	mask unsafe.Pointer
-	s    *duckdb.VectorView[string]
+	f     []float64
+	s     []stringT
+	mask  unsafe.Pointer
+	last  stringT
+	lastS string
+	have  bool
+}
+
+// str returns the string at row r.
+func (c *column) str(r int) string {
+	e := c.s[r]
+	if c.have && e == c.last {
+		return c.lastS
+	}
+	n := int(binary.LittleEndian.Uint32(e[:4]))
+	if n <= inlineLen {
+		c.lastS = string(e[4 : 4+n])
+	} else {
+		// The heap pointer follows the length and a 4-byte prefix.
+		p := *(**byte)(unsafe.Pointer(&e[8]))
+		c.lastS = strings.Clone(unsafe.String(p, n))
+	}
+	c.last, c.have = e, true
+	return c.lastS
 }
 
 // kernelRows adapts a kernel to the row path (driver values in and out). The
@@ -255,11 +279,7 @@ func vecExec(name string, stringResult bool, newFn func() kernelFn, newFloat fun
 			case mapping.TypeDouble:
 				cols[i].f = unsafe.Slice((*float64)(mapping.VectorGetData(mv)), n)
 			case mapping.TypeVarchar:
-				view, err := duckdb.GetVectorView[string](vec)
-				if err != nil {
-					return slow(ctx, st)
-				}
-				cols[i].s = &view
+				cols[i].s = unsafe.Slice((*stringT)(mapping.VectorGetData(mv)), n)
 				allFloat = false
 			default:
 				return slow(ctx, st)
@@ -287,11 +307,7 @@ func vecExec(name string, stringResult bool, newFn func() kernelFn, newFloat fun
 			}
 			for c := range cols {
 				if col := &cols[c]; col.s != nil {
-					v, _, err := col.s.GetValueBorrowed(r)
-					if err != nil {
-						return nameErr(name, err)
-					}
-					ss[c] = v
+					ss[c] = col.str(r)
 				} else {
 					fs[c] = col.f[r]
 				}

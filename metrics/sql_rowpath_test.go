@@ -43,7 +43,7 @@ func TestRowPathMatchesVectorised(t *testing.T) {
 	// inline (short) and heap (long) strings.
 	q := `SELECT count(*) FROM (
 		SELECT CASE WHEN i % 11 = 0 THEN NULL ELSE (i % 40)::DOUBLE END AS x, (40 + i % 90)::DOUBLE AS n,
-			CASE WHEN i % 7 = 0 THEN NULL WHEN i % 2 = 0 THEN 'ratio' ELSE 'proportion' END AS stat
+			CASE WHEN i % 7 = 0 THEN NULL WHEN i % 3 = 0 THEN '  proportion  ' WHEN i % 2 = 0 THEN 'ratio' ELSE 'proportion' END AS stat
 		FROM range(5000) t(i))
 	WHERE wilson_lower(x, n) IS DISTINCT FROM wilson_lower_rows(x, n)
 	   OR byars_lower(x, 99.8) IS DISTINCT FROM byars_lower_rows(x, 99.8)
