@@ -344,10 +344,10 @@ type udfSet struct {
 	// float is the same for DOUBLE arguments and result only. Vectorised
 	// functions handle NULLs themselves (NULL in, NULL out), which spares
 	// duckdb-go a second pass over every row.
-	kernel       func() kernelFn
-	float        func() floatRowFn
+	kernel func() kernelFn
+	float  func() floatRowFn
 	// parallel runs newFn on a chunk's rows concurrently (slow rows).
-	parallel bool
+	parallel     bool
 	stringResult bool
 }
 

@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql/driver"
 	"encoding/binary"
-	"strings"
 	"reflect"
+	"strings"
 	"unsafe"
 
 	"github.com/duckdb/duckdb-go/v2"
