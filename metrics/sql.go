@@ -347,7 +347,10 @@ type udfSet struct {
 	kernel func() kernelFn
 	float  func() floatRowFn
 	// parallel runs newFn on a chunk's rows concurrently (slow rows).
-	parallel     bool
+	parallel bool
+	// nullNaN: the kernel takes NULL arguments as NaN or "" (compare_label
+	// reads a NULL limit as missing).
+	nullNaN      bool
 	stringResult bool
 }
 
@@ -360,9 +363,9 @@ func (u udfSet) register(c *sql.Conn) error {
 		case u.parallel:
 			exec = parallelExec(u.name, u.newFn)
 		case u.float != nil:
-			exec, special = vecExec(u.name, false, floatKernel(u.float), u.float), true
+			exec, special = vecExec(u.name, false, false, floatKernel(u.float), u.float), true
 		case u.kernel != nil:
-			exec, special = vecExec(u.name, u.stringResult, u.kernel, nil), true
+			exec, special = vecExec(u.name, u.stringResult, u.nullNaN, u.kernel, nil), true
 		}
 		fns = append(fns, &scalarUDF{
 			cfg:  duckdb.ScalarFuncConfig{InputTypeInfos: in, ResultTypeInfo: u.result, SpecialNullHandling: special},
@@ -545,7 +548,7 @@ func sqlFunctions(t sqlTypes) []udfSet {
 		{name: "isr_upper", fixed: []duckdb.TypeInfo{d, d}, optional: []duckdb.TypeInfo{d}, result: d, float: scaledCount(true, false)},
 		{name: "funnel_significance", fixed: []duckdb.TypeInfo{d, d, d}, optional: []duckdb.TypeInfo{s}, result: s, kernel: sqlFunnelSignificance, stringResult: true},
 		{name: "funnel_limit", fixed: []duckdb.TypeInfo{d, d, d, s}, optional: []duckdb.TypeInfo{s}, result: d, kernel: sqlFunnelLimit},
-		{name: "compare_label", fixed: []duckdb.TypeInfo{d, d, d, d, d}, optional: []duckdb.TypeInfo{s}, result: s, special: true, newFn: plain(sqlCompareLabel)},
+		{name: "compare_label", fixed: []duckdb.TypeInfo{d, d, d, d, d}, optional: []duckdb.TypeInfo{s}, result: s, kernel: sqlCompareLabel, stringResult: true, nullNaN: true},
 		{name: "compare_proportion", fixed: []duckdb.TypeInfo{d, d, d}, optional: []duckdb.TypeInfo{s}, result: s, newFn: plain(sqlCompareProportion)},
 		{name: "compare_rate", fixed: []duckdb.TypeInfo{d, d, d, d}, optional: []duckdb.TypeInfo{s}, result: s, newFn: plain(sqlCompareRate)},
 		{name: "qof_points", fixed: []duckdb.TypeInfo{d, d, d, d}, result: d, float: qofPoints},
@@ -638,19 +641,26 @@ func sqlFunnelLimit() kernelFn {
 	}
 }
 
-func sqlCompareLabel(a []driver.Value) (any, error) {
-	v := make([]float64, 5)
-	for i := range v {
-		v[i], _ = f64(a[i]) // NULL reads as NaN, i.e. missing
-	}
-	pol := NoJudgement
-	if len(a) > 5 && a[5] != nil {
-		var err error
-		if pol, err = ParsePolarity(optString(a, 5, "")); err != nil {
-			return nil, err
+// sqlCompareLabel reads a NULL benchmark or limit as missing (NaN) and a
+// NULL polarity as no judgement.
+func sqlCompareLabel() kernelFn {
+	var ps string
+	var pol Polarity
+	var have bool
+	return func(f []float64, s []string) (float64, string, bool, error) {
+		p := ""
+		if len(s) > 5 {
+			p = s[5]
 		}
+		if !have || p != ps {
+			var err error
+			if pol, err = ParsePolarity(p); err != nil {
+				return 0, "", false, err
+			}
+			ps, have = p, true
+		}
+		return 0, CompareLabel(f[0], f[1], f[2], f[3], f[4], pol), true, nil
 	}
-	return CompareLabel(v[0], v[1], v[2], v[3], v[4], pol), nil
 }
 
 func sqlCompareProportion(a []driver.Value) (any, error) {

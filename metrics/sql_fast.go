@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"encoding/binary"
+	"math"
 	"reflect"
 	"strings"
 	"unsafe"
@@ -72,6 +73,10 @@ func vectorType(mv mapping.Vector) mapping.Type {
 	return mapping.GetTypeId(lt)
 }
 
+func rowValid(mask unsafe.Pointer, r int) bool {
+	return *(*uint64)(unsafe.Add(mask, (r/64)*8))&(1<<(uint(r)%64)) != 0
+}
+
 func setRowValid(mask unsafe.Pointer, r int, valid bool) {
 	e := (*uint64)(unsafe.Add(mask, (r/64)*8))
 	if valid {
@@ -112,9 +117,9 @@ func (c *column) str(r int) string {
 }
 
 // kernelRows adapts a kernel to the row path (driver values in and out). The
-// vectorised functions handle NULLs themselves (a NULL argument gives NULL),
-// so this path must too.
-func kernelRows(stringResult bool, newFn func() kernelFn) func() rowFn {
+// vectorised functions handle NULLs themselves (a NULL argument gives NULL,
+// or with nullNaN reads as NaN or ""), so this path must too.
+func kernelRows(stringResult, nullNaN bool, newFn func() kernelFn) func() rowFn {
 	return func() rowFn {
 		fn := newFn()
 		var fs []float64
@@ -126,7 +131,10 @@ func kernelRows(stringResult bool, newFn func() kernelFn) func() rowFn {
 				var s string
 				switch x := a.(type) {
 				case nil:
-					return nil, nil
+					if !nullNaN {
+						return nil, nil
+					}
+					f = math.NaN()
 				case string:
 					s = x
 				default:
@@ -255,8 +263,10 @@ func (r *result) setString(row int, s string) {
 // vecExec executes a kernel over whole chunks, falling back to the row path.
 // newFloat, if set, is the same function over DOUBLE arguments only, used
 // when every argument of the overload is DOUBLE (no per-row string work).
-func vecExec(name string, stringResult bool, newFn func() kernelFn, newFloat func() floatRowFn) duckdb.ScalarFuncExecutor {
-	slow := chunkExec(name, kernelRows(stringResult, newFn)).ChunkContextExecutor
+// With nullNaN, NULL arguments reach the kernel as NaN (DOUBLE) or ""
+// (VARCHAR) instead of making the result NULL.
+func vecExec(name string, stringResult, nullNaN bool, newFn func() kernelFn, newFloat func() floatRowFn) duckdb.ScalarFuncExecutor {
+	slow := chunkExec(name, kernelRows(stringResult, nullNaN, newFn)).ChunkContextExecutor
 	return duckdb.ScalarFuncExecutor{ChunkContextExecutor: func(ctx context.Context, st *duckdb.ChunkIteratorState) error {
 		in := st.GetInputChunk()
 		n := in.GetSize()
@@ -293,8 +303,11 @@ func vecExec(name string, stringResult bool, newFn func() kernelFn, newFloat fun
 		if !ok {
 			return slow(ctx, st)
 		}
-		null := nullRows(cols, n)
-		if allFloat && newFloat != nil && !stringResult {
+		var null []bool
+		if !nullNaN {
+			null = nullRows(cols, n)
+		}
+		if allFloat && newFloat != nil && !stringResult && !nullNaN {
 			return floatRows(name, newFloat(), cols, null, out, n)
 		}
 		fn := newFn()
@@ -306,9 +319,13 @@ func vecExec(name string, stringResult bool, newFn func() kernelFn, newFloat fun
 				continue
 			}
 			for c := range cols {
-				if col := &cols[c]; col.s != nil {
+				col := &cols[c]
+				switch {
+				case nullNaN && col.mask != nil && !rowValid(col.mask, r):
+					fs[c], ss[c] = math.NaN(), ""
+				case col.s != nil:
 					ss[c] = col.str(r)
-				} else {
+				default:
 					fs[c] = col.f[r]
 				}
 			}
