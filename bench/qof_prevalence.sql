@@ -14,8 +14,10 @@
 -- Wilson interval.
 -- Printed: England, ICBs, SII (CSV blocks on standard output); --out takes the practices.
 
+-- The practice rows are read once and kept (three results use them); the rest are views, computed
+-- once each when printed.
 CREATE OR REPLACE TEMP TABLE prev AS
-SELECT p.practice_code, p.group_code, p.register, p.list_size, m.icb_code, m.icb_name
+SELECT p.practice_code, p.group_code, p.register, p.list_size, m.icb_code
 FROM read_csv('../shared/data/real/qof/2022-23/PREVALENCE_2223.csv', header = true,
         columns = {'practice_code': 'VARCHAR', 'group_code': 'VARCHAR', 'register': 'DOUBLE',
                    'list_type': 'VARCHAR', 'list_size': 'DOUBLE'}) AS p
@@ -24,12 +26,12 @@ JOIN (SELECT PRACTICE_CODE AS practice_code, ICB_ODS_CODE AS icb_code, ICB_NAME 
     USING (practice_code)
 WHERE p.list_size > 0 AND p.register <= p.list_size;
 
-CREATE OR REPLACE TEMP TABLE england AS
+CREATE OR REPLACE TEMP VIEW england AS
 SELECT group_code, count(*) AS practices, sum(register) AS register, sum(list_size) AS list_size,
     sum(register) / sum(list_size) AS prevalence
 FROM prev GROUP BY group_code;
 
-CREATE OR REPLACE TEMP TABLE practices AS
+CREATE OR REPLACE TEMP VIEW practices AS
 WITH w AS (
     SELECT p.*, p.register / p.list_size AS prevalence,
         wilson_lower(p.register, p.list_size) AS lower95, wilson_upper(p.register, p.list_size) AS upper95,
@@ -47,10 +49,13 @@ SELECT practice_code, group_code, icb_code, register, list_size, prevalence, low
 FROM w
 WINDOW g AS (PARTITION BY group_code);
 
-CREATE OR REPLACE TEMP TABLE icbs AS
+CREATE OR REPLACE TEMP VIEW icbs AS
 WITH t AS (
-    SELECT icb_code, icb_name, group_code, count(*) AS practices, sum(register) AS register, sum(list_size) AS list_size
+    SELECT icb_code, group_code, count(*) AS practices, sum(register) AS register, sum(list_size) AS list_size
     FROM prev GROUP BY ALL
+), names AS (
+    SELECT DISTINCT ICB_ODS_CODE AS icb_code, ICB_NAME AS icb_name
+    FROM read_csv('../shared/data/real/qof/2022-23/MAPPING_NHS_GEOGRAPHIES_2223.csv', header = true, all_varchar = true)
 ), w AS (
     SELECT t.*, t.register / t.list_size AS prevalence,
         wilson_lower(t.register, t.list_size) AS lower95, wilson_upper(t.register, t.list_size) AS upper95,
@@ -60,12 +65,12 @@ WITH t AS (
 )
 SELECT icb_code, icb_name, group_code, practices, register, list_size, prevalence, lower95, upper95, lower998, upper998,
     england, compare_label(england, lower95, upper95, lower998, upper998) AS vs_england
-FROM w;
+FROM w JOIN names USING (icb_code);
 
 -- Practices' national IMD 2019 deciles (decile 1 = most deprived: PHE's rule ranking the score
 -- descending), then per register the pooled prevalence of each decile and the SII across them
 -- (percentage points from most to least deprived, 100,000 simulations as PHE, seeded).
-CREATE OR REPLACE TEMP TABLE sii_by_group AS
+CREATE OR REPLACE TEMP VIEW sii_by_group AS
 WITH imd AS (
     SELECT "Area Code" AS practice_code, max("Value"::DOUBLE) AS score
     FROM read_csv('../shared/data/real/deprivation/indicator-data.csv', header = true, all_varchar = true)

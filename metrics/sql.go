@@ -346,6 +346,8 @@ type udfSet struct {
 	// duckdb-go a second pass over every row.
 	kernel func() kernelFn
 	float  func() floatRowFn
+	// prep binds constant VARCHAR arguments for the DOUBLE loop (see vecExec).
+	prep func(s []string) (floatRowFn, error)
 	// parallel runs newFn on a chunk's rows concurrently (slow rows).
 	parallel bool
 	// nullNaN: the kernel takes NULL arguments as NaN or "" (compare_label
@@ -363,9 +365,9 @@ func (u udfSet) register(c *sql.Conn) error {
 		case u.parallel:
 			exec = parallelExec(u.name, u.newFn)
 		case u.float != nil:
-			exec, special = vecExec(u.name, false, false, floatKernel(u.float), u.float), true
+			exec, special = vecExec(u.name, false, false, floatKernel(u.float), u.float, nil), true
 		case u.kernel != nil:
-			exec, special = vecExec(u.name, u.stringResult, u.nullNaN, u.kernel, nil), true
+			exec, special = vecExec(u.name, u.stringResult, u.nullNaN, u.kernel, nil, u.prep), true
 		}
 		fns = append(fns, &scalarUDF{
 			cfg:  duckdb.ScalarFuncConfig{InputTypeInfos: in, ResultTypeInfo: u.result, SpecialNullHandling: special},
@@ -547,7 +549,7 @@ func sqlFunctions(t sqlTypes) []udfSet {
 		{name: "isr_lower", fixed: []duckdb.TypeInfo{d, d}, optional: []duckdb.TypeInfo{d}, result: d, float: scaledCount(false, false)},
 		{name: "isr_upper", fixed: []duckdb.TypeInfo{d, d}, optional: []duckdb.TypeInfo{d}, result: d, float: scaledCount(true, false)},
 		{name: "funnel_significance", fixed: []duckdb.TypeInfo{d, d, d}, optional: []duckdb.TypeInfo{s}, result: s, kernel: sqlFunnelSignificance, stringResult: true},
-		{name: "funnel_limit", fixed: []duckdb.TypeInfo{d, d, d, s}, optional: []duckdb.TypeInfo{s}, result: d, kernel: sqlFunnelLimit},
+		{name: "funnel_limit", fixed: []duckdb.TypeInfo{d, d, d, s}, optional: []duckdb.TypeInfo{s}, result: d, kernel: sqlFunnelLimit, prep: funnelLimitPrep},
 		{name: "compare_label", fixed: []duckdb.TypeInfo{d, d, d, d, d}, optional: []duckdb.TypeInfo{s}, result: s, kernel: sqlCompareLabel, stringResult: true, nullNaN: true},
 		{name: "compare_proportion", fixed: []duckdb.TypeInfo{d, d, d}, optional: []duckdb.TypeInfo{s}, result: s, newFn: plain(sqlCompareProportion)},
 		{name: "compare_rate", fixed: []duckdb.TypeInfo{d, d, d, d}, optional: []duckdb.TypeInfo{s}, result: s, newFn: plain(sqlCompareRate)},
@@ -643,6 +645,31 @@ func sqlFunnelLimit() kernelFn {
 
 // sqlCompareLabel reads a NULL benchmark or limit as missing (NaN) and a
 // NULL polarity as no judgement.
+// funnelLimitPrep is funnel_limit with its side and statistic bound.
+func funnelLimitPrep(s []string) (floatRowFn, error) {
+	side, err := ParseSide(s[3])
+	if err != nil {
+		return nil, err
+	}
+	stat := "proportion"
+	if len(s) > 4 {
+		stat = s[4]
+	}
+	st, err := ParseStatistic(stat)
+	if err != nil {
+		return nil, err
+	}
+	var zc zCache
+	return func(f []float64) (float64, bool, error) {
+		c, z, err := zc.get(f[2])
+		if err != nil {
+			return 0, false, err
+		}
+		v, err := funnelLimit(st, f[0], f[1], c, z, side)
+		return v, err == nil, err
+	}, nil
+}
+
 func sqlCompareLabel() kernelFn {
 	var ps string
 	var pol Polarity

@@ -265,7 +265,12 @@ func (r *result) setString(row int, s string) {
 // when every argument of the overload is DOUBLE (no per-row string work).
 // With nullNaN, NULL arguments reach the kernel as NaN (DOUBLE) or ""
 // (VARCHAR) instead of making the result NULL.
-func vecExec(name string, stringResult, nullNaN bool, newFn func() kernelFn, newFloat func() floatRowFn) duckdb.ScalarFuncExecutor {
+//
+// prep, if set, binds VARCHAR arguments that are the same on every row of a
+// chunk (such as 'lower') once and returns the function of the DOUBLE ones,
+// which then runs in the DOUBLE loop. If it fails, the chunk takes the
+// general path, which reports the error on the first row that has one.
+func vecExec(name string, stringResult, nullNaN bool, newFn func() kernelFn, newFloat func() floatRowFn, prep func(s []string) (floatRowFn, error)) duckdb.ScalarFuncExecutor {
 	slow := chunkExec(name, kernelRows(stringResult, nullNaN, newFn)).ChunkContextExecutor
 	return duckdb.ScalarFuncExecutor{ChunkContextExecutor: func(ctx context.Context, st *duckdb.ChunkIteratorState) error {
 		in := st.GetInputChunk()
@@ -310,6 +315,13 @@ func vecExec(name string, stringResult, nullNaN bool, newFn func() kernelFn, new
 		if allFloat && newFloat != nil && !stringResult && !nullNaN {
 			return floatRows(name, newFloat(), cols, null, out, n)
 		}
+		if prep != nil && !stringResult && !nullNaN {
+			if ss, ok := constStrings(cols, n); ok {
+				if fn, err := prep(ss); err == nil {
+					return floatRows(name, fn, cols, null, out, n)
+				}
+			}
+		}
 		fn := newFn()
 		fs := make([]float64, len(cols))
 		ss := make([]string, len(cols))
@@ -345,21 +357,56 @@ func vecExec(name string, stringResult, nullNaN bool, newFn func() kernelFn, new
 	}}
 }
 
+// constStrings returns the VARCHAR arguments (at their positions; "" at
+// the others) when each is the same, and not NULL, on all n rows.
+func constStrings(cols []column, n int) ([]string, bool) {
+	ss := make([]string, len(cols))
+	for c := range cols {
+		col := &cols[c]
+		if col.s == nil {
+			continue
+		}
+		if col.mask != nil {
+			for w := 0; w*64 < n; w++ {
+				bits := *(*uint64)(unsafe.Add(col.mask, w*8))
+				if left := n - w*64; left < 64 {
+					bits |= ^uint64(0) << uint(left)
+				}
+				if bits != ^uint64(0) {
+					return nil, false
+				}
+			}
+		}
+		first := col.str(0)
+		for r := 1; r < n; r++ {
+			if col.s[r] != col.last && col.str(r) != first {
+				return nil, false
+			}
+		}
+		ss[c] = first
+	}
+	return ss, true
+}
+
 // floatRows is the loop for DOUBLE arguments and result: no interface
-// values, no per-row calls into DuckDB.
+// values, no per-row calls into DuckDB. VARCHAR columns (bound by prep)
+// are skipped.
 func floatRows(name string, fn floatRowFn, cols []column, null []bool, out *result, n int) error {
 	args := make([]float64, len(cols))
-	fcols := make([][]float64, len(cols))
+	var fcols [][]float64
+	var pos []int
 	for c := range cols {
-		fcols[c] = cols[c].f
+		if cols[c].s == nil {
+			fcols, pos = append(fcols, cols[c].f), append(pos, c)
+		}
 	}
 	for r := range n {
 		if null != nil && null[r] {
 			out.setNull(r)
 			continue
 		}
-		for c, col := range fcols {
-			args[c] = col[r]
+		for i, col := range fcols {
+			args[pos[i]] = col[r]
 		}
 		v, ok, err := fn(args)
 		if err != nil {

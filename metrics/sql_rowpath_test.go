@@ -30,6 +30,7 @@ func TestRowPathMatchesVectorised(t *testing.T) {
 		if u.float != nil {
 			u.kernel, u.float = floatKernel(u.float), nil
 		}
+		u.prep = nil
 		if u.kernel == nil {
 			continue
 		}
@@ -58,6 +59,9 @@ func TestRowPathMatchesVectorised(t *testing.T) {
 	   OR compare_label(0.3, x / n - 0.05, x / n + 0.05, x / n - 0.1, x / n + 0.1, CASE WHEN i % 3 = 0 THEN NULL WHEN i % 3 = 1 THEN 'higher_is_better' ELSE 'low' END)
 	      IS DISTINCT FROM compare_label_rows(0.3, x / n - 0.05, x / n + 0.05, x / n - 0.1, x / n + 0.1, CASE WHEN i % 3 = 0 THEN NULL WHEN i % 3 = 1 THEN 'higher_is_better' ELSE 'low' END)
 	   OR funnel_limit(0.3, n, 0.998, 'lower') IS DISTINCT FROM funnel_limit_rows(0.3, n, 0.998, 'lower')
+	   OR funnel_limit(0.3, n, 95, 'upper', 'ratio') IS DISTINCT FROM funnel_limit_rows(0.3, n, 95, 'upper', 'ratio')
+	   OR funnel_limit((x + 1) / 100, n, 0.95, CASE WHEN i % 2 = 0 THEN 'lower' ELSE 'upper' END, CASE WHEN i % 3 = 0 THEN NULL ELSE 'rate' END)
+	      IS DISTINCT FROM funnel_limit_rows((x + 1) / 100, n, 0.95, CASE WHEN i % 2 = 0 THEN 'lower' ELSE 'upper' END, CASE WHEN i % 3 = 0 THEN NULL ELSE 'rate' END)
 	   OR funnel_significance_od(x, n, 0.3, 2, 0.001) IS DISTINCT FROM funnel_significance_od_rows(x, n, 0.3, 2, 0.001)`
 	var bad int
 	if err := conn.QueryRowContext(context.Background(), q).Scan(&bad); err != nil {
