@@ -89,7 +89,9 @@ base AS (
 ),
 lsoa_score AS (
     SELECT r.practice_code, r.period AS lsoa_period,
-        sum(r.patients * s.imd_score) / nullif(sum(r.patients), 0) AS imd_score
+        -- summed in a fixed order: a parallel sum of doubles differs in the last bits from build to
+        -- build, and the score would then differ in every period whenever a month is added
+        sum(r.patients * s.imd_score ORDER BY r.lsoa_code, r.patients) / nullif(sum(r.patients), 0) AS imd_score
     FROM staging.registrations_lsoa AS r
     JOIN staging.imd_scores AS s USING (lsoa_code)
     WHERE r.patients > 0 AND s.imd_score IS NOT NULL
