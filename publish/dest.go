@@ -174,6 +174,11 @@ func syncTree(dir string) error {
 	if ok, err := syncFS(dir); ok {
 		return err
 	}
+	return syncEach(dir)
+}
+
+// syncEach fsyncs every file (and, where the platform can, folder) under dir.
+func syncEach(dir string) error {
 	return filepath.WalkDir(dir, func(p string, de os.DirEntry, err error) error {
 		if err != nil {
 			return err

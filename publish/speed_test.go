@@ -3,6 +3,8 @@ package publish
 import (
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -44,5 +46,33 @@ func TestSectionColumnIndex(t *testing.T) {
 		if got := s.col("no_such_column"); got != -1 {
 			t.Errorf("section %s: col of a missing column = %d, want -1", s.Name, got)
 		}
+	}
+}
+
+// TestSyncEach: the portable stage sync (not Linux) visits a whole tree
+// and reports a file it cannot open.
+func TestSyncEach(t *testing.T) {
+	dir := t.TempDir()
+	for _, rel := range []string{"A/pack.xlsx", "A/feeds/x.csv", "B/manifest.json"} {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(rel), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syncEach(dir); err != nil {
+		t.Fatalf("syncEach: %v", err)
+	}
+	if err := syncTree(dir); err != nil {
+		t.Fatalf("syncTree: %v", err)
+	}
+	// a file that vanished under it (here a dangling link) is an error
+	if err := os.Symlink(filepath.Join(dir, "gone"), filepath.Join(dir, "B", "link")); err != nil {
+		t.Skipf("no symlinks: %v", err)
+	}
+	if err := syncEach(dir); err == nil {
+		t.Error("syncEach ignored a file it could not open")
 	}
 }
