@@ -121,10 +121,8 @@ func (s *localStage) WriteFile(ctx context.Context, rel string, data []byte) err
 		f.Close()
 		return fmt.Errorf("stage write %s: %w", rel, err)
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("stage sync %s: %w", rel, err)
-	}
+	// Not synced here: Commit syncs the whole stage once (an fsync a file
+	// was most of a pack's wall time on a busy disk).
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("stage close %s: %w", rel, err)
 	}
@@ -170,12 +168,47 @@ func copyFile(src, dst string) error {
 	return out.Close()
 }
 
+// syncTree flushes every file and folder under dir to disk. On Linux one
+// syncfs(2) does it for the whole file system; elsewhere each is fsynced.
+func syncTree(dir string) error {
+	if ok, err := syncFS(dir); ok {
+		return err
+	}
+	return syncEach(dir)
+}
+
+// syncEach fsyncs every file (and, where the platform can, folder) under dir.
+func syncEach(dir string) error {
+	return filepath.WalkDir(dir, func(p string, de os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		err = f.Sync()
+		if de.IsDir() {
+			err = nil // best effort: not every platform syncs folders
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
+}
+
 // Commit swaps the stage in: rename the old period aside, rename the new one
 // in, then remove the old one. A crash between the two renames leaves the
 // old publication intact beside (".<period>.old-*"), never a half-written one.
 func (s *localStage) Commit(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	// Every file and folder of the stage reaches the disk before the
+	// rename makes it the publication.
+	if err := syncTree(s.tmp); err != nil {
+		return fmt.Errorf("commit %s: sync the stage: %w", s.period, err)
 	}
 	final := filepath.Join(s.root, s.period)
 	var old string

@@ -150,6 +150,17 @@ func round(v float64, dp int) float64 {
 	if math.IsNaN(v) || math.IsInf(v, 0) || v == 0 {
 		return 0
 	}
+	if dp >= 0 && v == math.Trunc(v) && math.Abs(v) < 1e12 {
+		return v // a whole number of at most 12 digits: roundDigits gives it back unchanged
+	}
+	return roundDigits(v, dp)
+}
+
+// roundDigits is round without the whole-number shortcut.
+func roundDigits(v float64, dp int) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v == 0 {
+		return 0
+	}
 	sig := 12
 	if d := int(math.Floor(math.Log10(math.Abs(v)))) + 1 + dp + 1; d > sig {
 		sig = min(d, 15)

@@ -93,6 +93,20 @@ type Section struct {
 	// skipped when its table, or any of its space-separated tables, is
 	// absent).
 	Optional string
+	// colIdx maps a column name to its index (built in init: col runs
+	// for every cell a pack writes).
+	colIdx map[string]int
+}
+
+func init() {
+	for _, s := range sections {
+		s.colIdx = make(map[string]int, len(s.Columns))
+		for i, c := range s.Columns {
+			if _, dup := s.colIdx[c.Name]; !dup {
+				s.colIdx[c.Name] = i
+			}
+		}
+	}
 }
 
 func (s *Section) sql() (string, error) {
@@ -104,6 +118,12 @@ func (s *Section) sql() (string, error) {
 }
 
 func (s *Section) col(name string) int {
+	if s.colIdx != nil {
+		if i, ok := s.colIdx[name]; ok {
+			return i
+		}
+		return -1
+	}
 	for i, c := range s.Columns {
 		if c.Name == name {
 			return i
