@@ -137,7 +137,10 @@ type Reader struct {
 
 	f      *os.File
 	dec    *decoder
+	br     *bufio.Reader // the decoded text; csv reads from it directly
 	csv    *csv.Reader
+	// nextLine is the line number of the first line after the header.
+	nextLine int
 	size   int64
 	endsNL bool
 }
@@ -188,7 +191,11 @@ func OpenCSV(path string, headerless bool) (*Reader, error) {
 		r.Encoding = EncUTF8BOM
 	}
 	r.dec = newDecoder(br)
-	r.csv = csv.NewReader(r.dec)
+	// csv.NewReader uses a *bufio.Reader as it is, so after the header the
+	// rest of the text is in r.br for the parallel pipeline.
+	r.br = bufio.NewReaderSize(r.dec, 64<<10)
+	r.csv = csv.NewReader(r.br)
+	r.nextLine = 1
 	r.csv.FieldsPerRecord = -1 // field counts are checked per row, so one bad row is a reject, not a failed file
 	r.csv.ReuseRecord = true
 	if !headerless {
@@ -196,6 +203,8 @@ func OpenCSV(path string, headerless bool) (*Reader, error) {
 		if err != nil {
 			return fail(fmt.Errorf("reading the header: %w", err), "")
 		}
+		last, _ := r.csv.FieldPos(len(rec) - 1)
+		r.nextLine = last + strings.Count(rec[len(rec)-1], "\n") + 1
 		r.Header = append([]string(nil), rec...)
 		r.Keys = make([]string, len(rec))
 		for i, h := range rec {
@@ -219,14 +228,7 @@ func (r *Reader) Read() (rec []string, line int, err error) {
 			return nil, 0, err
 		}
 		line, _ = r.csv.FieldPos(0)
-		blank := true
-		for _, f := range rec {
-			if len(f) > 0 && !isSpace(f) {
-				blank = false
-				break
-			}
-		}
-		if !blank {
+		if !blankRecord(rec) {
 			return rec, line, nil
 		}
 	}
