@@ -106,7 +106,8 @@ func (s *splitter) next(data []byte, target int) ([]byte, int, error) {
 		if len(s.pend) == cap(s.pend) {
 			s.pend = append(s.pend, make([]byte, max(cap(s.pend), 2*target))...)[:len(s.pend)]
 		}
-		n, err := s.src.Read(s.pend[len(s.pend):cap(s.pend)])
+		// Reads of at most target bytes keep batches near target.
+		n, err := s.src.Read(s.pend[len(s.pend):min(cap(s.pend), len(s.pend)+target)])
 		s.pend = s.pend[:len(s.pend)+n]
 		if err == io.EOF {
 			s.eof = true
