@@ -63,7 +63,11 @@ type batch struct {
 	done   chan struct{}
 }
 
-func (b *batch) reset() {
+func (b *batch) reset(batchBytes int) {
+	if cap(b.recs) == 0 {
+		b.recs = make([]parsedRec, 0, batchBytes/32)
+		b.events = make([]event, 0, batchBytes/32)
+	}
 	b.recs = b.recs[:0]
 	clear(b.events) // drop references to the rows' strings
 	b.events = b.events[:0]
@@ -99,15 +103,16 @@ type splitter struct {
 	eof    bool
 }
 
-// next fills data (reusing its memory) with at least target bytes of whole
-// records, or the rest of the input; io.EOF when nothing is left.
-func (s *splitter) next(data []byte, target int) ([]byte, int, error) {
+// next returns at least target bytes of whole records, or the rest of the
+// input; io.EOF when nothing is left. The bytes are handed out in place:
+// buf (a batch's old data, free again) becomes the buffer for what follows.
+func (s *splitter) next(buf []byte, target int) ([]byte, int, error) {
 	for s.cut < target && !s.eof {
-		if len(s.pend) == cap(s.pend) {
+		if cap(s.pend)-len(s.pend) < target {
 			s.pend = append(s.pend, make([]byte, max(cap(s.pend), 2*target))...)[:len(s.pend)]
 		}
 		// Reads of at most target bytes keep batches near target.
-		n, err := s.src.Read(s.pend[len(s.pend):min(cap(s.pend), len(s.pend)+target)])
+		n, err := s.src.Read(s.pend[len(s.pend) : len(s.pend)+target])
 		s.pend = s.pend[:len(s.pend)+n]
 		if err == io.EOF {
 			s.eof = true
@@ -121,13 +126,15 @@ func (s *splitter) next(data []byte, target int) ([]byte, int, error) {
 		end = len(s.pend)
 	}
 	if end == 0 {
-		return nil, 0, io.EOF
+		return buf, 0, io.EOF
 	}
-	data = append(data[:0], s.pend[:end]...)
+	data := s.pend[:end:end]
 	line := s.line
 	s.line += bytes.Count(data, []byte{'\n'})
-	rest := copy(s.pend, s.pend[end:])
-	s.pend = s.pend[:rest]
+	if cap(buf) < 2*target {
+		buf = make([]byte, 0, 2*target)
+	}
+	s.pend = append(buf[:0], s.pend[end:]...)
 	s.scan -= end
 	s.cut = max(s.cut-end, 0)
 	return data, line, nil
@@ -267,7 +274,7 @@ func runPipeline(ctx context.Context, r *Reader, p Parser, em *Emitter, want, wo
 			case <-stop:
 				return
 			}
-			b.reset()
+			b.reset(batchBytes)
 			b.done = make(chan struct{})
 			var err error
 			b.data, b.line, err = split.next(b.data, batchBytes)
@@ -321,6 +328,9 @@ func runPipeline(ctx context.Context, r *Reader, p Parser, em *Emitter, want, wo
 	started := time.Now()
 	for b := range order {
 		<-b.done
+		if len(em.keyIdx) > 0 {
+			em.seen.touch(b.events)
+		}
 		for i := range b.recs {
 			rec := &b.recs[i]
 			res.rows++

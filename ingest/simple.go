@@ -426,7 +426,15 @@ func safeDataset(d string) string {
 }
 
 // monthOf renders a date as a monthly period.
-func monthOf(t time.Time) string { return t.Format("2006-01") }
+func monthOf(t time.Time) string {
+	y, m, _ := t.Date()
+	if y < 1000 || y > 9999 {
+		return t.Format("2006-01")
+	}
+	// As Format, without its layout parsing: this runs for every row.
+	b := [7]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-', byte('0' + int(m)/10), byte('0' + int(m)%10)}
+	return string(b[:])
+}
 
 // datePeriod makes a PeriodOf that reads the month of a date column.
 func datePeriod(field int) func(rec []string, cols []int) (string, error) {
