@@ -247,7 +247,7 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 			return res, fmt.Errorf("create %s: %w", tmp, err)
 		}
 		defer os.RemoveAll(tmp) // gone after a successful swap; removes leftovers otherwise
-		fw, err := newFileWriter(filepath.Join(tmp, "part-"+sum[:12]+".parquet"), schema.pq, o.Version)
+		fw, err := newFileWriter(filepath.Join(tmp, "part-"+sum[:12]+".parquet"), schema, info.Name, o.Version)
 		if err != nil {
 			return res, err
 		}

@@ -143,7 +143,7 @@ func badFiles(t *testing.T) []string {
 				strings.Replace(l[11], ",2024-01-", ",2024-02-", 1), // another period
 				bad,
 				strings.Replace(bad, ",2024-13-", ",2024-01-", 1), // put right: loads
-				l[40],           // the key of a rejected row's twin
+				l[40],            // the key of a rejected row's twin
 				l[7], l[7], l[8], // more duplicates
 			}, l[41:]...)...)
 			return joinLines(l)

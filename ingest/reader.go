@@ -143,14 +143,14 @@ type Reader struct {
 	Keys     []string // normalised headings (see normHeader)
 	Encoding string
 
-	f      *os.File
-	dec    *decoder
-	br     *bufio.Reader // the decoded text; csv reads from it directly
-	csv    *csv.Reader
+	f   *os.File
+	dec *decoder
+	br  *bufio.Reader // the decoded text; csv reads from it directly
+	csv *csv.Reader
 	// nextLine is the line number of the first line after the header.
 	nextLine int
-	size   int64
-	endsNL bool
+	size     int64
+	endsNL   bool
 }
 
 // OpenCSV opens path, sniffs it (empty, binary, BOM) and, unless headerless,
