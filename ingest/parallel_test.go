@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+
 	"github.com/gplens/gplens/ingest"
 	"github.com/gplens/gplens/synth"
 )
@@ -251,5 +254,55 @@ func TestParallelMatchesSequential(t *testing.T) {
 	// The cases must exercise what they claim to.
 	if refused < 4 || rejected < 4 {
 		t.Errorf("only %d refused and %d files with rejects among the cases", refused, rejected)
+	}
+}
+
+// Lake files are dictionary-encoded where values repeat out of runs (sex,
+// priority) and plain for identifiers and runs (referral id, the practice
+// code of a file sorted by practice), as DuckDB chooses; DuckDB-compatible
+// either way, and the rows read back are the file's.
+func TestLakeEncodings(t *testing.T) {
+	gen := t.TempDir()
+	cfg := synth.DefaultConfig()
+	cfg.Out, cfg.Practices, cfg.Months, cfg.EndMonth, cfg.ReferralRows, cfg.SkipTruth = gen, 20, 1, "2024-01", 3000, true
+	if _, err := synth.Generate(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	lake := t.TempDir()
+	res, err := ingest.File(context.Background(), filepath.Join(gen, "referrals", "2024-01", "referrals_records_2024-01.csv"), ingest.Options{Lake: lake})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, _ := filepath.Glob(filepath.Join(lake, "referral_records", "period=2024-01", "part-*.parquet"))
+	if len(parts) != 1 {
+		t.Fatalf("parts: %v", parts)
+	}
+	f, err := os.Open(parts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pf.NumRows() != res.RowsWritten || res.RowsWritten != 3000 {
+		t.Fatalf("%d rows in the file, %d written", pf.NumRows(), res.RowsWritten)
+	}
+	want := map[string]bool{"referral_id": false, "practice_code": false, "sex": true, "priority": true, "age": true}
+	for _, c := range pf.Metadata().RowGroups[0].Columns {
+		name := strings.Join(c.MetaData.PathInSchema, ".")
+		dict := false
+		for _, e := range c.MetaData.Encoding {
+			dict = dict || e == format.RLEDictionary
+		}
+		if w, ok := want[name]; ok && dict != w {
+			t.Errorf("%s: dictionary %v, want %v (encodings %v)", name, dict, w, c.MetaData.Encoding)
+		}
+		delete(want, name)
+	}
+	if len(want) > 0 {
+		t.Errorf("columns missing: %v", want)
 	}
 }

@@ -48,7 +48,6 @@ type parsedRec struct {
 	ev0, ev1 int      // its events: batch.events[ev0:ev1]
 	st       recState // simple parsers: what the merge folds in
 	rec      []string // other parsers: the record, parsed by the merge
-	err      error    // the parser failed on this record
 }
 
 type batch struct {
