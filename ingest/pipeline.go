@@ -64,8 +64,8 @@ type batch struct {
 
 func (b *batch) reset(batchBytes int) {
 	if cap(b.recs) == 0 {
-		b.recs = make([]parsedRec, 0, batchBytes/32)
-		b.events = make([]event, 0, batchBytes/32)
+		b.recs = make([]parsedRec, 0, batchBytes/24)
+		b.events = make([]event, 0, batchBytes/24)
 	}
 	b.recs = b.recs[:0]
 	clear(b.events) // drop references to the rows' strings
@@ -127,7 +127,7 @@ func (s *splitter) next(buf []byte, target int) ([]byte, int, error) {
 	if end == 0 {
 		return buf, 0, io.EOF
 	}
-	data := s.pend[:end:end]
+	data := s.pend[:end] // its spare capacity comes back as buf, for a later batch
 	line := s.line
 	s.line += bytes.Count(data, []byte{'\n'})
 	if cap(buf) < 2*target {
