@@ -39,7 +39,7 @@ type Options struct {
 	Progress       func(Progress)
 	Now            func() time.Time
 	// Workers parse a file's records in parallel: 0 means one per CPU
-	// (GOMAXPROCS). Output is the same for any number.
+	// (GOMAXPROCS, at most 8). Output is the same for any number.
 	Workers int
 
 	sequential bool // the one-goroutine reader, kept as the reference for tests

@@ -243,7 +243,9 @@ type pipelineResult struct {
 func runPipeline(ctx context.Context, r *Reader, p Parser, em *Emitter, want, workers, batchBytes int, o Options) (pipelineResult, error) {
 	res := pipelineResult{last: -1}
 	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+		// One per core, up to 8: the merge and the writer are one each, so
+		// more would only hold more batches in memory.
+		workers = min(runtime.GOMAXPROCS(0), 8)
 	}
 	if batchBytes <= 0 {
 		batchBytes = defaultBatchBytes
