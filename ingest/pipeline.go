@@ -223,6 +223,18 @@ func (rp *recordParser) parse(b *batch, file string) {
 	}
 }
 
+// parseSafely turns a parser's panic into the batch's error: in a worker
+// goroutine it would otherwise end the process, where the sequential
+// reader's reached the scheduler's recover.
+func parseSafely(rp *recordParser, b *batch, path string) {
+	defer func() {
+		if p := recover(); p != nil {
+			b.err = fmt.Errorf("ingest %s: parser panicked: %v", path, p)
+		}
+	}()
+	rp.parse(b, path)
+}
+
 func blankRecord(rec []string) bool {
 	for _, f := range rec {
 		if len(f) > 0 && !isSpace(f) {
@@ -310,7 +322,7 @@ func runPipeline(ctx context.Context, r *Reader, p Parser, em *Emitter, want, wo
 		go func() {
 			defer wg.Done()
 			for b := range work {
-				rp.parse(b, r.Path)
+				parseSafely(rp, b, r.Path)
 				close(b.done)
 			}
 		}()
