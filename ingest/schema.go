@@ -149,7 +149,9 @@ func (r *Row) put(i int, v parquet.Value) {
 // Str sets column i to s.
 func (r *Row) Str(i int, s string) {
 	r.put(i, parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s))))
-	r.keys[i] = s
+	if r.key != nil && r.key[i] {
+		r.keys[i] = s
+	}
 }
 
 // Int sets column i to v.
