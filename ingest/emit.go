@@ -2,10 +2,10 @@ package ingest
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/zeebo/xxh3"
 )
 
 // Reject is one row kept aside, with where and why.
@@ -38,16 +38,21 @@ type Emitter struct {
 	pending []parquet.Row
 	spare   []parquet.Row
 	keyIdx  []int
-	seen    map[uint64]int64
+	seen    *keySet
 	out     *fileWriter // nil when only checking
 	rejOut  *parquet.GenericWriter[Reject]
 	rejBuf  []Reject
 
 	keyBuf     []byte
 	line       int64
-	claimed    []uint64
+	claimed    []keyHash
 	recRejects []Reject
 	skipped    bool
+	// wk, in a parse worker, records the record's rows, rejects and skips
+	// for the ordered merge instead of applying them.
+	wk *batch
+	// replay: rows come from the workers' batches (not recycled here).
+	replay bool
 
 	RowsWritten     int64
 	RecordsRejected int64
@@ -59,7 +64,7 @@ type Emitter struct {
 const keepRejects = 20
 
 func newEmitter(file string, s *Schema, key []string) *Emitter {
-	e := &Emitter{file: file, schema: s, row: newRow(s), seen: map[uint64]int64{}, SkipReasons: map[string]int64{}}
+	e := &Emitter{file: file, schema: s, row: newRow(s), seen: newKeySet(0), SkipReasons: map[string]int64{}}
 	e.row.key = make([]bool, len(s.Columns))
 	for _, k := range key {
 		i := s.Index(k)
@@ -80,14 +85,10 @@ func (e *Emitter) resize(size, read, records int64) {
 		return
 	}
 	est := size * records / read * 21 / 20
-	if est <= int64(len(e.seen))*2 || est > 1<<28 {
+	if est > 1<<28 {
 		return
 	}
-	m := make(map[uint64]int64, est)
-	for k, v := range e.seen {
-		m[k] = v
-	}
-	e.seen = m
+	e.seen.reserve(int(est))
 }
 
 // Row starts a new output row of the current record.
@@ -95,35 +96,70 @@ func (e *Emitter) Row() *Row { e.row.reset(); return e.row }
 
 // Emit adds the row being built to the current record's output.
 func (e *Emitter) Emit() {
+	if e.wk != nil {
+		e.wk.addRow(e.row, e.rowKey())
+		return
+	}
 	var pr parquet.Row
 	if n := len(e.spare); n > 0 {
 		pr, e.spare = e.spare[n-1], e.spare[:n-1]
 	}
-	pr = e.row.parquetRow(pr)
+	e.add(e.row.parquetRow(pr), e.rowKey())
+}
+
+// rowKey hashes the key columns of the row being built.
+func (e *Emitter) rowKey() keyHash {
+	switch len(e.keyIdx) {
+	case 0:
+		return keyHash{}
+	case 1:
+		return hashKeyString(e.row.keys[e.keyIdx[0]])
+	}
+	e.keyBuf = e.keyBuf[:0]
+	for _, i := range e.keyIdx {
+		e.keyBuf = append(append(e.keyBuf, e.row.keys[i]...), 0)
+	}
+	return hashKey(e.keyBuf)
+}
+
+// add checks a finished row's key and holds it until the record ends.
+func (e *Emitter) add(pr parquet.Row, h keyHash) {
 	if len(e.keyIdx) > 0 {
-		var sum uint64
-		if len(e.keyIdx) == 1 {
-			sum = xxh3.HashString(e.row.keys[e.keyIdx[0]])
-		} else {
-			e.keyBuf = e.keyBuf[:0]
-			for _, i := range e.keyIdx {
-				e.keyBuf = append(append(e.keyBuf, e.row.keys[i]...), 0)
-			}
-			sum = xxh3.Hash(e.keyBuf)
-		}
-		if first, dup := e.seen[sum]; dup {
-			var parts []string
-			for _, i := range e.keyIdx {
-				parts = append(parts, e.row.keys[i])
-			}
-			e.Reject(strings.Join(e.keyNames(), "+"), strings.Join(parts, "|"), fmt.Sprintf("duplicate key (first seen at line %d)", first))
-			e.spare = append(e.spare, pr)
+		if first, dup := e.seen.claim(h, e.line); dup {
+			e.Reject(strings.Join(e.keyNames(), "+"), e.keyValue(pr), fmt.Sprintf("duplicate key (first seen at line %d)", first))
+			e.recycle(pr)
 			return
 		}
-		e.seen[sum] = e.line
-		e.claimed = append(e.claimed, sum)
+		e.claimed = append(e.claimed, h)
 	}
 	e.pending = append(e.pending, pr)
+}
+
+func (e *Emitter) recycle(pr parquet.Row) {
+	if !e.replay {
+		e.spare = append(e.spare, pr)
+	}
+}
+
+// keyValue renders a row's key as the reject reports it: the key columns'
+// text joined by '|' (blank for NULL).
+func (e *Emitter) keyValue(pr parquet.Row) string {
+	parts := make([]string, len(e.keyIdx))
+	for k, i := range e.keyIdx {
+		v := pr[e.schema.leaf[i]]
+		if v.IsNull() {
+			continue
+		}
+		switch e.schema.Columns[i].Type {
+		case String:
+			parts[k] = string(v.ByteArray())
+		case Int64:
+			parts[k] = strconv.FormatInt(v.Int64(), 10)
+		case Date:
+			parts[k] = epoch.AddDate(0, 0, int(v.Int32())).Format("2006-01-02")
+		}
+	}
+	return strings.Join(parts, "|")
 }
 
 func (e *Emitter) keyNames() []string {
@@ -136,12 +172,23 @@ func (e *Emitter) keyNames() []string {
 
 // Reject sets the current record aside: column is the published heading.
 func (e *Emitter) Reject(column, value, reason string) {
+	if e.wk != nil {
+		e.wk.addEvent(event{kind: evReject, col: column, val: value, reason: reason})
+		return
+	}
 	e.recRejects = append(e.recRejects, Reject{File: e.file, Line: e.line, Column: column, Value: value, Reason: reason})
 }
 
 // Skip marks the current record as deliberately not loaded (a total row, a
 // row for another organisation type), with the reason counted in the result.
-func (e *Emitter) Skip(reason string) { e.skipped = true; e.SkipReasons[reason]++ }
+func (e *Emitter) Skip(reason string) {
+	if e.wk != nil {
+		e.wk.addEvent(event{kind: evSkip, reason: reason})
+		return
+	}
+	e.skipped = true
+	e.SkipReasons[reason]++
+}
 
 func (e *Emitter) begin(line int) {
 	e.line = int64(line)
@@ -158,11 +205,9 @@ func (e *Emitter) end() error {
 		// The record's keys were claimed before its problem was found; a
 		// record that is put right later in the file must not look duplicate.
 		for _, k := range e.claimed {
-			if e.seen[k] == e.line {
-				delete(e.seen, k)
-			}
+			e.seen.release(k, e.line)
 		}
-		e.spare = append(e.spare, e.pending...)
+		e.recycleAll()
 		for _, r := range e.recRejects {
 			if len(e.FirstRejects) < keepRejects {
 				e.FirstRejects = append(e.FirstRejects, r)
@@ -181,7 +226,7 @@ func (e *Emitter) end() error {
 	}
 	if e.skipped {
 		e.RecordsSkipped++
-		e.spare = append(e.spare, e.pending...)
+		e.recycleAll()
 		return nil
 	}
 	for _, pr := range e.pending {
@@ -190,10 +235,16 @@ func (e *Emitter) end() error {
 				return err
 			}
 		}
-		e.spare = append(e.spare, pr)
 		e.RowsWritten++
 	}
+	e.recycleAll()
 	return nil
+}
+
+func (e *Emitter) recycleAll() {
+	if !e.replay {
+		e.spare = append(e.spare, e.pending...)
+	}
 }
 
 func (e *Emitter) flushRejects() error {

@@ -38,6 +38,12 @@ type Options struct {
 	Logger         *slog.Logger
 	Progress       func(Progress)
 	Now            func() time.Time
+	// Workers parse a file's records in parallel: 0 means one per CPU
+	// (GOMAXPROCS, at most 8). Output is the same for any number.
+	Workers int
+
+	sequential bool // the one-goroutine reader, kept as the reference for tests
+	batchBytes int  // the pipeline's batch size (0: defaultBatchBytes)
 }
 
 // Progress of one file, reported every few thousand rows.
@@ -241,7 +247,7 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 			return res, fmt.Errorf("create %s: %w", tmp, err)
 		}
 		defer os.RemoveAll(tmp) // gone after a successful swap; removes leftovers otherwise
-		fw, err := newFileWriter(filepath.Join(tmp, "part-"+sum[:12]+".parquet"), schema.pq, o.Version)
+		fw, err := newFileWriter(filepath.Join(tmp, "part-"+sum[:12]+".parquet"), schema, info.Name, o.Version)
 		if err != nil {
 			return res, err
 		}
@@ -265,40 +271,16 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 		want = info.Headerless
 	}
 	started := time.Now()
-	var rows int64
-	var lastRec []string
-	var lastLine int
-	for {
-		rec, line, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return res, err
-		}
-		rows++
-		if rows == 4096 {
-			em.resize(r.Size(), r.BytesRead(), rows)
-		}
-		if rows&4095 == 0 {
-			if err := ctx.Err(); err != nil {
-				return res, fmt.Errorf("ingest %s: %w", path, err)
-			}
-			if o.Progress != nil {
-				o.Progress(Progress{File: path, Bytes: r.BytesRead(), Size: r.Size(), Rows: rows, Elapsed: time.Since(started)})
-			}
-		}
-		em.begin(line)
-		if len(rec) != want {
-			em.Reject("", "", fmt.Sprintf("wrong field count: %d fields, the header has %d", len(rec), want))
-		} else if err := p.Record(rec, line, em); err != nil {
-			return res, fmt.Errorf("ingest %s line %d: %w", path, line, err)
-		}
-		if err := em.end(); err != nil {
-			return res, err
-		}
-		lastRec, lastLine = rec, line
+	var loop pipelineResult
+	if o.sequential {
+		loop, err = readSequential(ctx, r, p, em, want, o)
+	} else {
+		loop, err = runPipeline(ctx, r, p, em, want, o.Workers, o.batchBytes, o)
 	}
+	if err != nil {
+		return res, err
+	}
+	rows := loop.rows
 	if o.Progress != nil {
 		o.Progress(Progress{File: path, Bytes: r.Size(), Size: r.Size(), Rows: rows, Elapsed: time.Since(started), Done: true})
 	}
@@ -315,8 +297,8 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 		res.SkipReasons = em.SkipReasons
 	}
 	// A last row cut short with no line end is a truncated download, not a bad row.
-	if lastRec != nil && len(lastRec) != want && !r.EndsWithNewline() {
-		return res, &FileError{File: path, Line: lastLine, Err: fmt.Errorf("file is truncated: the last row has %d of %d fields and no line end", len(lastRec), want), Hint: "fetch the file again"}
+	if loop.last >= 0 && loop.last != want && !r.EndsWithNewline() {
+		return res, &FileError{File: path, Line: loop.lastLine, Err: fmt.Errorf("file is truncated: the last row has %d of %d fields and no line end", loop.last, want), Hint: "fetch the file again"}
 	}
 	if rows == 0 {
 		return res, &FileError{File: path, Err: errors.New("file has a header but no rows"), Hint: "the download may have failed; fetch it again"}
@@ -407,6 +389,46 @@ func parseFile(ctx context.Context, path, sum string, res Result, manifest []Ent
 		return res, fmt.Errorf("publish partition %s: %w", partName(info.Name, res.Dataset, period), err)
 	}
 	o.Logger.Info("ingested", "file", path, "source", info.Name, "dataset", res.Dataset, "period", period, "rows", res.RowsRead, "written", res.RowsWritten, "rejected", res.RowsRejected, "status", res.Status)
+	return res, nil
+}
+
+// readSequential reads every record in one goroutine: the reference the
+// parallel pipeline must match byte for byte.
+func readSequential(ctx context.Context, r *Reader, p Parser, em *Emitter, want int, o Options) (pipelineResult, error) {
+	res := pipelineResult{last: -1}
+	path := r.Path
+	started := time.Now()
+	for {
+		rec, line, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return res, err
+		}
+		res.rows++
+		if res.rows == 4096 {
+			em.resize(r.Size(), r.BytesRead(), res.rows)
+		}
+		if res.rows&4095 == 0 {
+			if err := ctx.Err(); err != nil {
+				return res, fmt.Errorf("ingest %s: %w", path, err)
+			}
+			if o.Progress != nil {
+				o.Progress(Progress{File: path, Bytes: r.BytesRead(), Size: r.Size(), Rows: res.rows, Elapsed: time.Since(started)})
+			}
+		}
+		em.begin(line)
+		if len(rec) != want {
+			em.Reject("", "", fmt.Sprintf("wrong field count: %d fields, the header has %d", len(rec), want))
+		} else if err := p.Record(rec, line, em); err != nil {
+			return res, fmt.Errorf("ingest %s line %d: %w", path, line, err)
+		}
+		if err := em.end(); err != nil {
+			return res, err
+		}
+		res.last, res.lastLine = len(rec), line
+	}
 	return res, nil
 }
 

@@ -38,14 +38,17 @@ func writerOptions(s *parquet.Schema, version string) []parquet.WriterOption {
 // and compression run in their own goroutine, fed batches of rows, so
 // parsing and writing use both cores of a small machine.
 type fileWriter struct {
-	f    *os.File
-	sum  hash.Hash // sha256 of the bytes written, for the manifest
-	w    *parquet.GenericWriter[any]
-	cur  *rowBatch
-	full chan *rowBatch
-	free chan *rowBatch
-	done chan error
-	rows int64
+	f       *os.File
+	sum     hash.Hash // sha256 of the bytes written, for the manifest
+	schema  *Schema
+	name    string
+	version string
+	w       *parquet.GenericWriter[any] // made once the sample is in
+	cur     *rowBatch
+	full    chan *rowBatch
+	free    chan *rowBatch
+	done    chan error
+	rows    int64
 }
 
 type rowBatch struct {
@@ -55,15 +58,15 @@ type rowBatch struct {
 
 const batchRows = 4096
 
-func newFileWriter(path string, s *parquet.Schema, version string) (*fileWriter, error) {
+// sampleRows is how many first rows decide each column's encoding.
+const sampleRows = 16 * batchRows
+
+func newFileWriter(path string, s *Schema, name, version string) (*fileWriter, error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	// GenericWriter[any] with an explicit schema writes parquet.Rows of a
-	// schema known only at run time.
-	sum := sha256.New()
-	fw := &fileWriter{f: f, sum: sum, w: parquet.NewGenericWriter[any](io.MultiWriter(f, sum), writerOptions(s, version)...),
+	fw := &fileWriter{f: f, sum: sha256.New(), schema: s, name: name, version: version,
 		full: make(chan *rowBatch, 3), free: make(chan *rowBatch, 4), done: make(chan error, 1)}
 	for i := 0; i < 4; i++ {
 		fw.free <- &rowBatch{rows: make([]parquet.Row, batchRows)}
@@ -72,16 +75,89 @@ func newFileWriter(path string, s *parquet.Schema, version string) (*fileWriter,
 	return fw, nil
 }
 
+// start makes the Parquet writer: a column whose sampled values repeat
+// (at most one distinct value in eight: codes, dates, counts) in no long
+// runs is dictionary-encoded, as DuckDB does; identifiers, and columns in
+// runs (a sorted practice code), stay plain, which zstd compresses better.
+// That brings the files near DuckDB's size. The sample is the first rows
+// written, so the choice depends on the data alone, never on timing.
+func (fw *fileWriter) start(sample []*rowBatch) {
+	n := len(fw.schema.Columns)
+	distinct := make([]map[string]struct{}, n)
+	for i := range distinct {
+		distinct[i] = map[string]struct{}{}
+	}
+	rows := 0
+	changes := make([]int, n)
+	var key []byte
+	var prev parquet.Row
+	for _, b := range sample {
+		for _, r := range b.rows[:b.n] {
+			rows++
+			for i := 0; i < n; i++ {
+				v := r[fw.schema.leaf[i]]
+				key = key[:0]
+				if v.IsNull() {
+					key = append(key, 0)
+				} else {
+					key = append(key, 1)
+					key = v.AppendBytes(key)
+				}
+				if len(distinct[i]) <= sampleRows/8 { // past that the column is plain anyway
+					distinct[i][string(key)] = struct{}{}
+				}
+				if prev != nil && !parquet.Equal(v, prev[fw.schema.leaf[i]]) {
+					changes[i]++
+				}
+			}
+			prev = r
+		}
+	}
+	dict := make([]bool, n)
+	for i := range dict {
+		dict[i] = rows > 0 && len(distinct[i])*8 <= rows && changes[i]*4 > rows
+	}
+	// GenericWriter[any] with an explicit schema writes parquet.Rows of a
+	// schema known only at run time.
+	fw.w = parquet.NewGenericWriter[any](io.MultiWriter(fw.f, fw.sum), writerOptions(fw.schema.writeSchema(fw.name, dict), fw.version)...)
+}
+
 func (fw *fileWriter) loop() {
 	var err error
-	for b := range fw.full {
+	var sample []*rowBatch
+	sampled := 0
+	put := func(b *rowBatch) {
 		if err == nil {
 			if _, werr := fw.w.WriteRows(b.rows[:b.n]); werr != nil {
 				err = fmt.Errorf("write parquet %s: %w", fw.f.Name(), werr)
 			}
 		}
+	}
+	for b := range fw.full {
+		if fw.w == nil {
+			// Held until the sample is complete; a new batch takes its place.
+			sample = append(sample, b)
+			sampled += b.n
+			fw.free <- &rowBatch{rows: make([]parquet.Row, batchRows)}
+			if sampled < sampleRows {
+				continue
+			}
+			fw.start(sample)
+			for _, s := range sample {
+				put(s)
+			}
+			sample = nil
+			continue
+		}
+		put(b)
 		b.n = 0
 		fw.free <- b
+	}
+	if fw.w == nil {
+		fw.start(sample)
+		for _, s := range sample {
+			put(s)
+		}
 	}
 	fw.done <- err
 }

@@ -61,15 +61,20 @@ func (e *FileError) Unwrap() error { return e.Err }
 // ASCII) file is read correctly wherever it appears, not only in a sample.
 type decoder struct {
 	r       io.Reader
-	pending []byte // undecoded tail carried to the next read
+	pending []byte // read, not yet decoded (an incomplete sequence at most, between reads)
+	spare   []byte // the other pending buffer: valid text is handed out in place
 	out     []byte // decoded bytes not yet returned
+	conv    []byte // holds out when bytes needed the fallback
 	cp1252  bool   // some byte needed the fallback
 	n       int64  // raw bytes consumed
 	eof     bool
-	buf     []byte
 }
 
-func newDecoder(r io.Reader) *decoder { return &decoder{r: r, buf: make([]byte, 256<<10)} }
+const decodeChunk = 256 << 10
+
+func newDecoder(r io.Reader) *decoder {
+	return &decoder{r: r, pending: make([]byte, 0, decodeChunk+4), spare: make([]byte, 0, decodeChunk+4)}
+}
 
 func (d *decoder) Read(p []byte) (int, error) {
 	for len(d.out) == 0 {
@@ -77,9 +82,11 @@ func (d *decoder) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		if !d.eof {
-			n, err := d.r.Read(d.buf)
+			// Read straight after the kept tail (a bufio.Reader under us
+			// reads a big request straight from the file).
+			n, err := d.r.Read(d.pending[len(d.pending):cap(d.pending)])
 			d.n += int64(n)
-			d.pending = append(d.pending, d.buf[:n]...)
+			d.pending = d.pending[:len(d.pending)+n]
 			if err == io.EOF {
 				d.eof = true
 			} else if err != nil {
@@ -109,9 +116,9 @@ func (d *decoder) decode() {
 	}
 	body := src[:len(src)-keep]
 	if utf8.Valid(body) {
-		d.out = append(d.out[:0], body...)
+		d.out = body // handed out in place; pending moves to the spare buffer
 	} else {
-		out := d.out[:0]
+		out := d.conv[:0]
 		for i := 0; i < len(body); {
 			r, size := utf8.DecodeRune(body[i:])
 			if r == utf8.RuneError && size == 1 {
@@ -123,9 +130,10 @@ func (d *decoder) decode() {
 			out = append(out, body[i:i+size]...)
 			i += size
 		}
-		d.out = out
+		d.conv, d.out = out, out
 	}
-	d.pending = append(d.pending[:0], src[len(src)-keep:]...)
+	// decode runs only once out is used up, so the spare buffer is free.
+	d.pending, d.spare = append(d.spare[:0], src[len(src)-keep:]...), src
 }
 
 // Reader reads one published CSV extract record by record, with line numbers.
@@ -135,11 +143,14 @@ type Reader struct {
 	Keys     []string // normalised headings (see normHeader)
 	Encoding string
 
-	f      *os.File
-	dec    *decoder
-	csv    *csv.Reader
-	size   int64
-	endsNL bool
+	f   *os.File
+	dec *decoder
+	br  *bufio.Reader // the decoded text; csv reads from it directly
+	csv *csv.Reader
+	// nextLine is the line number of the first line after the header.
+	nextLine int
+	size     int64
+	endsNL   bool
 }
 
 // OpenCSV opens path, sniffs it (empty, binary, BOM) and, unless headerless,
@@ -188,7 +199,11 @@ func OpenCSV(path string, headerless bool) (*Reader, error) {
 		r.Encoding = EncUTF8BOM
 	}
 	r.dec = newDecoder(br)
-	r.csv = csv.NewReader(r.dec)
+	// csv.NewReader uses a *bufio.Reader as it is, so after the header the
+	// rest of the text is in r.br for the parallel pipeline.
+	r.br = bufio.NewReaderSize(r.dec, 64<<10)
+	r.csv = csv.NewReader(r.br)
+	r.nextLine = 1
 	r.csv.FieldsPerRecord = -1 // field counts are checked per row, so one bad row is a reject, not a failed file
 	r.csv.ReuseRecord = true
 	if !headerless {
@@ -196,6 +211,8 @@ func OpenCSV(path string, headerless bool) (*Reader, error) {
 		if err != nil {
 			return fail(fmt.Errorf("reading the header: %w", err), "")
 		}
+		last, _ := r.csv.FieldPos(len(rec) - 1)
+		r.nextLine = last + strings.Count(rec[len(rec)-1], "\n") + 1
 		r.Header = append([]string(nil), rec...)
 		r.Keys = make([]string, len(rec))
 		for i, h := range rec {
@@ -219,14 +236,7 @@ func (r *Reader) Read() (rec []string, line int, err error) {
 			return nil, 0, err
 		}
 		line, _ = r.csv.FieldPos(0)
-		blank := true
-		for _, f := range rec {
-			if len(f) > 0 && !isSpace(f) {
-				blank = false
-				break
-			}
-		}
-		if !blank {
+		if !blankRecord(rec) {
 			return rec, line, nil
 		}
 	}

@@ -79,6 +79,25 @@ func NewSchema(name string, cols []Column) *Schema {
 	return s
 }
 
+// writeSchema is the schema lake files are written with: dictionary
+// encoding on the columns dict says (by declared index), plain elsewhere
+// (parquet-go's default for strings, DELTA_LENGTH_BYTE_ARRAY, left zstd
+// nothing to compress in identifiers: 1.6 times DuckDB's file size).
+func (s *Schema) writeSchema(name string, dict []bool) *parquet.Schema {
+	g := parquet.Group{}
+	fields := s.pq.Fields()
+	for i, c := range s.Columns {
+		var n parquet.Node = fields[s.leaf[i]]
+		if dict[i] {
+			n = parquet.Encoded(n, &parquet.RLEDictionary)
+		} else {
+			n = parquet.Encoded(n, &parquet.Plain)
+		}
+		g[c.Name] = n
+	}
+	return parquet.NewSchema(name, g)
+}
+
 // Index of a column by name; -1 when absent.
 func (s *Schema) Index(name string) int {
 	for i, c := range s.Columns {
@@ -130,7 +149,9 @@ func (r *Row) put(i int, v parquet.Value) {
 // Str sets column i to s.
 func (r *Row) Str(i int, s string) {
 	r.put(i, parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s))))
-	r.keys[i] = s
+	if r.key != nil && r.key[i] {
+		r.keys[i] = s
+	}
 }
 
 // Int sets column i to v.

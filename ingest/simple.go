@@ -163,8 +163,41 @@ func (p *simpleParser) Record(rec []string, line int, out *Emitter) error {
 			return nil
 		}
 	}
+	st := recState{}
+	p.rowState(rec, &st)
+	p.fold(&st)
+	p.fields(rec, out, &st)
+	if st.latest.After(p.latest) {
+		p.latest = st.latest
+	}
+	return nil
+}
+
+// recState is what one record tells a simple parser about the whole file
+// (its period, dataset, latest date): workers compute it in parallel and
+// the ordered merge folds it in, in file order (see convert and apply).
+type recState struct {
+	done      bool   // skipped, or its period unreadable: nothing to fold
+	per       string // PeriodOf
+	latestPer string // LatestPeriod
+	id        string // DatasetOf
+	latest    time.Time
+}
+
+// rowState computes LatestPeriod and DatasetOf for a record.
+func (p *simpleParser) rowState(rec []string, st *recState) {
 	if p.s.LatestPeriod != nil {
-		per := p.s.LatestPeriod(rec, p.cols)
+		st.latestPer = p.s.LatestPeriod(rec, p.cols)
+	}
+	if p.s.DatasetOf != nil {
+		st.id = p.s.DatasetOf(rec, p.cols)
+	}
+}
+
+// fold adds a record's LatestPeriod and DatasetOf to the file's.
+func (p *simpleParser) fold(st *recState) {
+	if p.s.LatestPeriod != nil {
+		per := st.latestPer
 		if per > p.period {
 			p.period = per
 		}
@@ -173,13 +206,65 @@ func (p *simpleParser) Record(rec []string, line int, out *Emitter) error {
 		}
 	}
 	if p.s.DatasetOf != nil {
-		if id := p.s.DatasetOf(rec, p.cols); id != "" {
+		if id := st.id; id != "" {
 			if p.ids == nil {
 				p.ids = map[string]bool{}
 			}
 			p.ids[id] = true
 		}
 	}
+}
+
+// convert is Record's work that depends on the record alone, safe to run
+// in parallel workers: everything but the file-level state, which it
+// leaves in the returned recState for apply.
+func (p *simpleParser) convert(rec []string, out *Emitter) recState {
+	var st recState
+	if p.s.Skip != nil {
+		if why := p.s.Skip(rec, p.cols); why != "" {
+			out.Skip(why)
+			st.done = true
+			return st
+		}
+	}
+	if p.s.PeriodOf != nil {
+		per, err := p.s.PeriodOf(rec, p.cols)
+		if err != nil {
+			out.Reject("", "", err.Error())
+			st.done = true
+			return st
+		}
+		st.per = per
+	}
+	p.rowState(rec, &st)
+	p.fields(rec, out, &st)
+	return st
+}
+
+// apply folds a converted record into the file's state, in file order. A
+// non-empty reject means the record is for another period than the file's:
+// it replaces whatever convert recorded, as Record would have stopped there.
+func (p *simpleParser) apply(st *recState) (value, reject string) {
+	if st.done {
+		return "", ""
+	}
+	if p.s.PeriodOf != nil {
+		if p.period == "" {
+			p.period = st.per
+		} else if st.per != p.period {
+			return st.per, fmt.Sprintf("row is for period %s but the file is for %s", st.per, p.period)
+		}
+	}
+	p.fold(st)
+	if st.latest.After(p.latest) {
+		p.latest = st.latest
+	}
+	return "", ""
+}
+
+// fields converts and checks each field and emits the row; the latest
+// DateForPeriod date goes into st.
+func (p *simpleParser) fields(rec []string, out *Emitter, st *recState) {
 	row := out.Row()
 	for i, f := range p.s.Fields {
 		c := p.cols[i]
@@ -275,8 +360,8 @@ func (p *simpleParser) Record(rec []string, line int, out *Emitter) error {
 			}
 			row.Date(oi, t)
 			for _, d := range p.dateIdx {
-				if d == i && t.After(p.latest) {
-					p.latest = t
+				if d == i && t.After(st.latest) {
+					st.latest = t
 				}
 			}
 		case Bool:
@@ -295,7 +380,6 @@ func (p *simpleParser) Record(rec []string, line int, out *Emitter) error {
 		p.s.After(rec, p.cols, row, p.sch)
 	}
 	out.Emit()
-	return nil
 }
 
 // Period implements Parser.
@@ -342,7 +426,15 @@ func safeDataset(d string) string {
 }
 
 // monthOf renders a date as a monthly period.
-func monthOf(t time.Time) string { return t.Format("2006-01") }
+func monthOf(t time.Time) string {
+	y, m, _ := t.Date()
+	if y < 1000 || y > 9999 {
+		return t.Format("2006-01")
+	}
+	// As Format, without its layout parsing: this runs for every row.
+	b := [7]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-', byte('0' + int(m)/10), byte('0' + int(m)%10)}
+	return string(b[:])
+}
 
 // datePeriod makes a PeriodOf that reads the month of a date column.
 func datePeriod(field int) func(rec []string, cols []int) (string, error) {
