@@ -17,6 +17,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/gplens/gplens/disclosure"
 )
 
 // Target is a database whose schema holds the released tables under their
@@ -100,6 +102,11 @@ type Options struct {
 	// combination of relations can give a count away even where each
 	// relation alone has two or more withheld terms.
 	Chain bool
+	// System solves every relation at once as a linear system in the
+	// withheld counts (published counts on the right-hand side): each
+	// withheld count the system determines is derived, whatever
+	// combination of sums it takes. Chain finds a subset of these.
+	System bool
 }
 
 // Run runs every attack and returns what they derived for withheld cells.
@@ -121,7 +128,7 @@ func Run(ctx context.Context, t Target, o Options) ([]Finding, error) {
 		return nil, err
 	}
 	var out []Finding
-	out = append(out, differencing(rows, deciles, inds, similar, o.Chain)...)
+	out = append(out, differencing(rows, deciles, inds, similar, o)...)
 	for _, f := range []func(context.Context, map[string]indicator, []*row) ([]Finding, error){t.timeMean, t.quintiles, t.exposed} {
 		fs, err := f(ctx, inds, rows)
 		if err != nil {
@@ -210,7 +217,8 @@ func (r relation) sortKey() string {
 // differencing builds every additive relation an attacker can read off the
 // published tables and solves them: a relation with exactly one unknown
 // term gives it away; with chain, what is derived feeds the next round.
-func differencing(rows, deciles []*row, inds map[string]indicator, similar map[[2]string][]string, chain bool) []Finding {
+func differencing(rows, deciles []*row, inds map[string]indicator, similar map[[2]string][]string, o Options) []Finding {
+	chain := o.Chain
 	known := map[Key]float64{}
 	withheld := map[Key]bool{}
 	for _, r := range append(append([]*row(nil), rows...), deciles...) {
@@ -243,6 +251,9 @@ func differencing(rows, deciles []*row, inds map[string]indicator, similar map[[
 	sort.SliceStable(rels, func(i, j int) bool { return rels[i].sortKey() < rels[j].sortKey() })
 
 	var out []Finding
+	if o.System {
+		out = append(out, system(rels, known, withheld)...)
+	}
 	for progress := true; progress; {
 		progress = false
 		for _, rel := range rels {
@@ -288,6 +299,64 @@ func differencing(rows, deciles []*row, inds map[string]indicator, similar map[[
 			}
 			out = append(out, Finding{Attack: rel.what, Cell: unknown[0], Count: d, Detail: detail})
 		}
+	}
+	return out
+}
+
+// system solves all relations at once (disclosure.Solve: exact, modulo a
+// large prime): every withheld count they determine is derived. Relations
+// with a missing term or a non-integer published value (peer means) are
+// left out: they do not give integer equations.
+func system(rels []relation, known map[Key]float64, withheld map[Key]bool) []Finding {
+	var keys []Key
+	for k := range withheld {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	id := make(map[Key]int, len(keys))
+	for i, k := range keys {
+		id[k] = i
+	}
+	var eqs []disclosure.Equation
+	used := make([]int, len(keys))
+	for _, rel := range rels {
+		var eq disclosure.Equation
+		ok := true
+		term := func(k Key, coef int64) {
+			if i, w := id[k]; w {
+				eq.Terms = append(eq.Terms, disclosure.Term{Var: i, Coef: coef})
+				return
+			}
+			v, kn := known[k]
+			if !kn || v != math.Trunc(v) || math.Abs(v) > 1<<52 {
+				ok = false
+				return
+			}
+			eq.RHS -= coef * int64(v)
+		}
+		if rel.parent != nil {
+			term(*rel.parent, 1)
+		} else {
+			if rel.constant != math.Trunc(rel.constant) || math.Abs(rel.constant) > 1<<52 {
+				continue
+			}
+			eq.RHS -= int64(rel.constant)
+		}
+		for _, c := range rel.children {
+			term(c, -1)
+		}
+		if !ok || len(eq.Terms) == 0 {
+			continue
+		}
+		for _, t := range eq.Terms {
+			used[t.Var]++
+		}
+		eqs = append(eqs, eq)
+	}
+	var out []Finding
+	for _, s := range disclosure.Solve(len(keys), eqs) {
+		out = append(out, Finding{Attack: "linear system", Cell: keys[s.Var], Count: float64(s.Value),
+			Detail: fmt.Sprintf("solved from the %d relations holding it, with the rest", used[s.Var])})
 	}
 	return out
 }
