@@ -1,9 +1,5 @@
 package disclosure
 
-import "fmt"
-
-var debugAudit = false
-
 // audit is the whole-system step of SuppressOpts: while the published
 // relations determine a withheld count, withhold one more cell per such
 // count and apply the per-relation rule again.
@@ -19,9 +15,6 @@ func (s *suppressor) audit(st *Stats) {
 			return
 		}
 		before := s.withheld()
-		if debugAudit {
-			fmt.Printf("round %d: %d withheld, %d determined, e.g. %s = %g\n", st.Rounds, before, len(det), s.cells[det[0]], s.cells[det[0]].N)
-		}
 		// every choice against the same state, so the order of det (the
 		// input order) does not matter
 		covers := make([]int, 0, len(det))

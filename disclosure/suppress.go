@@ -280,7 +280,10 @@ type Stats struct {
 // until nothing changes: in every relation total = sum of parts with exactly
 // one withheld term (a part, or the total itself), a second term is
 // withheld: the smallest published part (ties: the first in Indicator,
-// Level, Code, Decile order), or the total when no part is published.
+// Level, Code, Decile order), or the total when no part is published. All
+// relations short of a term choose against the same state, then all the
+// choices are withheld (in waves), so the order of the relations does not
+// matter.
 //
 // Secondary, whole system (Audit): a reader can combine every published
 // relation at once, so a withheld count may follow from several sums even
@@ -391,45 +394,67 @@ func (s *suppressor) less(a, b int) bool {
 	return x < y || (x == y && s.pos[a] < s.pos[b])
 }
 
+// perRelation applies the per-relation rule in waves: every queued relation
+// with exactly one withheld term chooses its second term against the same
+// state, then all choices are withheld and the relations they touch are
+// queued. Choosing against one state makes the result independent of the
+// order of the relations (and so of the input order).
 func (s *suppressor) perRelation() {
 	for len(s.queue) > 0 {
-		gi := s.queue[0]
-		s.queue = s.queue[1:]
-		s.queued[gi] = false
-		if !s.active(gi) {
+		wave := s.queue
+		s.queue = nil
+		var picks []int
+		for _, gi := range wave {
+			s.queued[gi] = false
+			if p := s.pick(gi); p >= 0 {
+				picks = append(picks, p)
+			}
+		}
+		for _, p := range picks {
+			if s.state[p] == "" {
+				s.hide(p)
+			}
+		}
+	}
+}
+
+// pick is the cell relation gi needs withheld, -1 if none: when exactly one
+// term is withheld, the smallest published part, or the total when no part
+// is published.
+func (s *suppressor) pick(gi int) int {
+	if !s.active(gi) {
+		return -1
+	}
+	g := s.groups[gi]
+	// a withheld total is as exposed as a withheld part: it is the sum
+	// of the parts when they are all published
+	nHidden, best := 0, -1
+	if s.state[g.Parent] != "" {
+		nHidden++
+	}
+	for _, ch := range g.Children {
+		c := &s.cells[ch]
+		if !c.Known {
 			continue
 		}
-		g := s.groups[gi]
-		// a withheld total is as exposed as a withheld part: it is the sum
-		// of the parts when they are all published
-		nHidden, best := 0, -1
-		if s.state[g.Parent] != "" {
+		if s.state[ch] != "" {
 			nHidden++
-		}
-		for _, ch := range g.Children {
-			c := &s.cells[ch]
-			if !c.Known {
-				continue
-			}
-			if s.state[ch] != "" {
-				nHidden++
-				continue
-			}
-			if s.fixed[ch] {
-				continue
-			}
-			if best < 0 || s.less(ch, best) {
-				best = ch
-			}
-		}
-		if nHidden != 1 {
 			continue
 		}
-		if best >= 0 {
-			s.hide(best)
-		} else {
-			s.hide(g.Parent)
+		if s.fixed[ch] {
+			continue
 		}
+		if best < 0 || s.less(ch, best) {
+			best = ch
+		}
+	}
+	switch {
+	case nHidden != 1:
+		return -1
+	case best >= 0:
+		return best
+	default:
+		return g.Parent
 	}
 }
 
