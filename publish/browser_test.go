@@ -7,40 +7,87 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 )
 
 // TestHTMLInChromium renders a pack in headless Chromium: no console errors,
-// and a screenshot that is not blank. Skipped where Chromium is absent.
+// and a screenshot that is not blank; the DOM Chromium builds holds the
+// Investment and need part with the feed's numbers, and that part alone
+// paints its charts' bars. Skipped where Chromium is absent.
 func TestHTMLInChromium(t *testing.T) {
 	const chromium = "/usr/bin/chromium"
 	if _, err := os.Stat(chromium); err != nil {
 		t.Skip("no /usr/bin/chromium")
 	}
 	_, out, res := publishFixture(t, Options{Levels: []string{"icb"}})
-	page := filepath.Join(out, smallFixture.period, res.Packs[0].Area, "pack.html")
+	dir := filepath.Join(out, smallFixture.period, res.Packs[0].Area)
+	page := filepath.Join(dir, "pack.html")
 	tmp := t.TempDir()
-	shot := filepath.Join(tmp, "shot.png")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--user-data-dir="+filepath.Join(tmp, "profile"),
-		"--enable-logging=stderr", "--v=0", "--screenshot="+shot, "--window-size=1280,2000", "file://"+page)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium: %v\n%s", err, stderr.String())
-	}
-	for _, line := range strings.Split(stderr.String(), "\n") {
-		if strings.Contains(line, "CONSOLE") {
-			t.Errorf("console message: %s", line)
+	run := func(name string, args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		args = append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+			"--disable-background-networking", "--disable-component-update", "--disable-sync", "--user-data-dir=" + filepath.Join(tmp, "profile-"+name),
+			"--enable-logging=stderr", "--v=0"}, args...)
+		cmd := exec.CommandContext(ctx, chromium, args...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("chromium %s: %v\n%s", name, err, stderr.String())
 		}
+		for _, line := range strings.Split(stderr.String(), "\n") {
+			if strings.Contains(line, "CONSOLE") {
+				t.Errorf("%s: console message: %s", name, line)
+			}
+		}
+		return stdout.String()
 	}
-	f, err := os.Open(shot)
+	shot := filepath.Join(tmp, "shot.png")
+	run("page", "--screenshot="+shot, "--window-size=1280,2000", "file://"+page)
+	if n := screenshotColours(t, shot)[0]; n < 16 {
+		t.Errorf("screenshot has %d distinct colours: looks blank", n)
+	}
+
+	// the DOM as Chromium parsed it: the Investment and need part, its numbers the feed's
+	dom := run("dom", "--dump-dom", "file://"+page)
+	checkInvestmentHTML(t, dom, filepath.Join(dir, "feeds", "investment_need.csv"), areaRef{Level: "icb", Code: res.Packs[0].Area})
+
+	// that part alone, with the page's style: its bars and markers are painted
+	b, err := os.ReadFile(page)
 	if err != nil {
-		t.Fatalf("no screenshot: %v\n%s", err, stderr.String())
+		t.Fatal(err)
+	}
+	style := regexp.MustCompile(`(?s)<style>.*?</style>`).FindString(string(b))
+	part := regexp.MustCompile(`(?s)<section id="investment">.*?</section>`).FindString(string(b))
+	if style == "" || part == "" {
+		t.Fatal("pack.html: no style or no investment section")
+	}
+	alone := filepath.Join(tmp, "investment.html")
+	if err := os.WriteFile(alone, []byte("<!DOCTYPE html><html lang=\"en-GB\"><head><meta charset=\"utf-8\"><title>investment</title>"+style+"</head><body>"+part+"</body></html>"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	shot2 := filepath.Join(tmp, "investment.png")
+	run("investment", "--screenshot="+shot2, "--window-size=1280,1600", "file://"+alone)
+	c := screenshotColours(t, shot2, 0xa6a6a6, 0x9fc3e8)
+	if c[1] < 200 {
+		t.Errorf("investment part: %d pixels of England's bar grey, want the quintile bars painted", c[1])
+	}
+	if c[2] < 50 {
+		t.Errorf("investment part: %d pixels of the area's hatched bar blue, want the area's bars painted", c[2])
+	}
+}
+
+// screenshotColours returns the number of distinct colours of a PNG
+// (sampled every third pixel), then the number of pixels of each colour asked.
+func screenshotColours(t *testing.T, path string, want ...uint32) []int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("no screenshot: %v", err)
 	}
 	defer f.Close()
 	img, err := png.Decode(f)
@@ -48,16 +95,24 @@ func TestHTMLInChromium(t *testing.T) {
 		t.Fatalf("screenshot: %v", err)
 	}
 	colours := map[uint32]bool{}
+	out := make([]int, len(want)+1)
 	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y += 3 {
-		for x := b.Min.X; x < b.Max.X; x += 3 {
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
 			r, g, bl, _ := img.At(x, y).RGBA()
-			colours[(r>>8)<<16|(g>>8)<<8|bl>>8] = true
+			c := (r>>8)<<16 | (g>>8)<<8 | bl>>8
+			if x%3 == 0 && y%3 == 0 {
+				colours[c] = true
+			}
+			for i, w := range want {
+				if c == w {
+					out[i+1]++
+				}
+			}
 		}
 	}
-	if len(colours) < 16 {
-		t.Errorf("screenshot has %d distinct colours: looks blank", len(colours))
-	}
+	out[0] = len(colours)
+	return out
 }
 
 // TestWorkbookInLibreOffice converts the workbook to CSV with LibreOffice,

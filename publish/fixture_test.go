@@ -206,22 +206,35 @@ func fixtureSQL(f fixture) []string {
 		// investment against need: payments only, fair shares of practices within each containing area
 		`CREATE TABLE marts.investment_need AS
 		WITH n AS (SELECT *, weighted_list_size * (1 + 0.33 * (5 - imd_quintile) / 4) AS need_patients,
+			-- one practice in ten is not compared (as if its lists broke data/plausibility.csv)
+			CAST(substr(practice_code, 2) AS INTEGER) % 10 <> 3 AS in_comparisons,
 			weighted_list_size * (140 + (CAST(substr(practice_code, 2) AS INTEGER) * 11) % 60) AS actual FROM core.practices),
 		w AS (SELECT 'sub_icb' AS within_level, sub_icb_code AS within_code, * FROM n
 			UNION ALL SELECT 'icb', icb_code, * FROM n UNION ALL SELECT 'region', region_code, * FROM n
 			UNION ALL SELECT 'england', 'E92000001', * FROM n),
-		e AS (SELECT *, sum(actual) OVER a * need_patients / sum(need_patients) OVER a AS expected FROM w WINDOW a AS (PARTITION BY within_level, within_code))
+		e AS (SELECT *, CASE WHEN in_comparisons THEN sum(CASE WHEN in_comparisons THEN actual END) OVER a * need_patients
+			/ sum(CASE WHEN in_comparisons THEN need_patients END) OVER a END AS expected FROM w WINDOW a AS (PARTITION BY within_level, within_code))
 		SELECT '2023-24' AS period, 'payments' AS measure, '£' AS unit, 1.0 AS multiplier, 'practice' AS area_level, practice_code AS area_code,
-			practice_name AS area_name, within_level, within_code, 1 AS practices, imd_quintile, actual, list_size::DOUBLE AS registered_patients,
+			practice_name AS area_name, within_level, within_code, within_code || ' name' AS within_name, 1 AS practices,
+			CASE WHEN in_comparisons THEN 1 ELSE 0 END AS practices_compared, imd_quintile, actual, list_size::DOUBLE AS registered_patients,
 			weighted_list_size AS weighted_patients, need_patients, actual / list_size AS per_registered_patient,
 			actual / weighted_list_size AS per_weighted_patient, actual / need_patients AS per_need_patient,
 			(need_patients / list_size) / (sum(need_patients) OVER () / sum(list_size) OVER ()) * 4 AS need_index,
 			expected, actual - expected AS fair_share_gap, actual - expected * 1.05 AS fair_share_gap_lower,
 			actual - expected * 0.95 AS fair_share_gap_upper, 100 * (actual - expected) / expected AS fair_share_gap_pct,
-			CAST(NULL AS VARCHAR) AS need_flag
+			CAST(NULL AS VARCHAR) AS need_flag,
+			in_comparisons, CASE WHEN NOT in_comparisons THEN 'fewer than 1000 registered patients: per-patient payments unstable' END AS dq_flag
 		FROM e`,
+		// similar practices: the three nearest practice numbers in the same ICB, in both years
+		`CREATE TABLE marts.peers AS
+		WITH p AS (SELECT practice_code, icb_code, CAST(substr(practice_code, 2) AS INTEGER) AS i FROM core.practices),
+		r AS (SELECT a.practice_code, b.practice_code AS peer_code, abs(a.i - b.i)::DOUBLE AS distance,
+			row_number() OVER (PARTITION BY a.practice_code ORDER BY abs(a.i - b.i), b.practice_code) AS rank
+			FROM p AS a JOIN p AS b ON a.icb_code = b.icb_code AND a.practice_code <> b.practice_code)
+		SELECT y.period, r.practice_code, r.peer_code, CAST(r.rank AS INTEGER) AS rank, r.distance
+		FROM r, (VALUES ('2022-23'), ('2023-24')) y(period) WHERE r.rank <= 3`,
 		`CREATE TABLE marts.inverse_care AS
-		WITH p AS (SELECT * FROM marts.investment_need WHERE within_level = 'england'),
+		WITH p AS (SELECT * FROM marts.investment_need WHERE within_level = 'england' AND in_comparisons),
 		g AS (SELECT 'england' AS area_level, 'E92000001' AS area_code, 'England' AS area_name, p.* EXCLUDE (area_level, area_code, area_name) FROM p
 			UNION ALL SELECT 'region', c.region_code, c.region_name, p.* EXCLUDE (area_level, area_code, area_name) FROM p JOIN core.practices AS c ON c.practice_code = p.area_code
 			UNION ALL SELECT 'icb', c.icb_code, c.icb_name, p.* EXCLUDE (area_level, area_code, area_name) FROM p JOIN core.practices AS c ON c.practice_code = p.area_code)
@@ -338,6 +351,7 @@ func releaseSQL(f fixture) ([]string, error) {
 		FROM r`,
 		`CREATE VIEW release.investment_need AS SELECT * FROM marts.investment_need`,
 		`CREATE VIEW release.inverse_care AS SELECT * FROM marts.inverse_care`,
+		`CREATE VIEW release.peers AS SELECT * FROM marts.peers`,
 		`CREATE VIEW release.area_summary AS
 		WITH ref AS (SELECT period, area_level, area_code, numerator, value, value_suppressed, suppression_reason
 			FROM release.indicator_values WHERE indicator_id = 'ref_rate_per_1000'),

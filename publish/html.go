@@ -14,6 +14,7 @@ type htmlCell struct {
 }
 
 type htmlTable struct {
+	ID      string
 	Caption string
 	Head    []string
 	Rows    [][]htmlCell
@@ -35,6 +36,7 @@ type htmlPage struct {
 	Summary                                                   *htmlTable
 	Practices                                                 htmlTable
 	Indicators                                                []htmlIndicator
+	Investment                                                *htmlInvestment
 	Sources                                                   []SourceFile
 	Periods                                                   htmlTable
 	Methods                                                   []string
@@ -60,6 +62,7 @@ Figures shown as <strong>*</strong> are withheld to protect confidentiality.</p>
 {{if .Summary}}<li><a href="#summary">Summary</a></li>{{end}}
 <li><a href="#practices">Practices</a></li>
 {{range .Indicators}}<li><a href="#{{.Anchor}}">{{.Name}}</a></li>
+{{end}}{{if .Investment}}<li><a href="#investment">Investment and need</a></li>
 {{end}}<li><a href="#notes">Notes and sources</a></li>
 </ol></nav>
 </header>
@@ -86,7 +89,19 @@ Figures shown as <strong>*</strong> are withheld to protect confidentiality.</p>
 {{with .Inequality}}{{template "table" .}}{{end}}
 </section>
 {{end}}
-<section id="notes"><h2>Notes and sources</h2>
+{{with .Investment}}<section id="investment"><h2>Investment and need</h2>
+<p class="meta">Payments and staff against need &middot; financial year {{.Period}}</p>
+<p>Need-weighted patients are each practice's Carr-Hill weighted list adjusted for deprivation: the most deprived fifth of practices nationally are taken to need a third more per weighted patient than the least deprived, linearly in between (Boomla, Hull and Robson, BMJ 2014). Equal funding for equal need would give every bar the same height.</p>
+{{if .Headline}}<p>{{.Headline}}</p>{{end}}
+{{if .QuintileChart}}<figure><h3>Funding per need-weighted patient by deprivation</h3>{{.QuintileChart}}
+<figcaption>Bars: payments per need-weighted patient by national deprivation quintile of the practice (1 = most deprived); England plain, this area hatched; whiskers: 95% intervals from the spread of the quintile's practices.</figcaption></figure>{{end}}
+{{range .Quintiles}}{{template "table" .}}{{end}}
+{{if .GapChart}}<figure><h3>Fair-share gaps of the practices in {{.AreaName}}</h3>{{.GapChart}}
+<figcaption>Each practice's payments minus its need-based share of the area's payments (£ thousand), ranked; whiskers: the gap as the deprivation adjustment runs from none to double. ▼ below and ▲ above the fair share over the whole interval, ● about its fair share. Hover a point for the practice.</figcaption></figure>{{end}}
+{{with .Gaps}}<p>The fair-share gap is taken among the area's compared practices, so their gaps add up to zero. Similar practices are each practice's most similar practices in England (ten, after NHS RightCare's similar 10) by deprivation, list size, age structure, rurality, dispensing status and weighted list (after NHS RightCare); the gap to similar practices is what the practice has above (below, if negative) their rate for its own need-weighted patients.{{with $.Investment.NotCompared}} {{.}}{{end}}</p>
+<div class="scroll">{{template "table" .}}</div>{{end}}
+</section>
+{{end}}<section id="notes"><h2>Notes and sources</h2>
 <h3>Sources</h3>
 {{if .Sources}}<table><caption>Source files used, with their periods and SHA-256 checksums</caption>
 <thead><tr><th scope="col">File</th><th scope="col">Period</th><th scope="col">SHA-256</th></tr></thead><tbody>
@@ -101,7 +116,7 @@ Figures shown as <strong>*</strong> are withheld to protect confidentiality.</p>
 </main>
 </body>
 </html>
-{{define "table"}}<table><caption>{{.Caption}}</caption>
+{{define "table"}}<table{{if .ID}} id="{{.ID}}"{{end}}><caption>{{.Caption}}</caption>
 <thead><tr>{{range .Head}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
 <tbody>{{range .Rows}}<tr>{{range $i, $c := .}}{{if eq $i 0}}<th scope="row">{{$c.Text}}</th>{{else}}<td{{if $c.Class}} class="{{$c.Class}}"{{else if $c.Num}} class="num"{{end}}>{{if $c.Symbol}}<span aria-hidden="true">{{$c.Symbol}}</span> {{end}}{{$c.Text}}</td>{{end}}{{end}}</tr>
 {{end}}</tbody></table>{{end}}`))
@@ -129,7 +144,7 @@ svg.chart{width:100%;max-width:760px;height:auto;display:block;font-size:11px;ba
 .spc-line{fill:none;stroke:#7f7f7f;stroke-width:1.2}.spc-mean{fill:none;stroke:#222;stroke-width:1.2}.spc-limit{fill:none;stroke:#555;stroke-dasharray:5 4}
 .spc-common{fill:#a6a6a6;stroke:#6b6b6b}.spc-imp{fill:#41b6e6;stroke:#005eb8}.spc-con{fill:#ed8b00;stroke:#8a4f00}.spc-neu{fill:#9e7bb5;stroke:#5b2c6f}.spc-none{fill:#fff;stroke:#999}
 .icon-ring{stroke-width:3}.icon-letter{font-size:16px;font-weight:700;fill:#fff}
-.bar{fill:#9fc3e8;stroke:#4a7cb0}.sii{stroke:#d5281b;stroke-width:2.5;fill:none}.small{font-size:10px;fill:#333}.star{font-size:16px;font-weight:700}
+.bar{fill:#9fc3e8;stroke:#4a7cb0}.inv-eng{fill:#a6a6a6;stroke:#555}.inv-area{fill:#9fc3e8;stroke:#003d78}.inv-areabar{stroke:#003d78}.inv-hatch{stroke:#003d78;stroke-width:2}.sii{stroke:#d5281b;stroke-width:2.5;fill:none}.small{font-size:10px;fill:#333}.star{font-size:16px;font-weight:700}
 @media print{body{max-width:none;padding:0;font-size:10pt}nav{display:none}h2{break-after:avoid}section{break-before:auto}thead th{position:static}
 figure,table{break-inside:avoid}.scroll{overflow:visible}a{color:inherit;text-decoration:none}td.cmp-better,td.cmp-worse,td.cmp-similar,td.cmp-higher,td.cmp-lower{print-color-adjust:exact;-webkit-print-color-adjust:exact}}
 `
@@ -181,6 +196,7 @@ func renderHTML(p *pack, opts *Options) ([]byte, error) {
 	for k, in := range p.Key {
 		pg.Indicators = append(pg.Indicators, htmlKeyIndicator(p, in, fmt.Sprintf("c%d", k)))
 	}
+	pg.Investment = htmlInvestmentPart(p)
 	var b bytes.Buffer
 	if err := pageTmpl.Execute(&b, pg); err != nil {
 		return nil, fmt.Errorf("html: %w", err)

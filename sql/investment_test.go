@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gplens/gplens/data"
 	"github.com/gplens/gplens/duck"
 )
 
@@ -19,8 +21,9 @@ import (
 // interval holds it, and the need index follows the documented formula.
 func TestFairShareSumsToZero(t *testing.T) {
 	s := syntheticWarehouse(t)
+	// the compared practices' (the others have no fair share: TestInvestmentNeedPlausibility)
 	rows, err := s.db.Query(`SELECT period, measure, within_level, within_code, sum(fair_share_gap), sum(actual), sum(expected), count(*)
-		FROM marts.investment_need WHERE area_level = 'practice'
+		FROM marts.investment_need WHERE area_level = 'practice' AND in_comparisons
 		GROUP BY ALL ORDER BY ALL`)
 	if err != nil {
 		t.Fatal(err)
@@ -253,24 +256,28 @@ func TestRealFundingByDeprivation(t *testing.T) {
 			s AS (SELECT fy, sum(weighted) / sum(weighted * (1 + %[1]v * d)) AS s FROM p WHERE weighted > 0 GROUP BY fy)
 			SELECT p.*, p.weighted * (1 + %[1]v * p.d) * s.s AS need FROM p JOIN s USING (fy)`, gradient),
 	}
-	var closed []string
-	crows, err := db.Query(`SELECT period, practice_code FROM core.practices WHERE is_closed AND period LIKE '____-__' AND length(period) = 7 AND substr(period, 5, 1) = '-' AND TRY_CAST(substr(period, 6, 2) AS INTEGER) IS NOT NULL ORDER BY ALL`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for crows.Next() {
-		var fy, code string
-		if err := crows.Scan(&fy, &code); err != nil {
+	// which practices closed in (or opened during) a year is the warehouse's ODS/payments
+	// reading, passed in as lists; everything else is computed here
+	yearList := func(name, where string) string {
+		var vals []string
+		crows, err := db.Query(`SELECT period, practice_code FROM core.practices WHERE ` + where + ` AND period LIKE '____-__' AND length(period) = 7 AND substr(period, 5, 1) = '-' AND TRY_CAST(substr(period, 6, 2) AS INTEGER) IS NOT NULL ORDER BY ALL`)
+		if err != nil {
 			t.Fatal(err)
 		}
-		closed = append(closed, fmt.Sprintf("('%s', '%s')", fy, code))
+		defer crows.Close()
+		for crows.Next() {
+			var fy, code string
+			if err := crows.Scan(&fy, &code); err != nil {
+				t.Fatal(err)
+			}
+			vals = append(vals, fmt.Sprintf("('%s', '%s')", fy, code))
+		}
+		if len(vals) == 0 {
+			return `CREATE TABLE ` + name + ` (fy VARCHAR, code VARCHAR)`
+		}
+		return `CREATE TABLE ` + name + ` AS SELECT * FROM (VALUES ` + strings.Join(vals, ", ") + `) t(fy, code)`
 	}
-	crows.Close()
-	closedTable := `CREATE TABLE closed (fy VARCHAR, code VARCHAR)`
-	if len(closed) > 0 {
-		closedTable = `CREATE TABLE closed AS SELECT * FROM (VALUES ` + strings.Join(closed, ", ") + `) t(fy, code)`
-	}
-	setup = append([]string{closedTable}, setup...)
+	setup = append([]string{yearList("closed", "is_closed"), yearList("part_year", "NOT in_comparisons")}, setup...)
 	for _, q := range setup {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("independent computation: %v\n%s", err, q)
@@ -304,8 +311,12 @@ func TestRealFundingByDeprivation(t *testing.T) {
 	}
 	got := read(db, `SELECT period, imd_group, practices, per_registered_patient, per_weighted_patient, per_need_patient
 		FROM marts.inverse_care WHERE area_level = 'england' AND measure = 'payments' AND group_type = 'quintile' ORDER BY ALL`)
+	// the groups hold compared practices only: open all year, and lists within
+	// data/plausibility.csv's rules (1,000 registered patients, weighted/registered 0.5-2.0)
 	want := read(raw, `SELECT fy, quintile, count(*), sum(pay) / sum(registered), sum(pay) / sum(weighted), sum(pay) / sum(need)
-		FROM need WHERE quintile IS NOT NULL AND pay IS NOT NULL GROUP BY ALL ORDER BY ALL`)
+		FROM need ANTI JOIN part_year USING (fy, code)
+		WHERE quintile IS NOT NULL AND pay IS NOT NULL AND registered >= 1000 AND weighted / registered BETWEEN 0.5 AND 2.0
+		GROUP BY ALL ORDER BY ALL`)
 	if len(want) != 5*len(pay) {
 		t.Fatalf("independent computation has %d year-quintiles, want %d", len(want), 5*len(pay))
 	}
@@ -327,5 +338,129 @@ func TestRealFundingByDeprivation(t *testing.T) {
 			}
 			t.Logf("%s  %d  %8d  %12.2f  %10.2f  %15.2f", k[:7], q, g.practices, g.perReg, g.perWeighted, g.perNeed)
 		}
+	}
+}
+
+// TestInvestmentNeedPlausibility runs marts.investment_need and
+// marts.inverse_care on a hand-worked sub-ICB: two ordinary practices, one
+// with fewer than 1,000 registered patients, one whose weighted/registered
+// ratio is 2.5 and one closed during the year. The last three count in the
+// area's totals but are not compared (data/plausibility.csv, core.practices'
+// in_comparisons): no fair share, the others' shares taken without them, and
+// not in the deprivation groups.
+func TestInvestmentNeedPlausibility(t *testing.T) {
+	ctx := context.Background()
+	db, err := duck.Open(ctx, "", duck.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// practice, registered, weighted, IMD quintile, payments £, open all year
+	type prac struct {
+		code                  string
+		registered, weighted  float64
+		quintile              int
+		payments              float64
+		inComparisons         bool
+		wantCompared, wantWhy string
+	}
+	ps := []prac{
+		{"A1", 5000, 5000, 1, 800000, true, "true", ""},
+		{"B2", 5000, 5000, 5, 800000, true, "true", ""},
+		{"C3", 500, 500, 3, 300000, true, "false", "fewer than 1000 registered patients: per-patient payments unstable"},
+		{"D4", 4000, 10000, 2, 900000, true, "false", "weighted/registered patients outside 0.5-2.0: list mismatch"},
+		{"E5", 3000, 3000, 4, 400000, false, "false", "not open for the whole year"},
+	}
+	var payRows, pracRows []string
+	for _, p := range ps {
+		payRows = append(payRows, fmt.Sprintf("('2022-23', '%s', 'total_nhs_payments_to_general_practice', %v, %v, %v)", p.code, p.payments, p.registered, p.weighted))
+		pracRows = append(pracRows, fmt.Sprintf("('2022-23', '%s', 'Practice %s', 'U1', 'S1', 'I1', 'R1', %d, %d, %t)", p.code, p.code, p.quintile, 2*p.quintile, p.inComparisons))
+	}
+	stmts := []string{
+		`CREATE SCHEMA staging`, `CREATE SCHEMA core`, `CREATE SCHEMA ref`, `CREATE SCHEMA marts`,
+		`CREATE TABLE staging.payments (period VARCHAR, practice_code VARCHAR, component VARCHAR, amount DOUBLE, registered_patients DOUBLE, weighted_patients DOUBLE)`,
+		`INSERT INTO staging.payments VALUES ` + strings.Join(payRows, ", "),
+		`CREATE TABLE staging.workforce (practice_code VARCHAR, period VARCHAR, fy VARCHAR, role VARCHAR, value DOUBLE, is_group_total BOOLEAN, measure VARCHAR)`,
+		`CREATE TABLE core.practices (period VARCHAR, practice_code VARCHAR, practice_name VARCHAR, pcn_code VARCHAR, sub_icb_code VARCHAR,
+			icb_code VARCHAR, region_code VARCHAR, imd_quintile INTEGER, imd_decile INTEGER, in_comparisons BOOLEAN)`,
+		`INSERT INTO core.practices VALUES ` + strings.Join(pracRows, ", "),
+		`CREATE TABLE core.areas AS SELECT * FROM (VALUES ('sub_icb', 'S1', 'Sub-ICB one', '2022-23'), ('icb', 'I1', 'ICB one', '2022-23'))
+			t(area_level, area_code, area_name, period)`,
+	}
+	for _, ref := range []string{"plausibility", "investment_settings"} {
+		tb, err := data.ReadCSV("", ref+".csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cols, rows []string
+		for _, h := range tb.Header {
+			cols = append(cols, h+" VARCHAR")
+		}
+		for _, r := range tb.Rows {
+			var vals []string
+			for _, h := range tb.Header {
+				vals = append(vals, "'"+strings.ReplaceAll(r[h], "'", "''")+"'")
+			}
+			rows = append(rows, "("+strings.Join(vals, ", ")+")")
+		}
+		stmts = append(stmts, fmt.Sprintf(`CREATE TABLE ref.%s (%s)`, ref, strings.Join(cols, ", ")),
+			fmt.Sprintf(`INSERT INTO ref.%s VALUES %s`, ref, strings.Join(rows, ", ")))
+	}
+	for _, m := range []string{"investment_need", "inverse_care"} {
+		b, err := fs.ReadFile(FS(), "marts/"+m+".sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		stmts = append(stmts, "CREATE TABLE marts."+m+" AS\n"+string(b))
+	}
+	for _, s := range stmts {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%v\n%s", err, s)
+		}
+	}
+	g := queryFloat(t, db, `SELECT CAST(value AS DOUBLE) FROM ref.investment_settings WHERE setting = 'need_gradient'`)
+	// A1 (quintile 1) and B2 (quintile 5) share their £1.6m by need, 1 + g to 1 (the need
+	// rescaling cancels within an area).
+	wantA := 800000 - 1600000*(1+g)/(2+g)
+	for _, p := range ps {
+		var compared, why string
+		var gap, perNeed sql.NullFloat64
+		err := db.QueryRow(`SELECT CAST(in_comparisons AS VARCHAR), coalesce(dq_flag, ''), fair_share_gap, per_need_patient
+			FROM marts.investment_need WHERE measure = 'payments' AND area_level = 'practice' AND area_code = ? AND within_level = 'sub_icb'`,
+			p.code).Scan(&compared, &why, &gap, &perNeed)
+		if err != nil {
+			t.Fatalf("%s: %v", p.code, err)
+		}
+		if compared != p.wantCompared || why != p.wantWhy {
+			t.Errorf("%s: in_comparisons %s (%q), want %s (%q)", p.code, compared, why, p.wantCompared, p.wantWhy)
+		}
+		if !perNeed.Valid {
+			t.Errorf("%s: no per need-weighted patient figure: an uncompared practice keeps its own", p.code)
+		}
+		switch {
+		case p.wantCompared == "false" && gap.Valid:
+			t.Errorf("%s: fair-share gap %v, want none (not compared)", p.code, gap.Float64)
+		case p.code == "A1" && !(gap.Valid && math.Abs(gap.Float64-wantA) < 1e-6):
+			t.Errorf("A1: gap %v, want %v", gap, wantA)
+		case p.code == "B2" && !(gap.Valid && math.Abs(gap.Float64+wantA) < 1e-6):
+			t.Errorf("B2: gap %v, want %v", gap, -wantA)
+		}
+	}
+	// The sub-ICB counts every practice in its totals; its gap within the ICB is its compared
+	// practices' (0: it is the ICB's only sub-ICB).
+	var practices, compared int
+	var actual, gap float64
+	if err := db.QueryRow(`SELECT practices, practices_compared, actual, fair_share_gap FROM marts.investment_need
+		WHERE measure = 'payments' AND area_level = 'sub_icb' AND within_level = 'icb'`).Scan(&practices, &compared, &actual, &gap); err != nil {
+		t.Fatal(err)
+	}
+	if practices != 5 || compared != 2 || actual != 3200000 || math.Abs(gap) > 1e-6 {
+		t.Errorf("sub-ICB: %d practices (%d compared), £%v, gap %v; want 5 (2), £3,200,000, 0", practices, compared, actual, gap)
+	}
+	// England's deprivation groups hold the compared practices only: A1 in quintile 1, B2 in 5.
+	got := queryInt(t, db, `SELECT count(*) FROM marts.inverse_care WHERE area_level = 'england' AND measure = 'payments' AND group_type = 'quintile'`)
+	n1 := queryInt(t, db, `SELECT sum(practices) FROM marts.inverse_care WHERE area_level = 'england' AND measure = 'payments' AND group_type = 'quintile'`)
+	if got != 2 || n1 != 2 {
+		t.Errorf("England quintile groups: %d groups of %d practices, want 2 of 2 (A1, B2)", got, n1)
 	}
 }

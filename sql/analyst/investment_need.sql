@@ -16,8 +16,13 @@
 --                           need_gradient_low to need_gradient_high (data/investment_settings.csv)
 --   fair_share_gap_pct      fair_share_gap / expected x 100
 --   fair_share              'above fair share' / 'below fair share' when the whole interval is on
---                           one side of 0, else 'about its fair share'
+--                           one side of 0, 'not compared' without a gap, else 'about its fair share'
 --   need_flag               why the need index is approximate (no deprivation score)
+--   in_comparisons, dq_flag false, and why, for a practice not compared (not open all year, or
+--                           lists breaking data/plausibility.csv): it counts in every total and
+--                           keeps its per-patient figures, but has no fair share (gap NULL,
+--                           fair_share 'not compared'); the others' shares are taken without it
+--   practices_compared      the row's practices that have a fair share
 -- Need model: need = Carr-Hill weighted list x (1 + g x (5 - IMD quintile) / 4), g = 0.33 (Boomla
 -- et al., BMJ 2014;349:g7648), rescaled to England's weighted list. See README "Investment and need".
 SELECT
@@ -29,8 +34,9 @@ SELECT
     per_registered_patient, per_weighted_patient, per_need_patient, need_index,
     expected, fair_share_gap, fair_share_gap_lower, fair_share_gap_upper, fair_share_gap_pct,
     CASE WHEN area_level = 'england' THEN NULL
+         WHEN NOT in_comparisons OR fair_share_gap IS NULL THEN 'not compared'
          WHEN fair_share_gap_lower > 0 THEN 'above fair share'
          WHEN fair_share_gap_upper < 0 THEN 'below fair share'
          ELSE 'about its fair share' END AS fair_share,
-    need_flag
+    need_flag, in_comparisons, dq_flag, practices_compared
 FROM release.investment_need

@@ -14,13 +14,15 @@
 -- R = sum y / sum x (a census has no sampling error; the interval says how firmly the practices'
 -- spread places the group, each practice counting by its size, so a tiny list cannot swamp it).
 -- ratio_to_area is the group's value over the area's.
+-- Like marts.inequality_deciles, the groups hold the compared practices only (in_comparisons of
+-- marts.investment_need: open all year, lists within data/plausibility.csv).
 WITH p AS (
     SELECT v.period, v.measure, v.multiplier, v.area_code AS practice_code, c.icb_code, c.region_code,
         c.imd_decile, c.imd_quintile, v.actual, v.registered_patients, v.weighted_patients, v.need_patients,
         v.per_need_patient
     FROM marts.investment_need AS v
     JOIN core.practices AS c ON c.period = v.period AND c.practice_code = v.area_code
-    WHERE v.area_level = 'practice' AND v.within_level = 'england' AND c.imd_decile IS NOT NULL
+    WHERE v.area_level = 'practice' AND v.within_level = 'england' AND c.imd_decile IS NOT NULL AND v.in_comparisons
 ),
 grp AS (
     SELECT p.*, gt.group_type, gt.imd_group

@@ -12,6 +12,7 @@
 -- ordered from most to least deprived (IMD score, then code), values per need-weighted patient,
 -- weights need-weighted patients; positive = concentrated among the less deprived; 95% interval
 -- from 1,000 seeded bootstrap resamples of practices. q1 = most deprived quintile, q5 = least.
+-- Compared practices only (marts.investment_need.in_comparisons), as in marts.inverse_care.
 WITH dec AS (
     SELECT period, measure, area_level, area_code,
         any_value(multiplier) AS multiplier,
@@ -39,7 +40,7 @@ prac AS (
     FROM marts.investment_need AS v
     JOIN core.practices AS c ON c.period = v.period AND c.practice_code = v.area_code
     WHERE v.area_level = 'practice' AND v.within_level = 'england' AND c.imd_score IS NOT NULL
-      AND v.need_patients > 0 AND v.per_need_patient IS NOT NULL
+      AND v.need_patients > 0 AND v.per_need_patient IS NOT NULL AND v.in_comparisons
 ),
 conc AS (
     SELECT period, measure,

@@ -1,6 +1,6 @@
 -- description: Investment against need, per financial year, measure (payments in £, GP FTE, clinical FTE), practice and area (PCN, sub-ICB, ICB, region, England): the total, per registered, per Carr-Hill weighted and per need-weighted patient, the need index, and the fair-share gap within each containing area (practice within its PCN, sub-ICB, ICB, region and England; PCN within its sub-ICB ... ; England within itself): actual minus the need-predicted share of that area's total, with a sensitivity interval from the need model's deprivation gradient.
 -- unique: period, measure, area_level, area_code, within_level, within_code
--- not_null: period, measure, area_level, area_code, within_level, within_code, actual, practices
+-- not_null: period, measure, area_level, area_code, within_level, within_code, actual, practices, practices_compared, in_comparisons
 -- accepted_values: measure in ('payments', 'gp_fte', 'clinical_fte')
 -- accepted_values: area_level in ('practice', 'pcn', 'sub_icb', 'icb', 'region', 'england')
 -- accepted_values: within_level in ('pcn', 'sub_icb', 'icb', 'region', 'england')
@@ -26,6 +26,14 @@
 -- workforce return) is left out of that measure, its need included in neither side.
 -- per_need_patient is £ per need-weighted patient, or FTE per 10,000 need-weighted patients
 -- (likewise per_registered_patient, per_weighted_patient; multiplier says which).
+-- Not compared (in_comparisons false, dq_flag says why): a practice not open for the whole year
+-- (core.practices.in_comparisons) or whose lists break a rule of data/plausibility.csv
+-- (ref.plausibility; 'pay_' rules for payments, 'wf_' rules for FTE, both on the payments file's
+-- registered and weighted lists the need rests on). Such a practice counts in every total (actual,
+-- patients, need of its areas) and keeps its own per-patient figures and need index, but it has no
+-- fair share: the shares of an area are taken over its compared practices only (expected_i =
+-- compared total_A x need_i / compared need_A), so their gaps add to 0 and its gap is NULL.
+-- practices_compared counts the compared practices of a row.
 WITH pay AS (
     SELECT period, practice_code,
         sum(amount) FILTER (WHERE component = 'total_nhs_payments_to_general_practice') AS payments,
@@ -51,7 +59,8 @@ prac AS (
         pay.payments, wf.gp_fte, wf.clinical_fte,
         coalesce(pay.registered, 0) AS registered, coalesce(pay.weighted, 0) AS weighted,
         (5 - coalesce(c.imd_quintile, 3)) / 4.0 AS dep,
-        CASE WHEN c.imd_quintile IS NULL THEN 'no deprivation score: middle quintile assumed' END AS need_flag
+        CASE WHEN c.imd_quintile IS NULL THEN 'no deprivation score: middle quintile assumed' END AS need_flag,
+        coalesce(c.in_comparisons, true) AS open_all_year
     FROM pay
     LEFT JOIN core.practices AS c USING (period, practice_code)
     LEFT JOIN wf USING (period, practice_code)
@@ -84,24 +93,45 @@ need AS (
     JOIN scale AS s ON s.period = p.period
 ),
 long AS (
-    SELECT n.*, m.measure, m.actual, m.multiplier
+    SELECT n.*, m.measure, m.actual, m.multiplier, m.prefix
     FROM need AS n,
-    LATERAL (VALUES ('payments', n.payments, 1.0::DOUBLE), ('gp_fte', n.gp_fte, 10000.0::DOUBLE), ('clinical_fte', n.clinical_fte, 10000.0::DOUBLE))
-        AS m(measure, actual, multiplier)
+    LATERAL (VALUES ('payments', n.payments, 1.0::DOUBLE, 'pay_'), ('gp_fte', n.gp_fte, 10000.0::DOUBLE, 'wf_'),
+                    ('clinical_fte', n.clinical_fte, 10000.0::DOUBLE, 'wf_'))
+        AS m(measure, actual, multiplier, prefix)
     WHERE m.actual IS NOT NULL
+),
+implausible AS (
+    -- the first rule of data/plausibility.csv each practice's lists break (as core.indicator_facts)
+    SELECT l.period, l.practice_code, l.measure, min(CAST(r.reason AS VARCHAR)) AS reason
+    FROM long AS l
+    JOIN ref.plausibility AS r ON l.prefix LIKE CAST(r.applies_to AS VARCHAR) || '%'
+    WHERE (r.rule = 'min_registered' AND l.registered < CAST(r.min AS DOUBLE))
+       OR (r.rule = 'weighted_ratio' AND l.registered > 0
+           AND (l.weighted / l.registered < CAST(r.min AS DOUBLE) OR l.weighted / l.registered > CAST(r.max AS DOUBLE)))
+    GROUP BY ALL
+),
+judged AS (
+    SELECT l.*, l.open_all_year AND ip.reason IS NULL AS in_comparisons,
+        coalesce(ip.reason, CASE WHEN NOT l.open_all_year THEN 'not open for the whole year' END) AS dq_flag
+    FROM long AS l
+    LEFT JOIN implausible AS ip USING (period, practice_code, measure)
 ),
 within AS (
     SELECT l.*, w.within_level, w.within_code
-    FROM long AS l,
+    FROM judged AS l,
     LATERAL (VALUES ('pcn', l.pcn_code), ('sub_icb', l.sub_icb_code), ('icb', l.icb_code),
                     ('region', l.region_code), ('england', 'E92000001')) AS w(within_level, within_code)
     WHERE w.within_code IS NOT NULL
 ),
 shares AS (
+    -- fair shares among the compared practices only: the others have none
     SELECT *,
-        sum(actual) OVER a * need / nullif(sum(need) OVER a, 0) AS expected,
-        sum(actual) OVER a * need_lo / nullif(sum(need_lo) OVER a, 0) AS expected_lo,
-        sum(actual) OVER a * need_hi / nullif(sum(need_hi) OVER a, 0) AS expected_hi
+        CASE WHEN in_comparisons THEN sum(CASE WHEN in_comparisons THEN actual END) OVER a * need
+            / nullif(sum(CASE WHEN in_comparisons THEN need END) OVER a, 0) END AS expected,
+        CASE WHEN in_comparisons THEN sum(CASE WHEN in_comparisons THEN actual END) OVER a * need_lo
+            / nullif(sum(CASE WHEN in_comparisons THEN need_lo END) OVER a, 0) END AS expected_lo,
+        CASE WHEN in_comparisons THEN sum(CASE WHEN in_comparisons THEN actual END) OVER a * need_hi
+            / nullif(sum(CASE WHEN in_comparisons THEN need_hi END) OVER a, 0) END AS expected_hi
     FROM within
     WINDOW a AS (PARTITION BY period, measure, within_level, within_code)
 ),
@@ -115,12 +145,15 @@ rolled AS (
              WHEN grouping(region_code) = 0 THEN region_code ELSE 'E92000001' END AS area_code,
         any_value(multiplier) AS multiplier,
         count(*) AS practices,
+        count(*) FILTER (WHERE in_comparisons) AS practices_compared,
         sum(actual) AS actual, sum(registered) AS registered, sum(weighted) AS weighted,
         sum(need) AS need, any_value(eng_need_per_head) AS eng_need_per_head,
         sum(expected) AS expected,
         sum(actual - expected) AS gap, sum(actual - expected_lo) AS gap_lo, sum(actual - expected_hi) AS gap_hi,
         CASE WHEN grouping(practice_code) = 0 THEN any_value(imd_quintile) END AS imd_quintile,
-        CASE WHEN grouping(practice_code) = 0 THEN any_value(need_flag) END AS need_flag
+        CASE WHEN grouping(practice_code) = 0 THEN any_value(need_flag) END AS need_flag,
+        CASE WHEN grouping(practice_code) = 0 THEN bool_and(in_comparisons) ELSE true END AS in_comparisons,
+        CASE WHEN grouping(practice_code) = 0 THEN any_value(dq_flag) END AS dq_flag
     FROM shares
     GROUP BY GROUPING SETS (
         (period, measure, within_level, within_code, practice_code),
@@ -144,6 +177,7 @@ SELECT
     r.area_level, r.area_code, a.area_name,
     r.within_level, r.within_code, w.area_name AS within_name,
     CAST(r.practices AS INTEGER) AS practices,
+    CAST(r.practices_compared AS INTEGER) AS practices_compared,
     CAST(r.imd_quintile AS INTEGER) AS imd_quintile,
     r.actual,
     r.registered AS registered_patients,
@@ -158,7 +192,9 @@ SELECT
     least(r.gap_lo, r.gap_hi, r.gap) AS fair_share_gap_lower,
     greatest(r.gap_lo, r.gap_hi, r.gap) AS fair_share_gap_upper,
     100 * r.gap / nullif(r.expected, 0) AS fair_share_gap_pct,
-    r.need_flag
+    r.need_flag,
+    r.in_comparisons,
+    r.dq_flag
 FROM ranked AS r
 LEFT JOIN (SELECT area_level, area_code, period, min(area_name) AS area_name FROM core.areas GROUP BY ALL) AS a
     ON a.area_level = r.area_level AND a.area_code = r.area_code AND a.period = r.period
