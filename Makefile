@@ -11,7 +11,7 @@ STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 DEMO_WS ?= demo
 
-.PHONY: build install demo test lint vet tidy staticcheck bench bench-go bench-england clean
+.PHONY: build install demo test lint vet tidy staticcheck bench bench-go bench-england bench-qof clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/gplens
@@ -51,6 +51,10 @@ bench-go:
 
 bench-england: build
 	./scripts/bench-england.sh | tee bench-england.txt
+
+# The real QOF prevalence analysis, gplens sql vs pandas (also step 5 of bench-england).
+bench-qof: build
+	./scripts/bench-qof.sh | tee bench-qof.txt
 
 clean:
 	rm -rf bin $(DEMO_WS) bench-*.txt

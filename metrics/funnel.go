@@ -112,9 +112,9 @@ func funnelLimit(stat Statistic, target, n, c, z float64, side Side) (float64, e
 		}
 		d := z * math.Sqrt(target*(1-target)/n)
 		if side == Lower {
-			return math.Max(0, target-d), nil
+			return max0(target - d), nil
 		}
-		return math.Min(1, target+d), nil
+		return min1(target + d), nil
 	case StatRatio, StatRate:
 		e := target * n
 		if !(e > 0) || e > 1e12 {
@@ -214,8 +214,8 @@ func FunnelSignificance(stat Statistic, x, n, target float64) (string, error) {
 		}
 		p := x / n
 		se := math.Sqrt(target * (1 - target) / n)
-		l3, l2 := math.Max(0, target-z998*se), math.Max(0, target-z95*se)
-		u3, u2 := math.Min(1, target+z998*se), math.Min(1, target+z95*se)
+		l3, l2 := max0(target-z998*se), max0(target-z95*se)
+		u3, u2 := min1(target+z998*se), min1(target+z95*se)
 		return labelFromLimits(p, l3, l2, u3, u2), nil
 	case StatRatio, StatRate:
 		e, t := n, target

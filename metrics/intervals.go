@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 )
 
 // Missing values are NaN throughout the Go API (SQL NULL in the SQL surface).
@@ -92,7 +93,23 @@ func wilsonZ(x, n, z float64) (float64, float64, error) {
 	if x == n {
 		hi = 1
 	}
-	return math.Max(lo, 0), math.Min(hi, 1), nil
+	return max0(lo), min1(hi), nil
+}
+
+// max0 and min1 are math.Max(v, 0) and math.Min(v, 1) for every v (NaN and
+// −0 included) without the call: the SQL functions run them per row.
+func max0(v float64) float64 {
+	if v > 0 || v != v {
+		return v
+	}
+	return 0
+}
+
+func min1(v float64) float64 {
+	if v < 1 || v != v {
+		return v
+	}
+	return 1
 }
 
 // Proportion returns x/n × multiplier with its Wilson interval (PHE phe_proportion).
@@ -157,6 +174,29 @@ func ExactPoisson(x, confidence float64) (lower, upper float64, err error) {
 }
 
 func exactPoisson(x, c float64) (float64, float64) {
+	if i := int(x); float64(i) == x && i < 10 && (c == 0.95 || c == 0.998) {
+		// Counts below 10 at the two standard levels are most of the small
+		// counts a funnel or rate sees; a gamma inverse costs ~1 µs.
+		t := smallExact()
+		if c == 0.95 {
+			return t[i][0][0], t[i][0][1]
+		}
+		return t[i][1][0], t[i][1][1]
+	}
+	return exactPoissonCalc(x, c)
+}
+
+// smallExact holds exactPoissonCalc(x, c) for x = 0..9 at c = 0.95, 0.998.
+var smallExact = sync.OnceValue(func() (t [10][2][2]float64) {
+	for i := range t {
+		for j, c := range []float64{0.95, 0.998} {
+			t[i][j][0], t[i][j][1] = exactPoissonCalc(float64(i), c)
+		}
+	}
+	return t
+})
+
+func exactPoissonCalc(x, c float64) (float64, float64) {
 	a := (1 - c) / 2
 	return GammaPInv(x, a), GammaPInv(x+1, 1-a)
 }

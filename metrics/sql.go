@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -61,6 +64,70 @@ func chunkExec(name string, newFn func() rowFn) duckdb.ScalarFuncExecutor {
 			if err := row.SetResult(v); err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
+		}
+		return nil
+	}}
+}
+
+// parallelExec runs a row function on the rows of a chunk concurrently, for
+// functions that take milliseconds a row (sii, spc_xmr, concentration_index):
+// DuckDB hands a GROUP BY's few dozen results to one call, which would
+// otherwise use one core. Each row is computed exactly as the row path
+// would (its own seed), results are set in row order and the first error
+// by row wins, so the output is the same whatever the scheduling.
+func parallelExec(name string, newFn func() rowFn) duckdb.ScalarFuncExecutor {
+	return duckdb.ScalarFuncExecutor{ChunkContextExecutor: func(ctx context.Context, st *duckdb.ChunkIteratorState) error {
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		var rows [][]driver.Value
+		for row, err := range st.Rows() {
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			args := make([]driver.Value, st.ColumnCount())
+			for i := range args {
+				args[i] = *row.GetValuePtr(i)
+			}
+			rows = append(rows, args)
+		}
+		res := make([]any, len(rows))
+		errs := make([]error, len(rows))
+		next := atomic.Int64{}
+		var wg sync.WaitGroup
+		for range min(runtime.GOMAXPROCS(0), len(rows)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				fn := newFn()
+				for {
+					i := int(next.Add(1) - 1)
+					if i >= len(rows) {
+						return
+					}
+					if err := ctx.Err(); err != nil {
+						errs[i] = err
+						continue
+					}
+					res[i], errs[i] = fn(rows[i])
+				}
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return nameErr(name, err)
+			}
+		}
+		i := 0
+		for row, err := range st.Rows() {
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			if err := row.SetResult(res[i]); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			i++
 		}
 		return nil
 	}}
@@ -273,8 +340,19 @@ type udfSet struct {
 	result   duckdb.TypeInfo
 	special  bool // NULL handling done by the function
 	newFn    func() rowFn
-	// kernel, if set, runs vectorised (DOUBLE/VARCHAR arguments and result).
-	kernel       func() kernelFn
+	// kernel, if set, runs vectorised (DOUBLE/VARCHAR arguments and result);
+	// float is the same for DOUBLE arguments and result only. Vectorised
+	// functions handle NULLs themselves (NULL in, NULL out), which spares
+	// duckdb-go a second pass over every row.
+	kernel func() kernelFn
+	float  func() floatRowFn
+	// prep binds constant VARCHAR arguments for the DOUBLE loop (see vecExec).
+	prep func(s []string) (floatRowFn, error)
+	// parallel runs newFn on a chunk's rows concurrently (slow rows).
+	parallel bool
+	// nullNaN: the kernel takes NULL arguments as NaN or "" (compare_label
+	// reads a NULL limit as missing).
+	nullNaN      bool
 	stringResult bool
 }
 
@@ -282,12 +360,17 @@ func (u udfSet) register(c *sql.Conn) error {
 	var fns []duckdb.ScalarFunc
 	for k := 0; k <= len(u.optional); k++ {
 		in := append(append([]duckdb.TypeInfo{}, u.fixed...), u.optional[:k]...)
-		exec := chunkExec(u.name, u.newFn)
-		if u.kernel != nil {
-			exec = vecExec(u.name, u.stringResult, u.kernel)
+		exec, special := chunkExec(u.name, u.newFn), u.special
+		switch {
+		case u.parallel:
+			exec = parallelExec(u.name, u.newFn)
+		case u.float != nil:
+			exec, special = vecExec(u.name, false, false, floatKernel(u.float), u.float, nil), true
+		case u.kernel != nil:
+			exec, special = vecExec(u.name, u.stringResult, u.nullNaN, u.kernel, nil, u.prep), true
 		}
 		fns = append(fns, &scalarUDF{
-			cfg:  duckdb.ScalarFuncConfig{InputTypeInfos: in, ResultTypeInfo: u.result, SpecialNullHandling: u.special},
+			cfg:  duckdb.ScalarFuncConfig{InputTypeInfos: in, ResultTypeInfo: u.result, SpecialNullHandling: special},
 			exec: exec,
 		})
 	}
@@ -455,36 +538,36 @@ func sqlFunctions(t sqlTypes) []udfSet {
 	plain := func(f rowFn) func() rowFn { return func() rowFn { return f } }
 
 	return []udfSet{
-		{name: "wilson_lower", fixed: []duckdb.TypeInfo{d, d}, optional: []duckdb.TypeInfo{d}, result: d, kernel: floatKernel(wilson(false))},
-		{name: "wilson_upper", fixed: []duckdb.TypeInfo{d, d}, optional: []duckdb.TypeInfo{d}, result: d, kernel: floatKernel(wilson(true))},
-		{name: "byars_lower", fixed: []duckdb.TypeInfo{d}, optional: []duckdb.TypeInfo{d}, result: d, kernel: floatKernel(count(false, fixed(byars)))},
-		{name: "byars_upper", fixed: []duckdb.TypeInfo{d}, optional: []duckdb.TypeInfo{d}, result: d, kernel: floatKernel(count(true, fixed(byars)))},
-		{name: "poisson_lower", fixed: []duckdb.TypeInfo{d}, optional: []duckdb.TypeInfo{d}, result: d, kernel: floatKernel(count(false, poisson))},
-		{name: "poisson_upper", fixed: []duckdb.TypeInfo{d}, optional: []duckdb.TypeInfo{d}, result: d, kernel: floatKernel(count(true, poisson))},
-		{name: "rate_lower", fixed: []duckdb.TypeInfo{d, d, d}, optional: []duckdb.TypeInfo{d}, result: d, kernel: floatKernel(scaledCount(false, true))},
-		{name: "rate_upper", fixed: []duckdb.TypeInfo{d, d, d}, optional: []duckdb.TypeInfo{d}, result: d, kernel: floatKernel(scaledCount(true, true))},
-		{name: "isr_lower", fixed: []duckdb.TypeInfo{d, d}, optional: []duckdb.TypeInfo{d}, result: d, kernel: floatKernel(scaledCount(false, false))},
-		{name: "isr_upper", fixed: []duckdb.TypeInfo{d, d}, optional: []duckdb.TypeInfo{d}, result: d, kernel: floatKernel(scaledCount(true, false))},
+		{name: "wilson_lower", fixed: []duckdb.TypeInfo{d, d}, optional: []duckdb.TypeInfo{d}, result: d, float: wilson(false)},
+		{name: "wilson_upper", fixed: []duckdb.TypeInfo{d, d}, optional: []duckdb.TypeInfo{d}, result: d, float: wilson(true)},
+		{name: "byars_lower", fixed: []duckdb.TypeInfo{d}, optional: []duckdb.TypeInfo{d}, result: d, float: count(false, fixed(byars))},
+		{name: "byars_upper", fixed: []duckdb.TypeInfo{d}, optional: []duckdb.TypeInfo{d}, result: d, float: count(true, fixed(byars))},
+		{name: "poisson_lower", fixed: []duckdb.TypeInfo{d}, optional: []duckdb.TypeInfo{d}, result: d, float: count(false, poisson)},
+		{name: "poisson_upper", fixed: []duckdb.TypeInfo{d}, optional: []duckdb.TypeInfo{d}, result: d, float: count(true, poisson)},
+		{name: "rate_lower", fixed: []duckdb.TypeInfo{d, d, d}, optional: []duckdb.TypeInfo{d}, result: d, float: scaledCount(false, true)},
+		{name: "rate_upper", fixed: []duckdb.TypeInfo{d, d, d}, optional: []duckdb.TypeInfo{d}, result: d, float: scaledCount(true, true)},
+		{name: "isr_lower", fixed: []duckdb.TypeInfo{d, d}, optional: []duckdb.TypeInfo{d}, result: d, float: scaledCount(false, false)},
+		{name: "isr_upper", fixed: []duckdb.TypeInfo{d, d}, optional: []duckdb.TypeInfo{d}, result: d, float: scaledCount(true, false)},
 		{name: "funnel_significance", fixed: []duckdb.TypeInfo{d, d, d}, optional: []duckdb.TypeInfo{s}, result: s, kernel: sqlFunnelSignificance, stringResult: true},
-		{name: "funnel_limit", fixed: []duckdb.TypeInfo{d, d, d, s}, optional: []duckdb.TypeInfo{s}, result: d, kernel: sqlFunnelLimit},
-		{name: "compare_label", fixed: []duckdb.TypeInfo{d, d, d, d, d}, optional: []duckdb.TypeInfo{s}, result: s, special: true, newFn: plain(sqlCompareLabel)},
+		{name: "funnel_limit", fixed: []duckdb.TypeInfo{d, d, d, s}, optional: []duckdb.TypeInfo{s}, result: d, kernel: sqlFunnelLimit, prep: funnelLimitPrep},
+		{name: "compare_label", fixed: []duckdb.TypeInfo{d, d, d, d, d}, optional: []duckdb.TypeInfo{s}, result: s, kernel: sqlCompareLabel, stringResult: true, nullNaN: true},
 		{name: "compare_proportion", fixed: []duckdb.TypeInfo{d, d, d}, optional: []duckdb.TypeInfo{s}, result: s, newFn: plain(sqlCompareProportion)},
 		{name: "compare_rate", fixed: []duckdb.TypeInfo{d, d, d, d}, optional: []duckdb.TypeInfo{s}, result: s, newFn: plain(sqlCompareRate)},
-		{name: "qof_points", fixed: []duckdb.TypeInfo{d, d, d, d}, result: d, kernel: floatKernel(qofPoints)},
+		{name: "qof_points", fixed: []duckdb.TypeInfo{d, d, d, d}, result: d, float: qofPoints},
 		{name: "sii", fixed: []duckdb.TypeInfo{t.doubleList, t.doubleList, t.doubleList, t.doubleList},
-			optional: []duckdb.TypeInfo{t.bigint, d, t.boolean, d, t.bigint, t.bigint}, result: t.sii, newFn: plain(sqlSII)},
-		{name: "normal_quantile", fixed: []duckdb.TypeInfo{d}, result: d, kernel: floatKernel(quantileFn(0, false, func(a []float64) float64 { return NormalQuantile(a[0]) }))},
-		{name: "chisq_quantile", fixed: []duckdb.TypeInfo{d, d}, result: d, kernel: floatKernel(quantileFn(0, false, func(a []float64) float64 { return ChiSquareQuantile(a[0], a[1]) }))},
-		{name: "t_quantile", fixed: []duckdb.TypeInfo{d, d}, result: d, kernel: floatKernel(quantileFn(0, true, func(a []float64) float64 { return StudentTQuantile(a[0], a[1]) }))},
+			optional: []duckdb.TypeInfo{t.bigint, d, t.boolean, d, t.bigint, t.bigint}, result: t.sii, newFn: plain(sqlSII), parallel: true},
+		{name: "normal_quantile", fixed: []duckdb.TypeInfo{d}, result: d, float: quantileFn(0, false, func(a []float64) float64 { return NormalQuantile(a[0]) })},
+		{name: "chisq_quantile", fixed: []duckdb.TypeInfo{d, d}, result: d, float: quantileFn(0, false, func(a []float64) float64 { return ChiSquareQuantile(a[0], a[1]) })},
+		{name: "t_quantile", fixed: []duckdb.TypeInfo{d, d}, result: d, float: quantileFn(0, true, func(a []float64) float64 { return StudentTQuantile(a[0], a[1]) })},
 		{name: "overdispersion", fixed: []duckdb.TypeInfo{t.doubleList, t.doubleList}, optional: []duckdb.TypeInfo{s, d}, result: t.od, newFn: plain(sqlOverdispersion)},
 		{name: "funnel_limit_od", fixed: []duckdb.TypeInfo{d, d, d, s, d, d}, optional: []duckdb.TypeInfo{s, s}, result: d, kernel: sqlFunnelLimitOD},
 		{name: "funnel_significance_od", fixed: []duckdb.TypeInfo{d, d, d, d, d}, optional: []duckdb.TypeInfo{s, s}, result: s, kernel: sqlFunnelSignificanceOD, stringResult: true},
 		{name: "mean_ci", fixed: []duckdb.TypeInfo{t.doubleList}, optional: []duckdb.TypeInfo{d}, result: t.meanCI, newFn: plain(sqlMeanCI)},
 		{name: "dsr", fixed: []duckdb.TypeInfo{t.doubleList, t.doubleList, t.doubleList}, optional: []duckdb.TypeInfo{d, d}, result: t.dsr, newFn: plain(sqlDSR)},
 		{name: "spc_summary", fixed: []duckdb.TypeInfo{t.doubleList}, optional: []duckdb.TypeInfo{s, d}, result: t.spcSummary, newFn: plain(sqlSPCSummary)},
-		{name: "spc_xmr", fixed: []duckdb.TypeInfo{t.doubleList}, optional: []duckdb.TypeInfo{s, t.boolean, t.bigint}, result: t.spcList, newFn: plain(sqlSPC)},
+		{name: "spc_xmr", fixed: []duckdb.TypeInfo{t.doubleList}, optional: []duckdb.TypeInfo{s, t.boolean, t.bigint}, result: t.spcList, newFn: plain(sqlSPC), parallel: true},
 		{name: "nearest_peers", fixed: []duckdb.TypeInfo{t.varcharList, t.doubleListList, t.varcharList, s, t.bigint}, result: t.peerList, special: true, newFn: plain(sqlNearestPeers)},
-		{name: "concentration_index", fixed: []duckdb.TypeInfo{t.doubleList, t.doubleList}, optional: []duckdb.TypeInfo{d, t.bigint, t.bigint}, result: t.conc, newFn: plain(sqlConcentrationIndex)},
+		{name: "concentration_index", fixed: []duckdb.TypeInfo{t.doubleList, t.doubleList}, optional: []duckdb.TypeInfo{d, t.bigint, t.bigint}, result: t.conc, newFn: plain(sqlConcentrationIndex), parallel: true},
 	}
 }
 
@@ -532,10 +615,16 @@ func sqlFunnelSignificance() kernelFn {
 func sqlFunnelLimit() kernelFn {
 	var sc statCache
 	var zc zCache
+	var sideS string
+	var side Side
+	var sideOK bool
 	return func(f []float64, s []string) (float64, string, bool, error) {
-		side, err := ParseSide(s[3])
-		if err != nil {
-			return 0, "", false, err
+		if !sideOK || s[3] != sideS {
+			var err error
+			if side, err = ParseSide(s[3]); err != nil {
+				return 0, "", false, err
+			}
+			sideS, sideOK = s[3], true
 		}
 		stat := "proportion"
 		if len(s) > 4 {
@@ -554,19 +643,51 @@ func sqlFunnelLimit() kernelFn {
 	}
 }
 
-func sqlCompareLabel(a []driver.Value) (any, error) {
-	v := make([]float64, 5)
-	for i := range v {
-		v[i], _ = f64(a[i]) // NULL reads as NaN, i.e. missing
+// sqlCompareLabel reads a NULL benchmark or limit as missing (NaN) and a
+// NULL polarity as no judgement.
+// funnelLimitPrep is funnel_limit with its side and statistic bound.
+func funnelLimitPrep(s []string) (floatRowFn, error) {
+	side, err := ParseSide(s[3])
+	if err != nil {
+		return nil, err
 	}
-	pol := NoJudgement
-	if len(a) > 5 && a[5] != nil {
-		var err error
-		if pol, err = ParsePolarity(optString(a, 5, "")); err != nil {
-			return nil, err
+	stat := "proportion"
+	if len(s) > 4 {
+		stat = s[4]
+	}
+	st, err := ParseStatistic(stat)
+	if err != nil {
+		return nil, err
+	}
+	var zc zCache
+	return func(f []float64) (float64, bool, error) {
+		c, z, err := zc.get(f[2])
+		if err != nil {
+			return 0, false, err
 		}
+		v, err := funnelLimit(st, f[0], f[1], c, z, side)
+		return v, err == nil, err
+	}, nil
+}
+
+func sqlCompareLabel() kernelFn {
+	var ps string
+	var pol Polarity
+	var have bool
+	return func(f []float64, s []string) (float64, string, bool, error) {
+		p := ""
+		if len(s) > 5 {
+			p = s[5]
+		}
+		if !have || p != ps {
+			var err error
+			if pol, err = ParsePolarity(p); err != nil {
+				return 0, "", false, err
+			}
+			ps, have = p, true
+		}
+		return 0, CompareLabel(f[0], f[1], f[2], f[3], f[4], pol), true, nil
 	}
-	return CompareLabel(v[0], v[1], v[2], v[3], v[4], pol), nil
 }
 
 func sqlCompareProportion(a []driver.Value) (any, error) {

@@ -3,8 +3,10 @@ package metrics
 import (
 	"context"
 	"database/sql/driver"
-	"fmt"
+	"encoding/binary"
+	"math"
 	"reflect"
+	"strings"
 	"unsafe"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -72,9 +74,6 @@ func vectorType(mv mapping.Vector) mapping.Type {
 }
 
 func rowValid(mask unsafe.Pointer, r int) bool {
-	if mask == nil {
-		return true
-	}
 	return *(*uint64)(unsafe.Add(mask, (r/64)*8))&(1<<(uint(r)%64)) != 0
 }
 
@@ -87,15 +86,40 @@ func setRowValid(mask unsafe.Pointer, r int, valid bool) {
 	}
 }
 
-// column is one input vector of a chunk.
+// column is one input vector of a chunk: DOUBLE values or VARCHAR entries,
+// with the last string read (constant arguments such as 'lower' repeat on
+// every row, so most rows reuse it).
 type column struct {
-	f    []float64
-	mask unsafe.Pointer
-	s    *duckdb.VectorView[string]
+	f     []float64
+	s     []stringT
+	mask  unsafe.Pointer
+	last  stringT
+	lastS string
+	have  bool
 }
 
-// kernelRows adapts a kernel to the row path (driver values in and out).
-func kernelRows(stringResult bool, newFn func() kernelFn) func() rowFn {
+// str returns the string at row r.
+func (c *column) str(r int) string {
+	e := c.s[r]
+	if c.have && e == c.last {
+		return c.lastS
+	}
+	n := int(binary.LittleEndian.Uint32(e[:4]))
+	if n <= inlineLen {
+		c.lastS = string(e[4 : 4+n])
+	} else {
+		// The heap pointer follows the length and a 4-byte prefix.
+		p := *(**byte)(unsafe.Pointer(&e[8]))
+		c.lastS = strings.Clone(unsafe.String(p, n))
+	}
+	c.last, c.have = e, true
+	return c.lastS
+}
+
+// kernelRows adapts a kernel to the row path (driver values in and out). The
+// vectorised functions handle NULLs themselves (a NULL argument gives NULL,
+// or with nullNaN reads as NaN or ""), so this path must too.
+func kernelRows(stringResult, nullNaN bool, newFn func() kernelFn) func() rowFn {
 	return func() rowFn {
 		fn := newFn()
 		var fs []float64
@@ -106,6 +130,11 @@ func kernelRows(stringResult bool, newFn func() kernelFn) func() rowFn {
 				var f float64
 				var s string
 				switch x := a.(type) {
+				case nil:
+					if !nullNaN {
+						return nil, nil
+					}
+					f = math.NaN()
 				case string:
 					s = x
 				default:
@@ -128,9 +157,121 @@ func kernelRows(stringResult bool, newFn func() kernelFn) func() rowFn {
 	}
 }
 
+// nullRows returns which of the first n rows have a NULL in any column, or
+// nil when none has: the masks are read a 64-row word at a time.
+func nullRows(cols []column, n int) []bool {
+	var null []bool
+	for c := range cols {
+		mask := cols[c].mask
+		if mask == nil {
+			continue
+		}
+		for w := 0; w*64 < n; w++ {
+			bits := *(*uint64)(unsafe.Add(mask, w*8))
+			if bits == ^uint64(0) {
+				continue
+			}
+			if null == nil {
+				null = make([]bool, n)
+			}
+			for r := w * 64; r < n && r < (w+1)*64; r++ {
+				if bits&(1<<(uint(r)%64)) == 0 {
+					null[r] = true
+				}
+			}
+		}
+	}
+	return null
+}
+
+// result is the output vector of a chunk, written in place: DOUBLE values
+// straight into the data array, VARCHAR as duckdb_string_t entries.
+type result struct {
+	mv   mapping.Vector
+	f    []float64
+	s    []stringT
+	mask unsafe.Pointer
+	// long strings (over 12 bytes) already stored in this chunk's string
+	// heap, with the entry that points at them
+	long []longString
+}
+
+// stringT is DuckDB's duckdb_string_t: a 4-byte length, then up to 12 bytes
+// inline, or a 4-byte prefix and a pointer into the vector's string heap.
+type stringT [16]byte
+
+type longString struct {
+	s string
+	e stringT
+}
+
+const inlineLen = 12
+
+func newResult(mv mapping.Vector, n int, stringResult bool) (*result, bool) {
+	want := mapping.TypeDouble
+	if stringResult {
+		want = mapping.TypeVarchar
+	}
+	if vectorType(mv) != want {
+		return nil, false
+	}
+	r := &result{mv: mv}
+	if stringResult {
+		r.s = unsafe.Slice((*stringT)(mapping.VectorGetData(mv)), n)
+	} else {
+		r.f = unsafe.Slice((*float64)(mapping.VectorGetData(mv)), n)
+	}
+	// A reused result vector may carry NULLs from an earlier chunk: mark
+	// every row valid first.
+	if r.mask = mapping.VectorGetValidity(mv); r.mask != nil {
+		for w := 0; w*64 < n; w++ {
+			*(*uint64)(unsafe.Add(r.mask, w*8)) = ^uint64(0)
+		}
+	}
+	return r, true
+}
+
+func (r *result) setNull(row int) {
+	if r.mask == nil {
+		mapping.VectorEnsureValidityWritable(r.mv)
+		r.mask = mapping.VectorGetValidity(r.mv)
+	}
+	setRowValid(r.mask, row, false)
+}
+
+// setString stores s at row. Short strings are written inline; a long one
+// is copied into the vector's heap once per chunk (one cgo call) and later
+// rows with the same string share that copy, as DuckDB's own vectors do.
+func (r *result) setString(row int, s string) {
+	if len(s) <= inlineLen {
+		var e stringT
+		binary.LittleEndian.PutUint32(e[:4], uint32(len(s)))
+		copy(e[4:], s)
+		r.s[row] = e
+		return
+	}
+	for i := range r.long {
+		if r.long[i].s == s {
+			r.s[row] = r.long[i].e
+			return
+		}
+	}
+	mapping.VectorAssignStringElementLen(r.mv, mapping.IdxT(row), []byte(s))
+	r.long = append(r.long, longString{s: s, e: r.s[row]})
+}
+
 // vecExec executes a kernel over whole chunks, falling back to the row path.
-func vecExec(name string, stringResult bool, newFn func() kernelFn) duckdb.ScalarFuncExecutor {
-	slow := chunkExec(name, kernelRows(stringResult, newFn)).ChunkContextExecutor
+// newFloat, if set, is the same function over DOUBLE arguments only, used
+// when every argument of the overload is DOUBLE (no per-row string work).
+// With nullNaN, NULL arguments reach the kernel as NaN (DOUBLE) or ""
+// (VARCHAR) instead of making the result NULL.
+//
+// prep, if set, binds VARCHAR arguments that are the same on every row of a
+// chunk (such as 'lower') once and returns the function of the DOUBLE ones,
+// which then runs in the DOUBLE loop. If it fails, the chunk takes the
+// general path, which reports the error on the first row that has one.
+func vecExec(name string, stringResult, nullNaN bool, newFn func() kernelFn, newFloat func() floatRowFn, prep func(s []string) (floatRowFn, error)) duckdb.ScalarFuncExecutor {
+	slow := chunkExec(name, kernelRows(stringResult, nullNaN, newFn)).ChunkContextExecutor
 	return duckdb.ScalarFuncExecutor{ChunkContextExecutor: func(ctx context.Context, st *duckdb.ChunkIteratorState) error {
 		in := st.GetInputChunk()
 		n := in.GetSize()
@@ -138,6 +279,7 @@ func vecExec(name string, stringResult bool, newFn func() kernelFn) duckdb.Scala
 			return nil
 		}
 		cols := make([]column, in.ColumnCount())
+		allFloat := true
 		for i := range cols {
 			vec, err := in.GetVector(i)
 			if err != nil {
@@ -147,85 +289,134 @@ func vecExec(name string, stringResult bool, newFn func() kernelFn) duckdb.Scala
 			if !ok {
 				return slow(ctx, st)
 			}
+			cols[i].mask = mapping.VectorGetValidity(mv)
 			switch vectorType(mv) {
 			case mapping.TypeDouble:
 				cols[i].f = unsafe.Slice((*float64)(mapping.VectorGetData(mv)), n)
-				cols[i].mask = mapping.VectorGetValidity(mv)
 			case mapping.TypeVarchar:
-				view, err := duckdb.GetVectorView[string](vec)
-				if err != nil {
-					return slow(ctx, st)
-				}
-				cols[i].s = &view
+				cols[i].s = unsafe.Slice((*stringT)(mapping.VectorGetData(mv)), n)
+				allFloat = false
 			default:
 				return slow(ctx, st)
 			}
 		}
-		res := st.GetResultVector()
-		var out []float64
-		var outMask unsafe.Pointer
-		var outMV mapping.Vector
-		var sw duckdb.VectorWriter[string]
-		if stringResult {
-			var err error
-			if sw, err = duckdb.GetVectorWriter[string](res); err != nil {
-				return slow(ctx, st)
+		outMV, ok := rawVector(st.GetResultVector())
+		if !ok {
+			return slow(ctx, st)
+		}
+		out, ok := newResult(outMV, n, stringResult)
+		if !ok {
+			return slow(ctx, st)
+		}
+		var null []bool
+		if !nullNaN {
+			null = nullRows(cols, n)
+		}
+		if allFloat && newFloat != nil && !stringResult && !nullNaN {
+			return floatRows(name, newFloat(), cols, null, out, n)
+		}
+		if prep != nil && !stringResult && !nullNaN {
+			if ss, ok := constStrings(cols, n); ok {
+				if fn, err := prep(ss); err == nil {
+					return floatRows(name, fn, cols, null, out, n)
+				}
 			}
-		} else {
-			var ok bool
-			if outMV, ok = rawVector(res); !ok || vectorType(outMV) != mapping.TypeDouble {
-				return slow(ctx, st)
-			}
-			out = unsafe.Slice((*float64)(mapping.VectorGetData(outMV)), n)
-			outMask = mapping.VectorGetValidity(outMV)
 		}
 		fn := newFn()
 		fs := make([]float64, len(cols))
 		ss := make([]string, len(cols))
-	rows:
 		for r := range n {
+			if null != nil && null[r] {
+				out.setNull(r)
+				continue
+			}
 			for c := range cols {
-				if col := &cols[c]; col.s != nil {
-					v, valid, err := col.s.GetValueBorrowed(r)
-					if err != nil {
-						return nameErr(name, err)
-					}
-					if !valid {
-						continue rows // default NULL handling nulls this row afterwards
-					}
-					ss[c] = v
-				} else {
-					if !rowValid(col.mask, r) {
-						continue rows
-					}
+				col := &cols[c]
+				switch {
+				case nullNaN && col.mask != nil && !rowValid(col.mask, r):
+					fs[c], ss[c] = math.NaN(), ""
+				case col.s != nil:
+					ss[c] = col.str(r)
+				default:
 					fs[c] = col.f[r]
 				}
 			}
 			fv, sv, ok, err := fn(fs, ss)
-			if err != nil {
-				return nameErr(name, err)
-			}
 			switch {
-			case stringResult && ok:
-				err = sw.Set(r, sv)
-			case stringResult:
-				err = sw.SetNull(r)
+			case err != nil:
+				return nameErr(name, err)
 			case !ok:
-				if outMask == nil {
-					mapping.VectorEnsureValidityWritable(outMV)
-					outMask = mapping.VectorGetValidity(outMV)
-				}
-				setRowValid(outMask, r, false)
+				out.setNull(r)
+			case stringResult:
+				out.setString(r, sv)
 			default:
-				out[r] = fv
-				if outMask != nil {
-					setRowValid(outMask, r, true)
-				}
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
+				out.f[r] = fv
 			}
 		}
 		return nil
 	}}
+}
+
+// constStrings returns the VARCHAR arguments (at their positions; "" at
+// the others) when each is the same, and not NULL, on all n rows.
+func constStrings(cols []column, n int) ([]string, bool) {
+	ss := make([]string, len(cols))
+	for c := range cols {
+		col := &cols[c]
+		if col.s == nil {
+			continue
+		}
+		if col.mask != nil {
+			for w := 0; w*64 < n; w++ {
+				bits := *(*uint64)(unsafe.Add(col.mask, w*8))
+				if left := n - w*64; left < 64 {
+					bits |= ^uint64(0) << uint(left)
+				}
+				if bits != ^uint64(0) {
+					return nil, false
+				}
+			}
+		}
+		first := col.str(0)
+		for r := 1; r < n; r++ {
+			if col.s[r] != col.last && col.str(r) != first {
+				return nil, false
+			}
+		}
+		ss[c] = first
+	}
+	return ss, true
+}
+
+// floatRows is the loop for DOUBLE arguments and result: no interface
+// values, no per-row calls into DuckDB. VARCHAR columns (bound by prep)
+// are skipped.
+func floatRows(name string, fn floatRowFn, cols []column, null []bool, out *result, n int) error {
+	args := make([]float64, len(cols))
+	var fcols [][]float64
+	var pos []int
+	for c := range cols {
+		if cols[c].s == nil {
+			fcols, pos = append(fcols, cols[c].f), append(pos, c)
+		}
+	}
+	for r := range n {
+		if null != nil && null[r] {
+			out.setNull(r)
+			continue
+		}
+		for i, col := range fcols {
+			args[pos[i]] = col[r]
+		}
+		v, ok, err := fn(args)
+		if err != nil {
+			return nameErr(name, err)
+		}
+		if !ok {
+			out.setNull(r)
+			continue
+		}
+		out.f[r] = v
+	}
+	return nil
 }

@@ -27,23 +27,41 @@ func TestRowPathMatchesVectorised(t *testing.T) {
 	}
 	ty, _ := newSQLTypes()
 	for _, u := range sqlFunctions(ty) {
+		if u.float != nil {
+			u.kernel, u.float = floatKernel(u.float), nil
+		}
+		u.prep = nil
 		if u.kernel == nil {
 			continue
 		}
-		u.newFn, u.kernel = kernelRows(u.stringResult, u.kernel), nil
+		u.newFn, u.kernel, u.special = kernelRows(u.stringResult, u.nullNaN, u.kernel), nil, u.nullNaN
 		u.name += "_rows"
 		if err := u.register(conn); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// NULLs in numbers and strings, several chunks, and results that are
+	// inline (short) and heap (long) strings.
 	q := `SELECT count(*) FROM (
-		SELECT CASE WHEN i % 11 = 0 THEN NULL ELSE (i % 40)::DOUBLE END AS x, (40 + i % 90)::DOUBLE AS n FROM range(5000) t(i))
+		SELECT CASE WHEN i % 11 = 0 THEN NULL ELSE (i % 40)::DOUBLE END AS x, (40 + i % 90)::DOUBLE AS n,
+			i, CASE WHEN i % 7 = 0 THEN NULL WHEN i % 3 = 0 THEN '  proportion  ' WHEN i % 2 = 0 THEN 'ratio' ELSE 'proportion' END AS stat
+		FROM range(5000) t(i))
 	WHERE wilson_lower(x, n) IS DISTINCT FROM wilson_lower_rows(x, n)
 	   OR byars_lower(x, 99.8) IS DISTINCT FROM byars_lower_rows(x, 99.8)
 	   OR poisson_upper(x) IS DISTINCT FROM poisson_upper_rows(x)
 	   OR rate_lower(x, n, 100) IS DISTINCT FROM rate_lower_rows(x, n, 100)
 	   OR funnel_significance(x, n, 0.3) IS DISTINCT FROM funnel_significance_rows(x, n, 0.3)
+	   OR funnel_significance(x, n, 0.3, stat) IS DISTINCT FROM funnel_significance_rows(x, n, 0.3, stat)
+	   OR wilson_upper(x, n, 99.8) IS DISTINCT FROM wilson_upper_rows(x, n, 99.8)
+	   OR isr_upper(x, n / 10) IS DISTINCT FROM isr_upper_rows(x, n / 10)
+	   OR compare_label(0.3, wilson_lower(x, n), wilson_upper(x, n), CASE WHEN i % 5 > 0 THEN wilson_lower(x, n, 99.8) END, wilson_upper(x, n, 99.8))
+	      IS DISTINCT FROM compare_label_rows(0.3, wilson_lower(x, n), wilson_upper(x, n), CASE WHEN i % 5 > 0 THEN wilson_lower(x, n, 99.8) END, wilson_upper(x, n, 99.8))
+	   OR compare_label(0.3, x / n - 0.05, x / n + 0.05, x / n - 0.1, x / n + 0.1, CASE WHEN i % 3 = 0 THEN NULL WHEN i % 3 = 1 THEN 'higher_is_better' ELSE 'low' END)
+	      IS DISTINCT FROM compare_label_rows(0.3, x / n - 0.05, x / n + 0.05, x / n - 0.1, x / n + 0.1, CASE WHEN i % 3 = 0 THEN NULL WHEN i % 3 = 1 THEN 'higher_is_better' ELSE 'low' END)
 	   OR funnel_limit(0.3, n, 0.998, 'lower') IS DISTINCT FROM funnel_limit_rows(0.3, n, 0.998, 'lower')
+	   OR funnel_limit(0.3, n, 95, 'upper', 'ratio') IS DISTINCT FROM funnel_limit_rows(0.3, n, 95, 'upper', 'ratio')
+	   OR funnel_limit((x + 1) / 100, n, 0.95, CASE WHEN i % 2 = 0 THEN 'lower' ELSE 'upper' END, CASE WHEN i % 3 = 0 THEN NULL ELSE 'rate' END)
+	      IS DISTINCT FROM funnel_limit_rows((x + 1) / 100, n, 0.95, CASE WHEN i % 2 = 0 THEN 'lower' ELSE 'upper' END, CASE WHEN i % 3 = 0 THEN NULL ELSE 'rate' END)
 	   OR funnel_significance_od(x, n, 0.3, 2, 0.001) IS DISTINCT FROM funnel_significance_od_rows(x, n, 0.3, 2, 0.001)`
 	var bad int
 	if err := conn.QueryRowContext(context.Background(), q).Scan(&bad); err != nil {

@@ -351,13 +351,18 @@ func comparisonClass(label string) (string, string) {
 }
 
 func withheldNote(n int) string {
+	return hiddenNote(n, "its figures are withheld to protect confidentiality", "their figures are withheld to protect confidentiality")
+}
+
+// hiddenNote says how many practices a chart leaves out, and why.
+func hiddenNote(n int, whyOne, whyMany string) string {
 	switch n {
 	case 0:
 		return ""
 	case 1:
-		return " One practice is not shown: its figures are withheld to protect confidentiality."
+		return " One practice is not shown: " + whyOne + "."
 	}
-	return fmt.Sprintf(" %d practices are not shown: their figures are withheld to protect confidentiality.", n)
+	return fmt.Sprintf(" %d practices are not shown: %s.", n, whyMany)
 }
 
 // caterpillarChart ranks practices by value with their 95% intervals.

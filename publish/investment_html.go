@@ -409,11 +409,5 @@ func gapChart(id string, rows []*investRow, areaName string) (template.HTML, boo
 }
 
 func notComparedNote(n int) string {
-	switch n {
-	case 0:
-		return ""
-	case 1:
-		return " One practice is not shown: it is not compared (see the table)."
-	}
-	return fmt.Sprintf(" %d practices are not shown: they are not compared (see the table).", n)
+	return hiddenNote(n, "it is not compared (see the table)", "they are not compared (see the table)")
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/gplens/gplens/duck"
 	"github.com/gplens/gplens/ingest"
+	"github.com/gplens/gplens/publish"
 	"github.com/gplens/gplens/server"
 	"github.com/gplens/gplens/snapshot"
 	sqlmodels "github.com/gplens/gplens/sql"
@@ -138,7 +139,7 @@ func realServer(t *testing.T, mod func(*server.Config)) (*testServer, string) {
 		t.Fatal(err)
 	}
 	wh := filepath.Join(src, "warehouse.duckdb")
-	if _, err := snapshot.PublishContext(context.Background(), ws, wh, "v1", snapshot.Options{Logger: quiet, Scopes: scopes}); err != nil {
+	if _, err := snapshot.PublishContext(context.Background(), ws, wh, "v1", snapshot.Options{Logger: quiet, Scopes: scopes, Remarks: publish.ColumnRemarks}); err != nil {
 		t.Fatal(err)
 	}
 	cfg := server.Config{Addr: "127.0.0.1:0", Workspace: ws, Tokens: toks, MemoryLimit: "1GB", Threads: 2, PollInterval: -1, Logger: quiet}
@@ -483,6 +484,73 @@ func TestADBCConformance(t *testing.T) {
 		cur, _ := snapshot.Current(ts.ws)
 		if _, err := os.Stat(snapshot.ScopedPath(cur, server.Scope{Level: "icb", Code: icb})); err != nil {
 			t.Errorf("scoped copy not built at publish: %v", err)
+		}
+	})
+
+	// Column remarks come from the data dictionary (publish.ColumnRemarks,
+	// written into the snapshot and its scoped copies at publish).
+	// GetTableSchema hands them over as field metadata; ADBC 1.10's
+	// GetObjects leaves remarks NULL whatever the server sends (its Flight
+	// SQL metadata builder never gives the field metadata to the reader of
+	// REMARKS: see the README), so there it may only be NULL or right.
+	t.Run("column remarks", func(t *testing.T) {
+		sc, err := adbcConn(t, uri, map[string]string{readmeAuthOption: "Bearer " + icbToken})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases := []struct{ schema, table, column string }{
+			{"marts", "indicator_values", "area_code"}, // a table
+			{"analyst", "variation", "value"},          // a view
+			{"analyst", "trends", "period"},            // a view named like a feed
+		}
+		for _, c := range cases {
+			want := publish.ColumnRemarks(c.table, c.column)
+			if want == "" {
+				t.Fatalf("the dictionary does not describe %s.%s", c.table, c.column)
+			}
+			for who, conn := range map[string]adbc.Connection{"admin": cn, "icb scope": sc} {
+				sch := c.schema
+				schema, err := conn.GetTableSchema(ctx, nil, &sch, c.table)
+				if err != nil {
+					t.Fatalf("%s: %v", who, err)
+				}
+				f, ok := schema.FieldsByName(c.column)
+				if !ok {
+					t.Fatalf("%s: %s.%s has no column %s", who, c.schema, c.table, c.column)
+				}
+				for _, key := range []string{"REMARKS", "ARROW:FLIGHT:SQL:REMARKS"} {
+					if got, _ := f[0].Metadata.GetValue(key); got != want {
+						t.Errorf("%s: %s.%s.%s %s = %q, want %q", who, c.schema, c.table, c.column, key, got, want)
+					}
+				}
+			}
+			tbl, col := c.table, c.column
+			rdr, err := cn.GetObjects(ctx, adbc.ObjectDepthAll, nil, &c.schema, &tbl, &col, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for rdr.Next() {
+				rec := rdr.RecordBatch()
+				schemas := rec.Column(1).(*array.List).ListValues().(*array.Struct)
+				tables := schemas.Field(1).(*array.List).ListValues().(*array.Struct)
+				cols := tables.Field(2).(*array.List).ListValues().(*array.Struct)
+				st := cols.DataType().(*arrow.StructType)
+				ri, _ := st.FieldIdx("remarks")
+				for k := 0; k < cols.Len(); k++ {
+					if cols.Field(0).ValueStr(k) != c.column {
+						continue
+					}
+					found = true
+					if r := cols.Field(ri); r.IsValid(k) && r.ValueStr(k) != want {
+						t.Errorf("GetObjects remarks of %s.%s = %q, want %q", c.table, c.column, r.ValueStr(k), want)
+					}
+				}
+			}
+			rdr.Release()
+			if !found {
+				t.Errorf("GetObjects did not list %s.%s.%s", c.schema, c.table, c.column)
+			}
 		}
 	})
 

@@ -55,6 +55,42 @@ func directRunner(b *testing.B, path string) (run func(q string) int64, closeFn 
 		}
 }
 
+// streamRunner is directRunner through the server's streaming reader
+// (server.QueryStream): the rate at which DuckDB hands out Arrow batches
+// while it computes them, which bounds what the server can send.
+func streamRunner(b *testing.B, path string) (run func(q string) int64, closeFn func()) {
+	ctx := context.Background()
+	db, err := duck.Open(ctx, path, duck.Options{ReadOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return func(q string) int64 {
+			var n int64
+			err := conn.Raw(func(dc any) error {
+				rdr, err := server.QueryStream(ctx, dc.(*duckdb.Conn), q, nil)
+				if err != nil {
+					return err
+				}
+				defer rdr.Release()
+				for rdr.Next() {
+					n += rdr.RecordBatch().NumRows()
+				}
+				return rdr.Err()
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return n
+		}, func() {
+			conn.Close()
+			db.Close()
+		}
+}
+
 // BenchmarkPointLookup reports the median latency of a point lookup
 // through Flight SQL (execute, fetch, decode) and in-process through
 // DuckDB's Arrow interface, over 300 lookups each per iteration (the aim:
@@ -186,7 +222,15 @@ func BenchmarkLatency(b *testing.B) {
 }
 
 // BenchmarkThroughput streams a large result set through Flight SQL and
-// reports rows/s against DuckDB producing the same Arrow batches itself.
+// reports rows/s against DuckDB producing the same Arrow batches itself
+// in-process: through duckdb-go's Arrow reader (which materialises the
+// whole result first: the reference) and through the server's
+// streaming reader without the network (DuckDB's own streaming rate, the
+// bound on what the server can send). It also reports the process's peak
+// resident memory in each phase (sampled every 10 ms; the client shares
+// the process). The Flight phase runs first in each iteration, so with
+// -benchtime 1x (make bench) its peak is not inflated by memory the
+// allocator kept from the materialising phase.
 func BenchmarkThroughput(b *testing.B) {
 	const rows = 2_000_000
 	ts := newServer(b, rows, nil)
@@ -194,35 +238,72 @@ func BenchmarkThroughput(b *testing.B) {
 	ctx := withToken(context.Background(), adminToken)
 	run, closeFn := directRunner(b, ts.wh)
 	defer closeFn()
+	runStream, closeStream := streamRunner(b, ts.wh)
+	defer closeStream()
 	const q = "SELECT * FROM marts.trends"
-	var flightTime, directTime time.Duration
-	for b.Loop() {
+	var flightTime, directTime, streamTime time.Duration
+	base := rssBytes()
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if r := rssBytes(); r > peak.Load() {
+					peak.Store(r)
+				}
+			}
+		}
+	}()
+	var flightPeak, directPeak, streamPeak int64
+	phase := func(peakOut *int64, total *time.Duration, f func() int64) int64 {
+		peak.Store(rssBytes())
 		t0 := time.Now()
-		info, err := c.Execute(ctx, q)
-		if err != nil {
-			b.Fatal(err)
-		}
-		rdr, err := c.DoGet(ctx, info.Endpoint[0].Ticket)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var n int64
-		for rdr.Next() {
-			n += rdr.RecordBatch().NumRows()
-		}
-		if err := rdr.Err(); err != nil {
-			b.Fatal(err)
-		}
-		rdr.Release()
-		t1 := time.Now()
-		if m := run(q); m != n || n != rows {
-			b.Fatalf("flight %d rows, duckdb %d, want %d", n, m, rows)
-		}
-		directTime += time.Since(t1)
-		flightTime += t1.Sub(t0)
+		n := f()
+		*total += time.Since(t0)
+		*peakOut = max(*peakOut, peak.Load())
+		return n
 	}
+	for b.Loop() {
+		n := phase(&flightPeak, &flightTime, func() int64 {
+			info, err := c.Execute(ctx, q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rdr, err := c.DoGet(ctx, info.Endpoint[0].Ticket)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer rdr.Release()
+			var n int64
+			for rdr.Next() {
+				n += rdr.RecordBatch().NumRows()
+			}
+			if err := rdr.Err(); err != nil {
+				b.Fatal(err)
+			}
+			return n
+		})
+		ns := phase(&streamPeak, &streamTime, func() int64 { return runStream(q) })
+		m := phase(&directPeak, &directTime, func() int64 { return run(q) })
+		if n != rows || m != rows || ns != rows {
+			b.Fatalf("flight %d rows, duckdb %d, duckdb streaming %d, want %d", n, m, ns, rows)
+		}
+	}
+	close(stop)
 	total := float64(rows) * float64(b.N)
+	mib := func(v int64) float64 { return float64(v) / (1 << 20) }
 	b.ReportMetric(total/flightTime.Seconds(), "flight-rows/s")
 	b.ReportMetric(total/directTime.Seconds(), "duckdb-rows/s")
-	b.ReportMetric(float64(flightTime)/float64(directTime), "flight/duckdb")
+	b.ReportMetric(total/streamTime.Seconds(), "duckdb-stream-rows/s")
+	b.ReportMetric(directTime.Seconds()/flightTime.Seconds(), "flight/duckdb")
+	b.ReportMetric(streamTime.Seconds()/flightTime.Seconds(), "flight/duckdb-stream")
+	b.ReportMetric(mib(base), "start-rss-MiB")
+	b.ReportMetric(mib(flightPeak), "flight-peak-rss-MiB")
+	b.ReportMetric(mib(streamPeak), "duckdb-stream-peak-rss-MiB")
+	b.ReportMetric(mib(directPeak), "duckdb-peak-rss-MiB")
 }

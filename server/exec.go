@@ -195,13 +195,13 @@ func (s *Server) execute(ctx context.Context, query string, args []any) (*result
 			if !ok {
 				return status.Error(codes.Internal, "not a DuckDB connection")
 			}
-			ar, err := duckdb.NewArrowFromConn(dc)
-			if err != nil {
-				return err
+			// Prepare, execute and every fetch run under qctx: DuckDB is
+			// interrupted when it ends (timeout, memory guard or client
+			// gone). The result streams: see streamReader.
+			sr, err := queryStream(qctx, dc, query, args)
+			if err == nil {
+				rdr = sr
 			}
-			// Prepare and execute run under qctx: DuckDB is interrupted
-			// when it ends (timeout, memory guard or client gone).
-			rdr, err = ar.QueryContext(qctx, query, args...)
 			return err
 		})
 	}

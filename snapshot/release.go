@@ -31,8 +31,16 @@ var ReaderSchemas = []string{"release", "marts", "analyst"}
 var WithheldSchemas = []string{"lake", "staging", "core", "disclosure", "ref", "_gplens"}
 
 // copyForReaders copies what readers may see from the attached database src
-// into the attached (empty) database dst, on conn.
-func copyForReaders(ctx context.Context, conn *sql.Conn, src, dst string) error {
+// into the attached (empty) database dst, on conn, and describes the
+// columns with remarks.
+func copyForReaders(ctx context.Context, conn *sql.Conn, src, dst string, remarks Remarks) error {
+	if err := copyReaderData(ctx, conn, src, dst); err != nil {
+		return err
+	}
+	return describeColumns(ctx, conn, dst, remarks)
+}
+
+func copyReaderData(ctx context.Context, conn *sql.Conn, src, dst string) error {
 	exec := func(q string) error {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("%w\n%s", err, q)

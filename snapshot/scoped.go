@@ -290,6 +290,10 @@ func copyScoped(ctx context.Context, src, dst string, s Scope, log *slog.Logger)
 		}
 		views = left
 	}
+	// Rebuilt views lost their column comments (the catalog's remarks).
+	if err := copyComments(ctx, conn, "src", "dst"); err != nil {
+		return err
+	}
 	if err := exec("USE memory"); err != nil {
 		return err
 	}

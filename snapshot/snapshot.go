@@ -62,6 +62,11 @@ type Options struct {
 	// Scopes are built as scoped copies (see BuildScopes) before the
 	// snapshot becomes current, so scoped readers never wait for them.
 	Scopes []Scope
+	// Remarks, when set, comments the columns of the marts and analyst
+	// relations (COMMENT ON COLUMN) in the snapshot, and so in its scoped
+	// copies, where the warehouse has no comment: the server's catalog
+	// hands them to BI tools as column remarks.
+	Remarks Remarks
 }
 
 // Dir is the folder holding the published snapshots of workspace ws.
@@ -83,7 +88,7 @@ func PublishContext(ctx context.Context, ws, warehouse, label string, o Options)
 		return Info{}, fmt.Errorf("publish: warehouse: %w", err)
 	}
 	return publish(ctx, ws, label, o, func(tmp string) error {
-		if err := copyDatabase(ctx, warehouse, tmp); err != nil {
+		if err := copyDatabase(ctx, warehouse, tmp, o.Remarks); err != nil {
 			return fmt.Errorf("publish %s: %w", warehouse, err)
 		}
 		return nil
@@ -103,7 +108,7 @@ func PublishFrom(ctx context.Context, ws string, conn *sql.Conn, label string, o
 		if _, err := conn.ExecContext(ctx, "ATTACH "+quote(tmp)+" AS gplens_publish"); err != nil {
 			return fmt.Errorf("publish %s: ATTACH: %w", src, err)
 		}
-		if err := copyForReaders(ctx, conn, src, "gplens_publish"); err != nil {
+		if err := copyForReaders(ctx, conn, src, "gplens_publish", o.Remarks); err != nil {
 			_, _ = conn.ExecContext(ctx, "DETACH DATABASE IF EXISTS gplens_publish")
 			return fmt.Errorf("publish %s: copy: %w", src, err)
 		}
@@ -181,7 +186,7 @@ func publish(ctx context.Context, ws, label string, o Options, write func(tmp st
 // new database file dst. Going through DuckDB rather than copying bytes
 // replays any WAL and yields a compact file; it fails cleanly while a
 // writer in another process holds the warehouse lock.
-func copyDatabase(ctx context.Context, src, dst string) error {
+func copyDatabase(ctx context.Context, src, dst string, remarks Remarks) error {
 	// duck.Open so views calling the metrics functions still bind.
 	db, err := duck.Open(ctx, "", duck.Options{})
 	if err != nil {
@@ -199,7 +204,7 @@ func copyDatabase(ctx context.Context, src, dst string) error {
 		}
 	}
 	// only what readers may see (release.go)
-	if err := copyForReaders(ctx, conn, "gplens_src", "gplens_dst"); err != nil {
+	if err := copyForReaders(ctx, conn, "gplens_src", "gplens_dst", remarks); err != nil {
 		return fmt.Errorf("copy: %w", err)
 	}
 	for _, s := range []string{"DETACH gplens_dst", "DETACH gplens_src"} {

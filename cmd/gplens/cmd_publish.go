@@ -56,7 +56,7 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 	if err != nil {
 		return err
 	}
-	snap, err := snapshot.PublishContext(ctx, w.Dir, w.Warehouse(), period, snapshot.Options{Logger: g.log, Scopes: serveScopes(g, w)})
+	snap, err := snapshot.PublishContext(ctx, w.Dir, w.Warehouse(), period, snapshot.Options{Logger: g.log, Scopes: serveScopes(g, w), Remarks: publish.ColumnRemarks})
 	if err != nil {
 		return fmt.Errorf("packs written, but publishing the snapshot failed: %w", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gplens/gplens/publish"
 )
 
 // The whole pipeline through the CLI: demo (generate, ingest, transform,
@@ -38,6 +40,14 @@ func TestDemoPipeline(t *testing.T) {
 		"SELECT count(DISTINCT practice_code) AS n FROM marts.indicator_values WHERE area_level = 'practice'")
 	if code != 0 || !strings.Contains(out, "n\n") {
 		t.Fatalf("sql on the snapshot = %d\n%s\n%s", code, out, errs)
+	}
+	// The snapshot's reader columns carry the data dictionary's text (the
+	// SQL endpoint's column remarks).
+	want := publish.ColumnRemarks("variation", "value")
+	code, out, errs = gplens(t, "--workspace", ws, "sql", "--format", "csv", "-c",
+		"SELECT comment FROM duckdb_columns() WHERE schema_name = 'analyst' AND table_name = 'variation' AND column_name = 'value'")
+	if code != 0 || want == "" || !strings.Contains(out, want) {
+		t.Errorf("remark of analyst.variation.value = %d\n%s\n%s\nwant %q", code, out, errs, want)
 	}
 	code, out, _ = gplens(t, "--workspace", ws, "packs")
 	if code != 0 || !strings.Contains(out, "2024-03") {

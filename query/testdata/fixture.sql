@@ -243,7 +243,9 @@ SELECT '2023-24' AS period, 'payments' AS measure, '£ per patient' AS unit, 1.0
   actual / list_size AS per_registered_patient, actual / weighted_list_size AS per_weighted_patient, actual / need_patients AS per_need_patient,
   (need_patients / list_size) / (sum(need_patients) FILTER (WHERE area_level = 'england') OVER () / sum(list_size) FILTER (WHERE area_level = 'england') OVER ()) AS need_index,
   expected, actual - expected AS fair_share_gap, actual - expected * 1.05 AS fair_share_gap_lower, actual - expected * 0.95 AS fair_share_gap_upper,
-  100 * (actual - expected) / expected AS fair_share_gap_pct, CAST(NULL AS VARCHAR) AS need_flag
+  100 * (actual - expected) / expected AS fair_share_gap_pct, CAST(NULL AS VARCHAR) AS need_flag,
+  -- every fixture practice is compared (sql/marts/investment_need.sql applies data/plausibility.csv)
+  TRUE AS in_comparisons, CAST(NULL AS VARCHAR) AS dq_flag, practices::INTEGER AS practices_compared
 FROM lv;
 
 -- The inverse care law: payments per need-weighted patient by deprivation quintile and decile.
