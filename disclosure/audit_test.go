@@ -1,6 +1,7 @@
 package disclosure
 
 import (
+	"math/rand"
 	"slices"
 	"strings"
 	"testing"
@@ -64,14 +65,16 @@ func TestSuppressAudit(t *testing.T) {
 	// per relation: S2 = G + H + J withholds H (40); England decile 1 =
 	// H + J then J. Every sum has 0 or at least 2 withheld terms, but
 	// S1 = A + B = 9 and England decile 7 = A + B + G = 14 give G = 5 (and
-	// so do S2 and England decile 1). The audit withholds the smallest
-	// published non-zero count in a relation holding G: England decile 7
-	// (14); England = decile 1 + decile 7 then withholds decile 1. G is then
-	// free: G + H + J = 90 and decile 7 = 9 + G leave one degree of freedom.
+	// so do S2 and England decile 1). The combination isolating G is
+	// decile 7 - S1 (published: 14 and 9). Withholding either makes one
+	// other cell determined (England = S1 + S2, England = decile 1 +
+	// decile 7: all published), so the smaller count goes: S1 (9), and
+	// England = S1 + S2 then withholds S2. G is then free: A + B + G = 14,
+	// S1 = A + B and S2 = G + 85 leave one degree of freedom.
 	tableWant := func(ind string) []string {
-		return []string{ind + "/england/E/decile 1=secondary", ind + "/england/E/decile 7=secondary",
-			ind + "/practice/A=primary", ind + "/practice/B=primary", ind + "/practice/G=primary",
-			ind + "/practice/H=secondary", ind + "/practice/J=secondary"}
+		return []string{ind + "/practice/A=primary", ind + "/practice/B=primary", ind + "/practice/G=primary",
+			ind + "/practice/H=secondary", ind + "/practice/J=secondary",
+			ind + "/sub_icb/S1=secondary", ind + "/sub_icb/S2=secondary"}
 	}
 	tests := []struct {
 		name  string
@@ -107,7 +110,7 @@ func TestSuppressAudit(t *testing.T) {
 			// the table for a rate and for a ratio whose observed counts are
 			// the same numbers: the chain runs through the hierarchy, the
 			// deciles and the second indicator; each G is fixed as above and
-			// each gets its own England decile cells withheld
+			// each gets its own sub-ICB totals withheld
 			name: "chain across hierarchy, deciles and a same-count indicator",
 			cells: func() []Cell {
 				cs := table("rate")
@@ -195,4 +198,65 @@ func TestSuppressFixedCells(t *testing.T) {
 	if d := determinedBy(cells, gs, Suppress(cells, gs)); len(d) != 0 {
 		t.Errorf("determined: %v", d)
 	}
+}
+
+// On a small synthetic country (every relation of the England benchmark's
+// shape) the audit leaves no withheld count determined, keeps every cell
+// the per-relation rule withholds, and withholds the same cells whatever
+// the input order.
+func TestSuppressAuditCountry(t *testing.T) {
+	for _, seed := range []int64{1, 2} {
+		cells := englandCells(seed, 240)
+		gs := Groups(cells)
+		per := SuppressOpts(cells, gs, Options{})
+		var st Stats
+		full := SuppressOpts(cells, gs, Options{Audit: true, Stats: &st})
+		if d := determined(cells, gs, per); len(d) == 0 {
+			t.Fatalf("seed %d: the per-relation rule leaves nothing determined: the test shows nothing", seed)
+		}
+		if d := determined(cells, gs, full); len(d) != 0 {
+			t.Errorf("seed %d: audited, the relations still determine %d counts, e.g. %v", seed, len(d), d[0])
+		}
+		for i := range per {
+			if per[i] != "" && full[i] == "" {
+				t.Errorf("seed %d: %v withheld per relation, published after the audit", seed, cells[i])
+			}
+		}
+		got := withheld(cells, full)
+		r := rand.New(rand.NewSource(seed))
+		shuffled := slices.Clone(cells)
+		r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		if again := withheld(shuffled, Suppress(shuffled, Groups(shuffled))); !slices.Equal(again, got) {
+			t.Errorf("seed %d: shuffled input withholds %d cells, want the same %d", seed, len(again), len(got))
+		}
+		t.Logf("seed %d: %d cells, %d withheld per relation, %d audited (%d rounds)", seed, len(cells), len(withheld(cells, per)), len(got), st.Rounds)
+	}
+}
+
+// determined lists the withheld cells the active relations determine
+// (Solve over the withheld counts, fixed cells included).
+func determined(cells []Cell, gs []Group, state []string) []string {
+	var eqs []Equation
+	for _, g := range gs {
+		if p := cells[g.Parent]; !p.Known || !p.Rule.Secondary {
+			continue
+		}
+		var eq Equation
+		if state[g.Parent] != "" {
+			eq.Terms = append(eq.Terms, Term{Var: g.Parent, Coef: 1})
+		}
+		for _, ch := range g.Children {
+			if cells[ch].Known && state[ch] != "" {
+				eq.Terms = append(eq.Terms, Term{Var: ch, Coef: -1})
+			}
+		}
+		if len(eq.Terms) > 0 {
+			eqs = append(eqs, eq)
+		}
+	}
+	var out []string
+	for _, s := range Solve(len(cells), eqs) {
+		out = append(out, cells[s.Var].String())
+	}
+	return out
 }

@@ -102,6 +102,10 @@ type entry struct {
 type srow struct {
 	e   []entry // sorted by col, no zeros
 	rhs uint64
+	// with tracking: id is the row's equation, cmb the combination of
+	// equations it is (sorted sparse, by equation)
+	id  int32
+	cmb []entry
 }
 
 // Solve returns every unknown of vars 0..nvars-1 that the equations
@@ -170,14 +174,26 @@ func Solve(nvars int, eqs []Equation) []Solved {
 	slices.Sort(roots)
 	var out []Solved
 	for _, root := range roots {
-		out = append(out, solveComponent(comp[root])...)
+		solved, _ := solveComponent(comp[root], false)
+		out = append(out, solved...)
 	}
 	slices.SortFunc(out, func(a, b Solved) int { return cmp.Compare(a.Var, b.Var) })
 	return out
 }
 
+// reduction is what solveComponent found: the determined unknowns and, with
+// tracking, for each the combination of equations that isolates it (why,
+// by srow.id) and a basis of the combinations that cancel every unknown
+// (null: the dependent equations).
+type reduction struct {
+	solved []Solved
+	why    [][]entry
+	null   [][]entry
+}
+
 // solveComponent reduces one component's rows (columns are global ids).
-func solveComponent(rows []srow) []Solved {
+// With track, each row's id must be below len(rows) and distinct.
+func solveComponent(rows []srow, track bool) ([]Solved, reduction) {
 	// local column numbering, by global id
 	var cols []int32
 	for _, r := range rows {
@@ -197,6 +213,9 @@ func solveComponent(rows []srow) []Solved {
 			e[j] = entry{local[x.col], x.val}
 		}
 		rows[i].e = e
+		if track {
+			rows[i].cmb = []entry{{rows[i].id, 1}}
+		}
 	}
 	// shortest rows first; ties by content so the order of the input does
 	// not matter (the result never does, only the work)
@@ -222,9 +241,18 @@ func solveComponent(rows []srow) []Solved {
 	acc := make([]uint64, n) // dense scratch for reducing one row
 	inAcc := make([]bool, n)
 	var touched []int32
+	var cacc []uint64 // the same for its combination of equations
+	var inC []bool
+	var ctouched []int32
+	if track {
+		cacc = make([]uint64, len(rows))
+		inC = make([]bool, len(rows))
+	}
+	var red reduction
 	for _, r := range rows {
 		// reduce r by the pivot rows (kept fully reduced, so one pass)
 		touched = touched[:0]
+		ctouched = ctouched[:0]
 		rhs := r.rhs
 		addTo := func(col int32, v uint64) {
 			if !inAcc[col] {
@@ -233,10 +261,20 @@ func solveComponent(rows []srow) []Solved {
 			}
 			acc[col] = addMod(acc[col], v)
 		}
+		addC := func(id int32, v uint64) {
+			if !inC[id] {
+				inC[id] = true
+				ctouched = append(ctouched, id)
+			}
+			cacc[id] = addMod(cacc[id], v)
+		}
 		for _, x := range r.e {
 			if p := pivotOf[x.col]; p < 0 {
 				addTo(x.col, x.val)
 			}
+		}
+		if track {
+			addC(r.id, 1)
 		}
 		for _, x := range r.e {
 			p := pivotOf[x.col]
@@ -250,6 +288,11 @@ func solveComponent(rows []srow) []Solved {
 				}
 			}
 			rhs = addMod(rhs, mulMod(f, piv[p].rhs))
+			if track {
+				for _, y := range piv[p].cmb {
+					addC(y.col, mulMod(f, y.val))
+				}
+			}
 		}
 		slices.Sort(touched)
 		var e []entry
@@ -259,8 +302,22 @@ func solveComponent(rows []srow) []Solved {
 			}
 			acc[c], inAcc[c] = 0, false
 		}
+		var cmbr []entry
+		if track {
+			slices.Sort(ctouched)
+			for _, c := range ctouched {
+				if cacc[c] != 0 {
+					cmbr = append(cmbr, entry{c, cacc[c]})
+				}
+				cacc[c], inC[c] = 0, false
+			}
+		}
 		if len(e) == 0 {
-			continue // dependent (or, with rhs != 0, inconsistent: not ours to judge)
+			// dependent (or, with rhs != 0, inconsistent: not ours to judge)
+			if track {
+				red.null = append(red.null, cmbr)
+			}
+			continue
 		}
 		// pivot: the column in the fewest pivot rows
 		best := 0
@@ -274,7 +331,10 @@ func solveComponent(rows []srow) []Solved {
 		for k := range e {
 			e[k].val = mulMod(e[k].val, inv)
 		}
-		nr := srow{e: e, rhs: mulMod(rhs, inv)}
+		for k := range cmbr {
+			cmbr[k].val = mulMod(cmbr[k].val, inv)
+		}
+		nr := srow{e: e, rhs: mulMod(rhs, inv), cmb: cmbr}
 		id := int32(len(piv))
 		// clear pc from every pivot row holding it
 		for _, q := range occ[pc] {
@@ -287,6 +347,9 @@ func solveComponent(rows []srow) []Solved {
 			merged, added := axpy(qr.e, nr.e, f)
 			qr.e = merged
 			qr.rhs = addMod(qr.rhs, mulMod(f, nr.rhs))
+			if track {
+				qr.cmb, _ = axpy(qr.cmb, nr.cmb, f)
+			}
 			for _, c := range added {
 				occ[c] = append(occ[c], q)
 			}
@@ -303,9 +366,13 @@ func solveComponent(rows []srow) []Solved {
 	for i, r := range piv {
 		if len(r.e) == 1 {
 			out = append(out, Solved{Var: int(cols[pivCol[i]]), Value: fromMod(r.rhs)})
+			if track {
+				red.why = append(red.why, r.cmb)
+			}
 		}
 	}
-	return out
+	red.solved = out
+	return out, red
 }
 
 // axpy returns a + f*b (sorted sparse rows) and the columns new to a.

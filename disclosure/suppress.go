@@ -321,6 +321,7 @@ type suppressor struct {
 	groups   []Group
 	state    []string
 	pos      []int   // tie-break order, independent of the input order
+	ord      []int   // the cells in pos order
 	touching [][]int // groups touching each cell
 	queued   []bool
 	queue    []int
@@ -349,6 +350,7 @@ func newSuppressor(cells []Cell, groups []Group) *suppressor {
 		return cmp.Or(cmp.Compare(x.Indicator, y.Indicator), cmp.Compare(rank(x.Level), rank(y.Level)),
 			cmp.Compare(x.Code, y.Code), cmp.Compare(x.Decile, y.Decile))
 	})
+	s.ord = ord
 	s.pos = make([]int, len(cells))
 	for p, i := range ord {
 		s.pos[i] = p
