@@ -107,6 +107,11 @@ type Options struct {
 	// withheld count the system determines is derived, whatever
 	// combination of sums it takes. Chain finds a subset of these.
 	System bool
+	// RoundTo (1 or more) says published counts are rounded to a multiple
+	// of it: Run then runs the interval attack only (intervals), since exact
+	// differences of rounded counts equal a true count only by chance.
+	// (1: exact counts, bounded the same way.)
+	RoundTo float64
 }
 
 // Run runs every attack and returns what they derived for withheld cells.
@@ -129,6 +134,9 @@ func Run(ctx context.Context, t Target, o Options) ([]Finding, error) {
 	}
 	var out []Finding
 	out = append(out, differencing(rows, deciles, inds, similar, o)...)
+	if o.RoundTo > 0 {
+		return out, nil
+	}
 	for _, f := range []func(context.Context, map[string]indicator, []*row) ([]Finding, error){t.timeMean, t.quintiles, t.exposed} {
 		fs, err := f(ctx, inds, rows)
 		if err != nil {
@@ -250,6 +258,9 @@ func differencing(rows, deciles []*row, inds map[string]indicator, similar map[[
 	}
 	sort.SliceStable(rels, func(i, j int) bool { return rels[i].sortKey() < rels[j].sortKey() })
 
+	if o.RoundTo > 0 {
+		return intervals(rels, known, withheld, o.RoundTo)
+	}
 	var out []Finding
 	if o.System {
 		out = append(out, system(rels, known, withheld)...)
@@ -301,6 +312,100 @@ func differencing(rows, deciles []*row, inds map[string]indicator, similar map[[
 		}
 	}
 	return out
+}
+
+// intervals is the differencing attack on rounded counts: a published count
+// v (rounded half away from zero to a multiple of r) stands for the
+// integers from v - floor(r/2) to v + ceil(r/2) - 1 (and at least 0), a
+// withheld count for any integer from 0. Bounds are tightened through every
+// relation (a total is the sum of its parts: each term lies between the
+// total's bounds minus the other terms' bounds), chained until they stop
+// moving; a withheld count whose bounds meet is pinned and is a finding.
+func intervals(rels []relation, known map[Key]float64, withheld map[Key]bool, r float64) []Finding {
+	type iv struct{ lo, hi float64 }
+	b := make(map[Key]iv, len(known)+len(withheld))
+	for k, v := range known {
+		b[k] = iv{math.Max(0, v-math.Floor(r/2)), v + math.Ceil(r/2) - 1}
+	}
+	for k := range withheld {
+		b[k] = iv{0, math.Inf(1)}
+	}
+	for pass, moved := 0, true; moved && pass < 100; pass++ {
+		moved = false
+		tighten := func(k Key, lo, hi float64) {
+			x := b[k]
+			lo, hi = math.Max(x.lo, math.Ceil(lo-1e-9)), math.Min(x.hi, math.Floor(hi+1e-9))
+			if lo != x.lo || hi != x.hi {
+				b[k] = iv{lo, hi}
+				moved = true
+			}
+		}
+		for _, rel := range rels {
+			if rel.parent == nil {
+				continue // a non-integer constant (peer means)
+			}
+			terms := rel.children
+			ok := true
+			var slo, shi float64
+			inf := 0 // children with no upper bound
+			for _, c := range terms {
+				x, in := b[c]
+				if !in {
+					ok = false // missing, not withheld: no equation
+					break
+				}
+				slo += x.lo
+				if math.IsInf(x.hi, 1) {
+					inf++
+				} else {
+					shi += x.hi
+				}
+			}
+			p, in := b[*rel.parent]
+			if !ok || !in {
+				continue
+			}
+			sumHi := shi
+			if inf > 0 {
+				sumHi = math.Inf(1)
+			}
+			tighten(*rel.parent, slo, sumHi)
+			p = b[*rel.parent]
+			for _, c := range terms {
+				x := b[c]
+				// the other terms' bounds
+				olo := slo - x.lo
+				ohi := math.Inf(1)
+				if o := inf - btoi(math.IsInf(x.hi, 1)); o == 0 {
+					ohi = shi
+					if !math.IsInf(x.hi, 1) {
+						ohi -= x.hi
+					}
+				}
+				tighten(c, p.lo-ohi, p.hi-olo)
+			}
+		}
+	}
+	var keys []Key
+	for k := range withheld {
+		if x := b[k]; x.lo == x.hi {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	var out []Finding
+	for _, k := range keys {
+		out = append(out, Finding{Attack: "rounded interval", Cell: k, Count: b[k].lo,
+			Detail: fmt.Sprintf("bounds of rounded totals and parts (to %g) meet", r)})
+	}
+	return out
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // system solves all relations at once (disclosure.Solve: exact, modulo a

@@ -266,3 +266,81 @@ func TestReleaseTablesKeepMartTypes(t *testing.T) {
 		}
 	}
 }
+
+// Rounded counts (round_to 5): every published count is a multiple of 5,
+// and bounding each withheld count through every relation (rounded totals
+// minus rounded parts, chained, counts at least 0) pins none. The same
+// interval attack on exact counts without secondary suppression pins the
+// true counts, so it can find what it looks for.
+func TestRoundedCountsPinNothing(t *testing.T) {
+	f := fixtures[1]
+	ws := f.Workspace(t)
+	ctx := context.Background()
+	dst := filepath.Join(t.TempDir(), "warehouse.duckdb")
+	b, err := os.ReadFile(filepath.Join(ws, "warehouse.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := duck.Open(ctx, dst, duck.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	truth, err := attack.Truth(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+	}
+	for _, fn := range functions(t) {
+		exec(fn)
+	}
+	rebuild := func() {
+		t.Helper()
+		for _, m := range []string{"disclosure/cells", "release/indicator_values", "release/inequality_deciles", "release/inequality", "release/trends", "release/area_summary"} {
+			exec("CREATE OR REPLACE TABLE " + strings.ReplaceAll(m, "/", ".") + " AS " + mustRead(t, m+".sql"))
+		}
+	}
+	target := attack.Target{DB: db, Schema: "release"}
+
+	exec(`SET VARIABLE disclosure_round_to = '5'`)
+	rebuild()
+	private := `indicator_id IN (SELECT indicator_id FROM release.indicators WHERE NOT public)`
+	if n := queryInt(t, db, `SELECT count(*) FROM release.indicator_values WHERE `+private+` AND numerator IS NOT NULL`); n == 0 {
+		t.Fatal("no published count to attack")
+	}
+	for _, tbl := range []string{"indicator_values", "inequality_deciles"} {
+		if n := queryInt(t, db, `SELECT count(*) FROM release.`+tbl+` WHERE `+private+` AND numerator % 5 <> 0`); n != 0 {
+			t.Errorf("release.%s: %d published counts not a multiple of 5", tbl, n)
+		}
+	}
+	fs, ls := leaks(t, target, truth, attack.Options{RoundTo: 5})
+	for i, f := range fs {
+		if i < 10 {
+			t.Errorf("rounded to 5: pinned %s (truth %g)", f, truth[f.Cell])
+		}
+	}
+	t.Logf("rounded to 5: %d withheld counts pinned, %d of them exactly", len(fs), len(ls))
+
+	// exact counts, primary suppression only: the intervals meet on the
+	// true counts (totals minus published parts)
+	exec(`SET VARIABLE disclosure_round_to = '1'`)
+	exec(`SET VARIABLE disclosure_secondary = 'false'`)
+	rebuild()
+	fs, ls = leaks(t, target, truth, attack.Options{RoundTo: 1})
+	if len(ls) == 0 {
+		t.Errorf("exact counts without secondary suppression: the interval attack pinned nothing (%d findings)", len(fs))
+	}
+	if len(ls) != len(fs) {
+		t.Errorf("exact counts: %d pinned counts, %d of them true: the bounds are wrong", len(fs), len(ls))
+	}
+	t.Logf("exact counts, primary suppression only: %d withheld counts pinned", len(ls))
+}
