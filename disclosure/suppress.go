@@ -290,10 +290,14 @@ type Stats struct {
 // though each has two withheld terms. The audit solves the relations as a
 // linear system in the withheld counts (published counts moved to the
 // right-hand side) and finds every withheld cell the system determines
-// (Solve); for each, it withholds one more cell: the smallest published
-// non-zero count in a relation holding it (else the smallest published
-// count; else the nearest such count through relations of withheld cells;
-// ties by key order), then re-applies the per-relation rule and audits again,
+// (Solve), keeping for each the combination of relations that isolates
+// it. Among the published cells of that combination whose coefficient is
+// not zero it withholds the cheapest (cells it would make determined at
+// once: one per relation of published counts only holding it, one if it
+// would be determined itself), then the one breaking the most determined
+// counts, a non-zero count, the smallest, key order (auditRound); a cell of
+// cost 0 breaks the count for every combination and determines nothing
+// else. It then re-applies the per-relation rule and audits again
 // until no withheld count is determined. Only the components of withheld
 // cells (linked through relations) that changed are audited again. Each
 // choice depends only on the cells, never on the input order or the
