@@ -9,7 +9,7 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 )
 
-// SQL surface: sdc_suppress(cells) over one list of cells (every disclosure-
+// SQL surface: sdc_suppress(cells, audit) over one list of cells (every disclosure-
 // controlled count of one period, so relations across indicators, levels and
 // deciles are seen together) returns a list of the same length: NULL for a
 // published cell, else 'primary' or 'secondary'. Each cell is a struct:
@@ -18,7 +18,8 @@ import (
 //	n DOUBLE (NULL: missing); pcn, sub_icb, icb, region VARCHAR and imd
 //	BIGINT (practice cells: their areas and counted decile, 0 for none);
 //	part_of, family, same_as VARCHAR; min_count DOUBLE, zero, secondary BOOLEAN
-//	(the indicator's rule).
+//	(the indicator's rule). audit BOOLEAN runs the whole-system audit
+//	(SuppressOpts); off only in the attack tests (SQL variable disclosure_audit).
 var cellFields = []struct {
 	name string
 	typ  duckdb.Type
@@ -69,13 +70,18 @@ func RegisterSQL(c *sql.Conn) error {
 	if err != nil {
 		return fmt.Errorf("sdc_suppress: %w", err)
 	}
+	bt, err := duckdb.NewTypeInfo(duckdb.TYPE_BOOLEAN)
+	if err != nil {
+		return fmt.Errorf("sdc_suppress: %w", err)
+	}
 	f := &udf{
-		cfg: duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{in}, ResultTypeInfo: out},
+		cfg: duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{in, bt}, ResultTypeInfo: out},
 		exec: duckdb.ScalarFuncExecutor{RowContextExecutor: func(ctx context.Context, args []driver.Value) (any, error) {
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("sdc_suppress: %w", err)
 			}
-			return suppressValue(args[0])
+			audit, _ := args[1].(bool)
+			return suppressValue(args[0], audit)
 		}},
 	}
 	if err := duckdb.RegisterScalarUDF(c, "sdc_suppress", f); err != nil {
@@ -84,7 +90,7 @@ func RegisterSQL(c *sql.Conn) error {
 	return nil
 }
 
-func suppressValue(v driver.Value) (any, error) {
+func suppressValue(v driver.Value, audit bool) (any, error) {
 	list, ok := v.([]any)
 	if !ok {
 		return nil, fmt.Errorf("sdc_suppress: want a list of cells, got %T", v)
@@ -125,7 +131,7 @@ func suppressValue(v driver.Value) (any, error) {
 		}
 		cells[i] = c
 	}
-	state := Suppress(cells, Groups(cells))
+	state := SuppressOpts(cells, Groups(cells), Options{Audit: audit})
 	res := make([]any, len(state))
 	for i, s := range state {
 		if s != "" {

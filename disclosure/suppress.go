@@ -251,24 +251,100 @@ func Groups(cells []Cell) []Group {
 }
 
 // Suppress returns, for each cell, "" (published), Primary or Secondary,
-// under each cell's Rule.
-//
-// Primary: a known count in 1..MinCount-1 (or 0 under Zero). Secondary
-// (where the total's rule asks for it), repeated until nothing changes: in
-// every relation total = sum of parts with exactly one withheld term (a part,
-// or the total itself), a second term is withheld: the smallest published
-// part (ties: the first in Indicator, Level, Code, Decile order), or the
-// total when no part is published. The choice depends only on the cells, so
-// the same inputs always withhold the same cells. Missing counts (Known
-// false) take no part in any sum.
+// under each cell's Rule: SuppressOpts with the whole-system audit.
 func Suppress(cells []Cell, groups []Group) []string {
-	state := make([]string, len(cells))
+	return SuppressOpts(cells, groups, Options{Audit: true})
+}
+
+// Options tune SuppressOpts.
+type Options struct {
+	// Audit runs the whole-system audit after the per-relation rule (see
+	// SuppressOpts). Off only to show, in the attack tests, what it adds.
+	Audit bool
+	// Stats, if set, receives what the audit did.
+	Stats *Stats
+}
+
+// Stats are what the audit did in one SuppressOpts call.
+type Stats struct {
+	Rounds     int // audits run (the last one finds nothing, or nothing can be done)
+	Determined int // withheld cells found determined, summed over rounds
+	Added      int // secondary cells withheld because of the audit (and the per-relation rule after them)
+}
+
+// SuppressOpts returns, for each cell, "" (published), Primary or Secondary.
+//
+// Primary: a known count in 1..MinCount-1 (or 0 under Zero).
+//
+// Secondary, per relation (where the total's rule asks for it), repeated
+// until nothing changes: in every relation total = sum of parts with exactly
+// one withheld term (a part, or the total itself), a second term is
+// withheld: the smallest published part (ties: the first in Indicator,
+// Level, Code, Decile order), or the total when no part is published. All
+// relations short of a term choose against the same state, then all the
+// choices are withheld (in waves), so the order of the relations does not
+// matter.
+//
+// Secondary, whole system (Audit): a reader can combine every published
+// relation at once, so a withheld count may follow from several sums even
+// though each has two withheld terms. The audit solves the relations as a
+// linear system in the withheld counts (published counts moved to the
+// right-hand side) and finds every withheld cell the system determines
+// (Solve), keeping for each the combination of relations that isolates
+// it. Among the published cells of that combination whose coefficient is
+// not zero it withholds the cheapest (cells it would make determined at
+// once: one per relation of published counts only holding it, one if it
+// would be determined itself), then the one breaking the most determined
+// counts, a non-zero count, the smallest, key order (auditRound); a cell of
+// cost 0 breaks the count for every combination and determines nothing
+// else. It then re-applies the per-relation rule and audits again
+// until no withheld count is determined. Only the components of withheld
+// cells (linked through relations) that changed are audited again. Each
+// choice depends only on the cells, never on the input order or the
+// elimination order, so the same inputs always withhold the same cells.
+//
+// A count the relations fix by themselves, whatever is published (a decile
+// cell of an area with no practice in that decile is 0), is never chosen as
+// a secondary cell (with Audit): withholding it would protect nothing.
+//
+// Missing counts (Known false) take no part in any sum.
+func SuppressOpts(cells []Cell, groups []Group, o Options) []string {
+	s := newSuppressor(cells, groups)
+	if o.Audit {
+		s.findFixed()
+	}
+	s.perRelation()
+	if o.Audit {
+		s.audit(o.Stats)
+	}
+	return s.state
+}
+
+type suppressor struct {
+	cells    []Cell
+	groups   []Group
+	state    []string
+	pos      []int   // tie-break order, independent of the input order
+	ord      []int   // the cells in pos order
+	touching [][]int // groups touching each cell
+	queued   []bool
+	queue    []int
+	dirty    []bool // withheld since the last audit
+	// fixed: cells whose count the relations fix whatever is published
+	// (a decile cell of an area with no practice in that decile is 0 by
+	// the sums alone): withholding one protects nothing, so none is ever
+	// chosen as a secondary cell and the audit does not count them.
+	fixed []bool
+}
+
+func newSuppressor(cells []Cell, groups []Group) *suppressor {
+	s := &suppressor{cells: cells, groups: groups, state: make([]string, len(cells)), dirty: make([]bool, len(cells)), fixed: make([]bool, len(cells))}
 	for i, c := range cells {
 		if c.Known && ((c.N >= 1 && c.N < c.Rule.MinCount) || (c.Rule.Zero && c.N == 0)) {
-			state[i] = Primary
+			s.state[i] = Primary
+			s.dirty[i] = true
 		}
 	}
-	// tie-break order, independent of the input order
 	ord := make([]int, len(cells))
 	for i := range ord {
 		ord[i] = i
@@ -278,70 +354,114 @@ func Suppress(cells []Cell, groups []Group) []string {
 		return cmp.Or(cmp.Compare(x.Indicator, y.Indicator), cmp.Compare(rank(x.Level), rank(y.Level)),
 			cmp.Compare(x.Code, y.Code), cmp.Compare(x.Decile, y.Decile))
 	})
-	pos := make([]int, len(cells))
+	s.ord = ord
+	s.pos = make([]int, len(cells))
 	for p, i := range ord {
-		pos[i] = p
+		s.pos[i] = p
 	}
-	// groups touching each cell, to revisit only what a change affects
-	touching := make([][]int, len(cells))
+	s.touching = make([][]int, len(cells))
 	for gi, g := range groups {
-		touching[g.Parent] = append(touching[g.Parent], gi)
+		s.touching[g.Parent] = append(s.touching[g.Parent], gi)
 		for _, ch := range g.Children {
-			touching[ch] = append(touching[ch], gi)
+			s.touching[ch] = append(s.touching[ch], gi)
 		}
 	}
-	queued := make([]bool, len(groups))
-	queue := make([]int, 0, len(groups))
+	s.queued = make([]bool, len(groups))
+	s.queue = make([]int, 0, len(groups))
 	for gi := range groups {
-		queued[gi] = true
-		queue = append(queue, gi)
+		s.queued[gi] = true
+		s.queue = append(s.queue, gi)
 	}
-	hide := func(i int) {
-		state[i] = Secondary
-		for _, gi := range touching[i] {
-			if !queued[gi] {
-				queued[gi] = true
-				queue = append(queue, gi)
+	return s
+}
+
+// active: the relation is one the rules protect (its total is known and its
+// rule asks for secondary suppression).
+func (s *suppressor) active(gi int) bool {
+	p := &s.cells[s.groups[gi].Parent]
+	return p.Known && p.Rule.Secondary
+}
+
+func (s *suppressor) hide(i int) {
+	s.state[i] = Secondary
+	s.dirty[i] = true
+	for _, gi := range s.touching[i] {
+		if !s.queued[gi] {
+			s.queued[gi] = true
+			s.queue = append(s.queue, gi)
+		}
+	}
+}
+
+// less: cell a is the better cell to withhold than b (smaller count, then
+// key order).
+func (s *suppressor) less(a, b int) bool {
+	x, y := s.cells[a].N, s.cells[b].N
+	return x < y || (x == y && s.pos[a] < s.pos[b])
+}
+
+// perRelation applies the per-relation rule in waves: every queued relation
+// with exactly one withheld term chooses its second term against the same
+// state, then all choices are withheld and the relations they touch are
+// queued. Choosing against one state makes the result independent of the
+// order of the relations (and so of the input order).
+func (s *suppressor) perRelation() {
+	for len(s.queue) > 0 {
+		wave := s.queue
+		s.queue = nil
+		var picks []int
+		for _, gi := range wave {
+			s.queued[gi] = false
+			if p := s.pick(gi); p >= 0 {
+				picks = append(picks, p)
+			}
+		}
+		for _, p := range picks {
+			if s.state[p] == "" {
+				s.hide(p)
 			}
 		}
 	}
-	for len(queue) > 0 {
-		gi := queue[0]
-		queue = queue[1:]
-		queued[gi] = false
-		g := groups[gi]
-		if !cells[g.Parent].Known || !cells[g.Parent].Rule.Secondary {
+}
+
+// pick is the cell relation gi needs withheld, -1 if none: when exactly one
+// term is withheld, the smallest published part, or the total when no part
+// is published.
+func (s *suppressor) pick(gi int) int {
+	if !s.active(gi) {
+		return -1
+	}
+	g := s.groups[gi]
+	// a withheld total is as exposed as a withheld part: it is the sum
+	// of the parts when they are all published
+	nHidden, best := 0, -1
+	if s.state[g.Parent] != "" {
+		nHidden++
+	}
+	for _, ch := range g.Children {
+		c := &s.cells[ch]
+		if !c.Known {
 			continue
 		}
-		// a withheld total is as exposed as a withheld part: it is the sum
-		// of the parts when they are all published
-		nHidden, best := 0, -1
-		if state[g.Parent] != "" {
+		if s.state[ch] != "" {
 			nHidden++
-		}
-		for _, ch := range g.Children {
-			c := &cells[ch]
-			if !c.Known {
-				continue
-			}
-			if state[ch] != "" {
-				nHidden++
-				continue
-			}
-			if best < 0 || c.N < cells[best].N || (c.N == cells[best].N && pos[ch] < pos[best]) {
-				best = ch
-			}
-		}
-		if nHidden != 1 {
 			continue
 		}
-		if best >= 0 {
-			hide(best)
-		} else {
-			hide(g.Parent)
+		if s.fixed[ch] {
+			continue
+		}
+		if best < 0 || s.less(ch, best) {
+			best = ch
 		}
 	}
-	return state
+	switch {
+	case nHidden != 1:
+		return -1
+	case best >= 0:
+		return best
+	default:
+		return g.Parent
+	}
 }
 
 // String is a cell's readable key, for messages.

@@ -36,6 +36,9 @@ type SuppressionConfig struct {
 	// Secondary suppresses further cells so a suppressed one cannot be
 	// recovered by subtraction from a published total.
 	Secondary bool `json:"secondary" toml:"secondary"`
+	// applied is the rule the release models applied, in words (Publish
+	// reads it from the warehouse; see appliedRule)
+	applied string
 }
 
 // DefaultSuppression is the NHS-usual rule: counts 1 to 7 suppressed, with

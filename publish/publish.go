@@ -20,6 +20,9 @@ func Publish(ctx context.Context, db *sql.DB, opts Options) (Result, error) {
 	if err != nil {
 		return fail(err)
 	}
+	if opts.Suppression.applied, err = appliedRule(ctx, db); err != nil {
+		return fail(err)
+	}
 	levels, err := planLevels(ctx, db, pl, &opts)
 	if err != nil {
 		return fail(err)
@@ -384,6 +387,9 @@ func packManifest(p *pack, opts *Options, files []outFile) *Manifest {
 }
 
 func sdcRule(c SuppressionConfig) string {
+	if c.applied != "" {
+		return c.applied
+	}
 	s := fmt.Sprintf("non-public indicators: counts 1 to %d withheld with every rate and interval built on them", c.MinCount-1)
 	if c.MinCount <= 1 {
 		s = "no primary suppression (min_count 1)"
@@ -392,4 +398,74 @@ func sdcRule(c SuppressionConfig) string {
 		s += "; secondary suppression: where a published total has exactly one withheld part, the next smallest part is withheld too"
 	}
 	return s + "; public data (QOF, payments, workforce) not suppressed"
+}
+
+// appliedRule describes the disclosure rules the release models applied, as
+// disclosure.cells records them per indicator (ref.disclosure, from
+// data/disclosure.csv, with the gplens.toml overrides), so the packs state
+// the rule that was applied rather than the one configured for publish. ""
+// when the warehouse has no disclosure.cells (nothing controlled).
+func appliedRule(ctx context.Context, db *sql.DB) (string, error) {
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'disclosure' AND table_name = 'cells'`).Scan(&n); err != nil {
+		return "", fmt.Errorf("disclosure rule: %w", err)
+	}
+	if n == 0 {
+		return "", nil
+	}
+	rows, err := db.QueryContext(ctx, `SELECT CAST(min_count AS BIGINT), suppress_zero, secondary, CAST(round_to AS BIGINT),
+			string_agg(DISTINCT indicator_id, ', ' ORDER BY indicator_id), count(DISTINCT indicator_id)
+		FROM disclosure.cells GROUP BY ALL ORDER BY 1, 2, 3, 4`)
+	if err != nil {
+		return "", fmt.Errorf("disclosure rule: %w", err)
+	}
+	defer rows.Close()
+	var parts, scopes []string
+	for rows.Next() {
+		var minCount, roundTo int64
+		var zero, secondary bool
+		var ids string
+		var nInd int
+		if err := rows.Scan(&minCount, &zero, &secondary, &roundTo, &ids, &nInd); err != nil {
+			return "", fmt.Errorf("disclosure rule: %w", err)
+		}
+		parts = append(parts, ruleText(minCount, zero, secondary, roundTo))
+		scopes = append(scopes, fmt.Sprintf("%d indicators (%s)", nInd, ids))
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("disclosure rule: %w", err)
+	}
+	if len(parts) == 0 {
+		return "", nil
+	}
+	if len(parts) == 1 {
+		// one rule for every non-public indicator: name none
+		scopes[0] = "non-public indicators"
+	}
+	for i := range parts {
+		parts[i] = scopes[i] + ": " + parts[i]
+	}
+	return strings.Join(parts, "; ") + "; public data (QOF, payments, workforce) not suppressed", nil
+}
+
+// ruleText is one applied rule, in words.
+func ruleText(minCount int64, zero, secondary bool, roundTo int64) string {
+	var w []string
+	switch {
+	case minCount > 1 && zero:
+		w = append(w, fmt.Sprintf("counts 0 to %d withheld with every statistic built on them", minCount-1))
+	case minCount > 1:
+		w = append(w, fmt.Sprintf("counts 1 to %d withheld with every statistic built on them", minCount-1))
+	case zero:
+		w = append(w, "counts of 0 withheld with every statistic built on them")
+	default:
+		w = append(w, "no primary suppression")
+	}
+	if secondary {
+		w = append(w, "further counts withheld so that no withheld count follows from any combination of published totals and parts (area hierarchy, deprivation deciles, priorities and specialties)")
+	}
+	if roundTo > 1 {
+		w = append(w, fmt.Sprintf("published counts rounded to the nearest %d", roundTo))
+	}
+	return strings.Join(w, ", ")
 }

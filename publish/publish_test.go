@@ -2,6 +2,7 @@ package publish
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/csv"
@@ -15,6 +16,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gplens/gplens/duck"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -427,5 +429,55 @@ func TestListEmpty(t *testing.T) {
 	got, err := List(filepath.Join(t.TempDir(), "none"))
 	if err != nil || len(got) != 0 {
 		t.Errorf("List of a missing folder = %v, %v", got, err)
+	}
+}
+
+// The packs state the disclosure rule the release models applied
+// (disclosure.cells, per indicator), not the one configured for publish.
+func TestAppliedRule(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		setup string
+		want  string
+	}{
+		{"no disclosure.cells: the configured rule", ``, ""},
+		{"one rule, rounded",
+			`CREATE SCHEMA disclosure; CREATE TABLE disclosure.cells AS SELECT * FROM (VALUES
+				('ref_a', 8.0, false, true, 5.0), ('ref_b', 8.0, false, true, 5.0), ('ref_b', 8.0, false, true, 5.0))
+				AS t(indicator_id, min_count, suppress_zero, secondary, round_to)`,
+			"non-public indicators: counts 1 to 7 withheld with every statistic built on them, further counts withheld so that no withheld count follows from any combination of published totals and parts (area hierarchy, deprivation deciles, priorities and specialties), published counts rounded to the nearest 5; public data (QOF, payments, workforce) not suppressed"},
+		{"two rules",
+			`CREATE SCHEMA disclosure; CREATE TABLE disclosure.cells AS SELECT * FROM (VALUES
+				('ref_a', 8.0, false, true, 1.0), ('ref_c', 11.0, true, false, 1.0), ('ref_b', 8.0, false, true, 1.0))
+				AS t(indicator_id, min_count, suppress_zero, secondary, round_to)`,
+			"2 indicators (ref_a, ref_b): counts 1 to 7 withheld with every statistic built on them, further counts withheld so that no withheld count follows from any combination of published totals and parts (area hierarchy, deprivation deciles, priorities and specialties); 1 indicators (ref_c): counts 0 to 10 withheld with every statistic built on them; public data (QOF, payments, workforce) not suppressed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, err := duck.Open(ctx, "", duck.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			db.SetMaxOpenConns(1)
+			if tt.setup != "" {
+				if _, err := db.ExecContext(ctx, tt.setup); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := appliedRule(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
+			}
+			c := DefaultSuppression()
+			c.applied = got
+			if want := cmp.Or(tt.want, sdcRule(DefaultSuppression())); sdcRule(c) != want {
+				t.Errorf("sdcRule: %q, want %q", sdcRule(c), want)
+			}
+		})
 	}
 }

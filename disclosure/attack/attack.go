@@ -17,6 +17,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/gplens/gplens/disclosure"
 )
 
 // Target is a database whose schema holds the released tables under their
@@ -100,6 +102,16 @@ type Options struct {
 	// combination of relations can give a count away even where each
 	// relation alone has two or more withheld terms.
 	Chain bool
+	// System solves every relation at once as a linear system in the
+	// withheld counts (published counts on the right-hand side): each
+	// withheld count the system determines is derived, whatever
+	// combination of sums it takes. Chain finds a subset of these.
+	System bool
+	// RoundTo (1 or more) says published counts are rounded to a multiple
+	// of it: Run then runs the interval attack only (intervals), since exact
+	// differences of rounded counts equal a true count only by chance.
+	// (1: exact counts, bounded the same way.)
+	RoundTo float64
 }
 
 // Run runs every attack and returns what they derived for withheld cells.
@@ -121,7 +133,10 @@ func Run(ctx context.Context, t Target, o Options) ([]Finding, error) {
 		return nil, err
 	}
 	var out []Finding
-	out = append(out, differencing(rows, deciles, inds, similar, o.Chain)...)
+	out = append(out, differencing(rows, deciles, inds, similar, o)...)
+	if o.RoundTo > 0 {
+		return out, nil
+	}
 	for _, f := range []func(context.Context, map[string]indicator, []*row) ([]Finding, error){t.timeMean, t.quintiles, t.exposed} {
 		fs, err := f(ctx, inds, rows)
 		if err != nil {
@@ -210,7 +225,8 @@ func (r relation) sortKey() string {
 // differencing builds every additive relation an attacker can read off the
 // published tables and solves them: a relation with exactly one unknown
 // term gives it away; with chain, what is derived feeds the next round.
-func differencing(rows, deciles []*row, inds map[string]indicator, similar map[[2]string][]string, chain bool) []Finding {
+func differencing(rows, deciles []*row, inds map[string]indicator, similar map[[2]string][]string, o Options) []Finding {
+	chain := o.Chain
 	known := map[Key]float64{}
 	withheld := map[Key]bool{}
 	for _, r := range append(append([]*row(nil), rows...), deciles...) {
@@ -242,7 +258,13 @@ func differencing(rows, deciles []*row, inds map[string]indicator, similar map[[
 	}
 	sort.SliceStable(rels, func(i, j int) bool { return rels[i].sortKey() < rels[j].sortKey() })
 
+	if o.RoundTo > 0 {
+		return intervals(rels, known, withheld, o.RoundTo)
+	}
 	var out []Finding
+	if o.System {
+		out = append(out, system(rels, known, withheld)...)
+	}
 	for progress := true; progress; {
 		progress = false
 		for _, rel := range rels {
@@ -288,6 +310,158 @@ func differencing(rows, deciles []*row, inds map[string]indicator, similar map[[
 			}
 			out = append(out, Finding{Attack: rel.what, Cell: unknown[0], Count: d, Detail: detail})
 		}
+	}
+	return out
+}
+
+// intervals is the differencing attack on rounded counts: a published count
+// v (rounded half away from zero to a multiple of r) stands for the
+// integers from v - floor(r/2) to v + ceil(r/2) - 1 (and at least 0), a
+// withheld count for any integer from 0. Bounds are tightened through every
+// relation (a total is the sum of its parts: each term lies between the
+// total's bounds minus the other terms' bounds), chained until they stop
+// moving; a withheld count whose bounds meet is pinned and is a finding.
+func intervals(rels []relation, known map[Key]float64, withheld map[Key]bool, r float64) []Finding {
+	type iv struct{ lo, hi float64 }
+	b := make(map[Key]iv, len(known)+len(withheld))
+	for k, v := range known {
+		b[k] = iv{math.Max(0, v-math.Floor(r/2)), v + math.Ceil(r/2) - 1}
+	}
+	for k := range withheld {
+		b[k] = iv{0, math.Inf(1)}
+	}
+	for pass, moved := 0, true; moved && pass < 100; pass++ {
+		moved = false
+		tighten := func(k Key, lo, hi float64) {
+			x := b[k]
+			lo, hi = math.Max(x.lo, math.Ceil(lo-1e-9)), math.Min(x.hi, math.Floor(hi+1e-9))
+			if lo != x.lo || hi != x.hi {
+				b[k] = iv{lo, hi}
+				moved = true
+			}
+		}
+		for _, rel := range rels {
+			if rel.parent == nil {
+				continue // a non-integer constant (peer means)
+			}
+			terms := rel.children
+			ok := true
+			var slo, shi float64
+			inf := 0 // children with no upper bound
+			for _, c := range terms {
+				x, in := b[c]
+				if !in {
+					ok = false // missing, not withheld: no equation
+					break
+				}
+				slo += x.lo
+				if math.IsInf(x.hi, 1) {
+					inf++
+				} else {
+					shi += x.hi
+				}
+			}
+			p, in := b[*rel.parent]
+			if !ok || !in {
+				continue
+			}
+			sumHi := shi
+			if inf > 0 {
+				sumHi = math.Inf(1)
+			}
+			tighten(*rel.parent, slo, sumHi)
+			p = b[*rel.parent]
+			for _, c := range terms {
+				x := b[c]
+				// the other terms' bounds
+				olo := slo - x.lo
+				ohi := math.Inf(1)
+				if o := inf - btoi(math.IsInf(x.hi, 1)); o == 0 {
+					ohi = shi
+					if !math.IsInf(x.hi, 1) {
+						ohi -= x.hi
+					}
+				}
+				tighten(c, p.lo-ohi, p.hi-olo)
+			}
+		}
+	}
+	var keys []Key
+	for k := range withheld {
+		if x := b[k]; x.lo == x.hi {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	var out []Finding
+	for _, k := range keys {
+		out = append(out, Finding{Attack: "rounded interval", Cell: k, Count: b[k].lo,
+			Detail: fmt.Sprintf("bounds of rounded totals and parts (to %g) meet", r)})
+	}
+	return out
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// system solves all relations at once (disclosure.Solve: exact, modulo a
+// large prime): every withheld count they determine is derived. Relations
+// with a missing term or a non-integer published value (peer means) are
+// left out: they do not give integer equations.
+func system(rels []relation, known map[Key]float64, withheld map[Key]bool) []Finding {
+	var keys []Key
+	for k := range withheld {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	id := make(map[Key]int, len(keys))
+	for i, k := range keys {
+		id[k] = i
+	}
+	var eqs []disclosure.Equation
+	used := make([]int, len(keys))
+	for _, rel := range rels {
+		var eq disclosure.Equation
+		ok := true
+		term := func(k Key, coef int64) {
+			if i, w := id[k]; w {
+				eq.Terms = append(eq.Terms, disclosure.Term{Var: i, Coef: coef})
+				return
+			}
+			v, kn := known[k]
+			if !kn || v != math.Trunc(v) || math.Abs(v) > 1<<52 {
+				ok = false
+				return
+			}
+			eq.RHS -= coef * int64(v)
+		}
+		if rel.parent != nil {
+			term(*rel.parent, 1)
+		} else {
+			if rel.constant != math.Trunc(rel.constant) || math.Abs(rel.constant) > 1<<52 {
+				continue
+			}
+			eq.RHS -= int64(rel.constant)
+		}
+		for _, c := range rel.children {
+			term(c, -1)
+		}
+		if !ok || len(eq.Terms) == 0 {
+			continue
+		}
+		for _, t := range eq.Terms {
+			used[t.Var]++
+		}
+		eqs = append(eqs, eq)
+	}
+	var out []Finding
+	for _, s := range disclosure.Solve(len(keys), eqs) {
+		out = append(out, Finding{Attack: "linear system", Cell: keys[s.Var], Count: float64(s.Value),
+			Detail: fmt.Sprintf("solved from the %d relations holding it, with the rest", used[s.Var])})
 	}
 	return out
 }

@@ -89,7 +89,8 @@ func TestAttacksRecoverNothing(t *testing.T) {
 				{"warehouse release", attack.Target{DB: wh, Schema: "release"}},
 				{"snapshot marts", attack.Target{DB: openSnapshot(t, ws), Schema: "marts"}},
 			} {
-				fs, ls := leaks(t, target.t, truth, attack.Options{})
+				// one relation at a time, chained, and every relation at once
+				fs, ls := leaks(t, target.t, truth, attack.Options{Chain: true, System: true})
 				for i, l := range ls {
 					if i < 10 {
 						t.Errorf("%s: leak: %s (truth %g)", target.name, l, truth[l.Cell])
@@ -99,18 +100,14 @@ func TestAttacksRecoverNothing(t *testing.T) {
 					t.Errorf("%s: %d withheld counts recovered (%d findings)", target.name, len(ls), len(fs))
 				}
 				t.Logf("%s: %d withheld rows, %d primary and %d secondary cells; %d derivations, none exact", target.name, withheld, primary, secondary, len(fs))
-				// Chained differencing (combinations of relations) is beyond
-				// what secondary suppression guarantees: measured, not asserted
-				// (README, Disclosure control, known limits).
-				cfs, cls := leaks(t, target.t, truth, attack.Options{Chain: true})
-				t.Logf("%s: chained differencing: %d derivations, %d exact of %d withheld cells", target.name, len(cfs), len(cls), primary+secondary)
 			}
 		})
 	}
 }
 
 // The attacks do find withheld counts when protection is missing: without
-// secondary suppression (totals minus parts), with an SPC mean over every
+// secondary suppression (totals minus parts), without the whole-system
+// audit (the linear system of all relations), with an SPC mean over every
 // month, with the unsuppressed comparators.
 func TestAttacksFindUnprotectedCounts(t *testing.T) {
 	f := fixtures[1]
@@ -144,21 +141,37 @@ func TestAttacksFindUnprotectedCounts(t *testing.T) {
 	for _, fn := range functions(t) {
 		exec(fn)
 	}
-	exec(`SET VARIABLE disclosure_secondary = 'false'`)
-	for _, m := range []string{"disclosure/cells", "release/indicator_values", "release/inequality_deciles", "release/inequality", "release/trends", "release/area_summary"} {
-		body, err := fs.ReadFile(sqlmodels.FS(), m+".sql")
-		if err != nil {
-			t.Fatal(err)
+	rebuild := func() {
+		t.Helper()
+		for _, m := range []string{"disclosure/cells", "release/indicator_values", "release/inequality_deciles", "release/inequality", "release/trends", "release/area_summary"} {
+			exec("CREATE OR REPLACE TABLE " + strings.ReplaceAll(m, "/", ".") + " AS " + mustRead(t, m+".sql"))
 		}
-		exec("CREATE OR REPLACE TABLE " + strings.ReplaceAll(m, "/", ".") + " AS " + string(body))
 	}
+	audited := queryInt(t, db, `SELECT count(*) FROM disclosure.cells WHERE reason IS NOT NULL`)
+	exec(`SET VARIABLE disclosure_secondary = 'false'`)
+	rebuild()
 	_, ls := leaks(t, attack.Target{DB: db, Schema: "release"}, truth, attack.Options{})
 	if !slices.ContainsFunc(ls, func(f attack.Finding) bool { return strings.HasPrefix(f.Attack, "hierarchy") }) {
 		t.Errorf("primary suppression alone: no count recovered by differencing the hierarchy (%d leaks)", len(ls))
 	}
+	// per-relation secondary suppression without the whole-system audit:
+	// nothing from one relation, but the linear system gives counts away
+	exec(`SET VARIABLE disclosure_secondary = 'true'`)
+	exec(`SET VARIABLE disclosure_audit = 'false'`)
+	rebuild()
+	perRelation := queryInt(t, db, `SELECT count(*) FROM disclosure.cells WHERE reason IS NOT NULL`)
+	_, ls = leaks(t, attack.Target{DB: db, Schema: "release"}, truth, attack.Options{})
+	if len(ls) != 0 {
+		t.Errorf("per-relation suppression: %d counts recovered one relation at a time, e.g. %s", len(ls), ls[0])
+	}
+	_, ls = leaks(t, attack.Target{DB: db, Schema: "release"}, truth, attack.Options{System: true})
+	if !slices.ContainsFunc(ls, func(f attack.Finding) bool { return f.Attack == "linear system" }) {
+		t.Errorf("per-relation suppression without the audit: the linear-system attack recovered nothing (%d leaks)", len(ls))
+	}
+	t.Logf("per-relation suppression alone: %d withheld cells, %d counts recovered by the linear system; with the audit: %d withheld cells", perRelation, len(ls), audited)
 	// naive: trends as the marts compute them (mean over every month) with
 	// withheld points blanked, comparators from the marts
-	exec(`SET VARIABLE disclosure_secondary = 'true'`)
+	exec(`SET VARIABLE disclosure_audit = 'true'`)
 	exec(`CREATE OR REPLACE TABLE disclosure.cells AS ` + mustRead(t, "disclosure/cells.sql"))
 	exec(`CREATE OR REPLACE TABLE release.indicator_values AS ` + mustRead(t, "release/indicator_values.sql"))
 	exec(`CREATE SCHEMA naive`)
@@ -252,4 +265,82 @@ func TestReleaseTablesKeepMartTypes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Rounded counts (round_to 5): every published count is a multiple of 5,
+// and bounding each withheld count through every relation (rounded totals
+// minus rounded parts, chained, counts at least 0) pins none. The same
+// interval attack on exact counts without secondary suppression pins the
+// true counts, so it can find what it looks for.
+func TestRoundedCountsPinNothing(t *testing.T) {
+	f := fixtures[1]
+	ws := f.Workspace(t)
+	ctx := context.Background()
+	dst := filepath.Join(t.TempDir(), "warehouse.duckdb")
+	b, err := os.ReadFile(filepath.Join(ws, "warehouse.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := duck.Open(ctx, dst, duck.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	truth, err := attack.Truth(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+	}
+	for _, fn := range functions(t) {
+		exec(fn)
+	}
+	rebuild := func() {
+		t.Helper()
+		for _, m := range []string{"disclosure/cells", "release/indicator_values", "release/inequality_deciles", "release/inequality", "release/trends", "release/area_summary"} {
+			exec("CREATE OR REPLACE TABLE " + strings.ReplaceAll(m, "/", ".") + " AS " + mustRead(t, m+".sql"))
+		}
+	}
+	target := attack.Target{DB: db, Schema: "release"}
+
+	exec(`SET VARIABLE disclosure_round_to = '5'`)
+	rebuild()
+	private := `indicator_id IN (SELECT indicator_id FROM release.indicators WHERE NOT public)`
+	if n := queryInt(t, db, `SELECT count(*) FROM release.indicator_values WHERE `+private+` AND numerator IS NOT NULL`); n == 0 {
+		t.Fatal("no published count to attack")
+	}
+	for _, tbl := range []string{"indicator_values", "inequality_deciles"} {
+		if n := queryInt(t, db, `SELECT count(*) FROM release.`+tbl+` WHERE `+private+` AND numerator % 5 <> 0`); n != 0 {
+			t.Errorf("release.%s: %d published counts not a multiple of 5", tbl, n)
+		}
+	}
+	fs, ls := leaks(t, target, truth, attack.Options{RoundTo: 5})
+	for i, f := range fs {
+		if i < 10 {
+			t.Errorf("rounded to 5: pinned %s (truth %g)", f, truth[f.Cell])
+		}
+	}
+	t.Logf("rounded to 5: %d withheld counts pinned, %d of them exactly", len(fs), len(ls))
+
+	// exact counts, primary suppression only: the intervals meet on the
+	// true counts (totals minus published parts)
+	exec(`SET VARIABLE disclosure_round_to = '1'`)
+	exec(`SET VARIABLE disclosure_secondary = 'false'`)
+	rebuild()
+	fs, ls = leaks(t, target, truth, attack.Options{RoundTo: 1})
+	if len(ls) == 0 {
+		t.Errorf("exact counts without secondary suppression: the interval attack pinned nothing (%d findings)", len(fs))
+	}
+	if len(ls) != len(fs) {
+		t.Errorf("exact counts: %d pinned counts, %d of them true: the bounds are wrong", len(fs), len(ls))
+	}
+	t.Logf("exact counts, primary suppression only: %d withheld counts pinned", len(ls))
 }

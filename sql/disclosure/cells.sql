@@ -64,7 +64,7 @@ per AS (
     GROUP BY c.period
 ),
 s AS (
-    SELECT period, unnest(cells) AS cell, unnest(sdc_suppress(cells)) AS reason
+    SELECT period, unnest(cells) AS cell, unnest(sdc_suppress(cells, coalesce(CAST(getvariable('disclosure_audit') AS BOOLEAN), true))) AS reason
     FROM per
 )
 SELECT s.cell.indicator_id AS indicator_id, s.period, s.cell.area_level AS area_level, s.cell.area_code AS area_code,

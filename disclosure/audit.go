@@ -1,0 +1,407 @@
+package disclosure
+
+import (
+	"cmp"
+	"slices"
+)
+
+// audit is the whole-system step of SuppressOpts: while the published
+// relations determine a withheld count, withhold one more cell per such
+// count and apply the per-relation rule again.
+func (s *suppressor) audit(st *Stats) {
+	if st == nil {
+		st = &Stats{}
+	}
+	cache := nulls{}
+	for {
+		det, covers := s.auditRound(cache)
+		st.Rounds++
+		st.Determined += len(det)
+		if len(det) == 0 {
+			return
+		}
+		before := s.withheld()
+		for _, c := range covers {
+			if s.state[c] == "" {
+				s.hide(c)
+			}
+		}
+		if s.withheld() == before {
+			// every determined count is fixed by the relations alone
+			// (a homogeneous system: all its cells withheld); nothing
+			// published to withhold
+			return
+		}
+		s.perRelation()
+		st.Added += s.withheld() - before
+	}
+}
+
+func (s *suppressor) withheld() int {
+	n := 0
+	for _, x := range s.state {
+		if x != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// findFixed marks the cells whose count the active relations alone
+// determine, with every known count an unknown.
+func (s *suppressor) findFixed() {
+	var eqs []Equation
+	for gi, g := range s.groups {
+		if !s.active(gi) {
+			continue
+		}
+		eq := Equation{Terms: []Term{{Var: g.Parent, Coef: 1}}}
+		for _, ch := range g.Children {
+			if s.cells[ch].Known {
+				eq.Terms = append(eq.Terms, Term{Var: ch, Coef: -1})
+			}
+		}
+		eqs = append(eqs, eq)
+	}
+	for _, x := range Solve(len(s.cells), eqs) {
+		s.fixed[x.Var] = true
+	}
+}
+
+// relCoef is one relation of a combination of relations, with its
+// coefficient (mod p).
+type relCoef struct {
+	g int
+	v uint64
+}
+
+// nulls are, per component of withheld cells (keyed by its smallest cell
+// index), the combinations of its relations that cancel every withheld
+// count. A published cell that one of them holds would itself be
+// determined once withheld (its column is outside the span of the withheld
+// ones), so it is no cover.
+type nulls map[int][][]relCoef
+
+// audit round: the withheld cells (not fixed), in components holding a
+// cell withheld since the last round, that the active relations determine,
+// and the cells to withhold so that none of them still is (one cover may
+// serve several).
+func (s *suppressor) auditRound(cache nulls) (det, covers []int) {
+	parent := make([]int, len(s.cells))
+	for i := range parent {
+		parent[i] = i
+	}
+	find := func(x int) int {
+		for parent[x] != x {
+			parent[x] = parent[parent[x]]
+			x = parent[x]
+		}
+		return x
+	}
+	hidden := func(i int) bool { return s.cells[i].Known && s.state[i] != "" }
+	// wterm[gi]: a withheld term of active relation gi, -1 if none
+	wterm := make([]int, len(s.groups))
+	for gi, g := range s.groups {
+		wterm[gi] = -1
+		if !s.active(gi) {
+			continue
+		}
+		first := -1
+		for _, t := range append([]int{g.Parent}, g.Children...) {
+			if !hidden(t) {
+				continue
+			}
+			if first < 0 {
+				first = t
+				continue
+			}
+			if a, b := find(first), find(t); a != b {
+				parent[max(a, b)] = min(a, b)
+			}
+		}
+		wterm[gi] = first
+	}
+	dirty := map[int]bool{}
+	for i, d := range s.dirty {
+		if d {
+			s.dirty[i] = false
+			if hidden(i) {
+				dirty[find(i)] = true
+			}
+		}
+	}
+	// the relations of each dirty component, in relation order
+	rels := map[int][]int{}
+	var roots []int
+	for gi, w := range wterm {
+		if w < 0 {
+			continue
+		}
+		r := find(w)
+		if !dirty[r] {
+			continue
+		}
+		if _, ok := rels[r]; !ok {
+			roots = append(roots, r)
+		}
+		rels[r] = append(rels[r], gi)
+	}
+	// components not changed keep their null combinations; the others are
+	// solved again
+	for r := range cache {
+		if dirty[r] || find(r) != r || !hidden(r) {
+			delete(cache, r)
+		}
+	}
+	why := map[int][]relCoef{}
+	for _, r := range roots {
+		// unknowns numbered by key order and relations in a canonical
+		// order, so the elimination (and the combination found for a
+		// determined count) does not depend on the input order
+		gis := rels[r]
+		rows := make([]srow, 0, len(gis))
+		for _, gi := range gis {
+			g := s.groups[gi]
+			var row srow
+			if hidden(g.Parent) {
+				row.e = append(row.e, entry{int32(s.pos[g.Parent]), 1})
+			}
+			for _, ch := range g.Children {
+				if hidden(ch) {
+					row.e = append(row.e, entry{int32(s.pos[ch]), modP - 1})
+				}
+			}
+			slices.SortFunc(row.e, func(a, b entry) int { return cmp.Compare(a.col, b.col) })
+			rows = append(rows, row)
+		}
+		key := func(gi int) []int {
+			g := s.groups[gi]
+			k := []int{s.pos[g.Parent]}
+			for _, ch := range g.Children {
+				k = append(k, s.pos[ch])
+			}
+			slices.Sort(k[1:])
+			return k
+		}
+		keys := make([][]int, len(gis))
+		perm := make([]int, len(gis))
+		for k, gi := range gis {
+			keys[k] = key(gi)
+			perm[k] = k
+		}
+		slices.SortFunc(perm, func(a, b int) int { return slices.Compare(keys[a], keys[b]) })
+		sorted := make([]srow, len(perm))
+		sgis := make([]int, len(perm))
+		for k, j := range perm {
+			sorted[k] = rows[j]
+			sorted[k].id = int32(k)
+			sgis[k] = gis[j]
+		}
+		_, red := solveComponent(sorted, true)
+		toRel := func(c []entry) []relCoef {
+			out := make([]relCoef, len(c))
+			for k, x := range c {
+				out[k] = relCoef{sgis[x.col], x.val}
+			}
+			return out
+		}
+		for k, x := range red.solved {
+			v := s.ord[x.Var]
+			if !s.fixed[v] {
+				det = append(det, v)
+				why[v] = toRel(red.why[k])
+			}
+		}
+		var ns [][]relCoef
+		for _, c := range red.null {
+			ns = append(ns, toRel(c))
+		}
+		cache[r] = ns
+	}
+	if len(det) == 0 {
+		return nil, nil
+	}
+	slices.Sort(det)
+	// null combinations by relation
+	type resid struct {
+		r int
+		v uint64
+	}
+	byRel := map[int][]resid{}
+	nr := 0
+	for _, ns := range cache {
+		for _, n := range ns {
+			for _, rc := range n {
+				byRel[rc.g] = append(byRel[rc.g], resid{nr, rc.v})
+			}
+			nr++
+		}
+	}
+	coef := func(gi, c int) uint64 {
+		if s.groups[gi].Parent == c {
+			return 1
+		}
+		return modP - 1
+	}
+	costMemo := map[int]int{}
+	// cost of withholding published cell c: the cells it makes
+	// determined at once, counted as one per active relation of
+	// published counts only that holds it (the per-relation rule withholds
+	// a second term there) plus one if a null combination holds it (its
+	// column lies outside the span of the withheld ones: c itself would
+	// be determined). A cell of cost 0 breaks x for every combination
+	// isolating x and makes nothing else determined.
+	cost := func(c int) int {
+		if v, ok := costMemo[c]; ok {
+			return v
+		}
+		sum := map[int]uint64{}
+		n := 0
+		for _, gi := range s.touching[c] {
+			if !s.active(gi) {
+				continue
+			}
+			if wterm[gi] < 0 {
+				n++
+				continue
+			}
+			a := coef(gi, c)
+			for _, x := range byRel[gi] {
+				sum[x.r] = addMod(sum[x.r], mulMod(a, x.v))
+			}
+		}
+		for _, v := range sum {
+			if v != 0 {
+				n++
+				break
+			}
+		}
+		costMemo[c] = n
+		return n
+	}
+	// candidates: published cells with a non-zero coefficient in the
+	// combination of relations that isolates x, so that withholding one
+	// breaks that combination. For a cell of cost 0 the coefficient is the
+	// same for every combination isolating x; for the others it is the
+	// one the canonical elimination found (so still order-independent).
+	cands := map[int][]int{}
+	coverOf := map[int][]int{}
+	var all []int
+	for _, x := range det {
+		acc := map[int]uint64{}
+		for _, rc := range why[x] {
+			g := s.groups[rc.g]
+			for _, t := range append([]int{g.Parent}, g.Children...) {
+				if s.cells[t].Known && s.state[t] == "" && !s.fixed[t] {
+					acc[t] = addMod(acc[t], mulMod(rc.v, coef(rc.g, t)))
+				}
+			}
+		}
+		for c, v := range acc {
+			if v != 0 {
+				cands[x] = append(cands[x], c)
+				if _, ok := coverOf[c]; !ok {
+					all = append(all, c)
+				}
+				coverOf[c] = append(coverOf[c], x)
+			}
+		}
+	}
+	// greedy cover: the cheapest cell, then the one breaking the most
+	// determined counts, a non-zero count, the smallest, key order
+	left := map[int]bool{}
+	for _, x := range det {
+		if len(cands[x]) > 0 {
+			left[x] = true
+		} else if c := s.cover(x); c >= 0 {
+			covers = append(covers, c)
+		}
+	}
+	cnt := map[int]int{}
+	for _, c := range all {
+		cnt[c] = len(coverOf[c])
+		cost(c)
+	}
+	better := func(a, b int) bool {
+		if ca, cb := costMemo[a], costMemo[b]; ca != cb {
+			return ca < cb
+		}
+		if cnt[a] != cnt[b] {
+			return cnt[a] > cnt[b]
+		}
+		if za, zb := s.cells[a].N == 0, s.cells[b].N == 0; za != zb {
+			return zb
+		}
+		return s.less(a, b)
+	}
+	for len(left) > 0 {
+		best := -1
+		for _, c := range all {
+			if cnt[c] > 0 && (best < 0 || better(c, best)) {
+				best = c
+			}
+		}
+		covers = append(covers, best)
+		for _, x := range coverOf[best] {
+			if left[x] {
+				delete(left, x)
+				for _, c := range cands[x] {
+					cnt[c]--
+				}
+			}
+		}
+	}
+	return det, covers
+}
+
+// cover is the cell to withhold so that withheld cell x is no longer
+// determined: the smallest published non-zero count in an active relation
+// holding x, else the smallest published count there, else the same search
+// one relation further out through withheld cells; -1 if there is none.
+func (s *suppressor) cover(x int) int {
+	seen := map[int]bool{x: true}
+	frontier := []int{x}
+	for len(frontier) > 0 {
+		best, zero := -1, -1
+		var next []int
+		consider := func(m int) {
+			c := &s.cells[m]
+			switch {
+			case !c.Known, s.fixed[m]:
+			case s.state[m] != "":
+				if !seen[m] {
+					seen[m] = true
+					next = append(next, m)
+				}
+			case c.N != 0:
+				if best < 0 || s.less(m, best) {
+					best = m
+				}
+			default:
+				if zero < 0 || s.less(m, zero) {
+					zero = m
+				}
+			}
+		}
+		for _, c := range frontier {
+			for _, gi := range s.touching[c] {
+				if !s.active(gi) {
+					continue
+				}
+				g := s.groups[gi]
+				consider(g.Parent)
+				for _, ch := range g.Children {
+					consider(ch)
+				}
+			}
+		}
+		if best >= 0 {
+			return best
+		}
+		if zero >= 0 {
+			return zero
+		}
+		frontier = next
+	}
+	return -1
+}

@@ -1,0 +1,262 @@
+package disclosure
+
+import (
+	"math/rand"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// determinedBy is an independent check of what the published relations
+// give away: dense elimination over the rationals (determinedRat) of the
+// active relations restricted to the withheld cells.
+func determinedBy(cells []Cell, gs []Group, state []string) []string {
+	var eqs []Equation
+	for _, g := range gs {
+		if p := cells[g.Parent]; !p.Known || !p.Rule.Secondary {
+			continue
+		}
+		var eq Equation
+		if state[g.Parent] != "" {
+			eq.Terms = append(eq.Terms, Term{Var: g.Parent, Coef: 1})
+		}
+		for _, ch := range g.Children {
+			if cells[ch].Known && state[ch] != "" {
+				eq.Terms = append(eq.Terms, Term{Var: ch, Coef: -1})
+			}
+		}
+		if len(eq.Terms) > 0 {
+			eqs = append(eqs, eq)
+		}
+	}
+	var out []string
+	for _, s := range determinedRat(len(cells), eqs) {
+		out = append(out, cells[s.Var].String())
+	}
+	slices.Sort(out)
+	return out
+}
+
+func dec(ind, level, code string, d int, c float64) Cell {
+	x := area(ind, level, code, c)
+	x.Decile = d
+	return x
+}
+
+// pracR: a practice in region r.
+func pracR(ind, p, s, i, r string, c float64, imd int) Cell {
+	x := prac(ind, p, "", s, i, c, imd)
+	x.Region = r
+	return x
+}
+
+func TestSuppressAudit(t *testing.T) {
+	// sub-ICB x decile as a 2x2 table with margins: S1 holds A and B (both
+	// decile 7), S2 holds G (decile 7), H and J (decile 1); the cell S1 x
+	// decile 1 is empty. A, B, G are small (primary).
+	table := func(ind string) []Cell {
+		return []Cell{
+			pracR(ind, "A", "S1", "I1", "R1", 3, 7), pracR(ind, "B", "S1", "I1", "R1", 6, 7),
+			pracR(ind, "G", "S2", "I1", "R1", 5, 7), pracR(ind, "H", "S2", "I1", "R1", 40, 1), pracR(ind, "J", "S2", "I1", "R1", 45, 1),
+			area(ind, "sub_icb", "S1", 9), area(ind, "sub_icb", "S2", 90),
+			dec(ind, "england", "E", 7, 14), dec(ind, "england", "E", 1, 85), area(ind, "england", "E", 99),
+		}
+	}
+	// per relation: S2 = G + H + J withholds H (40); England decile 1 =
+	// H + J then J. Every sum has 0 or at least 2 withheld terms, but
+	// S1 = A + B = 9 and England decile 7 = A + B + G = 14 give G = 5 (and
+	// so do S2 and England decile 1). The combination isolating G is
+	// decile 7 - S1 (published: 14 and 9). Withholding either makes one
+	// other cell determined (England = S1 + S2, England = decile 1 +
+	// decile 7: all published), so the smaller count goes: S1 (9), and
+	// England = S1 + S2 then withholds S2. G is then free: A + B + G = 14,
+	// S1 = A + B and S2 = G + 85 leave one degree of freedom.
+	tableWant := func(ind string) []string {
+		return []string{ind + "/practice/A=primary", ind + "/practice/B=primary", ind + "/practice/G=primary",
+			ind + "/practice/H=secondary", ind + "/practice/J=secondary",
+			ind + "/sub_icb/S1=secondary", ind + "/sub_icb/S2=secondary"}
+	}
+	tests := []struct {
+		name  string
+		cells []Cell
+		// withheld cells the relations determine when secondary suppression
+		// works one relation at a time (worked by hand)
+		perRelationDetermined []string
+		// withheld cells with the audit
+		want []string
+	}{
+		{
+			name:                  "2x2 table with margins and an empty cell: per-sum checks pass, the system gives G",
+			cells:                 table("r"),
+			perRelationDetermined: []string{"r/practice/G"},
+			want:                  tableWant("r"),
+		},
+		{
+			// K (decile 1) in S1 fills the empty cell: S1 = A + B + K and
+			// England decile 7 = A + B + G leave A + B free; nothing is
+			// determined and the audit adds nothing. Per relation: H for
+			// S2, then K (30) for England decile 1 = H + J + K.
+			name: "safe: the same table without an empty cell",
+			cells: []Cell{
+				pracR("r", "A", "S1", "I1", "R1", 3, 7), pracR("r", "B", "S1", "I1", "R1", 6, 7), pracR("r", "K", "S1", "I1", "R1", 30, 1),
+				pracR("r", "G", "S2", "I1", "R1", 5, 7), pracR("r", "H", "S2", "I1", "R1", 40, 1), pracR("r", "J", "S2", "I1", "R1", 45, 1),
+				area("r", "sub_icb", "S1", 39), area("r", "sub_icb", "S2", 90),
+				dec("r", "england", "E", 7, 14), dec("r", "england", "E", 1, 115), area("r", "england", "E", 129),
+			},
+			perRelationDetermined: nil,
+			want:                  []string{"r/practice/A=primary", "r/practice/B=primary", "r/practice/G=primary", "r/practice/H=secondary", "r/practice/K=secondary"},
+		},
+		{
+			// the table for a rate and for a ratio whose observed counts are
+			// the same numbers: the chain runs through the hierarchy, the
+			// deciles and the second indicator; each G is fixed as above and
+			// each gets its own sub-ICB totals withheld
+			name: "chain across hierarchy, deciles and a same-count indicator",
+			cells: func() []Cell {
+				cs := table("rate")
+				for _, c := range table("isr") {
+					c.SameAs = "rate"
+					cs = append(cs, c)
+				}
+				return cs
+			}(),
+			perRelationDetermined: []string{"isr/practice/G", "rate/practice/G"},
+			want:                  append(tableWant("isr"), tableWant("rate")...),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gs := Groups(tt.cells)
+			per := SuppressOpts(tt.cells, gs, Options{})
+			for _, g := range gs {
+				n := 0
+				for _, i := range append([]int{g.Parent}, g.Children...) {
+					if per[i] != "" {
+						n++
+					}
+				}
+				if n == 1 {
+					t.Errorf("per relation: relation %v has one withheld term", g)
+				}
+			}
+			if got := determinedBy(tt.cells, gs, per); !slices.Equal(got, tt.perRelationDetermined) {
+				t.Errorf("per relation: the relations determine %v, want %v (withheld %v)", got, tt.perRelationDetermined, withheld(tt.cells, per))
+			}
+			var st Stats
+			full := SuppressOpts(tt.cells, gs, Options{Audit: true, Stats: &st})
+			if got := determinedBy(tt.cells, gs, full); len(got) != 0 {
+				t.Errorf("audited: the relations still determine %v (withheld %v)", got, withheld(tt.cells, full))
+			}
+			got := withheld(tt.cells, full)
+			for _, w := range withheld(tt.cells, per) {
+				if !slices.Contains(got, w) {
+					t.Errorf("audited: %s no longer withheld", w)
+				}
+			}
+			if tt.want != nil && !slices.Equal(got, tt.want) {
+				t.Errorf("audited: withheld %v, want %v", got, tt.want)
+			}
+			if (len(tt.perRelationDetermined) == 0) != (st.Added == 0) {
+				t.Errorf("audit added %d cells with %d determined before it", st.Added, len(tt.perRelationDetermined))
+			}
+			// the input order does not matter
+			rev := slices.Clone(tt.cells)
+			slices.Reverse(rev)
+			if again := withheld(rev, SuppressOpts(rev, Groups(rev), Options{Audit: true})); !slices.Equal(again, got) {
+				t.Errorf("reversed input withholds %v, want %v", again, got)
+			}
+		})
+	}
+}
+
+// A decile cell of an area with no practice in that decile is 0 by the
+// relations alone: it is never chosen as a secondary cell (it would
+// protect nothing) and the audit does not chase it.
+func TestSuppressFixedCells(t *testing.T) {
+	// no practice is in decile 2: every decile 2 cell is 0 by the sums
+	// alone. R1 = d1 + d2 + d3 with d1 withheld (7) needs a second term:
+	// d3 (50), not d2 (0); the same for I2.
+	cells := []Cell{
+		pracR("r", "A", "S1", "I1", "R1", 3, 1), pracR("r", "C", "S2", "I2", "R1", 4, 1), pracR("r", "D", "S2", "I2", "R1", 50, 3),
+		dec("r", "icb", "I1", 1, 3), dec("r", "icb", "I1", 2, 0), dec("r", "icb", "I1", 3, 0),
+		dec("r", "icb", "I2", 1, 4), dec("r", "icb", "I2", 2, 0), dec("r", "icb", "I2", 3, 50),
+		dec("r", "region", "R1", 1, 7), dec("r", "region", "R1", 2, 0), dec("r", "region", "R1", 3, 50),
+		area("r", "icb", "I1", 3), area("r", "icb", "I2", 54), area("r", "region", "R1", 57),
+	}
+	gs := Groups(cells)
+	got := withheld(cells, Suppress(cells, gs))
+	for _, w := range got {
+		if strings.Contains(w, "decile 2") {
+			t.Errorf("withheld a cell fixed at 0 by the relations: %s (all: %v)", w, got)
+		}
+	}
+	for _, w := range []string{"r/region/R1/decile 3=secondary", "r/icb/I2/decile 3=secondary"} {
+		if !slices.Contains(got, w) {
+			t.Errorf("withheld %v, want %s", got, w)
+		}
+	}
+	if d := determinedBy(cells, gs, Suppress(cells, gs)); len(d) != 0 {
+		t.Errorf("determined: %v", d)
+	}
+}
+
+// On a small synthetic country (every relation of the England benchmark's
+// shape) the audit leaves no withheld count determined, keeps every cell
+// the per-relation rule withholds, and withholds the same cells whatever
+// the input order.
+func TestSuppressAuditCountry(t *testing.T) {
+	for _, seed := range []int64{1, 2} {
+		cells := englandCells(seed, 240)
+		gs := Groups(cells)
+		per := SuppressOpts(cells, gs, Options{})
+		var st Stats
+		full := SuppressOpts(cells, gs, Options{Audit: true, Stats: &st})
+		if d := determined(cells, gs, per); len(d) == 0 {
+			t.Fatalf("seed %d: the per-relation rule leaves nothing determined: the test shows nothing", seed)
+		}
+		if d := determined(cells, gs, full); len(d) != 0 {
+			t.Errorf("seed %d: audited, the relations still determine %d counts, e.g. %v", seed, len(d), d[0])
+		}
+		for i := range per {
+			if per[i] != "" && full[i] == "" {
+				t.Errorf("seed %d: %v withheld per relation, published after the audit", seed, cells[i])
+			}
+		}
+		got := withheld(cells, full)
+		r := rand.New(rand.NewSource(seed))
+		shuffled := slices.Clone(cells)
+		r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		if again := withheld(shuffled, Suppress(shuffled, Groups(shuffled))); !slices.Equal(again, got) {
+			t.Errorf("seed %d: shuffled input withholds %d cells, want the same %d", seed, len(again), len(got))
+		}
+		t.Logf("seed %d: %d cells, %d withheld per relation, %d audited (%d rounds)", seed, len(cells), len(withheld(cells, per)), len(got), st.Rounds)
+	}
+}
+
+// determined lists the withheld cells the active relations determine
+// (Solve over the withheld counts, fixed cells included).
+func determined(cells []Cell, gs []Group, state []string) []string {
+	var eqs []Equation
+	for _, g := range gs {
+		if p := cells[g.Parent]; !p.Known || !p.Rule.Secondary {
+			continue
+		}
+		var eq Equation
+		if state[g.Parent] != "" {
+			eq.Terms = append(eq.Terms, Term{Var: g.Parent, Coef: 1})
+		}
+		for _, ch := range g.Children {
+			if cells[ch].Known && state[ch] != "" {
+				eq.Terms = append(eq.Terms, Term{Var: ch, Coef: -1})
+			}
+		}
+		if len(eq.Terms) > 0 {
+			eqs = append(eqs, eq)
+		}
+	}
+	var out []string
+	for _, s := range Solve(len(cells), eqs) {
+		out = append(out, cells[s.Var].String())
+	}
+	return out
+}
