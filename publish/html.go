@@ -40,6 +40,7 @@ type htmlPage struct {
 	Sources                                                   []SourceFile
 	Periods                                                   htmlTable
 	Methods                                                   []string
+	Need                                                      needModel
 	SDCRule                                                   string
 	Counts                                                    SuppressionCounts
 	CSS                                                       template.CSS
@@ -91,14 +92,14 @@ Figures shown as <strong>*</strong> are withheld to protect confidentiality.</p>
 {{end}}
 {{with .Investment}}<section id="investment"><h2>Investment and need</h2>
 <p class="meta">Payments and staff against need &middot; financial year {{.Period}}</p>
-<p>Need-weighted patients are each practice's Carr-Hill weighted list adjusted for deprivation: the most deprived fifth of practices nationally are taken to need a third more per weighted patient than the least deprived, linearly in between (Boomla, Hull and Robson, BMJ 2014). Equal funding for equal need would give every bar the same height.</p>
+<p>{{$.Need.NeedIntro}}</p>
 {{if .Headline}}<p>{{.Headline}}</p>{{end}}
 {{if .QuintileChart}}<figure><h3>Funding per need-weighted patient by deprivation</h3>{{.QuintileChart}}
 <figcaption>Bars: payments per need-weighted patient by national deprivation quintile of the practice (1 = most deprived); England plain, this area hatched; whiskers: 95% intervals from the spread of the quintile's practices.</figcaption></figure>{{end}}
 {{range .Quintiles}}{{template "table" .}}{{end}}
 {{if .GapChart}}<figure><h3>Fair-share gaps of the practices in {{.AreaName}}</h3>{{.GapChart}}
-<figcaption>Each practice's payments minus its need-based share of the area's payments (£ thousand), ranked; whiskers: the gap as the deprivation adjustment runs from none to double. ▼ below and ▲ above the fair share over the whole interval, ● about its fair share. Hover a point for the practice.</figcaption></figure>{{end}}
-{{with .Gaps}}<p>The fair-share gap is taken among the area's compared practices, so their gaps add up to zero. Similar practices are each practice's most similar practices in England (ten, after NHS RightCare's similar 10) by deprivation, list size, age structure, rurality, dispensing status and weighted list (after NHS RightCare); the gap to similar practices is what the practice has above (below, if negative) their rate for its own need-weighted patients.{{with $.Investment.NotCompared}} {{.}}{{end}}</p>
+<figcaption>Each practice's payments minus its need-based share of the area's payments (£ thousand), ranked; {{$.Need.GapCaption}} ▼ below and ▲ above the fair share over the whole interval, ● about its fair share. Hover a point for the practice.</figcaption></figure>{{end}}
+{{with .Gaps}}<p>The fair-share gap is taken among the area's compared practices, so their gaps add up to zero. Similar practices are {{$.Need.PeersText}} by deprivation, list size, age structure, rurality, dispensing status and weighted list (after NHS RightCare); the gap to similar practices is what the practice has above (below, if negative) their rate for its own need-weighted patients.{{with $.Investment.NotCompared}} {{.}}{{end}}</p>
 <div class="scroll">{{template "table" .}}</div>{{end}}
 </section>
 {{end}}<section id="notes"><h2>Notes and sources</h2>
@@ -178,7 +179,7 @@ func renderHTML(p *pack, opts *Options) ([]byte, error) {
 	pg := htmlPage{
 		Title:  fmt.Sprintf("GP data pack: %s, %s", p.Area.Name, p.Period),
 		Period: p.Period, Area: p.Area.Name, AreaLevel: levelLabel(p.Area.Level), AreaCode: p.Area.Code, Version: opts.Version,
-		Sources: opts.Sources, Methods: methodNotes, SDCRule: sdcRule(opts.Suppression), Counts: p.Counts, CSS: template.CSS(pageCSS),
+		Sources: opts.Sources, Methods: methodNotes(opts.need), Need: opts.need, SDCRule: sdcRule(opts.Suppression), Counts: p.Counts, CSS: template.CSS(pageCSS),
 	}
 	if par := p.parent(); par.Level != "england" {
 		pg.Parent = fmt.Sprintf("%s (%s %s)", par.Name, levelLabel(par.Level), par.Code)

@@ -86,6 +86,9 @@ type Options struct {
 	Logger   *slog.Logger
 	// Dest receives the files; nil means LocalDir{Root: OutDir}.
 	Dest Destination
+	// need is the need model the warehouse applied (Publish reads it; see
+	// loadNeedModel)
+	need needModel
 }
 
 // Result summarises a publication.

@@ -23,6 +23,9 @@ func Publish(ctx context.Context, db *sql.DB, opts Options) (Result, error) {
 	if opts.Suppression.applied, err = appliedRule(ctx, db); err != nil {
 		return fail(err)
 	}
+	if opts.need, err = loadNeedModel(ctx, db, opts.Workspace); err != nil {
+		return fail(err)
+	}
 	levels, err := planLevels(ctx, db, pl, &opts)
 	if err != nil {
 		return fail(err)

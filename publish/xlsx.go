@@ -598,7 +598,7 @@ func writeNotes(w *sheetWriter, p *pack, opts *Options) error {
 	}
 	w.put()
 	w.title("Methods")
-	for _, line := range methodNotes {
+	for _, line := range methodNotes(opts.need) {
 		w.put(line)
 	}
 	w.put()
@@ -608,14 +608,18 @@ func writeNotes(w *sheetWriter, p *pack, opts *Options) error {
 	return w.err
 }
 
-var methodNotes = []string{
+// methodNotes are the method notes of the workbook and the page, the need
+// model's with the parameters the warehouse applied.
+func methodNotes(m needModel) []string {
+	return append(append(append([]string(nil), methodNotesFixed[:5]...), m.methodLines()...), methodNotesFixed[5:]...)
+}
+
+var methodNotesFixed = []string{
 	"Proportions have Wilson score intervals; counts and rates exact Poisson (under 10) or Byar's intervals, at 95% and 99.8%.",
 	"Compared with England: England's value inside the practice's 95% interval is similar; outside it higher or lower, outside the 99.8% interval significantly so; read as better or worse where the indicator has a polarity.",
 	"Funnel plots: limits around the England value at each denominator (95% and 99.8%); overdispersion-adjusted positions are in the feeds.",
 	"Inequality: slope (SII) and relative (RII) index of inequality across practice deprivation deciles (IMD 2019), limits by seeded simulation.",
 	"Trends: XmR statistical process control charts (Making Data Count): special causes are points outside the limits, trends of 7, 2 of 3 beyond two sigma, runs of 7.",
-	"Similar practices (peer_mean, opportunity, and the Investment and need part): each practice's most similar practices in England (10, after NHS RightCare's similar 10) by a standardised distance over deprivation, list size, age structure, rurality, dispensing status and weighted/registered ratio; peer_mean is their pooled value, opportunity what the practice would gain at that rate, in the direction of improvement.",
-	"Investment and need: need-weighted patients are the Carr-Hill weighted list x (1 + 0.33 x (5 - IMD quintile) / 4) (Boomla et al., BMJ 2014;349:g7648); a practice's fair-share gap is its payments (or FTE) minus the area's total shared by need among the area's compared practices, with an interval from a deprivation gradient of 0 to 0.66. Practices not open all year or with implausible lists (data/plausibility.csv) count in totals but are not compared.",
 	"Each section shows one period of its source: the latest available at the pack's month (monthly data up to the month, a financial year from its last month, March, on); the Contents sheet and the table above give each period. A section with no data by then is left out.",
 	"Figures are rounded to the precision stated in feeds/data_dictionary.csv (by indicator unit); the warehouse keeps full precision.",
 }

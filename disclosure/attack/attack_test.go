@@ -100,6 +100,18 @@ func TestAttacksRecoverNothing(t *testing.T) {
 					t.Errorf("%s: %d withheld counts recovered (%d findings)", target.name, len(ls), len(fs))
 				}
 				t.Logf("%s: %d withheld rows, %d primary and %d secondary cells; %d derivations, none exact", target.name, withheld, primary, secondary, len(fs))
+				// counts are never negative: bounds through every relation
+				// (a withheld sum of 0 pins each of its terms at 0, and
+				// what that leaves pins others) must pin nothing either
+				fs, _ = leaks(t, target.t, truth, attack.Options{RoundTo: 1})
+				for i, f := range fs {
+					if i < 10 {
+						t.Errorf("%s: bounds pin %s (truth %g)", target.name, f, truth[f.Cell])
+					}
+				}
+				if len(fs) > 0 {
+					t.Errorf("%s: %d withheld counts pinned by bounds", target.name, len(fs))
+				}
 			}
 		})
 	}
