@@ -361,15 +361,64 @@ func tableContents(t *testing.T, wh string) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	for _, name := range query(t, wh, `SELECT table_schema || '.' || table_name FROM information_schema.tables
-		WHERE table_schema IN ('staging', 'core', 'marts') AND table_type = 'BASE TABLE' ORDER BY 1`) {
+		WHERE table_schema IN ('staging', 'core', 'marts', 'extra') AND table_type = 'BASE TABLE' ORDER BY 1`) {
 		out[name] = query(t, wh, "SELECT * FROM "+name+" ORDER BY ALL")
 	}
 	return out
 }
 
+// catalog lists a warehouse's schemas, tables, views and macros, so an
+// incremental build (which changes a copy of the previous file in place)
+// can be checked to hold no leftover of the previous build.
+func catalog(t *testing.T, wh string) []string {
+	t.Helper()
+	return query(t, wh, `SELECT * FROM (
+		SELECT 'schema', schema_name, '' FROM duckdb_schemas() WHERE database_name = current_database() AND NOT internal
+		UNION ALL SELECT 'table', schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()
+		UNION ALL SELECT 'view', schema_name, view_name FROM duckdb_views() WHERE database_name = current_database() AND NOT internal
+		UNION ALL SELECT DISTINCT function_type, schema_name, function_name FROM duckdb_functions()
+			WHERE database_name = current_database() AND NOT internal AND function_type IN ('macro', 'table_macro')
+	) ORDER BY ALL`)
+}
+
+// basicFS is testdata/basic as a MapFS, to be edited by a test.
+func basicFS(t *testing.T) fstest.MapFS {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	err := fs.WalkDir(os.DirFS("testdata/basic"), ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(filepath.Join("testdata/basic", path))
+		fsys[path] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fsys
+}
+
 func TestIncrementalMatchesFullBuild(t *testing.T) {
 	ctx := context.Background()
-	p := load(t, "testdata/basic")
+	// The basic project plus a schema, a table, a view and macros that the
+	// last step removes or changes.
+	extra := basicFS(t)
+	extra["functions/extra.sql"] = &fstest.MapFile{Data: []byte("CREATE OR REPLACE MACRO twice(x) AS 2 * x;\nCREATE OR REPLACE MACRO some_rows() AS TABLE SELECT 1 AS k;")}
+	extra["extra/doubled.sql"] = &fstest.MapFile{Data: []byte("SELECT practice_code, twice(percent) AS d FROM marts.practice_period")}
+	extra["extra/listed.sql"] = &fstest.MapFile{Data: []byte("-- materialized: view\nSELECT * FROM marts.practice_list")}
+	p, err := Load(ctx, extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// by_period turned into a view, practice_list into a table read by nothing.
+	edited := basicFS(t)
+	edited["marts/by_period.sql"] = &fstest.MapFile{Data: []byte("-- materialized: view\nSELECT period, sum(numerator) AS numerator FROM core.achievement GROUP BY period")}
+	edited["marts/practice_list.sql"] = &fstest.MapFile{Data: []byte("SELECT practice_code FROM core.practices")}
+	pEdited, err := Load(ctx, edited)
+	if err != nil {
+		t.Fatal(err)
+	}
 	l := newLake(t)
 	l.practices(4)
 	l.achievement("2024-01", 4, 0)
@@ -419,6 +468,14 @@ func TestIncrementalMatchesFullBuild(t *testing.T) {
 			"core.practices": Rebuilt, "core.achievement": Rebuilt, "marts.by_period": Rebuilt,
 			"marts.practice_period": Rebuilt, "marts.practice_list": Rebuilt,
 		}, nil},
+		// Other functions: every model is rebuilt.
+		{"a period added to the edited project", func() {
+			p = pEdited
+			l.achievement("2024-04", 5, 3)
+		}, map[string]Action{
+			"core.practices": Rebuilt, "core.achievement": Rebuilt, "marts.by_period": Viewed,
+			"marts.practice_period": Rebuilt, "marts.practice_list": Rebuilt,
+		}, nil},
 	}
 	for _, s := range steps {
 		s.change()
@@ -462,6 +519,9 @@ func TestIncrementalMatchesFullBuild(t *testing.T) {
 			if !slices.Equal(inc[name], rows) {
 				t.Errorf("%s: %s differs from a full build:\nincremental %v\nfull        %v", s.name, name, inc[name], rows)
 			}
+		}
+		if ic, fc := catalog(t, wh), catalog(t, full); !slices.Equal(ic, fc) {
+			t.Errorf("%s: the warehouse's objects differ from a full build's:\nincremental %v\nfull        %v", s.name, ic, fc)
 		}
 	}
 	// The run history survives rebuilds and says what happened.
