@@ -906,3 +906,64 @@ func TestRefreshSetsPeriodsVar(t *testing.T) {
 		t.Errorf("core.after = %v: the variable must be NULL again after a refresh", after)
 	}
 }
+
+// TestIncrementalBesideWAL: a warehouse with a WAL beside it (left by a
+// process that did not checkpoint) is not copied, since the file alone is
+// not the whole database; the build copies its tables' rows into a new file
+// instead, and the result still equals a full build.
+func TestIncrementalBesideWAL(t *testing.T) {
+	ctx := context.Background()
+	p := load(t, "testdata/basic")
+	l := newLake(t)
+	l.practices(4)
+	l.achievement("2024-01", 4, 0)
+	l.achievement("2024-02", 4, 1)
+	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
+	if _, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := duck.Open(ctx, wh, duck.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"PRAGMA disable_checkpoint_on_shutdown", "CREATE TABLE main.scratch AS SELECT 1 AS x"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	if copyable(wh) {
+		t.Fatal("no WAL left beside the warehouse; the test does not test what it says")
+	}
+
+	l.achievement("2024-03", 4, 2)
+	res, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := actions(res)
+	for name, want := range map[string]Action{"core.practices": Copied, "core.achievement": Refreshed, "marts.practice_period": Refreshed} {
+		if got[name] != want {
+			t.Errorf("%s: %s, want %s (%s)", name, got[name], want, res.Summary())
+		}
+	}
+	full := filepath.Join(t.TempDir(), "full.duckdb")
+	if _, err := Build(ctx, p, Options{Warehouse: full, Lake: l.tables(), Logger: quiet, Full: true}); err != nil {
+		t.Fatal(err)
+	}
+	inc, fu := tableContents(t, wh), tableContents(t, full)
+	if len(inc) == 0 || len(inc) != len(fu) {
+		t.Fatalf("tables %d vs %d", len(inc), len(fu))
+	}
+	for name, rows := range fu {
+		if !slices.Equal(inc[name], rows) {
+			t.Errorf("%s differs from a full build:\nincremental %v\nfull        %v", name, inc[name], rows)
+		}
+	}
+	if ic, fc := catalog(t, wh), catalog(t, full); !slices.Equal(ic, fc) {
+		t.Errorf("the warehouse's objects differ from a full build's:\nincremental %v\nfull        %v", ic, fc)
+	}
+	if _, err := os.Stat(wh + ".wal"); err == nil {
+		t.Error("the old WAL is still beside the new warehouse")
+	}
+}
