@@ -217,6 +217,14 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 		// meaning, and not preserving it lets DuckDB stream big builds within
 		// its memory limit instead of buffering them.
 		db, err = duck.Open(ctx, tmp, duck.Options{MemoryLimit: o.MemoryLimit, Threads: o.Threads, Init: []string{"SET preserve_insertion_order = false"}})
+		if err != nil && inPlace {
+			// An unreadable previous warehouse is rebuilt in full, as below.
+			log.Warn("previous warehouse unreadable; building in full", "warehouse", target, "err", err)
+			db = nil
+			removeDB(tmp)
+			inPlace = false
+			continue
+		}
 		if err != nil {
 			return res, fmt.Errorf("build: %w", err)
 		}

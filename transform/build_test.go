@@ -967,3 +967,26 @@ func TestIncrementalBesideWAL(t *testing.T) {
 		t.Error("the old WAL is still beside the new warehouse")
 	}
 }
+
+// TestUnreadableWarehouseIsRebuilt: a warehouse file DuckDB cannot open is
+// neither copied nor fatal; the build starts from an empty file, in full.
+func TestUnreadableWarehouseIsRebuilt(t *testing.T) {
+	ctx := context.Background()
+	l := newLake(t)
+	l.practices(3)
+	l.achievement("2024-01", 3, 0)
+	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
+	if err := os.WriteFile(wh, bytes.Repeat([]byte("not a database "), 1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Build(ctx, load(t, "testdata/basic"), Options{Warehouse: wh, Lake: l.tables(), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Full {
+		t.Errorf("not a full build: %s", res.Summary())
+	}
+	if got := query(t, wh, "SELECT DISTINCT period FROM core.achievement"); !slices.Equal(got, []string{"2024-01"}) {
+		t.Errorf("periods = %v", got)
+	}
+}
