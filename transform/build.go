@@ -180,36 +180,78 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 	removeDB(tmp)
 	removeOrphanBuilds(target, log)
 
-	// Models are tables built with CREATE TABLE AS: row order carries no
-	// meaning, and not preserving it lets DuckDB stream big builds within
-	// its memory limit instead of buffering them.
-	db, err := duck.Open(ctx, tmp, duck.Options{MemoryLimit: o.MemoryLimit, Threads: o.Threads, Init: []string{"SET preserve_insertion_order = false"}})
-	if err != nil {
-		removeDB(tmp)
-		return res, fmt.Errorf("build: %w", err)
-	}
-	db.SetMaxOpenConns(1)
-	closed := false
+	// An incremental build starts from a file copy of the previous
+	// warehouse (sequential I/O, or a reflink) and changes it in place:
+	// copied tables stay as they are, refreshed ones lose and regain their
+	// changed periods' rows, rebuilt ones are dropped and created. The
+	// previous warehouse itself is only ever read, so a failed or killed
+	// build leaves it as it was. A full build starts from an empty file.
+	inPlace := !o.Full && copyable(target)
+	var (
+		db               *sql.DB
+		conn             *sql.Conn
+		b                *builder
+		havePrev, closed bool
+		prevLake         map[string]lakeState
+	)
 	defer func() {
-		if !closed {
+		if !closed && conn != nil {
+			conn.Close()
+		}
+		if !closed && db != nil {
 			db.Close()
 		}
 		if err != nil {
 			removeDB(tmp)
 		}
 	}()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return res, fmt.Errorf("build: connect: %w", err)
-	}
-	defer func() {
-		if !closed {
-			conn.Close()
+	for {
+		if inPlace {
+			if err := copyFile(target, tmp); err != nil {
+				log.Warn("cannot copy the previous warehouse; building into a new file", "err", err)
+				removeDB(tmp)
+				inPlace = false
+			}
 		}
-	}()
-	b := &builder{ctx: ctx, conn: conn, log: log, p: p, changes: map[string]change{}, content: map[string]contentState{}}
-	havePrev, prevLake := b.attachPrevious(target, o.Full)
+		// Models are tables built with CREATE TABLE AS: row order carries no
+		// meaning, and not preserving it lets DuckDB stream big builds within
+		// its memory limit instead of buffering them.
+		db, err = duck.Open(ctx, tmp, duck.Options{MemoryLimit: o.MemoryLimit, Threads: o.Threads, Init: []string{"SET preserve_insertion_order = false"}})
+		if err != nil && inPlace {
+			// An unreadable previous warehouse is rebuilt in full, as below.
+			log.Warn("previous warehouse unreadable; building in full", "warehouse", target, "err", err)
+			db = nil
+			removeDB(tmp)
+			inPlace = false
+			continue
+		}
+		if err != nil {
+			return res, fmt.Errorf("build: %w", err)
+		}
+		db.SetMaxOpenConns(1)
+		conn, err = db.Conn(ctx)
+		if err != nil {
+			return res, fmt.Errorf("build: connect: %w", err)
+		}
+		b = &builder{ctx: ctx, conn: conn, log: log, p: p, changes: map[string]change{}, content: map[string]contentState{}}
+		havePrev, prevLake = b.attachPrevious(target, o.Full)
+		if !inPlace || b.reuse {
+			break
+		}
+		// Nothing can be reused after all: start again from an empty file.
+		conn.Close()
+		db.Close()
+		conn, db = nil, nil
+		removeDB(tmp)
+		inPlace = false
+	}
+	b.inPlace = inPlace
 	res.Full = !b.reuse
+	if inPlace {
+		if err := b.clearCopy(); err != nil {
+			return res, fmt.Errorf("build: %w", err)
+		}
+	}
 	if err := b.prepare(o, refs); err != nil {
 		return res, fmt.Errorf("build: %w", err)
 	}
@@ -286,6 +328,7 @@ type builder struct {
 	log        *slog.Logger
 	p          *Project
 	reuse      bool                 // copy and refresh from the previous warehouse
+	inPlace    bool                 // the new file started as a copy of the previous one
 	prevModels map[string]prevModel // the previous build's models, when reused
 	// prevContent and content fingerprint table models' rows (previous build, this one).
 	prevContent, content map[string]contentState
@@ -428,12 +471,13 @@ func (b *builder) model(m *Model, res *Result) error {
 	b.changes[m.Name] = c
 	mr := ModelResult{Name: m.Name, Rows: -1}
 	var q []string
-	mr.Action, mr.Periods, q = modelStatements(m, c)
+	mr.Action, mr.Periods, q = modelStatements(m, c, b.inPlace)
 	for _, s := range q {
 		if err := b.exec(fmt.Sprintf("model %s (%s)", m.Name, m.Path), s); err != nil {
 			return err
 		}
 	}
+	tBuilt := time.Now()
 	self := quoteTable(m.Name)
 	if m.Incremental != "" {
 		// Catch a wrong declaration on the first build, not on the first refresh.
@@ -449,10 +493,13 @@ func (b *builder) model(m *Model, res *Result) error {
 			return err
 		}
 	}
+	tSettled := time.Now()
 	if err := b.tests(m, mr, res); err != nil {
 		return err
 	}
 	mr.Duration = time.Since(t0)
+	b.log.Debug("model timings", "name", m.Name, "build", tBuilt.Sub(t0).Round(time.Millisecond),
+		"count_and_fingerprint", tSettled.Sub(tBuilt).Round(time.Millisecond), "tests", time.Since(tSettled).Round(time.Millisecond))
 	res.Models = append(res.Models, mr)
 	attrs := []any{"name", m.Name, "action", mr.Action, "periods", mr.Periods, "rows", mr.Rows, "tests", len(m.Tests), "duration", mr.Duration.Round(time.Millisecond)}
 	if !res.Full && m.Materialized == Table && mr.Action != Copied {
@@ -497,25 +544,40 @@ func (b *builder) modelChange(m *Model) (change, error) {
 	return c, nil
 }
 
-// modelStatements is the SQL that produces a model given what changed.
-func modelStatements(m *Model, c change) (Action, []string, []string) {
+// modelStatements is the SQL that produces a model given what changed;
+// inPlace when the new file is a copy of the previous warehouse, which
+// already holds the previous tables (and no views: clearCopy dropped them).
+func modelStatements(m *Model, c change, inPlace bool) (Action, []string, []string) {
 	self := quoteTable(m.Name)
 	switch {
 	case m.Materialized == View:
 		return Viewed, nil, []string{fmt.Sprintf("CREATE VIEW %s AS\n%s\n", self, m.body)}
 	case c.all:
-		return Rebuilt, nil, []string{fmt.Sprintf("CREATE TABLE %s AS\n%s\n", self, m.body)}
+		create := fmt.Sprintf("CREATE TABLE %s AS\n%s\n", self, m.body)
+		if inPlace {
+			return Rebuilt, nil, []string{"DROP TABLE IF EXISTS " + self, create}
+		}
+		return Rebuilt, nil, []string{create}
 	case c.none():
+		if inPlace {
+			return Copied, nil, nil
+		}
 		return Copied, nil, []string{fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM %s.%s", self, prevAlias, self)}
 	}
 	periods := sortedKeys(c.periods)
 	col := quoteIdent(m.Incremental)
 	in := periodList(periods)
+	// The rows kept are those of the other periods; NULL-period rows are
+	// always recomputed.
+	keep := fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM %s.%s WHERE %s NOT IN (%s)", self, prevAlias, self, col, in)
+	if inPlace {
+		keep = fmt.Sprintf("DELETE FROM %s WHERE %s IN (%s) OR %s IS NULL", self, col, in, col)
+	}
 	// in_build(period) in the model reads PeriodsVar, so its big inputs can
 	// be cut to these periods before any join or window, which a filter on
 	// the outer query does not always reach.
 	return Refreshed, periods, []string{
-		fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM %s.%s WHERE %s NOT IN (%s)", self, prevAlias, self, col, in),
+		keep,
 		fmt.Sprintf("SET VARIABLE %s = CAST([%s] AS VARCHAR[])", PeriodsVar, in),
 		fmt.Sprintf("INSERT INTO %s BY NAME SELECT * FROM (\n%s\n) AS _model WHERE _model.%s IN (%s) OR _model.%s IS NULL",
 			self, m.body, col, in, col),

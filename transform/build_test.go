@@ -361,15 +361,64 @@ func tableContents(t *testing.T, wh string) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	for _, name := range query(t, wh, `SELECT table_schema || '.' || table_name FROM information_schema.tables
-		WHERE table_schema IN ('staging', 'core', 'marts') AND table_type = 'BASE TABLE' ORDER BY 1`) {
+		WHERE table_schema IN ('staging', 'core', 'marts', 'extra') AND table_type = 'BASE TABLE' ORDER BY 1`) {
 		out[name] = query(t, wh, "SELECT * FROM "+name+" ORDER BY ALL")
 	}
 	return out
 }
 
+// catalog lists a warehouse's schemas, tables, views and macros, so an
+// incremental build (which changes a copy of the previous file in place)
+// can be checked to hold no leftover of the previous build.
+func catalog(t *testing.T, wh string) []string {
+	t.Helper()
+	return query(t, wh, `SELECT * FROM (
+		SELECT 'schema', schema_name, '' FROM duckdb_schemas() WHERE database_name = current_database() AND NOT internal
+		UNION ALL SELECT 'table', schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()
+		UNION ALL SELECT 'view', schema_name, view_name FROM duckdb_views() WHERE database_name = current_database() AND NOT internal
+		UNION ALL SELECT DISTINCT function_type, schema_name, function_name FROM duckdb_functions()
+			WHERE database_name = current_database() AND NOT internal AND function_type IN ('macro', 'table_macro')
+	) ORDER BY ALL`)
+}
+
+// basicFS is testdata/basic as a MapFS, to be edited by a test.
+func basicFS(t *testing.T) fstest.MapFS {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	err := fs.WalkDir(os.DirFS("testdata/basic"), ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(filepath.Join("testdata/basic", path))
+		fsys[path] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fsys
+}
+
 func TestIncrementalMatchesFullBuild(t *testing.T) {
 	ctx := context.Background()
-	p := load(t, "testdata/basic")
+	// The basic project plus a schema, a table, a view and macros that the
+	// last step removes or changes.
+	extra := basicFS(t)
+	extra["functions/extra.sql"] = &fstest.MapFile{Data: []byte("CREATE OR REPLACE MACRO twice(x) AS 2 * x;\nCREATE OR REPLACE MACRO some_rows() AS TABLE SELECT 1 AS k;")}
+	extra["extra/doubled.sql"] = &fstest.MapFile{Data: []byte("SELECT practice_code, twice(percent) AS d FROM marts.practice_period")}
+	extra["extra/listed.sql"] = &fstest.MapFile{Data: []byte("-- materialized: view\nSELECT * FROM marts.practice_list")}
+	p, err := Load(ctx, extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// by_period turned into a view, practice_list into a table read by nothing.
+	edited := basicFS(t)
+	edited["marts/by_period.sql"] = &fstest.MapFile{Data: []byte("-- materialized: view\nSELECT period, sum(numerator) AS numerator FROM core.achievement GROUP BY period")}
+	edited["marts/practice_list.sql"] = &fstest.MapFile{Data: []byte("SELECT practice_code FROM core.practices")}
+	pEdited, err := Load(ctx, edited)
+	if err != nil {
+		t.Fatal(err)
+	}
 	l := newLake(t)
 	l.practices(4)
 	l.achievement("2024-01", 4, 0)
@@ -419,6 +468,14 @@ func TestIncrementalMatchesFullBuild(t *testing.T) {
 			"core.practices": Rebuilt, "core.achievement": Rebuilt, "marts.by_period": Rebuilt,
 			"marts.practice_period": Rebuilt, "marts.practice_list": Rebuilt,
 		}, nil},
+		// Other functions: every model is rebuilt.
+		{"a period added to the edited project", func() {
+			p = pEdited
+			l.achievement("2024-04", 5, 3)
+		}, map[string]Action{
+			"core.practices": Rebuilt, "core.achievement": Rebuilt, "marts.by_period": Viewed,
+			"marts.practice_period": Rebuilt, "marts.practice_list": Rebuilt,
+		}, nil},
 	}
 	for _, s := range steps {
 		s.change()
@@ -462,6 +519,9 @@ func TestIncrementalMatchesFullBuild(t *testing.T) {
 			if !slices.Equal(inc[name], rows) {
 				t.Errorf("%s: %s differs from a full build:\nincremental %v\nfull        %v", s.name, name, inc[name], rows)
 			}
+		}
+		if ic, fc := catalog(t, wh), catalog(t, full); !slices.Equal(ic, fc) {
+			t.Errorf("%s: the warehouse's objects differ from a full build's:\nincremental %v\nfull        %v", s.name, ic, fc)
 		}
 	}
 	// The run history survives rebuilds and says what happened.
@@ -844,5 +904,89 @@ func TestRefreshSetsPeriodsVar(t *testing.T) {
 	}
 	if after := query(t, wh, "SELECT n || ' ' || coalesce(CAST(seen AS VARCHAR), 'NULL') FROM core.after"); !slices.Equal(after, []string{"2 NULL"}) {
 		t.Errorf("core.after = %v: the variable must be NULL again after a refresh", after)
+	}
+}
+
+// TestIncrementalBesideWAL: a warehouse with a WAL beside it (left by a
+// process that did not checkpoint) is not copied, since the file alone is
+// not the whole database; the build copies its tables' rows into a new file
+// instead, and the result still equals a full build.
+func TestIncrementalBesideWAL(t *testing.T) {
+	ctx := context.Background()
+	p := load(t, "testdata/basic")
+	l := newLake(t)
+	l.practices(4)
+	l.achievement("2024-01", 4, 0)
+	l.achievement("2024-02", 4, 1)
+	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
+	if _, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := duck.Open(ctx, wh, duck.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"PRAGMA disable_checkpoint_on_shutdown", "CREATE TABLE main.scratch AS SELECT 1 AS x"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	if copyable(wh) {
+		t.Fatal("no WAL left beside the warehouse; the test does not test what it says")
+	}
+
+	l.achievement("2024-03", 4, 2)
+	res, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := actions(res)
+	for name, want := range map[string]Action{"core.practices": Copied, "core.achievement": Refreshed, "marts.practice_period": Refreshed} {
+		if got[name] != want {
+			t.Errorf("%s: %s, want %s (%s)", name, got[name], want, res.Summary())
+		}
+	}
+	full := filepath.Join(t.TempDir(), "full.duckdb")
+	if _, err := Build(ctx, p, Options{Warehouse: full, Lake: l.tables(), Logger: quiet, Full: true}); err != nil {
+		t.Fatal(err)
+	}
+	inc, fu := tableContents(t, wh), tableContents(t, full)
+	if len(inc) == 0 || len(inc) != len(fu) {
+		t.Fatalf("tables %d vs %d", len(inc), len(fu))
+	}
+	for name, rows := range fu {
+		if !slices.Equal(inc[name], rows) {
+			t.Errorf("%s differs from a full build:\nincremental %v\nfull        %v", name, inc[name], rows)
+		}
+	}
+	if ic, fc := catalog(t, wh), catalog(t, full); !slices.Equal(ic, fc) {
+		t.Errorf("the warehouse's objects differ from a full build's:\nincremental %v\nfull        %v", ic, fc)
+	}
+	if _, err := os.Stat(wh + ".wal"); err == nil {
+		t.Error("the old WAL is still beside the new warehouse")
+	}
+}
+
+// TestUnreadableWarehouseIsRebuilt: a warehouse file DuckDB cannot open is
+// neither copied nor fatal; the build starts from an empty file, in full.
+func TestUnreadableWarehouseIsRebuilt(t *testing.T) {
+	ctx := context.Background()
+	l := newLake(t)
+	l.practices(3)
+	l.achievement("2024-01", 3, 0)
+	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
+	if err := os.WriteFile(wh, bytes.Repeat([]byte("not a database "), 1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Build(ctx, load(t, "testdata/basic"), Options{Warehouse: wh, Lake: l.tables(), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Full {
+		t.Errorf("not a full build: %s", res.Summary())
+	}
+	if got := query(t, wh, "SELECT DISTINCT period FROM core.achievement"); !slices.Equal(got, []string{"2024-01"}) {
+		t.Errorf("periods = %v", got)
 	}
 }

@@ -279,11 +279,18 @@ func TestCrashTorture(t *testing.T) {
 
 	// Transform: a full rebuild killed part-way; the warehouse must open
 	// with the same content, and the next build clears the half-built file.
+	// Every other kill hits an incremental build, which copies the
+	// warehouse file and changes the copy in place.
 	_, took := tt.run("calibrate transform", "transform", "--full")
+	_, tookInc := tt.run("calibrate incremental transform", "transform")
 	phase = time.Now()
 	for i := 0; i < kills && !spent(phase, i); i++ {
-		at := time.Duration(rng.Int63n(int64(took)))
-		note("transform", tt.kill(at, "transform", "--full"))
+		args, within := []string{"transform", "--full"}, took
+		if i%2 == 1 {
+			args, within = []string{"transform"}, tookInc
+		}
+		at := time.Duration(rng.Int63n(int64(within)))
+		note("transform", tt.kill(at, args...))
 		if got := practices(); got != wantPractices {
 			t.Fatalf("transform kill %d at %s: warehouse reads %q, want %q", i, at, got, wantPractices)
 		}

@@ -8,16 +8,18 @@
 -- Expected referrals (indirect standardisation): the practice's registered patients in each
 -- five-year age band and sex times England's referral rate for that month, band and sex (and
 -- treatment function). Referrals of unknown sex or age band count in the rates per 1,000 but not
--- in the standardised ratios. Each month stands alone, so the model refreshes month by month.
+-- in the standardised ratios. Each month stands alone, so the model refreshes month by month, and
+-- every read is cut to the months being built (in_build).
 WITH list AS (
     SELECT period, practice_code, patients AS list_size
     FROM staging.registrations
-    WHERE patients > 0
+    WHERE patients > 0 AND in_build(period)
 ),
 ref AS (
     SELECT r.period, r.practice_code, r.treatment_function_code, r.priority, r.age_band, r.sex, r.referrals, l.list_size
     FROM staging.referrals AS r
     JOIN list AS l USING (period, practice_code)
+    WHERE in_build(r.period)
 ),
 rates AS (
     SELECT 'ref_rate_per_1000' AS indicator_id, period, practice_code, sum(referrals) AS numerator, any_value(list_size) AS denominator
@@ -33,14 +35,14 @@ pop AS (
     -- practices that reported referrals that month
     SELECT p.period, p.practice_code, p.sex, p.age_band, p.patients
     FROM core.population AS p
-    SEMI JOIN (SELECT DISTINCT period, practice_code FROM staging.referrals) AS r USING (period, practice_code)
-    WHERE p.patients > 0
+    SEMI JOIN (SELECT DISTINCT period, practice_code FROM staging.referrals WHERE in_build(period)) AS r USING (period, practice_code)
+    WHERE p.patients > 0 AND in_build(p.period)
 ),
 -- referrals by practice, month, age band and sex, for all specialties ('') and each one
 strata AS (
     SELECT period, practice_code, coalesce(treatment_function_code, '') AS tfc, sex, age_band, sum(referrals) AS referrals
     FROM staging.referrals
-    WHERE sex IN ('MALE', 'FEMALE')
+    WHERE sex IN ('MALE', 'FEMALE') AND in_build(period)
     GROUP BY GROUPING SETS ((period, practice_code, treatment_function_code, sex, age_band), (period, practice_code, sex, age_band))
 ),
 observed AS (
