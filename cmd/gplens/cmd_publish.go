@@ -42,11 +42,34 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 	if err != nil {
 		return err
 	}
+	// The snapshot is copied while the packs render (each reads the
+	// warehouse through its own DuckDB instance): the copy is mostly one
+	// DuckDB thread and the packs leave a core idle at times. The packs are
+	// committed only once the copy has succeeded, and the snapshot made
+	// current only after the packs, so a failure of either leaves neither.
+	snapCtx, stopSnap := context.WithCancel(ctx)
+	defer stopSnap()
+	snapDone := make(chan struct{})
+	var pending *snapshot.Pending
+	var snapErr error
+	go func() {
+		defer close(snapDone)
+		pending, snapErr = snapshot.Prepare(snapCtx, w.Dir, w.Warehouse(), period,
+			snapshot.Options{Logger: g.log, Scopes: serveScopes(g, w), Remarks: publish.ColumnRemarks})
+	}()
+	waitSnap := func() error {
+		<-snapDone
+		if snapErr != nil {
+			return fmt.Errorf("snapshot for sql/serve: %w", snapErr)
+		}
+		return nil
+	}
 	sc := w.Config.Publish.Suppression
 	opts := publish.Options{
-		Period: period, Areas: areas, Levels: levels, OutDir: w.Packs(), Version: version, Workspace: w.Dir,
+		Period: period, Areas: areas, Levels: levels, Version: version, Workspace: w.Dir,
 		Sources: sources, Models: models, Seed: w.Config.Publish.Seed, Logger: g.log,
 		Suppression: publish.SuppressionConfig{MinCount: sc.MinCount, Secondary: sc.Secondary}, KeyIndicators: w.Config.Publish.KeyIndicators,
+		Dest: gatedDest{Destination: publish.LocalDir{Root: w.Packs()}, wait: waitSnap},
 	}
 	if g.tty {
 		opts.Progress = g.stderr // a line per pack with an ETA, only on a terminal
@@ -54,9 +77,16 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 	res, err := publish.Publish(ctx, db, opts)
 	db.Close()
 	if err != nil {
+		stopSnap()
+		<-snapDone
+		pending.Abort()
 		return err
 	}
-	snap, err := snapshot.PublishContext(ctx, w.Dir, w.Warehouse(), period, snapshot.Options{Logger: g.log, Scopes: serveScopes(g, w), Remarks: publish.ColumnRemarks})
+	// Publish committed the packs, so the snapshot was prepared.
+	if err := waitSnap(); err != nil {
+		return err
+	}
+	snap, err := pending.Commit(ctx)
 	if err != nil {
 		return fmt.Errorf("packs written, but publishing the snapshot failed: %w", err)
 	}
@@ -65,6 +95,33 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 		len(res.Packs), period, w.Packs()+"/"+period, res.Files, float64(res.Bytes)/1e6,
 		commas(int64(sup.Primary)), commas(int64(sup.Secondary)), commas(int64(sup.Upstream)), snap.Path)
 	return nil
+}
+
+// gatedDest holds a publication's commit until wait, the snapshot copy
+// running beside the packs, has succeeded; its error aborts the stage.
+type gatedDest struct {
+	publish.Destination
+	wait func() error
+}
+
+func (d gatedDest) Begin(ctx context.Context, period string) (publish.Stage, error) {
+	st, err := d.Destination.Begin(ctx, period)
+	if err != nil {
+		return nil, err
+	}
+	return gatedStage{Stage: st, wait: d.wait}, nil
+}
+
+type gatedStage struct {
+	publish.Stage
+	wait func() error
+}
+
+func (s gatedStage) Commit(ctx context.Context) error {
+	if err := s.wait(); err != nil {
+		return err
+	}
+	return s.Stage.Commit(ctx)
 }
 
 // serveScopes are the row-level scopes of the serve tokens, whose copies
