@@ -20,7 +20,7 @@ import (
 	"github.com/gplens/gplens/workspace"
 )
 
-// runPublish writes the packs for a period from the warehouse, then
+// runPublish writes the packs for a period from the warehouse and
 // publishes a read-only snapshot of the warehouse for `gplens sql` and
 // `gplens serve`, which move to it without a restart.
 func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, period string, areas, levels []string) error {
@@ -42,13 +42,16 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 	if err != nil {
 		return err
 	}
-	// The snapshot is copied while the packs render (each reads the
-	// warehouse through its own DuckDB instance): the copy is mostly one
-	// DuckDB thread and the packs leave a core idle at times. The packs are
+	// The snapshot is copied while the packs render, each reading the
+	// warehouse through its own DuckDB instance: the packs alone leave the
+	// cores idle part of the time (README, Benchmarks). The packs are
 	// committed only once the copy has succeeded, and the snapshot made
-	// current only after the packs, so a failure of either leaves neither.
+	// current only after the packs, so a failure of either publishes
+	// neither; a failed copy stops the packs at once.
 	snapCtx, stopSnap := context.WithCancel(ctx)
 	defer stopSnap()
+	packCtx, stopPacks := context.WithCancel(ctx)
+	defer stopPacks()
 	snapDone := make(chan struct{})
 	var pending *snapshot.Pending
 	var snapErr error
@@ -56,6 +59,9 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 		defer close(snapDone)
 		pending, snapErr = snapshot.Prepare(snapCtx, w.Dir, w.Warehouse(), period,
 			snapshot.Options{Logger: g.log, Scopes: serveScopes(g, w), Remarks: publish.ColumnRemarks})
+		if snapErr != nil {
+			stopPacks() // they could not be committed anyway
+		}
 	}()
 	waitSnap := func() error {
 		<-snapDone
@@ -74,12 +80,21 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 	if g.tty {
 		opts.Progress = g.stderr // a line per pack with an ETA, only on a terminal
 	}
-	res, err := publish.Publish(ctx, db, opts)
+	res, err := publish.Publish(packCtx, db, opts)
 	db.Close()
 	if err != nil {
+		snapFailed := false // on its own, before being stopped: the cause
+		select {
+		case <-snapDone:
+			snapFailed = snapErr != nil
+		default:
+		}
 		stopSnap()
 		<-snapDone
 		pending.Abort()
+		if snapFailed {
+			return waitSnap()
+		}
 		return err
 	}
 	// Publish committed the packs, so the snapshot was prepared.
