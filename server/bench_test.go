@@ -4,10 +4,7 @@ package server_test
 
 import (
 	"context"
-	"os"
 	"slices"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -144,22 +141,7 @@ func BenchmarkAttackRSS(b *testing.B) {
 		"SELECT length(repeat('x',800000000))",
 		"SELECT levenshtein(repeat('a',100000), repeat('ab',50000))",
 	}
-	var peak atomic.Int64
-	stop := make(chan struct{})
-	go func() {
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				if r := rssBytes(); r > peak.Load() {
-					peak.Store(r)
-				}
-			}
-		}
-	}()
+	rss := sampleRSS(20 * time.Millisecond)
 	for b.Loop() {
 		for _, q := range attacks {
 			start := time.Now()
@@ -170,22 +152,50 @@ func BenchmarkAttackRSS(b *testing.B) {
 			}
 		}
 	}
-	close(stop)
-	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-rss-MiB")
+	rss.Stop()
+	b.ReportMetric(float64(rss.Peak())/(1<<20), "peak-rss-MiB")
 	b.ReportMetric(float64(2*512e6+512<<20)/(1<<20), "guard-MiB")
 }
 
-func rssBytes() int64 {
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 2 {
-		return 0
-	}
-	pages, _ := strconv.ParseInt(f[1], 10, 64)
-	return pages * int64(os.Getpagesize())
+// rssSampler keeps the process's peak resident set, read every interval
+// (a benchmark's memory figure: the guard reads the same number).
+type rssSampler struct {
+	peak atomic.Int64
+	stop chan struct{}
+	done chan struct{}
+}
+
+func sampleRSS(every time.Duration) *rssSampler {
+	s := &rssSampler{stop: make(chan struct{}), done: make(chan struct{})}
+	s.peak.Store(server.ReadRSS())
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-t.C:
+				if r := server.ReadRSS(); r > s.peak.Load() {
+					s.peak.Store(r)
+				}
+			}
+		}
+	}()
+	return s
+}
+
+// Reset starts a new peak from the current resident set.
+func (s *rssSampler) Reset() { s.peak.Store(server.ReadRSS()) }
+
+// Peak is the largest resident set seen since the start or the last Reset.
+func (s *rssSampler) Peak() int64 { return max(s.peak.Load(), server.ReadRSS()) }
+
+// Stop ends the sampling.
+func (s *rssSampler) Stop() {
+	close(s.stop)
+	<-s.done
 }
 
 // BenchmarkLatency compares small queries through Flight SQL (execute,
@@ -242,30 +252,15 @@ func BenchmarkThroughput(b *testing.B) {
 	defer closeStream()
 	const q = "SELECT * FROM marts.trends"
 	var flightTime, directTime, streamTime time.Duration
-	base := rssBytes()
-	var peak atomic.Int64
-	stop := make(chan struct{})
-	go func() {
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				if r := rssBytes(); r > peak.Load() {
-					peak.Store(r)
-				}
-			}
-		}
-	}()
+	base := server.ReadRSS()
+	rss := sampleRSS(10 * time.Millisecond)
 	var flightPeak, directPeak, streamPeak int64
 	phase := func(peakOut *int64, total *time.Duration, f func() int64) int64 {
-		peak.Store(rssBytes())
+		rss.Reset()
 		t0 := time.Now()
 		n := f()
 		*total += time.Since(t0)
-		*peakOut = max(*peakOut, peak.Load())
+		*peakOut = max(*peakOut, rss.Peak())
 		return n
 	}
 	for b.Loop() {
@@ -294,7 +289,7 @@ func BenchmarkThroughput(b *testing.B) {
 			b.Fatalf("flight %d rows, duckdb %d, duckdb streaming %d, want %d", n, m, ns, rows)
 		}
 	}
-	close(stop)
+	rss.Stop()
 	total := float64(rows) * float64(b.N)
 	mib := func(v int64) float64 { return float64(v) / (1 << 20) }
 	b.ReportMetric(total/flightTime.Seconds(), "flight-rows/s")
