@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -30,6 +31,7 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 	if len(levels) == 0 {
 		levels = w.Config.Publish.Levels
 	}
+	defer publishGC()()
 	sources, err := packSources(w)
 	if err != nil {
 		return err
@@ -110,6 +112,22 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 		len(res.Packs), period, w.Packs()+"/"+period, res.Files, float64(res.Bytes)/1e6,
 		commas(int64(sup.Primary)), commas(int64(sup.Secondary)), commas(int64(sup.Upstream)), snap.Path)
 	return nil
+}
+
+// publishGCPercent is the Go collector's target while packs render: they
+// allocate and drop many short-lived buffers, and at 200 the collector
+// runs half as often, saving about 5% of the command's CPU for no
+// measurable rise in peak RSS (which DuckDB dominates; README, Benchmarks).
+const publishGCPercent = 200
+
+// publishGC sets publishGCPercent unless GOGC says otherwise, and returns
+// the function that restores the previous setting.
+func publishGC() (restore func()) {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	prev := debug.SetGCPercent(publishGCPercent)
+	return func() { debug.SetGCPercent(prev) }
 }
 
 // gatedDest holds a publication's commit until wait, the snapshot copy

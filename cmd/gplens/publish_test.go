@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -94,4 +95,27 @@ func TestPublishAllOrNothing(t *testing.T) {
 	if l := leftovers(); len(l) > 0 {
 		t.Errorf("publish left %v", l)
 	}
+}
+
+// publish raises the collector's target while it runs, unless GOGC is
+// set, and puts the previous one back.
+func TestPublishGC(t *testing.T) {
+	t.Setenv("GOGC", "")
+	os.Unsetenv("GOGC")
+	before := debug.SetGCPercent(150)
+	defer debug.SetGCPercent(before)
+	restore := publishGC()
+	if got := debug.SetGCPercent(publishGCPercent); got != publishGCPercent {
+		t.Errorf("during publish: GC percent %d, want %d", got, publishGCPercent)
+	}
+	restore()
+	if got := debug.SetGCPercent(150); got != 150 {
+		t.Errorf("after publish: GC percent %d, want 150 back", got)
+	}
+	t.Setenv("GOGC", "50")
+	restore = publishGC()
+	if got := debug.SetGCPercent(150); got != 150 {
+		t.Errorf("with GOGC set: GC percent %d, want it left alone (150)", got)
+	}
+	restore()
 }
