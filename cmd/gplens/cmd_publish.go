@@ -45,8 +45,9 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 		return err
 	}
 	// The snapshot is copied while the packs render, each reading the
-	// warehouse through its own DuckDB instance: the packs alone leave the
-	// cores idle part of the time (README, Benchmarks). The packs are
+	// warehouse through its own DuckDB instance, so the copy uses what the
+	// packs leave of the cores (little on two busy cores: README,
+	// Benchmarks). The packs are
 	// committed only once the copy has succeeded, and the snapshot made
 	// current only after the packs, so a failure of either publishes
 	// neither; a failed copy stops the packs at once.
