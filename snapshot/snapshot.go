@@ -81,13 +81,36 @@ func Publish(ws, warehouse, label string) (Info, error) {
 
 // PublishContext is Publish with a context and options.
 func PublishContext(ctx context.Context, ws, warehouse, label string, o Options) (Info, error) {
+	p, err := Prepare(ctx, ws, warehouse, label, o)
+	if err != nil {
+		return Info{}, err
+	}
+	return p.Commit(ctx)
+}
+
+// Pending is a snapshot copied and made durable under a hidden temporary
+// name but not yet published: readers cannot see it until Commit, and
+// Abort (or a killed process, whose leftover the next publish removes)
+// leaves no trace. gplens publish prepares the snapshot while it renders
+// the packs and commits it only once the packs are in place.
+type Pending struct {
+	dir, name, tmp string
+	o              Options
+	log            *slog.Logger
+	done           bool
+}
+
+// Prepare copies the warehouse ("" means <ws>/warehouse.duckdb) into a
+// pending snapshot: PublishContext up to, not including, making it
+// visible.
+func Prepare(ctx context.Context, ws, warehouse, label string, o Options) (*Pending, error) {
 	if warehouse == "" {
 		warehouse = filepath.Join(ws, "warehouse.duckdb")
 	}
 	if _, err := os.Stat(warehouse); err != nil {
-		return Info{}, fmt.Errorf("publish: warehouse: %w", err)
+		return nil, fmt.Errorf("publish: warehouse: %w", err)
 	}
-	return publish(ctx, ws, label, o, func(tmp string) error {
+	return prepare(ctx, ws, label, o, func(tmp string) error {
 		if err := copyDatabase(ctx, warehouse, tmp, o.Remarks); err != nil {
 			return fmt.Errorf("publish %s: %w", warehouse, err)
 		}
@@ -100,7 +123,7 @@ func PublishContext(ctx context.Context, ws, warehouse, label string, o Options)
 // copies a consistent state from the writer's own connection, so there is
 // no second opener to be locked out.
 func PublishFrom(ctx context.Context, ws string, conn *sql.Conn, label string, o Options) (Info, error) {
-	return publish(ctx, ws, label, o, func(tmp string) error {
+	p, err := prepare(ctx, ws, label, o, func(tmp string) error {
 		var src string
 		if err := conn.QueryRowContext(ctx, "SELECT current_database()").Scan(&src); err != nil {
 			return fmt.Errorf("publish: current database: %w", err)
@@ -117,13 +140,16 @@ func PublishFrom(ctx context.Context, ws string, conn *sql.Conn, label string, o
 		}
 		return nil
 	})
+	if err != nil {
+		return Info{}, err
+	}
+	return p.Commit(ctx)
 }
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-// publish writes a snapshot with write(tmp), makes it durable and current,
-// and prunes.
-func publish(ctx context.Context, ws, label string, o Options, write func(tmp string) error) (Info, error) {
+// prepare writes a snapshot with write(tmp) and makes it durable.
+func prepare(ctx context.Context, ws, label string, o Options, write func(tmp string) error) (*Pending, error) {
 	log := o.Logger
 	if log == nil {
 		log = slog.Default()
@@ -132,37 +158,57 @@ func publish(ctx context.Context, ws, label string, o Options, write func(tmp st
 		label = "snapshot"
 	}
 	if !labelRE.MatchString(label) {
-		return Info{}, fmt.Errorf("publish: label %q: use letters, digits, '_', '.' and single '-'", label)
+		return nil, fmt.Errorf("publish: label %q: use letters, digits, '_', '.' and single '-'", label)
 	}
 	if err := ctx.Err(); err != nil {
-		return Info{}, fmt.Errorf("publish: %w", err)
+		return nil, fmt.Errorf("publish: %w", err)
 	}
 	dir := Dir(ws)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return Info{}, fmt.Errorf("publish: create %s: %w", dir, err)
+		return nil, fmt.Errorf("publish: create %s: %w", dir, err)
 	}
 	created := time.Now().UTC()
 	name := prefix + label + "-" + created.Format(timeLayout) + suffix
-	final := filepath.Join(dir, name)
 	removeOrphanTmps(dir, log)
 	tmp := filepath.Join(dir, fmt.Sprintf(".%s.%d.tmp", name, os.Getpid()))
 	_ = os.Remove(tmp)
+	p := &Pending{dir: dir, name: name, tmp: tmp, o: o, log: log}
 	if err := write(tmp); err != nil {
-		os.Remove(tmp)
-		os.Remove(tmp + ".wal")
-		return Info{}, err
+		p.Abort()
+		return nil, err
 	}
 	if err := syncFile(tmp); err != nil {
-		os.Remove(tmp)
-		os.Remove(tmp + ".wal")
-		return Info{}, fmt.Errorf("publish: %w", err)
+		p.Abort()
+		return nil, fmt.Errorf("publish: %w", err)
 	}
 	os.Remove(tmp + ".wal") // checkpointed by DETACH; a stale one must not follow the file
-	if err := os.Rename(tmp, final); err != nil {
-		os.Remove(tmp)
+	return p, nil
+}
+
+// Abort discards a pending snapshot; a no-op after Commit and on nil.
+func (p *Pending) Abort() {
+	if p == nil || p.done {
+		return
+	}
+	p.done = true
+	os.Remove(p.tmp)
+	os.Remove(p.tmp + ".wal")
+}
+
+// Commit moves the pending snapshot to its final name, builds its scoped
+// copies, makes it current and prunes old snapshots.
+func (p *Pending) Commit(ctx context.Context) (Info, error) {
+	if p.done {
+		return Info{}, errors.New("publish: snapshot already committed or aborted")
+	}
+	p.done = true
+	dir, name, log := p.dir, p.name, p.log
+	final := filepath.Join(dir, name)
+	if err := os.Rename(p.tmp, final); err != nil {
+		os.Remove(p.tmp)
 		return Info{}, fmt.Errorf("publish: %w", err)
 	}
-	if err := BuildScopes(ctx, dir, name, o.Scopes, log); err != nil {
+	if err := BuildScopes(ctx, dir, name, p.o.Scopes, log); err != nil {
 		os.Remove(final)
 		return Info{}, fmt.Errorf("publish: scoped copies: %w", err)
 	}
@@ -175,7 +221,7 @@ func publish(ctx context.Context, ws, label string, o Options, write func(tmp st
 	}
 	log.Info("snapshot published", "name", name, "bytes", info.Size)
 	clearStaleOpenDirs(dir)
-	if err := prune(dir, name, o.Keep, log); err != nil {
+	if err := prune(dir, name, p.o.Keep, log); err != nil {
 		// The new snapshot is live; a failed prune only wastes disk.
 		log.Warn("prune snapshots", "err", err)
 	}

@@ -441,3 +441,89 @@ func TestPublishRemovesOrphanTmps(t *testing.T) {
 		t.Errorf("the publish left its own temporary files: %v", left)
 	}
 }
+
+// A prepared snapshot is invisible until Commit: no CURRENT, nothing
+// listed, only the hidden temporary copy; Abort removes that; Commit
+// publishes it like PublishContext, and a second Commit is refused.
+func TestPrepareCommitAbort(t *testing.T) {
+	ws, wh := fixture(t, 1)
+	ctx := context.Background()
+	dir := snapshot.Dir(ws)
+	hidden := func() []string {
+		m, _ := filepath.Glob(filepath.Join(dir, ".warehouse-*"))
+		return m
+	}
+	invisible := func(when string) {
+		t.Helper()
+		if _, err := snapshot.Current(ws); !errors.Is(err, snapshot.ErrNothingPublished) {
+			t.Errorf("%s: CURRENT = %v, want nothing published", when, err)
+		}
+		if l, _ := snapshot.List(ws); len(l) != 0 {
+			t.Errorf("%s: listed %v", when, l)
+		}
+	}
+
+	p, err := snapshot.Prepare(ctx, ws, wh, "2024-03", snapshot.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	invisible("prepared")
+	if h := hidden(); len(h) != 1 {
+		t.Errorf("prepared: hidden copies %v, want one", h)
+	}
+	p.Abort()
+	invisible("aborted")
+	if h := hidden(); len(h) != 0 {
+		t.Errorf("aborted: left %v", h)
+	}
+	if _, err := p.Commit(ctx); err == nil {
+		t.Error("Commit after Abort succeeded")
+	}
+	invisible("commit after abort")
+
+	p, err = snapshot.Prepare(ctx, ws, wh, "2024-03", snapshot.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := p.Commit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Abort() // a no-op once committed
+	cur, err := snapshot.Current(ws)
+	if err != nil || cur.Name != info.Name {
+		t.Fatalf("CURRENT = %+v, %v; want %s", cur, err, info.Name)
+	}
+	if h := hidden(); len(h) != 0 {
+		t.Errorf("committed: left %v", h)
+	}
+	if _, err := p.Commit(ctx); err == nil {
+		t.Error("a second Commit succeeded")
+	}
+	db, _, closeFn, err := snapshot.OpenCurrent(ctx, ws, snapshot.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFn()
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM marts.indicator_values").Scan(&n); err != nil || n == 0 {
+		t.Errorf("committed snapshot: %d rows, %v", n, err)
+	}
+}
+
+// Prepare stops when its context is cancelled, leaving nothing behind.
+func TestPrepareCancelled(t *testing.T) {
+	ws, wh := fixture(t, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if p, err := snapshot.Prepare(ctx, ws, wh, "2024-03", snapshot.Options{}); err == nil {
+		p.Abort()
+		t.Fatal("Prepare with a cancelled context succeeded")
+	}
+	if m, _ := filepath.Glob(filepath.Join(snapshot.Dir(ws), ".warehouse-*")); len(m) != 0 {
+		t.Errorf("left %v", m)
+	}
+	if _, err := snapshot.Current(ws); !errors.Is(err, snapshot.ErrNothingPublished) {
+		t.Errorf("CURRENT = %v", err)
+	}
+}

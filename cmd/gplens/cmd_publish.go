@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,7 +21,7 @@ import (
 	"github.com/gplens/gplens/workspace"
 )
 
-// runPublish writes the packs for a period from the warehouse, then
+// runPublish writes the packs for a period from the warehouse and
 // publishes a read-only snapshot of the warehouse for `gplens sql` and
 // `gplens serve`, which move to it without a restart.
 func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, period string, areas, levels []string) error {
@@ -30,6 +31,7 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 	if len(levels) == 0 {
 		levels = w.Config.Publish.Levels
 	}
+	defer publishGC()()
 	sources, err := packSources(w)
 	if err != nil {
 		return err
@@ -42,21 +44,67 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 	if err != nil {
 		return err
 	}
+	// The snapshot is copied while the packs render, each reading the
+	// warehouse through its own DuckDB instance, so the copy uses what the
+	// packs leave of the cores (little on two busy cores: README,
+	// Benchmarks). The packs are
+	// committed only once the copy has succeeded, and the snapshot made
+	// current only after the packs, so a failure of either publishes
+	// neither; a failed copy stops the packs at once.
+	snapCtx, stopSnap := context.WithCancel(ctx)
+	defer stopSnap()
+	packCtx, stopPacks := context.WithCancel(ctx)
+	defer stopPacks()
+	snapDone := make(chan struct{})
+	var pending *snapshot.Pending
+	var snapErr error
+	go func() {
+		defer close(snapDone)
+		pending, snapErr = snapshot.Prepare(snapCtx, w.Dir, w.Warehouse(), period,
+			snapshot.Options{Logger: g.log, Scopes: serveScopes(g, w), Remarks: publish.ColumnRemarks})
+		if snapErr != nil {
+			stopPacks() // they could not be committed anyway
+		}
+	}()
+	waitSnap := func() error {
+		<-snapDone
+		if snapErr != nil {
+			return fmt.Errorf("snapshot for sql/serve: %w", snapErr)
+		}
+		return nil
+	}
 	sc := w.Config.Publish.Suppression
 	opts := publish.Options{
-		Period: period, Areas: areas, Levels: levels, OutDir: w.Packs(), Version: version, Workspace: w.Dir,
+		Period: period, Areas: areas, Levels: levels, Version: version, Workspace: w.Dir,
 		Sources: sources, Models: models, Seed: w.Config.Publish.Seed, Logger: g.log,
 		Suppression: publish.SuppressionConfig{MinCount: sc.MinCount, Secondary: sc.Secondary}, KeyIndicators: w.Config.Publish.KeyIndicators,
+		Dest: gatedDest{Destination: publish.LocalDir{Root: w.Packs()}, wait: waitSnap},
 	}
 	if g.tty {
 		opts.Progress = g.stderr // a line per pack with an ETA, only on a terminal
 	}
-	res, err := publish.Publish(ctx, db, opts)
+	res, err := publish.Publish(packCtx, db, opts)
 	db.Close()
 	if err != nil {
+		snapFailed := false // on its own, before being stopped: the cause
+		select {
+		case <-snapDone:
+			snapFailed = snapErr != nil
+		default:
+		}
+		stopSnap()
+		<-snapDone
+		pending.Abort()
+		if snapFailed {
+			return waitSnap()
+		}
 		return err
 	}
-	snap, err := snapshot.PublishContext(ctx, w.Dir, w.Warehouse(), period, snapshot.Options{Logger: g.log, Scopes: serveScopes(g, w), Remarks: publish.ColumnRemarks})
+	// Publish committed the packs, so the snapshot was prepared.
+	if err := waitSnap(); err != nil {
+		return err
+	}
+	snap, err := pending.Commit(ctx)
 	if err != nil {
 		return fmt.Errorf("packs written, but publishing the snapshot failed: %w", err)
 	}
@@ -65,6 +113,49 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 		len(res.Packs), period, w.Packs()+"/"+period, res.Files, float64(res.Bytes)/1e6,
 		commas(int64(sup.Primary)), commas(int64(sup.Secondary)), commas(int64(sup.Upstream)), snap.Path)
 	return nil
+}
+
+// publishGCPercent is the Go collector's target while packs render: they
+// allocate and drop many short-lived buffers, and at 200 the collector
+// runs half as often, saving about 5% of the command's CPU for no
+// measurable rise in peak RSS (which DuckDB dominates; README, Benchmarks).
+const publishGCPercent = 200
+
+// publishGC sets publishGCPercent unless GOGC says otherwise, and returns
+// the function that restores the previous setting.
+func publishGC() (restore func()) {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	prev := debug.SetGCPercent(publishGCPercent)
+	return func() { debug.SetGCPercent(prev) }
+}
+
+// gatedDest holds a publication's commit until wait, the snapshot copy
+// running beside the packs, has succeeded; its error aborts the stage.
+type gatedDest struct {
+	publish.Destination
+	wait func() error
+}
+
+func (d gatedDest) Begin(ctx context.Context, period string) (publish.Stage, error) {
+	st, err := d.Destination.Begin(ctx, period)
+	if err != nil {
+		return nil, err
+	}
+	return gatedStage{Stage: st, wait: d.wait}, nil
+}
+
+type gatedStage struct {
+	publish.Stage
+	wait func() error
+}
+
+func (s gatedStage) Commit(ctx context.Context) error {
+	if err := s.wait(); err != nil {
+		return err
+	}
+	return s.Stage.Commit(ctx)
 }
 
 // serveScopes are the row-level scopes of the serve tokens, whose copies

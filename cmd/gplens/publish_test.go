@@ -1,0 +1,121 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// gplens publish copies the snapshot while it renders the packs, and is
+// all or nothing: a failed snapshot copy leaves no packs, failed packs
+// leave the snapshot readers use as it was, and neither leaves a
+// half-written file behind.
+func TestPublishAllOrNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a small warehouse")
+	}
+	ws := filepath.Join(t.TempDir(), "ws")
+	if code, out, errs := gplens(t, "--workspace", ws, "demo", "--practices", "40", "--months", "3"); code != 0 {
+		t.Fatalf("demo = %d\n%s\n%s", code, out, errs)
+	}
+	packs, published := filepath.Join(ws, "packs"), filepath.Join(ws, "published")
+	leftovers := func() []string {
+		var out []string
+		for _, g := range []string{"packs/.*", "published/.warehouse-*", "published/.CURRENT-*"} {
+			m, _ := filepath.Glob(filepath.Join(ws, g))
+			out = append(out, m...)
+		}
+		return out
+	}
+	snapshots := func() []string {
+		m, _ := filepath.Glob(filepath.Join(published, "warehouse-*.duckdb"))
+		slices.Sort(m)
+		return m
+	}
+	current := func() string {
+		b, err := os.ReadFile(filepath.Join(published, "CURRENT"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+
+	// The snapshot cannot be written (its folder is a file): no packs.
+	if err := os.RemoveAll(packs); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(published, published+".aside"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(published, []byte("in the way"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := gplens(t, "--workspace", ws, "publish", "--period", "2024-03")
+	if code == 0 || !strings.Contains(errs, "snapshot for sql/serve") {
+		t.Errorf("publish with the snapshot failing = %d\n%s\n%s", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(packs, "2024-03")); err == nil {
+		t.Error("packs published although the snapshot failed")
+	}
+	if l := leftovers(); len(l) > 0 {
+		t.Errorf("snapshot failure left %v", l)
+	}
+	os.Remove(published)
+	if err := os.Rename(published+".aside", published); err != nil {
+		t.Fatal(err)
+	}
+
+	// The packs fail (an unknown area): the snapshot is not published.
+	snaps, cur := snapshots(), current()
+	code, out, errs = gplens(t, "--workspace", ws, "publish", "--period", "2024-03", "--area", "NOPE")
+	if code == 0 || !strings.Contains(errs, "no area NOPE") {
+		t.Errorf("publish --area NOPE = %d\n%s\n%s", code, out, errs)
+	}
+	if got := snapshots(); !slices.Equal(got, snaps) || current() != cur {
+		t.Errorf("failed packs changed the snapshots: %v (CURRENT %q), was %v (%q)", got, current(), snaps, cur)
+	}
+	if l := leftovers(); len(l) > 0 {
+		t.Errorf("packs failure left %v", l)
+	}
+
+	// Both succeed: packs and a new current snapshot, nothing left over.
+	code, out, errs = gplens(t, "--workspace", ws, "publish", "--period", "2024-03")
+	if code != 0 || !strings.Contains(out, "snapshot for sql/serve") {
+		t.Fatalf("publish = %d\n%s\n%s", code, out, errs)
+	}
+	if m, _ := filepath.Glob(filepath.Join(packs, "2024-03", "*", "manifest.json")); len(m) == 0 {
+		t.Error("no packs")
+	}
+	if current() == cur {
+		t.Error("CURRENT did not move to the new snapshot")
+	}
+	if l := leftovers(); len(l) > 0 {
+		t.Errorf("publish left %v", l)
+	}
+}
+
+// publish raises the collector's target while it runs, unless GOGC is
+// set, and puts the previous one back.
+func TestPublishGC(t *testing.T) {
+	t.Setenv("GOGC", "")
+	os.Unsetenv("GOGC")
+	before := debug.SetGCPercent(150)
+	defer debug.SetGCPercent(before)
+	restore := publishGC()
+	if got := debug.SetGCPercent(publishGCPercent); got != publishGCPercent {
+		t.Errorf("during publish: GC percent %d, want %d", got, publishGCPercent)
+	}
+	restore()
+	if got := debug.SetGCPercent(150); got != 150 {
+		t.Errorf("after publish: GC percent %d, want 150 back", got)
+	}
+	t.Setenv("GOGC", "50")
+	restore = publishGC()
+	if got := debug.SetGCPercent(150); got != 150 {
+		t.Errorf("with GOGC set: GC percent %d, want it left alone (150)", got)
+	}
+	restore()
+}
