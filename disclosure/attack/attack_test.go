@@ -122,43 +122,7 @@ func TestAttacksRecoverNothing(t *testing.T) {
 // audit (the linear system of all relations), with an SPC mean over every
 // month, with the unsuppressed comparators.
 func TestAttacksFindUnprotectedCounts(t *testing.T) {
-	f := fixtures[1]
-	ws := f.Workspace(t)
-	ctx := context.Background()
-	// a copy of the warehouse to rebuild the release layer in
-	dst := filepath.Join(t.TempDir(), "warehouse.duckdb")
-	b, err := os.ReadFile(filepath.Join(ws, "warehouse.duckdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(dst, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	db, err := duck.Open(ctx, dst, duck.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	truth, err := attack.Truth(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string) {
-		t.Helper()
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%v\n%s", err, q)
-		}
-	}
-	for _, fn := range functions(t) {
-		exec(fn)
-	}
-	rebuild := func() {
-		t.Helper()
-		for _, m := range []string{"disclosure/cells", "release/indicator_values", "release/inequality_deciles", "release/inequality", "release/trends", "release/area_summary"} {
-			exec("CREATE OR REPLACE TABLE " + strings.ReplaceAll(m, "/", ".") + " AS " + mustRead(t, m+".sql"))
-		}
-	}
+	db, truth, exec, rebuild := releaseLab(t, fixtures[1])
 	audited := queryInt(t, db, `SELECT count(*) FROM disclosure.cells WHERE reason IS NOT NULL`)
 	exec(`SET VARIABLE disclosure_secondary = 'false'`)
 	rebuild()
@@ -285,42 +249,7 @@ func TestReleaseTablesKeepMartTypes(t *testing.T) {
 // interval attack on exact counts without secondary suppression pins the
 // true counts, so it can find what it looks for.
 func TestRoundedCountsPinNothing(t *testing.T) {
-	f := fixtures[1]
-	ws := f.Workspace(t)
-	ctx := context.Background()
-	dst := filepath.Join(t.TempDir(), "warehouse.duckdb")
-	b, err := os.ReadFile(filepath.Join(ws, "warehouse.duckdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(dst, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	db, err := duck.Open(ctx, dst, duck.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	truth, err := attack.Truth(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string) {
-		t.Helper()
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%v\n%s", err, q)
-		}
-	}
-	for _, fn := range functions(t) {
-		exec(fn)
-	}
-	rebuild := func() {
-		t.Helper()
-		for _, m := range []string{"disclosure/cells", "release/indicator_values", "release/inequality_deciles", "release/inequality", "release/trends", "release/area_summary"} {
-			exec("CREATE OR REPLACE TABLE " + strings.ReplaceAll(m, "/", ".") + " AS " + mustRead(t, m+".sql"))
-		}
-	}
+	db, truth, exec, rebuild := releaseLab(t, fixtures[1])
 	target := attack.Target{DB: db, Schema: "release"}
 
 	exec(`SET VARIABLE disclosure_round_to = '5'`)
@@ -355,4 +284,46 @@ func TestRoundedCountsPinNothing(t *testing.T) {
 		t.Errorf("exact counts: %d pinned counts, %d of them true: the bounds are wrong", len(fs), len(ls))
 	}
 	t.Logf("exact counts, primary suppression only: %d withheld counts pinned", len(ls))
+}
+
+// releaseLab opens a writable copy of f's warehouse (with the SQL functions)
+// whose release layer a test rebuilds under other disclosure settings:
+// the true counts, a statement runner and the rebuild.
+func releaseLab(t *testing.T, f *attacktest.Fixture) (*sql.DB, map[attack.Key]float64, func(string), func()) {
+	t.Helper()
+	ctx := context.Background()
+	dst := filepath.Join(t.TempDir(), "warehouse.duckdb")
+	b, err := os.ReadFile(filepath.Join(f.Workspace(t), "warehouse.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := duck.Open(ctx, dst, duck.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.SetMaxOpenConns(1)
+	truth, err := attack.Truth(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+	}
+	for _, fn := range functions(t) {
+		exec(fn)
+	}
+	rebuild := func() {
+		t.Helper()
+		for _, m := range []string{"disclosure/cells", "release/indicator_values", "release/inequality_deciles", "release/inequality", "release/trends", "release/area_summary"} {
+			exec("CREATE OR REPLACE TABLE " + strings.ReplaceAll(m, "/", ".") + " AS " + mustRead(t, m+".sql"))
+		}
+	}
+	return db, truth, exec, rebuild
 }
