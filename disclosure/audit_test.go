@@ -11,24 +11,7 @@ import (
 // give away: dense elimination over the rationals (determinedRat) of the
 // active relations restricted to the withheld cells.
 func determinedBy(cells []Cell, gs []Group, state []string) []string {
-	var eqs []Equation
-	for _, g := range gs {
-		if p := cells[g.Parent]; !p.Known || !p.Rule.Secondary {
-			continue
-		}
-		var eq Equation
-		if state[g.Parent] != "" {
-			eq.Terms = append(eq.Terms, Term{Var: g.Parent, Coef: 1})
-		}
-		for _, ch := range g.Children {
-			if cells[ch].Known && state[ch] != "" {
-				eq.Terms = append(eq.Terms, Term{Var: ch, Coef: -1})
-			}
-		}
-		if len(eq.Terms) > 0 {
-			eqs = append(eqs, eq)
-		}
-	}
+	eqs := withheldEquations(cells, gs, state)
 	var out []string
 	for _, s := range determinedRat(len(cells), eqs) {
 		out = append(out, cells[s.Var].String())
@@ -236,6 +219,17 @@ func TestSuppressAuditCountry(t *testing.T) {
 // determined lists the withheld cells the active relations determine
 // (Solve over the withheld counts, fixed cells included).
 func determined(cells []Cell, gs []Group, state []string) []string {
+	eqs := withheldEquations(cells, gs, state)
+	var out []string
+	for _, s := range Solve(len(cells), eqs) {
+		out = append(out, cells[s.Var].String())
+	}
+	return out
+}
+
+// withheldEquations are the active relations restricted to the withheld
+// cells (published counts moved to the right-hand side, not kept).
+func withheldEquations(cells []Cell, gs []Group, state []string) []Equation {
 	var eqs []Equation
 	for _, g := range gs {
 		if p := cells[g.Parent]; !p.Known || !p.Rule.Secondary {
@@ -254,9 +248,5 @@ func determined(cells []Cell, gs []Group, state []string) []string {
 			eqs = append(eqs, eq)
 		}
 	}
-	var out []string
-	for _, s := range Solve(len(cells), eqs) {
-		out = append(out, cells[s.Var].String())
-	}
-	return out
+	return eqs
 }
