@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
@@ -33,20 +32,7 @@ func buildInto(ctx context.Context, t *testing.T, dir string, files []string, fu
 	if err != nil {
 		t.Fatalf("load models: %v", err)
 	}
-	cols := ingest.Tables()
-	names := make([]string, 0, len(cols))
-	for n := range cols {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var tables []transform.LakeTable
-	for _, n := range names {
-		glob := transform.LakeGlob(lake, n)
-		if s, ok := ingest.Lookup(n); ok && s.Info().Datasets {
-			glob = transform.DatasetLakeGlob(lake, n)
-		}
-		tables = append(tables, transform.LakeTable{Name: n, Glob: glob, Columns: cols[n]})
-	}
+	tables := lakeTables(lake)
 	res, err := transform.Build(ctx, p, transform.Options{Warehouse: filepath.Join(dir, "warehouse.duckdb"), Lake: tables,
 		Full: full, Threads: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {

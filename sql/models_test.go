@@ -48,6 +48,23 @@ func buildLake(ctx context.Context, t testing.TB, dir string) (*sql.DB, transfor
 	if err != nil {
 		t.Fatalf("load models: %v", err)
 	}
+	tables := lakeTables(lake)
+	wh := filepath.Join(dir, "warehouse.duckdb")
+	res, err := transform.Build(ctx, p, transform.Options{Warehouse: wh, Lake: tables, Full: true, Threads: 2,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatalf("build warehouse: %v", err)
+	}
+	db, err := duck.Open(ctx, wh, duck.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("open warehouse: %v", err)
+	}
+	return db, res
+}
+
+// lakeTables describes every source's lake table under lake (as
+// `gplens transform` does), in name order.
+func lakeTables(lake string) []transform.LakeTable {
 	cols := ingest.Tables()
 	names := make([]string, 0, len(cols))
 	for n := range cols {
@@ -62,17 +79,7 @@ func buildLake(ctx context.Context, t testing.TB, dir string) (*sql.DB, transfor
 		}
 		tables = append(tables, transform.LakeTable{Name: n, Glob: glob, Columns: cols[n]})
 	}
-	wh := filepath.Join(dir, "warehouse.duckdb")
-	res, err := transform.Build(ctx, p, transform.Options{Warehouse: wh, Lake: tables, Full: true, Threads: 2,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatalf("build warehouse: %v", err)
-	}
-	db, err := duck.Open(ctx, wh, duck.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatalf("open warehouse: %v", err)
-	}
-	return db, res
+	return tables
 }
 
 // synthetic is one small synthetic England, generated, ingested and built
