@@ -12,10 +12,25 @@ import (
 	"sync"
 
 	"github.com/duckdb/duckdb-go/v2"
+	"github.com/duckdb/duckdb-go/v2/mapping"
 
 	"github.com/gplens/gplens/disclosure"
 	"github.com/gplens/gplens/metrics"
 )
+
+// duckdb-go opens every file through one process-wide DuckDB instance
+// cache, which spins for ever on a path whose previous instance has not
+// been destroyed. A query cancelled at an unlucky moment (a Ctrl-C, a
+// failed snapshot stopping the packs, a dashboard dropping its query) can
+// leave its connection's context alive inside DuckDB, and with it the
+// instance: the next open of that file in the process then never returns
+// (seen in the publish tests, about one run in ten on a busy machine;
+// duckdb/duckdb#25965). gplens never shares an instance between two
+// opens, so each open gets a cache of its own, as go-duckdb did before
+// the cache: a leaked instance then costs its memory, never a hang.
+func init() {
+	duckdb.GetInstanceCache = mapping.CreateInstanceCache
+}
 
 // Options control how a database is opened.
 type Options struct {

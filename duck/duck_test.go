@@ -2,10 +2,13 @@ package duck
 
 import (
 	"context"
+	"database/sql"
+	"math/rand"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestOpenRegistersOnEveryConnection(t *testing.T) {
@@ -96,5 +99,53 @@ func TestOpenBadInit(t *testing.T) {
 	if err == nil {
 		db.Close()
 		t.Fatal("want an error for a bad init statement")
+	}
+}
+
+// A file opened again after queries on it were cancelled opens at once.
+// Through duckdb-go's shared instance cache such a reopen spun for ever
+// once a cancellation had left the previous instance alive (within a few
+// dozen rounds here); each open now has a cache of its own.
+func TestReopenAfterCancelledQueries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("many opens")
+	}
+	path := filepath.Join(t.TempDir(), "w.duckdb")
+	ctx := context.Background()
+	db, err := Open(ctx, path, Options{NoMetrics: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, "CREATE TABLE t AS SELECT range AS i, range % 97 AS g FROM range(300000)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	rnd := rand.New(rand.NewSource(1))
+	for round := 0; round < 150; round++ {
+		opened := make(chan error, 1)
+		var db *sql.DB
+		go func() {
+			var err error
+			db, err = Open(ctx, path, Options{ReadOnly: true, Threads: 2, NoMetrics: true})
+			opened <- err
+		}()
+		select {
+		case err := <-opened:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("round %d: reopening the file did not return in 30 s", round)
+		}
+		qctx, cancel := context.WithCancel(ctx)
+		time.AfterFunc(time.Duration(rnd.Intn(3000))*time.Microsecond, cancel)
+		var n int64
+		for k := 0; k < 20 && qctx.Err() == nil; k++ {
+			if err := db.QueryRowContext(qctx, "SELECT sum(i) FROM t WHERE g = 7").Scan(&n); err != nil && qctx.Err() == nil {
+				t.Fatal(err)
+			}
+		}
+		cancel()
+		db.Close()
 	}
 }
