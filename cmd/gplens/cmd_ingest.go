@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -238,6 +239,7 @@ func ingestOptions(w *workspace.Workspace, g *GlobalOptions, period string, chec
 // are removed: the lake has them now. It returns the rows written, how many
 // files were refused, and the other failures joined.
 func ingestFiles(ctx context.Context, g *GlobalOptions, files []string, opts ingest.Options, asJSON bool) (int64, []string, error) {
+	defer ingestMemoryLimit()()
 	var rows int64
 	var refused []string
 	var failed []error
@@ -355,3 +357,21 @@ func progressPrinter(g *GlobalOptions) func(ingest.Progress) {
 func commas(n int64) string { return ukNumbers.Sprintf("%d", n) }
 
 var ukNumbers = message.NewPrinter(language.BritishEnglish)
+
+// ingestHeapLimit is the Go heap's soft limit while files are ingested:
+// it keeps the heap near what is live, so ingest's memory stays bounded
+// whatever the file size. Only there: the rest of a command (a transform
+// whose disclosure control holds a month's cells in Go, the packs) would
+// run the collector without pause once its live heap passed it (a full
+// England build spent over half its CPU so).
+const ingestHeapLimit = 384 << 20
+
+// ingestMemoryLimit sets ingestHeapLimit unless GOMEMLIMIT is set, and
+// returns the function that restores the previous limit.
+func ingestMemoryLimit() (restore func()) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	prev := debug.SetMemoryLimit(ingestHeapLimit)
+	return func() { debug.SetMemoryLimit(prev) }
+}

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -149,11 +148,6 @@ func newRootCommand(g *GlobalOptions) *cobra.Command {
 }
 
 func main() {
-	// Keep the heap near what is live, so ingest's memory stays bounded
-	// whatever the file size (override with GOMEMLIMIT).
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(384 << 20)
-	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
