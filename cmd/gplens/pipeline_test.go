@@ -49,6 +49,9 @@ func TestDemoPipeline(t *testing.T) {
 	if code != 0 || want == "" || !strings.Contains(out, want) {
 		t.Errorf("remark of analyst.variation.value = %d\n%s\n%s\nwant %q", code, out, errs, want)
 	}
+	// The query tests' hand-written warehouse still matches what the models build.
+	checkQueryFixture(t, filepath.Join(ws, "warehouse.duckdb"))
+
 	code, out, _ = gplens(t, "--workspace", ws, "packs")
 	if code != 0 || !strings.Contains(out, "2024-03") {
 		t.Errorf("packs = %d\n%s", code, out)
