@@ -86,7 +86,7 @@ func (m needModel) gradientWords() string {
 	if m.Gradient > 0.325 && m.Gradient < 0.335 {
 		return "a third more"
 	}
-	return strconv.FormatFloat(m.Gradient*100, 'f', -1, 64) + "% more"
+	return fnum(m.Gradient*100) + "% more"
 }
 
 // rangeWords is the fair-share interval's gradients in words.
@@ -98,7 +98,7 @@ func (m needModel) rangeWords() string {
 		case g == 2*m.Gradient:
 			return "double"
 		}
-		return strconv.FormatFloat(g*100, 'f', -1, 64) + "%"
+		return fnum(g*100) + "%"
 	}
 	return "from " + word(m.GradientLo) + " to " + word(m.GradHigh)
 }

@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/gplens/gplens/duck"
 )
 
 // The packs describe the need model the warehouse applied: its
@@ -45,16 +43,7 @@ func TestNeedModelText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db, err := duck.Open(ctx, "", duck.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if tt.setup != "" {
-				if _, err := db.ExecContext(ctx, tt.setup); err != nil {
-					t.Fatal(err)
-				}
-			}
+			db := memoryDB(t, tt.setup)
 			m, err := loadNeedModel(ctx, db, tt.workspace)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {

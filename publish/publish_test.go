@@ -455,17 +455,7 @@ func TestAppliedRule(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db, err := duck.Open(ctx, "", duck.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			db.SetMaxOpenConns(1)
-			if tt.setup != "" {
-				if _, err := db.ExecContext(ctx, tt.setup); err != nil {
-					t.Fatal(err)
-				}
-			}
+			db := memoryDB(t, tt.setup)
 			got, err := appliedRule(ctx, db)
 			if err != nil {
 				t.Fatal(err)
@@ -480,4 +470,22 @@ func TestAppliedRule(t *testing.T) {
 			}
 		})
 	}
+}
+
+// memoryDB is an in-memory database (one connection, closed with the test)
+// after the setup statements, if any.
+func memoryDB(t *testing.T, setup string) *sql.DB {
+	t.Helper()
+	db, err := duck.Open(context.Background(), "", duck.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.SetMaxOpenConns(1)
+	if setup != "" {
+		if _, err := db.ExecContext(context.Background(), setup); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
 }

@@ -357,6 +357,40 @@ func TestFailedBuildKeepsPreviousWarehouse(t *testing.T) {
 }
 
 // tableContents returns every base table of the model schemas, sorted, as text.
+// sameAsFullBuild fails unless the incremental warehouse wh holds the same
+// tables, rows and objects as the full build full (what is a prefix for
+// the messages).
+func sameAsFullBuild(t *testing.T, what, wh, full string) {
+	t.Helper()
+	inc, fu := tableContents(t, wh), tableContents(t, full)
+	if len(inc) == 0 || len(inc) != len(fu) {
+		t.Fatalf("%stables %d vs %d", what, len(inc), len(fu))
+	}
+	for name, rows := range fu {
+		if !slices.Equal(inc[name], rows) {
+			t.Errorf("%s%s differs from a full build:\nincremental %v\nfull        %v", what, name, inc[name], rows)
+		}
+	}
+	if ic, fc := catalog(t, wh), catalog(t, full); !slices.Equal(ic, fc) {
+		t.Errorf("%sthe warehouse's objects differ from a full build's:\nincremental %v\nfull        %v", what, ic, fc)
+	}
+}
+
+// execWarehouse runs statements on the warehouse file wh and closes it.
+func execWarehouse(t *testing.T, wh string, stmts ...string) {
+	t.Helper()
+	db, err := duck.Open(context.Background(), wh, duck.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range stmts {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
 func tableContents(t *testing.T, wh string) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
@@ -511,18 +545,7 @@ func TestIncrementalMatchesFullBuild(t *testing.T) {
 		if !fres.Full {
 			t.Errorf("%s: Full option ignored", s.name)
 		}
-		inc, fu := tableContents(t, wh), tableContents(t, full)
-		if len(inc) == 0 || len(inc) != len(fu) {
-			t.Fatalf("%s: tables %d vs %d", s.name, len(inc), len(fu))
-		}
-		for name, rows := range fu {
-			if !slices.Equal(inc[name], rows) {
-				t.Errorf("%s: %s differs from a full build:\nincremental %v\nfull        %v", s.name, name, inc[name], rows)
-			}
-		}
-		if ic, fc := catalog(t, wh), catalog(t, full); !slices.Equal(ic, fc) {
-			t.Errorf("%s: the warehouse's objects differ from a full build's:\nincremental %v\nfull        %v", s.name, ic, fc)
-		}
+		sameAsFullBuild(t, s.name+": ", wh, full)
 	}
 	// The run history survives rebuilds and says what happened.
 	runs := query(t, wh, "SELECT full_build, refreshed FROM _gplens.runs ORDER BY started_at")
@@ -655,14 +678,7 @@ func TestMissingPreviousTableIsRebuilt(t *testing.T) {
 	if _, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet}); err != nil {
 		t.Fatal(err)
 	}
-	db, err := duck.Open(ctx, wh, duck.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec("DROP TABLE marts.practice_list"); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	execWarehouse(t, wh, "DROP TABLE marts.practice_list")
 	res, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
@@ -922,16 +938,7 @@ func TestIncrementalBesideWAL(t *testing.T) {
 	if _, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet}); err != nil {
 		t.Fatal(err)
 	}
-	db, err := duck.Open(ctx, wh, duck.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{"PRAGMA disable_checkpoint_on_shutdown", "CREATE TABLE main.scratch AS SELECT 1 AS x"} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
+	execWarehouse(t, wh, "PRAGMA disable_checkpoint_on_shutdown", "CREATE TABLE main.scratch AS SELECT 1 AS x")
 	if copyable(wh) {
 		t.Fatal("no WAL left beside the warehouse; the test does not test what it says")
 	}
@@ -951,18 +958,7 @@ func TestIncrementalBesideWAL(t *testing.T) {
 	if _, err := Build(ctx, p, Options{Warehouse: full, Lake: l.tables(), Logger: quiet, Full: true}); err != nil {
 		t.Fatal(err)
 	}
-	inc, fu := tableContents(t, wh), tableContents(t, full)
-	if len(inc) == 0 || len(inc) != len(fu) {
-		t.Fatalf("tables %d vs %d", len(inc), len(fu))
-	}
-	for name, rows := range fu {
-		if !slices.Equal(inc[name], rows) {
-			t.Errorf("%s differs from a full build:\nincremental %v\nfull        %v", name, inc[name], rows)
-		}
-	}
-	if ic, fc := catalog(t, wh), catalog(t, full); !slices.Equal(ic, fc) {
-		t.Errorf("the warehouse's objects differ from a full build's:\nincremental %v\nfull        %v", ic, fc)
-	}
+	sameAsFullBuild(t, "", wh, full)
 	if _, err := os.Stat(wh + ".wal"); err == nil {
 		t.Error("the old WAL is still beside the new warehouse")
 	}

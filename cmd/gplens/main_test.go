@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -174,4 +176,28 @@ func TestSQLSnapshotLagNote(t *testing.T) {
 	if code != 0 || !strings.Contains(errs, "the warehouse was rebuilt since (--live reads it)") {
 		t.Errorf("lagging snapshot = %d, stderr %q", code, errs)
 	}
+}
+
+// Ingest sets the soft heap limit while it runs, unless GOMEMLIMIT is
+// set, and puts the previous one back: the other commands have none.
+func TestIngestMemoryLimit(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "")
+	os.Unsetenv("GOMEMLIMIT")
+	const none = math.MaxInt64
+	before := debug.SetMemoryLimit(none)
+	defer debug.SetMemoryLimit(before)
+	restore := ingestMemoryLimit()
+	if got := debug.SetMemoryLimit(-1); got != ingestHeapLimit {
+		t.Errorf("during ingest: limit %d, want %d", got, ingestHeapLimit)
+	}
+	restore()
+	if got := debug.SetMemoryLimit(-1); got != none {
+		t.Errorf("after ingest: limit %d, want none (%d) back", got, int64(none))
+	}
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	restore = ingestMemoryLimit()
+	if got := debug.SetMemoryLimit(-1); got != none {
+		t.Errorf("with GOMEMLIMIT set: limit %d, want it left alone", got)
+	}
+	restore()
 }

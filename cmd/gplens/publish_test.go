@@ -1,7 +1,6 @@
 package main
 
 import (
-	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -117,30 +116,6 @@ func TestPublishGC(t *testing.T) {
 	restore = publishGC()
 	if got := debug.SetGCPercent(150); got != 150 {
 		t.Errorf("with GOGC set: GC percent %d, want it left alone (150)", got)
-	}
-	restore()
-}
-
-// Ingest sets the soft heap limit while it runs, unless GOMEMLIMIT is
-// set, and puts the previous one back: the other commands have none.
-func TestIngestMemoryLimit(t *testing.T) {
-	t.Setenv("GOMEMLIMIT", "")
-	os.Unsetenv("GOMEMLIMIT")
-	const none = math.MaxInt64
-	before := debug.SetMemoryLimit(none)
-	defer debug.SetMemoryLimit(before)
-	restore := ingestMemoryLimit()
-	if got := debug.SetMemoryLimit(-1); got != ingestHeapLimit {
-		t.Errorf("during ingest: limit %d, want %d", got, ingestHeapLimit)
-	}
-	restore()
-	if got := debug.SetMemoryLimit(-1); got != none {
-		t.Errorf("after ingest: limit %d, want none (%d) back", got, int64(none))
-	}
-	t.Setenv("GOMEMLIMIT", "1GiB")
-	restore = ingestMemoryLimit()
-	if got := debug.SetMemoryLimit(-1); got != none {
-		t.Errorf("with GOMEMLIMIT set: limit %d, want it left alone", got)
 	}
 	restore()
 }
