@@ -2,7 +2,11 @@ package disclosure
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
 	"slices"
+	"strings"
+	"sync"
 )
 
 // audit is the whole-system step of SuppressOpts: while the published
@@ -37,6 +41,56 @@ func (s *suppressor) audit(st *Stats) {
 	}
 }
 
+// chooseBasis picks the relations the audit solves: of an area's
+// "level:L" relations (the area as the sum of its PCNs, of its sub-ICBs,
+// ..., of its practices) only the one with the fewest terms, when every
+// count in them is known. The others are sums of it and of the level
+// relations of the areas in it (area = its L-areas + its loose practices,
+// and each L-area = its practices), so the relations span the same space:
+// the audit finds the same determined counts and the same null
+// combinations, but England as the sum of its 6,300 practices, a dense
+// row that fills the elimination in, is never solved.
+func (s *suppressor) chooseBasis() {
+	s.basis = make([]bool, len(s.groups))
+	byParent := map[int][]int{}
+	for gi, g := range s.groups {
+		if strings.HasPrefix(g.Kind, "level:") {
+			byParent[g.Parent] = append(byParent[g.Parent], gi)
+		} else {
+			s.basis[gi] = true
+		}
+	}
+	for p, gis := range byParent {
+		known := s.cells[p].Known
+		for _, gi := range gis {
+			for _, ch := range s.groups[gi].Children {
+				known = known && s.cells[ch].Known
+			}
+		}
+		if !known {
+			for _, gi := range gis {
+				s.basis[gi] = true
+			}
+			continue
+		}
+		// fewest terms, then the highest level of parts: independent of
+		// the order of the relations
+		best := gis[0]
+		for _, gi := range gis[1:] {
+			a, b := &s.groups[gi], &s.groups[best]
+			if la, lb := len(a.Children), len(b.Children); la < lb || la == lb && rank(strings.TrimPrefix(a.Kind, "level:")) > rank(strings.TrimPrefix(b.Kind, "level:")) {
+				best = gi
+			}
+		}
+		s.basis[best] = true
+	}
+}
+
+// solved: relation gi is one the audit solves.
+func (s *suppressor) solved(gi int) bool {
+	return s.active(gi) && (s.basis == nil || s.basis[gi])
+}
+
 func (s *suppressor) withheld() int {
 	n := 0
 	for _, x := range s.state {
@@ -48,24 +102,82 @@ func (s *suppressor) withheld() int {
 }
 
 // findFixed marks the cells whose count the active relations alone
-// determine, with every known count an unknown.
+// determine, with every known count an unknown. The answer depends only on
+// the relations solved and which of their counts are known, never on the
+// counts, and a warehouse's periods mostly share that structure, so it is
+// kept for the last few structures seen (at England scale the solve takes
+// about a second a period).
 func (s *suppressor) findFixed() {
 	var eqs []Equation
+	h := sha256.New()
+	var buf []byte
+	buf = binary.AppendUvarint(buf, uint64(len(s.cells)))
 	for gi, g := range s.groups {
-		if !s.active(gi) {
+		if !s.solved(gi) {
 			continue
 		}
 		eq := Equation{Terms: []Term{{Var: g.Parent, Coef: 1}}}
+		buf = binary.AppendUvarint(buf, uint64(g.Parent)+1)
 		for _, ch := range g.Children {
 			if s.cells[ch].Known {
 				eq.Terms = append(eq.Terms, Term{Var: ch, Coef: -1})
+				buf = binary.AppendUvarint(buf, uint64(ch)+1)
 			}
+		}
+		buf = append(buf, 0) // end of relation
+		if len(buf) > 1<<16 {
+			h.Write(buf)
+			buf = buf[:0]
 		}
 		eqs = append(eqs, eq)
 	}
-	for _, x := range Solve(len(s.cells), eqs) {
-		s.fixed[x.Var] = true
+	h.Write(buf)
+	var key [sha256.Size]byte
+	h.Sum(key[:0])
+	fixed, ok := fixedCache.get(key)
+	if !ok {
+		for _, x := range Solve(len(s.cells), eqs) {
+			fixed = append(fixed, x.Var)
+		}
+		fixedCache.put(key, fixed)
 	}
+	for _, v := range fixed {
+		s.fixed[v] = true
+	}
+}
+
+// fixedCache holds findFixed's answers by a SHA-256 of the equations.
+var fixedCache = &structCache{max: 8}
+
+type structCache struct {
+	mu   sync.Mutex
+	max  int
+	keys [][sha256.Size]byte
+	vals [][]int
+}
+
+func (c *structCache) get(k [sha256.Size]byte) ([]int, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, x := range c.keys {
+		if x == k {
+			return c.vals[i], true
+		}
+	}
+	return nil, false
+}
+
+func (c *structCache) put(k [sha256.Size]byte, v []int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.max <= 0 {
+		return
+	}
+	if len(c.keys) == c.max {
+		c.keys, c.vals = c.keys[1:], c.vals[1:]
+	}
+	c.keys = append(c.keys, k)
+	c.vals = append(c.vals, v)
 }
 
 // relCoef is one relation of a combination of relations, with its
@@ -99,13 +211,15 @@ func (s *suppressor) auditRound(cache nulls) (det, covers []int) {
 		return x
 	}
 	hidden := func(i int) bool { return s.cells[i].Known && s.state[i] != "" }
-	// wterm[gi]: a withheld term of active relation gi, -1 if none
+	// wterm[gi]: a withheld term of active relation gi, -1 if none;
+	// components are linked by the relations solved
 	wterm := make([]int, len(s.groups))
 	for gi, g := range s.groups {
 		wterm[gi] = -1
 		if !s.active(gi) {
 			continue
 		}
+		solved := s.solved(gi)
 		first := -1
 		for _, t := range append([]int{g.Parent}, g.Children...) {
 			if !hidden(t) {
@@ -114,6 +228,9 @@ func (s *suppressor) auditRound(cache nulls) (det, covers []int) {
 			if first < 0 {
 				first = t
 				continue
+			}
+			if !solved {
+				break
 			}
 			if a, b := find(first), find(t); a != b {
 				parent[max(a, b)] = min(a, b)
@@ -134,7 +251,7 @@ func (s *suppressor) auditRound(cache nulls) (det, covers []int) {
 	rels := map[int][]int{}
 	var roots []int
 	for gi, w := range wterm {
-		if w < 0 {
+		if w < 0 || !s.solved(gi) {
 			continue
 		}
 		r := find(w)
