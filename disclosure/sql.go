@@ -19,7 +19,7 @@ import (
 // deciles are seen together) returns a string of one character per cell:
 // '.' for a published cell, 'p' primary, 's' secondary (a string rather than
 // a list so the rows of one call, the periods, are decided in parallel and
-// written back at once; string_split(codes, ”) lines it up with the
+// written back at once; splitting it into characters lines it up with the
 // cells). Each cell is a struct:
 //
 //	indicator_id, area_level, area_code VARCHAR; decile BIGINT (0: the area);
