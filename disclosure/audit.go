@@ -16,9 +16,11 @@ func (s *suppressor) audit(st *Stats) {
 	if st == nil {
 		st = &Stats{}
 	}
-	cache := nulls{}
+	cache := &nulls{comps: map[int][][]relCoef{}}
+	var prev []int
 	for {
-		det, covers := s.auditRound(cache)
+		det, covers := s.auditRound(cache, st.Rounds > 0, prev, &st.Global)
+		prev = det
 		st.Rounds++
 		st.Determined += len(det)
 		if len(det) == 0 {
@@ -191,14 +193,29 @@ type relCoef struct {
 // index), the combinations of its relations that cancel every withheld
 // count. A published cell that one of them holds would itself be
 // determined once withheld (its column is outside the span of the withheld
-// ones), so it is no cover.
-type nulls map[int][][]relCoef
+// ones), so it is no cover. byRel indexes them by relation (resid.r
+// numbers the combination), rebuilt only when a component is solved again:
+// rounds that decide cell by cell keep the last ones found, a guide to the
+// cost of a cover, never to what is determined.
+type nulls struct {
+	comps map[int][][]relCoef
+	byRel map[int][]resid
+}
+
+type resid struct {
+	r int
+	v uint64
+}
 
 // audit round: the withheld cells (not fixed), in components holding a
 // cell withheld since the last round, that the active relations determine,
 // and the cells to withhold so that none of them still is (one cover may
-// serve several).
-func (s *suppressor) auditRound(cache nulls) (det, covers []int) {
+// serve several). local (after the first round) decides only the cells
+// withheld since the last round and prev, the counts it found determined,
+// each from the relations near it (localCheck), and solves whole
+// components only when one of them is too far-reaching; global counts the
+// rounds that solved whole components.
+func (s *suppressor) auditRound(cache *nulls, local bool, prev []int, global *int) (det, covers []int) {
 	parent := make([]int, len(s.cells))
 	for i := range parent {
 		parent[i] = i
@@ -239,6 +256,7 @@ func (s *suppressor) auditRound(cache nulls) (det, covers []int) {
 		wterm[gi] = first
 	}
 	dirty := map[int]bool{}
+	newly := slices.Clone(s.dirty)
 	for i, d := range s.dirty {
 		if d {
 			s.dirty[i] = false
@@ -247,113 +265,96 @@ func (s *suppressor) auditRound(cache nulls) (det, covers []int) {
 			}
 		}
 	}
-	// the relations of each dirty component, in relation order
-	rels := map[int][]int{}
-	var roots []int
-	for gi, w := range wterm {
-		if w < 0 || !s.solved(gi) {
-			continue
-		}
-		r := find(w)
-		if !dirty[r] {
-			continue
-		}
-		if _, ok := rels[r]; !ok {
-			roots = append(roots, r)
-		}
-		rels[r] = append(rels[r], gi)
-	}
-	// components not changed keep their null combinations; the others are
-	// solved again
-	for r := range cache {
-		if dirty[r] || find(r) != r || !hidden(r) {
-			delete(cache, r)
-		}
-	}
 	why := map[int][]relCoef{}
-	for _, r := range roots {
-		// unknowns numbered by key order and relations in a canonical
-		// order, so the elimination (and the combination found for a
-		// determined count) does not depend on the input order
-		gis := rels[r]
-		rows := make([]srow, 0, len(gis))
-		for _, gi := range gis {
-			g := s.groups[gi]
-			var row srow
-			if hidden(g.Parent) {
-				row.e = append(row.e, entry{int32(s.pos[g.Parent]), 1})
+	if local {
+		// Withholding more never makes a count determined that was not
+		// (the published sums only lose terms), so only the cells
+		// withheld since the last round and the counts found determined
+		// then need deciding, each from the relations near it.
+		cand := slices.Clone(prev)
+		for i := range s.cells {
+			if newly[i] && hidden(i) {
+				cand = append(cand, i)
 			}
-			for _, ch := range g.Children {
-				if hidden(ch) {
-					row.e = append(row.e, entry{int32(s.pos[ch]), modP - 1})
+		}
+		slices.Sort(cand)
+		cand = slices.Compact(cand)
+		for _, x := range cand {
+			if !hidden(x) || s.fixed[x] {
+				continue
+			}
+			d, w, ok := s.localCheck(x, hidden)
+			if !ok {
+				// too far to look: solve the components of every candidate
+				for _, y := range cand {
+					if hidden(y) {
+						dirty[find(y)] = true
+					}
+				}
+				local = false
+				det, why = nil, map[int][]relCoef{}
+				break
+			}
+			if d {
+				det = append(det, x)
+				why[x] = w
+			}
+		}
+	}
+	if !local {
+		// the relations of each dirty component, in relation order
+		rels := map[int][]int{}
+		var roots []int
+		for gi, w := range wterm {
+			if w < 0 || !s.solved(gi) {
+				continue
+			}
+			r := find(w)
+			if !dirty[r] {
+				continue
+			}
+			if _, ok := rels[r]; !ok {
+				roots = append(roots, r)
+			}
+			rels[r] = append(rels[r], gi)
+		}
+		// components not changed keep their null combinations; the others
+		// are solved again
+		for r := range cache.comps {
+			if dirty[r] || find(r) != r || !hidden(r) {
+				delete(cache.comps, r)
+			}
+		}
+		cache.byRel = nil
+		for _, r := range roots {
+			d, w, ns := s.solveRels(rels[r], hidden, true)
+			for k, v := range d {
+				if !s.fixed[v] {
+					det = append(det, v)
+					why[v] = w[k]
 				}
 			}
-			slices.SortFunc(row.e, func(a, b entry) int { return cmp.Compare(a.col, b.col) })
-			rows = append(rows, row)
+			cache.comps[r] = ns
 		}
-		key := func(gi int) []int {
-			g := s.groups[gi]
-			k := []int{s.pos[g.Parent]}
-			for _, ch := range g.Children {
-				k = append(k, s.pos[ch])
-			}
-			slices.Sort(k[1:])
-			return k
-		}
-		keys := make([][]int, len(gis))
-		perm := make([]int, len(gis))
-		for k, gi := range gis {
-			keys[k] = key(gi)
-			perm[k] = k
-		}
-		slices.SortFunc(perm, func(a, b int) int { return slices.Compare(keys[a], keys[b]) })
-		sorted := make([]srow, len(perm))
-		sgis := make([]int, len(perm))
-		for k, j := range perm {
-			sorted[k] = rows[j]
-			sorted[k].id = int32(k)
-			sgis[k] = gis[j]
-		}
-		_, red := solveComponent(sorted, true)
-		toRel := func(c []entry) []relCoef {
-			out := make([]relCoef, len(c))
-			for k, x := range c {
-				out[k] = relCoef{sgis[x.col], x.val}
-			}
-			return out
-		}
-		for k, x := range red.solved {
-			v := s.ord[x.Var]
-			if !s.fixed[v] {
-				det = append(det, v)
-				why[v] = toRel(red.why[k])
-			}
-		}
-		var ns [][]relCoef
-		for _, c := range red.null {
-			ns = append(ns, toRel(c))
-		}
-		cache[r] = ns
+		*global++
 	}
 	if len(det) == 0 {
 		return nil, nil
 	}
 	slices.Sort(det)
-	// null combinations by relation
-	type resid struct {
-		r int
-		v uint64
-	}
-	byRel := map[int][]resid{}
-	nr := 0
-	for _, ns := range cache {
-		for _, n := range ns {
-			for _, rc := range n {
-				byRel[rc.g] = append(byRel[rc.g], resid{nr, rc.v})
+	if cache.byRel == nil {
+		cache.byRel = map[int][]resid{}
+		nr := 0
+		for _, ns := range cache.comps {
+			for _, n := range ns {
+				for _, rc := range n {
+					cache.byRel[rc.g] = append(cache.byRel[rc.g], resid{nr, rc.v})
+				}
+				nr++
 			}
-			nr++
 		}
 	}
+	byRel := cache.byRel
 	coef := func(gi, c int) uint64 {
 		if s.groups[gi].Parent == c {
 			return 1
@@ -521,4 +522,145 @@ func (s *suppressor) cover(x int) int {
 		frontier = next
 	}
 	return -1
+}
+
+// localLimit is how many withheld cells localCheck looks at around a cell
+// before it gives up and the round solves whole components.
+const localLimit = 15000
+
+// localCheck decides whether withheld cell x is determined, looking at the
+// withheld cells T around it, widened one relation at a time:
+//   - x is free if the relations touching T, with every withheld cell
+//     outside T held at its value, still leave it free: a change of the
+//     withheld counts in T alone, x's among them, keeps every published
+//     sum;
+//   - x is determined if the relations whose withheld cells all lie in T
+//     determine it; why is that combination, a combination of the whole
+//     system too.
+//
+// Once no relation reaches outside T both tests ask the same question, so
+// one of them answers. ok is false when T outgrew localLimit. T grows by
+// whole layers of relations, so the answer (and the combination) depends
+// only on the cells, not on any order.
+func (s *suppressor) localCheck(x int, hidden func(int) bool) (det bool, why []relCoef, ok bool) {
+	inT := map[int]bool{x: true}
+	size := 1
+	frontier := []int{x}
+	relSeen := map[int]bool{}
+	var touch []int
+	for size <= localLimit {
+		for _, c := range frontier {
+			for _, gi := range s.touching[c] {
+				if s.solved(gi) && !relSeen[gi] {
+					relSeen[gi] = true
+					touch = append(touch, gi)
+				}
+			}
+		}
+		var in, next []int
+		for _, gi := range touch {
+			g := s.groups[gi]
+			all := true
+			for _, t := range append([]int{g.Parent}, g.Children...) {
+				if hidden(t) && !inT[t] {
+					all = false
+					next = append(next, t)
+				}
+			}
+			if all {
+				in = append(in, gi)
+			}
+		}
+		col := func(c int) bool { return inT[c] && hidden(c) }
+		if d, _, _ := s.solveRels(touch, col, false); !slices.Contains(d, x) {
+			return false, nil, true
+		}
+		if d, w, _ := s.solveRels(in, col, true); slices.Contains(d, x) {
+			return true, w[slices.Index(d, x)], true
+		}
+		slices.Sort(next)
+		next = slices.Compact(next)
+		if len(next) == 0 {
+			return false, nil, false // both tests the same: not reached
+		}
+		for _, t := range next {
+			inT[t] = true
+		}
+		size += len(next)
+		frontier = next
+	}
+	return false, nil, false
+}
+
+// solveRels solves relations gis in the withheld cells col admits (the
+// other terms are dropped: counts taken as known), with the unknowns
+// numbered by key order and the relations in a canonical order, so the
+// elimination, and the combination found for a determined count, does not
+// depend on the input order. It returns the determined cells, with track
+// the combination of relations isolating each, and the combinations that
+// cancel every unknown.
+func (s *suppressor) solveRels(gis []int, col func(int) bool, track bool) (det []int, why, null [][]relCoef) {
+	rows := make([]srow, 0, len(gis))
+	for _, gi := range gis {
+		g := s.groups[gi]
+		var row srow
+		if col(g.Parent) {
+			row.e = append(row.e, entry{int32(s.pos[g.Parent]), 1})
+		}
+		for _, ch := range g.Children {
+			if col(ch) {
+				row.e = append(row.e, entry{int32(s.pos[ch]), modP - 1})
+			}
+		}
+		slices.SortFunc(row.e, func(a, b entry) int { return cmp.Compare(a.col, b.col) })
+		rows = append(rows, row)
+	}
+	key := func(gi int) []int {
+		g := s.groups[gi]
+		k := []int{s.pos[g.Parent]}
+		for _, ch := range g.Children {
+			k = append(k, s.pos[ch])
+		}
+		slices.Sort(k[1:])
+		return k
+	}
+	keys := make([][]int, len(gis))
+	perm := make([]int, len(gis))
+	for k, gi := range gis {
+		keys[k] = key(gi)
+		perm[k] = k
+	}
+	slices.SortFunc(perm, func(a, b int) int { return slices.Compare(keys[a], keys[b]) })
+	sorted := make([]srow, 0, len(perm))
+	sgis := make([]int, 0, len(perm))
+	for _, j := range perm {
+		if len(rows[j].e) == 0 {
+			continue // no unknown: says nothing here
+		}
+		r := rows[j]
+		r.id = int32(len(sorted))
+		sorted = append(sorted, r)
+		sgis = append(sgis, gis[j])
+	}
+	if len(sorted) == 0 {
+		return nil, nil, nil
+	}
+	_, red := solveComponent(sorted, track)
+	toRel := func(c []entry) []relCoef {
+		out := make([]relCoef, len(c))
+		for k, x := range c {
+			out[k] = relCoef{sgis[x.col], x.val}
+		}
+		return out
+	}
+	for k, x := range red.solved {
+		det = append(det, s.ord[x.Var])
+		if track {
+			why = append(why, toRel(red.why[k]))
+		}
+	}
+	for _, c := range red.null {
+		null = append(null, toRel(c))
+	}
+	return det, why, null
 }

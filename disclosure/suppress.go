@@ -320,6 +320,7 @@ type Stats struct {
 	Rounds     int // audits run (the last one finds nothing, or nothing can be done)
 	Determined int // withheld cells found determined, summed over rounds
 	Added      int // secondary cells withheld because of the audit (and the per-relation rule after them)
+	Global     int // rounds that solved whole components (the first; later ones decide cell by cell)
 }
 
 // SuppressOpts returns, for each cell, "" (published), Primary or Secondary.
