@@ -18,7 +18,7 @@ func (s *suppressor) audit(st *Stats) {
 	}
 	cache := &nulls{comps: map[int][][]relCoef{}}
 	var prev []int
-	for {
+	for !s.stopped() {
 		det, covers := s.auditRound(cache, st.Rounds > 0, prev, &st.Global)
 		prev = det
 		st.Rounds++
@@ -92,6 +92,8 @@ func (s *suppressor) chooseBasis() {
 func (s *suppressor) solved(gi int) bool {
 	return s.active(gi) && (s.basis == nil || s.basis[gi])
 }
+
+func (s *suppressor) stopped() bool { return s.stop != nil && s.stop() }
 
 func (s *suppressor) withheld() int {
 	n := 0
@@ -279,12 +281,25 @@ func (s *suppressor) auditRound(cache *nulls, local bool, prev []int, global *in
 		}
 		slices.Sort(cand)
 		cand = slices.Compact(cand)
+		// Cells near many others (most of them withheld, as among small
+		// practices) cost more looked at one by one than solved together:
+		// once the cells looked at pass the withheld cells there are, the
+		// round solves whole components instead.
+		budget := 0
+		for i := range s.cells {
+			if hidden(i) {
+				budget++
+			}
+		}
 		for _, x := range cand {
 			if !hidden(x) || s.fixed[x] {
 				continue
 			}
-			d, w, ok := s.localCheck(x, hidden)
-			if !ok {
+			if s.stopped() {
+				return nil, nil
+			}
+			d, w, work, ok := s.localCheck(x, hidden)
+			if budget -= work; !ok || budget < 0 {
 				// too far to look: solve the components of every candidate
 				for _, y := range cand {
 					if hidden(y) {
@@ -539,10 +554,11 @@ const localLimit = 15000
 //     system too.
 //
 // Once no relation reaches outside T both tests ask the same question, so
-// one of them answers. ok is false when T outgrew localLimit. T grows by
+// one of them answers. work is the cells looked at (T's size summed over
+// the widenings); ok is false when T outgrew localLimit. T grows by
 // whole layers of relations, so the answer (and the combination) depends
 // only on the cells, not on any order.
-func (s *suppressor) localCheck(x int, hidden func(int) bool) (det bool, why []relCoef, ok bool) {
+func (s *suppressor) localCheck(x int, hidden func(int) bool) (det bool, why []relCoef, work int, ok bool) {
 	inT := map[int]bool{x: true}
 	size := 1
 	frontier := []int{x}
@@ -572,16 +588,17 @@ func (s *suppressor) localCheck(x int, hidden func(int) bool) (det bool, why []r
 			}
 		}
 		col := func(c int) bool { return inT[c] && hidden(c) }
+		work += size
 		if d, _, _ := s.solveRels(touch, col, false); !slices.Contains(d, x) {
-			return false, nil, true
+			return false, nil, work, true
 		}
 		if d, w, _ := s.solveRels(in, col, true); slices.Contains(d, x) {
-			return true, w[slices.Index(d, x)], true
+			return true, w[slices.Index(d, x)], work, true
 		}
 		slices.Sort(next)
 		next = slices.Compact(next)
 		if len(next) == 0 {
-			return false, nil, false // both tests the same: not reached
+			return false, nil, work, false // both tests the same: not reached
 		}
 		for _, t := range next {
 			inT[t] = true
@@ -589,7 +606,7 @@ func (s *suppressor) localCheck(x int, hidden func(int) bool) (det bool, why []r
 		size += len(next)
 		frontier = next
 	}
-	return false, nil, false
+	return false, nil, work, false
 }
 
 // solveRels solves relations gis in the withheld cells col admits (the

@@ -314,3 +314,33 @@ func TestFixedCacheFollowsStructure(t *testing.T) {
 		t.Errorf("%d cache hits, want 2 (same structure only)", hits)
 	}
 }
+
+// TestStopEndsTheAudit: a Stop that says stop before the first round
+// leaves the per-relation answer (what a cancelled query throws away), and
+// one that never does changes nothing.
+func TestStopEndsTheAudit(t *testing.T) {
+	cells := englandCells(2, 200)
+	gs := Groups(cells)
+	perRel := SuppressOpts(cells, gs, Options{})
+	full := SuppressOpts(cells, gs, Options{Audit: true})
+	if slices.Equal(perRel, full) {
+		t.Fatal("the audit adds nothing here: the test checks nothing")
+	}
+	polls := 0
+	if got := SuppressOpts(cells, gs, Options{Audit: true, Stop: func() bool { polls++; return true }}); !slices.Equal(got, perRel) || polls == 0 {
+		t.Errorf("stopped at once: %d cells differ from the per-relation answer, %d polls", diff(got, perRel), polls)
+	}
+	if got := SuppressOpts(cells, gs, Options{Audit: true, Stop: func() bool { return false }}); !slices.Equal(got, full) {
+		t.Errorf("never stopped: %d cells differ from the full answer", diff(got, full))
+	}
+}
+
+func diff(a, b []string) int {
+	n := 0
+	for i := range a {
+		if a[i] != b[i] {
+			n++
+		}
+	}
+	return n
+}

@@ -142,12 +142,15 @@ func suppressChunk(ctx context.Context, st *duckdb.ChunkIteratorState) error {
 			}()
 			t0 := time.Now()
 			var st Stats
-			res[row] = codes(SuppressOpts(cells, Groups(cells), Options{Audit: audit, Stats: &st}))
+			res[row] = codes(SuppressOpts(cells, Groups(cells), Options{Audit: audit, Stats: &st, Stop: func() bool { return ctx.Err() != nil }}))
 			slog.Debug("sdc_suppress", "cells", len(cells), "withheld", len(cells)-strings.Count(res[row], "."),
 				"audit_rounds", st.Rounds, "audit_added", st.Added, "duration", time.Since(t0))
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sdc_suppress: %w", err)
+	}
 	for row := range n {
 		if errs[row] != nil {
 			return errs[row]

@@ -313,6 +313,10 @@ type Options struct {
 	Audit bool
 	// Stats, if set, receives what the audit did.
 	Stats *Stats
+	// Stop, if set, is polled between audit rounds and cells: once it
+	// returns true SuppressOpts gives up and its answer is incomplete (a
+	// cancelled query's, to be thrown away).
+	Stop func() bool
 }
 
 // Stats are what the audit did in one SuppressOpts call.
@@ -367,6 +371,7 @@ func SuppressOpts(cells []Cell, groups []Group, o Options) []string {
 	}
 	s.perRelation()
 	if o.Audit {
+		s.stop = o.Stop
 		s.audit(o.Stats)
 	}
 	return s.state
@@ -389,6 +394,7 @@ type suppressor struct {
 	fixed []bool
 	// basis: the relations the audit solves (chooseBasis); nil: all
 	basis []bool
+	stop  func() bool // Options.Stop
 }
 
 func newSuppressor(cells []Cell, groups []Group) *suppressor {
