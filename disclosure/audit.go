@@ -2,7 +2,11 @@ package disclosure
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
 	"slices"
+	"strings"
+	"sync"
 )
 
 // audit is the whole-system step of SuppressOpts: while the published
@@ -12,9 +16,11 @@ func (s *suppressor) audit(st *Stats) {
 	if st == nil {
 		st = &Stats{}
 	}
-	cache := nulls{}
-	for {
-		det, covers := s.auditRound(cache)
+	cache := &nulls{comps: map[int][][]relCoef{}}
+	var prev []int
+	for !s.stopped() {
+		det, covers := s.auditRound(cache, st.Rounds > 0, prev, &st.Global)
+		prev = det
 		st.Rounds++
 		st.Determined += len(det)
 		if len(det) == 0 {
@@ -37,6 +43,58 @@ func (s *suppressor) audit(st *Stats) {
 	}
 }
 
+// chooseBasis picks the relations the audit solves: of an area's
+// "level:L" relations (the area as the sum of its PCNs, of its sub-ICBs,
+// ..., of its practices) only the one with the fewest terms, when every
+// count in them is known. The others are sums of it and of the level
+// relations of the areas in it (area = its L-areas + its loose practices,
+// and each L-area = its practices), so the relations span the same space:
+// the audit finds the same determined counts and the same null
+// combinations, but England as the sum of its 6,300 practices, a dense
+// row that fills the elimination in, is never solved.
+func (s *suppressor) chooseBasis() {
+	s.basis = make([]bool, len(s.groups))
+	byParent := map[int][]int{}
+	for gi, g := range s.groups {
+		if strings.HasPrefix(g.Kind, "level:") {
+			byParent[g.Parent] = append(byParent[g.Parent], gi)
+		} else {
+			s.basis[gi] = true
+		}
+	}
+	for p, gis := range byParent {
+		known := s.cells[p].Known
+		for _, gi := range gis {
+			for _, ch := range s.groups[gi].Children {
+				known = known && s.cells[ch].Known
+			}
+		}
+		if !known {
+			for _, gi := range gis {
+				s.basis[gi] = true
+			}
+			continue
+		}
+		// fewest terms, then the highest level of parts: independent of
+		// the order of the relations
+		best := gis[0]
+		for _, gi := range gis[1:] {
+			a, b := &s.groups[gi], &s.groups[best]
+			if la, lb := len(a.Children), len(b.Children); la < lb || la == lb && rank(strings.TrimPrefix(a.Kind, "level:")) > rank(strings.TrimPrefix(b.Kind, "level:")) {
+				best = gi
+			}
+		}
+		s.basis[best] = true
+	}
+}
+
+// solved: relation gi is one the audit solves.
+func (s *suppressor) solved(gi int) bool {
+	return s.active(gi) && (s.basis == nil || s.basis[gi])
+}
+
+func (s *suppressor) stopped() bool { return s.stop != nil && s.stop() }
+
 func (s *suppressor) withheld() int {
 	n := 0
 	for _, x := range s.state {
@@ -48,24 +106,82 @@ func (s *suppressor) withheld() int {
 }
 
 // findFixed marks the cells whose count the active relations alone
-// determine, with every known count an unknown.
+// determine, with every known count an unknown. The answer depends only on
+// the relations solved and which of their counts are known, never on the
+// counts, and a warehouse's periods mostly share that structure, so it is
+// kept for the last few structures seen (at England scale the solve takes
+// about a second a period).
 func (s *suppressor) findFixed() {
 	var eqs []Equation
+	h := sha256.New()
+	var buf []byte
+	buf = binary.AppendUvarint(buf, uint64(len(s.cells)))
 	for gi, g := range s.groups {
-		if !s.active(gi) {
+		if !s.solved(gi) {
 			continue
 		}
 		eq := Equation{Terms: []Term{{Var: g.Parent, Coef: 1}}}
+		buf = binary.AppendUvarint(buf, uint64(g.Parent)+1)
 		for _, ch := range g.Children {
 			if s.cells[ch].Known {
 				eq.Terms = append(eq.Terms, Term{Var: ch, Coef: -1})
+				buf = binary.AppendUvarint(buf, uint64(ch)+1)
 			}
+		}
+		buf = append(buf, 0) // end of relation
+		if len(buf) > 1<<16 {
+			h.Write(buf)
+			buf = buf[:0]
 		}
 		eqs = append(eqs, eq)
 	}
-	for _, x := range Solve(len(s.cells), eqs) {
-		s.fixed[x.Var] = true
+	h.Write(buf)
+	var key [sha256.Size]byte
+	h.Sum(key[:0])
+	fixed, ok := fixedCache.get(key)
+	if !ok {
+		for _, x := range Solve(len(s.cells), eqs) {
+			fixed = append(fixed, x.Var)
+		}
+		fixedCache.put(key, fixed)
 	}
+	for _, v := range fixed {
+		s.fixed[v] = true
+	}
+}
+
+// fixedCache holds findFixed's answers by a SHA-256 of the equations.
+var fixedCache = &structCache{max: 8}
+
+type structCache struct {
+	mu   sync.Mutex
+	max  int
+	keys [][sha256.Size]byte
+	vals [][]int
+}
+
+func (c *structCache) get(k [sha256.Size]byte) ([]int, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, x := range c.keys {
+		if x == k {
+			return c.vals[i], true
+		}
+	}
+	return nil, false
+}
+
+func (c *structCache) put(k [sha256.Size]byte, v []int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.max <= 0 {
+		return
+	}
+	if len(c.keys) == c.max {
+		c.keys, c.vals = c.keys[1:], c.vals[1:]
+	}
+	c.keys = append(c.keys, k)
+	c.vals = append(c.vals, v)
 }
 
 // relCoef is one relation of a combination of relations, with its
@@ -79,14 +195,29 @@ type relCoef struct {
 // index), the combinations of its relations that cancel every withheld
 // count. A published cell that one of them holds would itself be
 // determined once withheld (its column is outside the span of the withheld
-// ones), so it is no cover.
-type nulls map[int][][]relCoef
+// ones), so it is no cover. byRel indexes them by relation (resid.r
+// numbers the combination), rebuilt only when a component is solved again:
+// rounds that decide cell by cell keep the last ones found, a guide to the
+// cost of a cover, never to what is determined.
+type nulls struct {
+	comps map[int][][]relCoef
+	byRel map[int][]resid
+}
+
+type resid struct {
+	r int
+	v uint64
+}
 
 // audit round: the withheld cells (not fixed), in components holding a
 // cell withheld since the last round, that the active relations determine,
 // and the cells to withhold so that none of them still is (one cover may
-// serve several).
-func (s *suppressor) auditRound(cache nulls) (det, covers []int) {
+// serve several). local (after the first round) decides only the cells
+// withheld since the last round and prev, the counts it found determined,
+// each from the relations near it (localCheck), and solves whole
+// components only when one of them is too far-reaching; global counts the
+// rounds that solved whole components.
+func (s *suppressor) auditRound(cache *nulls, local bool, prev []int, global *int) (det, covers []int) {
 	parent := make([]int, len(s.cells))
 	for i := range parent {
 		parent[i] = i
@@ -99,13 +230,15 @@ func (s *suppressor) auditRound(cache nulls) (det, covers []int) {
 		return x
 	}
 	hidden := func(i int) bool { return s.cells[i].Known && s.state[i] != "" }
-	// wterm[gi]: a withheld term of active relation gi, -1 if none
+	// wterm[gi]: a withheld term of active relation gi, -1 if none;
+	// components are linked by the relations solved
 	wterm := make([]int, len(s.groups))
 	for gi, g := range s.groups {
 		wterm[gi] = -1
 		if !s.active(gi) {
 			continue
 		}
+		solved := s.solved(gi)
 		first := -1
 		for _, t := range append([]int{g.Parent}, g.Children...) {
 			if !hidden(t) {
@@ -115,6 +248,9 @@ func (s *suppressor) auditRound(cache nulls) (det, covers []int) {
 				first = t
 				continue
 			}
+			if !solved {
+				break
+			}
 			if a, b := find(first), find(t); a != b {
 				parent[max(a, b)] = min(a, b)
 			}
@@ -122,6 +258,7 @@ func (s *suppressor) auditRound(cache nulls) (det, covers []int) {
 		wterm[gi] = first
 	}
 	dirty := map[int]bool{}
+	newly := slices.Clone(s.dirty)
 	for i, d := range s.dirty {
 		if d {
 			s.dirty[i] = false
@@ -130,113 +267,109 @@ func (s *suppressor) auditRound(cache nulls) (det, covers []int) {
 			}
 		}
 	}
-	// the relations of each dirty component, in relation order
-	rels := map[int][]int{}
-	var roots []int
-	for gi, w := range wterm {
-		if w < 0 {
-			continue
-		}
-		r := find(w)
-		if !dirty[r] {
-			continue
-		}
-		if _, ok := rels[r]; !ok {
-			roots = append(roots, r)
-		}
-		rels[r] = append(rels[r], gi)
-	}
-	// components not changed keep their null combinations; the others are
-	// solved again
-	for r := range cache {
-		if dirty[r] || find(r) != r || !hidden(r) {
-			delete(cache, r)
-		}
-	}
 	why := map[int][]relCoef{}
-	for _, r := range roots {
-		// unknowns numbered by key order and relations in a canonical
-		// order, so the elimination (and the combination found for a
-		// determined count) does not depend on the input order
-		gis := rels[r]
-		rows := make([]srow, 0, len(gis))
-		for _, gi := range gis {
-			g := s.groups[gi]
-			var row srow
-			if hidden(g.Parent) {
-				row.e = append(row.e, entry{int32(s.pos[g.Parent]), 1})
+	if local {
+		// Withholding more never makes a count determined that was not
+		// (the published sums only lose terms), so only the cells
+		// withheld since the last round and the counts found determined
+		// then need deciding, each from the relations near it.
+		cand := slices.Clone(prev)
+		for i := range s.cells {
+			if newly[i] && hidden(i) {
+				cand = append(cand, i)
 			}
-			for _, ch := range g.Children {
-				if hidden(ch) {
-					row.e = append(row.e, entry{int32(s.pos[ch]), modP - 1})
+		}
+		slices.Sort(cand)
+		cand = slices.Compact(cand)
+		// Cells near many others (most of them withheld, as among small
+		// practices) cost more looked at one by one than solved together:
+		// once the cells looked at pass the withheld cells there are, the
+		// round solves whole components instead.
+		budget := 0
+		for i := range s.cells {
+			if hidden(i) {
+				budget++
+			}
+		}
+		for _, x := range cand {
+			if !hidden(x) || s.fixed[x] {
+				continue
+			}
+			if s.stopped() {
+				return nil, nil
+			}
+			d, w, work, ok := s.localCheck(x, hidden)
+			if budget -= work; !ok || budget < 0 {
+				// too far to look: solve the components of every candidate
+				for _, y := range cand {
+					if hidden(y) {
+						dirty[find(y)] = true
+					}
+				}
+				local = false
+				det, why = nil, map[int][]relCoef{}
+				break
+			}
+			if d {
+				det = append(det, x)
+				why[x] = w
+			}
+		}
+	}
+	if !local {
+		// the relations of each dirty component, in relation order
+		rels := map[int][]int{}
+		var roots []int
+		for gi, w := range wterm {
+			if w < 0 || !s.solved(gi) {
+				continue
+			}
+			r := find(w)
+			if !dirty[r] {
+				continue
+			}
+			if _, ok := rels[r]; !ok {
+				roots = append(roots, r)
+			}
+			rels[r] = append(rels[r], gi)
+		}
+		// components not changed keep their null combinations; the others
+		// are solved again
+		for r := range cache.comps {
+			if dirty[r] || find(r) != r || !hidden(r) {
+				delete(cache.comps, r)
+			}
+		}
+		cache.byRel = nil
+		for _, r := range roots {
+			d, w, ns := s.solveRels(rels[r], hidden, true)
+			for k, v := range d {
+				if !s.fixed[v] {
+					det = append(det, v)
+					why[v] = w[k]
 				}
 			}
-			slices.SortFunc(row.e, func(a, b entry) int { return cmp.Compare(a.col, b.col) })
-			rows = append(rows, row)
+			cache.comps[r] = ns
 		}
-		key := func(gi int) []int {
-			g := s.groups[gi]
-			k := []int{s.pos[g.Parent]}
-			for _, ch := range g.Children {
-				k = append(k, s.pos[ch])
-			}
-			slices.Sort(k[1:])
-			return k
-		}
-		keys := make([][]int, len(gis))
-		perm := make([]int, len(gis))
-		for k, gi := range gis {
-			keys[k] = key(gi)
-			perm[k] = k
-		}
-		slices.SortFunc(perm, func(a, b int) int { return slices.Compare(keys[a], keys[b]) })
-		sorted := make([]srow, len(perm))
-		sgis := make([]int, len(perm))
-		for k, j := range perm {
-			sorted[k] = rows[j]
-			sorted[k].id = int32(k)
-			sgis[k] = gis[j]
-		}
-		_, red := solveComponent(sorted, true)
-		toRel := func(c []entry) []relCoef {
-			out := make([]relCoef, len(c))
-			for k, x := range c {
-				out[k] = relCoef{sgis[x.col], x.val}
-			}
-			return out
-		}
-		for k, x := range red.solved {
-			v := s.ord[x.Var]
-			if !s.fixed[v] {
-				det = append(det, v)
-				why[v] = toRel(red.why[k])
-			}
-		}
-		var ns [][]relCoef
-		for _, c := range red.null {
-			ns = append(ns, toRel(c))
-		}
-		cache[r] = ns
+		*global++
 	}
 	if len(det) == 0 {
 		return nil, nil
 	}
 	slices.Sort(det)
-	// null combinations by relation
-	type resid struct {
-		r int
-		v uint64
-	}
-	byRel := map[int][]resid{}
-	nr := 0
-	for _, ns := range cache {
-		for _, n := range ns {
-			for _, rc := range n {
-				byRel[rc.g] = append(byRel[rc.g], resid{nr, rc.v})
+	if cache.byRel == nil {
+		cache.byRel = map[int][]resid{}
+		nr := 0
+		for _, ns := range cache.comps {
+			for _, n := range ns {
+				for _, rc := range n {
+					cache.byRel[rc.g] = append(cache.byRel[rc.g], resid{nr, rc.v})
+				}
+				nr++
 			}
-			nr++
 		}
 	}
+	byRel := cache.byRel
 	coef := func(gi, c int) uint64 {
 		if s.groups[gi].Parent == c {
 			return 1
@@ -404,4 +537,147 @@ func (s *suppressor) cover(x int) int {
 		frontier = next
 	}
 	return -1
+}
+
+// localLimit is how many withheld cells localCheck looks at around a cell
+// before it gives up and the round solves whole components.
+const localLimit = 15000
+
+// localCheck decides whether withheld cell x is determined, looking at the
+// withheld cells T around it, widened one relation at a time:
+//   - x is free if the relations touching T, with every withheld cell
+//     outside T held at its value, still leave it free: a change of the
+//     withheld counts in T alone, x's among them, keeps every published
+//     sum;
+//   - x is determined if the relations whose withheld cells all lie in T
+//     determine it; why is that combination, a combination of the whole
+//     system too.
+//
+// Once no relation reaches outside T both tests ask the same question, so
+// one of them answers. work is the cells looked at (T's size summed over
+// the widenings); ok is false when T outgrew localLimit. T grows by
+// whole layers of relations, so the answer (and the combination) depends
+// only on the cells, not on any order.
+func (s *suppressor) localCheck(x int, hidden func(int) bool) (det bool, why []relCoef, work int, ok bool) {
+	inT := map[int]bool{x: true}
+	size := 1
+	frontier := []int{x}
+	relSeen := map[int]bool{}
+	var touch []int
+	for size <= localLimit {
+		for _, c := range frontier {
+			for _, gi := range s.touching[c] {
+				if s.solved(gi) && !relSeen[gi] {
+					relSeen[gi] = true
+					touch = append(touch, gi)
+				}
+			}
+		}
+		var in, next []int
+		for _, gi := range touch {
+			g := s.groups[gi]
+			all := true
+			for _, t := range append([]int{g.Parent}, g.Children...) {
+				if hidden(t) && !inT[t] {
+					all = false
+					next = append(next, t)
+				}
+			}
+			if all {
+				in = append(in, gi)
+			}
+		}
+		col := func(c int) bool { return inT[c] && hidden(c) }
+		work += size
+		if d, _, _ := s.solveRels(touch, col, false); !slices.Contains(d, x) {
+			return false, nil, work, true
+		}
+		if d, w, _ := s.solveRels(in, col, true); slices.Contains(d, x) {
+			return true, w[slices.Index(d, x)], work, true
+		}
+		slices.Sort(next)
+		next = slices.Compact(next)
+		if len(next) == 0 {
+			return false, nil, work, false // both tests the same: not reached
+		}
+		for _, t := range next {
+			inT[t] = true
+		}
+		size += len(next)
+		frontier = next
+	}
+	return false, nil, work, false
+}
+
+// solveRels solves relations gis in the withheld cells col admits (the
+// other terms are dropped: counts taken as known), with the unknowns
+// numbered by key order and the relations in a canonical order, so the
+// elimination, and the combination found for a determined count, does not
+// depend on the input order. It returns the determined cells, with track
+// the combination of relations isolating each, and the combinations that
+// cancel every unknown.
+func (s *suppressor) solveRels(gis []int, col func(int) bool, track bool) (det []int, why, null [][]relCoef) {
+	rows := make([]srow, 0, len(gis))
+	for _, gi := range gis {
+		g := s.groups[gi]
+		var row srow
+		if col(g.Parent) {
+			row.e = append(row.e, entry{int32(s.pos[g.Parent]), 1})
+		}
+		for _, ch := range g.Children {
+			if col(ch) {
+				row.e = append(row.e, entry{int32(s.pos[ch]), modP - 1})
+			}
+		}
+		slices.SortFunc(row.e, func(a, b entry) int { return cmp.Compare(a.col, b.col) })
+		rows = append(rows, row)
+	}
+	key := func(gi int) []int {
+		g := s.groups[gi]
+		k := []int{s.pos[g.Parent]}
+		for _, ch := range g.Children {
+			k = append(k, s.pos[ch])
+		}
+		slices.Sort(k[1:])
+		return k
+	}
+	keys := make([][]int, len(gis))
+	perm := make([]int, len(gis))
+	for k, gi := range gis {
+		keys[k] = key(gi)
+		perm[k] = k
+	}
+	slices.SortFunc(perm, func(a, b int) int { return slices.Compare(keys[a], keys[b]) })
+	sorted := make([]srow, 0, len(perm))
+	sgis := make([]int, 0, len(perm))
+	for _, j := range perm {
+		if len(rows[j].e) == 0 {
+			continue // no unknown: says nothing here
+		}
+		r := rows[j]
+		r.id = int32(len(sorted))
+		sorted = append(sorted, r)
+		sgis = append(sgis, gis[j])
+	}
+	if len(sorted) == 0 {
+		return nil, nil, nil
+	}
+	_, red := solveComponent(sorted, track)
+	toRel := func(c []entry) []relCoef {
+		out := make([]relCoef, len(c))
+		for k, x := range c {
+			out[k] = relCoef{sgis[x.col], x.val}
+		}
+		return out
+	}
+	for k, x := range red.solved {
+		det = append(det, s.ord[x.Var])
+		if track {
+			why = append(why, toRel(red.why[k]))
+		}
+	}
+	for _, c := range red.null {
+		null = append(null, toRel(c))
+	}
+	return det, why, null
 }

@@ -250,3 +250,97 @@ func withheldEquations(cells []Cell, gs []Group, state []string) []Equation {
 	}
 	return eqs
 }
+
+// TestFixedCacheFollowsStructure: findFixed's answers are kept by the
+// structure of the relations; periods of one structure with other counts
+// share it, and a changed structure (a missing count, a practice gone, an
+// area with no practice in a decile) never gets another structure's answer.
+func TestFixedCacheFollowsStructure(t *testing.T) {
+	base := englandCells(5, 120)
+	variants := map[string][]Cell{"same": base}
+	other := slices.Clone(base)
+	for i := range other {
+		other[i].N += float64(i % 3)
+	}
+	variants["other counts"] = other
+	missing := slices.Clone(base)
+	missing[11].Known = false
+	variants["a missing count"] = missing
+	variants["a practice gone"] = slices.DeleteFunc(slices.Clone(base), func(c Cell) bool { return c.Code == "P0007" })
+	moved := slices.Clone(base)
+	for i := range moved {
+		if moved[i].Level == "practice" && moved[i].IMD == 4 {
+			moved[i].IMD = 5 // decile 4 left with no practice: its cells are fixed at 0
+		}
+	}
+	for i := range moved {
+		if moved[i].Level == "icb" && moved[i].Decile == 4 {
+			moved[i].N = 0
+		}
+	}
+	variants["a decile emptied"] = moved
+	saved := fixedCache
+	defer func() { fixedCache = saved }()
+	fixedCache = &structCache{max: 0}
+	want := map[string][]string{}
+	nfixed := map[string]int{}
+	for name, cells := range variants {
+		want[name] = SuppressOpts(cells, Groups(cells), Options{Audit: true})
+		s := newSuppressor(cells, Groups(cells))
+		s.chooseBasis()
+		s.findFixed()
+		nfixed[name] = len(slices.DeleteFunc(slices.Clone(s.fixed), func(f bool) bool { return !f }))
+	}
+	// some structures fix counts and others none, so a cache answering by
+	// anything but the structure is caught
+	if nfixed["same"] != 0 || nfixed["a missing count"] == 0 || nfixed["a decile emptied"] == 0 {
+		t.Fatalf("fixed cells per variant: %v", nfixed)
+	}
+	fixedCache = &structCache{max: 8}
+	hits := 0
+	for _, name := range []string{"same", "other counts", "a missing count", "a practice gone", "a decile emptied", "same"} {
+		cells := variants[name]
+		before := len(fixedCache.keys)
+		if got := SuppressOpts(cells, Groups(cells), Options{Audit: true}); !slices.Equal(got, want[name]) {
+			t.Errorf("%s: with the cache %v, without %v", name, withheld(cells, got), withheld(cells, want[name]))
+		}
+		if len(fixedCache.keys) == before {
+			hits++
+		}
+	}
+	// "other counts" and the second "same" reuse the first answer; each
+	// change of structure is solved anew
+	if hits != 2 {
+		t.Errorf("%d cache hits, want 2 (same structure only)", hits)
+	}
+}
+
+// TestStopEndsTheAudit: a Stop that says stop before the first round
+// leaves the per-relation answer (what a cancelled query throws away), and
+// one that never does changes nothing.
+func TestStopEndsTheAudit(t *testing.T) {
+	cells := englandCells(2, 200)
+	gs := Groups(cells)
+	perRel := SuppressOpts(cells, gs, Options{})
+	full := SuppressOpts(cells, gs, Options{Audit: true})
+	if slices.Equal(perRel, full) {
+		t.Fatal("the audit adds nothing here: the test checks nothing")
+	}
+	polls := 0
+	if got := SuppressOpts(cells, gs, Options{Audit: true, Stop: func() bool { polls++; return true }}); !slices.Equal(got, perRel) || polls == 0 {
+		t.Errorf("stopped at once: %d cells differ from the per-relation answer, %d polls", diff(got, perRel), polls)
+	}
+	if got := SuppressOpts(cells, gs, Options{Audit: true, Stop: func() bool { return false }}); !slices.Equal(got, full) {
+		t.Errorf("never stopped: %d cells differ from the full answer", diff(got, full))
+	}
+}
+
+func diff(a, b []string) int {
+	n := 0
+	for i := range a {
+		if a[i] != b[i] {
+			n++
+		}
+	}
+	return n
+}

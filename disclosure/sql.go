@@ -5,14 +5,22 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
 
 // SQL surface: sdc_suppress(cells, audit) over one list of cells (every disclosure-
 // controlled count of one period, so relations across indicators, levels and
-// deciles are seen together) returns a list of the same length: NULL for a
-// published cell, else 'primary' or 'secondary'. Each cell is a struct:
+// deciles are seen together) returns a string of one character per cell:
+// '.' for a published cell, 'p' primary, 's' secondary (a string rather than
+// a list so the rows of one call, the periods, are decided in parallel and
+// written back at once; splitting it into characters lines it up with the
+// cells). Each cell is a struct:
 //
 //	indicator_id, area_level, area_code VARCHAR; decile BIGINT (0: the area);
 //	n DOUBLE (NULL: missing); pcn, sub_icb, icb, region VARCHAR and imd
@@ -62,11 +70,7 @@ func RegisterSQL(c *sql.Conn) error {
 	if err != nil {
 		return fmt.Errorf("sdc_suppress: %w", err)
 	}
-	vc, err := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
-	if err != nil {
-		return fmt.Errorf("sdc_suppress: %w", err)
-	}
-	out, err := duckdb.NewListInfo(vc)
+	out, err := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
 	if err != nil {
 		return fmt.Errorf("sdc_suppress: %w", err)
 	}
@@ -75,14 +79,8 @@ func RegisterSQL(c *sql.Conn) error {
 		return fmt.Errorf("sdc_suppress: %w", err)
 	}
 	f := &udf{
-		cfg: duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{in, bt}, ResultTypeInfo: out},
-		exec: duckdb.ScalarFuncExecutor{RowContextExecutor: func(ctx context.Context, args []driver.Value) (any, error) {
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("sdc_suppress: %w", err)
-			}
-			audit, _ := args[1].(bool)
-			return suppressValue(args[0], audit)
-		}},
+		cfg:  duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{in, bt}, ResultTypeInfo: out},
+		exec: duckdb.ScalarFuncExecutor{ChunkContextExecutor: suppressChunk},
 	}
 	if err := duckdb.RegisterScalarUDF(c, "sdc_suppress", f); err != nil {
 		return fmt.Errorf("register sdc_suppress: %w", err)
@@ -90,7 +88,101 @@ func RegisterSQL(c *sql.Conn) error {
 	return nil
 }
 
-func suppressValue(v driver.Value, audit bool) (any, error) {
+// suppressChunk decides the rows (periods) of one chunk in parallel, one
+// worker a core: each row's cells are read from DuckDB in turn (the vectors
+// are not shared across goroutines), decided by a worker, and all results
+// written back in row order at the end. Each row's answer depends on its
+// cells alone, so the thread count never changes it.
+func suppressChunk(ctx context.Context, st *duckdb.ChunkIteratorState) error {
+	in := st.GetInputChunk()
+	w, err := duckdb.GetVectorWriter[string](st.GetResultVector())
+	if err != nil {
+		return fmt.Errorf("sdc_suppress: %w", err)
+	}
+	n := in.GetSize()
+	res := make([]string, n)
+	errs := make([]error, n)
+	valid := make([]bool, n)
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for row := range n {
+		if err := ctx.Err(); err != nil {
+			wg.Wait()
+			return fmt.Errorf("sdc_suppress: %w", err)
+		}
+		v, err := in.GetValue(0, row)
+		if err != nil {
+			wg.Wait()
+			return fmt.Errorf("sdc_suppress: %w", err)
+		}
+		a, err := in.GetValue(1, row)
+		if err != nil {
+			wg.Wait()
+			return fmt.Errorf("sdc_suppress: %w", err)
+		}
+		if v == nil || a == nil {
+			continue // NULL in, NULL out
+		}
+		audit, _ := a.(bool)
+		cells, err := toCells(v)
+		if err != nil {
+			wg.Wait()
+			return err
+		}
+		valid[row] = true
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				<-sem
+				if r := recover(); r != nil {
+					errs[row] = fmt.Errorf("sdc_suppress: row %d: %v", row+1, r)
+				}
+			}()
+			t0 := time.Now()
+			var st Stats
+			res[row] = codes(SuppressOpts(cells, Groups(cells), Options{Audit: audit, Stats: &st, Stop: func() bool { return ctx.Err() != nil }}))
+			slog.Debug("sdc_suppress", "cells", len(cells), "withheld", len(cells)-strings.Count(res[row], "."),
+				"audit_rounds", st.Rounds, "audit_added", st.Added, "duration", time.Since(t0))
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sdc_suppress: %w", err)
+	}
+	for row := range n {
+		if errs[row] != nil {
+			return errs[row]
+		}
+		if !valid[row] {
+			continue
+		}
+		if err := w.Set(row, res[row]); err != nil {
+			return fmt.Errorf("sdc_suppress: %w", err)
+		}
+	}
+	return nil
+}
+
+// codes is SuppressOpts' answer as sdc_suppress returns it.
+func codes(state []string) string {
+	b := make([]byte, len(state))
+	for i, s := range state {
+		switch s {
+		case Primary:
+			b[i] = 'p'
+		case Secondary:
+			b[i] = 's'
+		default:
+			b[i] = '.'
+		}
+	}
+	return string(b)
+}
+
+// toCells reads one sdc_suppress list of cell structs.
+func toCells(v driver.Value) ([]Cell, error) {
 	list, ok := v.([]any)
 	if !ok {
 		return nil, fmt.Errorf("sdc_suppress: want a list of cells, got %T", v)
@@ -131,12 +223,5 @@ func suppressValue(v driver.Value, audit bool) (any, error) {
 		}
 		cells[i] = c
 	}
-	state := SuppressOpts(cells, Groups(cells), Options{Audit: audit})
-	res := make([]any, len(state))
-	for i, s := range state {
-		if s != "" {
-			res[i] = s
-		}
-	}
-	return res, nil
+	return cells, nil
 }

@@ -59,6 +59,10 @@ const (
 type Group struct {
 	Parent   int
 	Children []int
+	// Kind is what the relation sums: "level:L" (the parent's areas of
+	// level L, with its practices in none of them), "deciles", "parts:F"
+	// or "same:I"; "" for a relation given by hand.
+	Kind string
 }
 
 var levels = []string{"practice", "pcn", "sub_icb", "icb", "region", "england"}
@@ -109,22 +113,48 @@ func (c *Cell) ancestor(l string) string {
 //
 // Groups are returned in a fixed order for a given input order.
 func Groups(cells []Cell) []Group {
-	idx := make(map[cellKey]int, len(cells))
-	for i := range cells {
-		k := cells[i].key()
-		if k.level == "england" {
-			k.code = "" // England's code is whatever its rows carry
+	// Strings are numbered once and cells found by number: at England
+	// scale (a quarter of a million cells a period) the lookups below run
+	// millions of times.
+	ids := map[string]int32{}
+	intern := func(s string) int32 {
+		v, ok := ids[s]
+		if !ok {
+			v = int32(len(ids))
+			ids[s] = v
 		}
-		idx[k] = i
+		return v
 	}
-	lookup := func(ind, level, code string, decile int) (int, bool) {
-		if level == "england" {
-			code = ""
-		} else if code == "" {
+	none := intern("")
+	lvl := func(l string) int32 {
+		if r := rank(l); r >= 0 {
+			return int32(r)
+		}
+		return int32(len(levels)) + intern(l)
+	}
+	type ckey struct{ ind, level, code, decile int32 }
+	idx := make(map[ckey]int32, len(cells))
+	ind := make([]int32, len(cells))
+	for i := range cells {
+		c := &cells[i]
+		ind[i] = intern(c.Indicator)
+		code := intern(c.Code)
+		if c.Level == "england" {
+			code = none // England's code is whatever its rows carry
+		}
+		idx[ckey{ind[i], lvl(c.Level), code, int32(c.Decile)}] = int32(i)
+	}
+	england := int32(len(levels) - 1)
+	// lookup finds indicator in's cell at level li (a levels index) of the
+	// area numbered code.
+	lookup := func(in, li, code int32, decile int) (int, bool) {
+		if li == england {
+			code = none
+		} else if code == none {
 			return 0, false
 		}
-		i, ok := idx[cellKey{ind, level, code, decile}]
-		return i, ok
+		i, ok := idx[ckey{in, li, code, int32(decile)}]
+		return int(i), ok
 	}
 	families := func(p *Cell) []int {
 		if p.IMD > 0 {
@@ -132,94 +162,118 @@ func Groups(cells []Cell) []Group {
 		}
 		return []int{0}
 	}
-	// nested[{area cell, upper level}] is the single upper area all the
-	// area's practices lie in; straddles marks areas split between two.
-	type upKey struct {
-		cell  int
-		level string
-	}
-	nested := map[upKey]string{}
-	straddles := map[upKey]bool{}
+	nl := len(levels)
+	// anc[pi*nl+li]: practice pi's area at level li, numbered
 	var practices []int
+	anc := make([]int32, 0)
 	for i := range cells {
 		p := &cells[i]
 		if p.Level != "practice" || p.Decile != 0 {
 			continue
 		}
 		practices = append(practices, i)
+		for _, l := range levels {
+			anc = append(anc, intern(p.ancestor(l)))
+		}
+	}
+	// nested[a*nl+up] is the single area of level up all area a's
+	// practices lie in (-1: none seen); straddles marks areas split
+	// between two.
+	nested := make([]int32, len(cells)*nl)
+	for i := range nested {
+		nested[i] = -1
+	}
+	straddles := make([]bool, len(cells)*nl)
+	for k, pi := range practices {
+		p := &cells[pi]
+		a := anc[k*nl : (k+1)*nl]
 		for _, d := range families(p) {
-			for li := 1; li < len(levels)-1; li++ {
-				a, ok := lookup(p.Indicator, levels[li], p.ancestor(levels[li]), d)
+			for li := 1; li < nl-1; li++ {
+				c, ok := lookup(ind[pi], int32(li), a[li], d)
 				if !ok {
 					continue
 				}
-				for _, up := range levels[li+1:] {
-					k := upKey{a, up}
-					code := p.ancestor(up)
-					if prev, seen := nested[k]; seen && prev != code {
-						straddles[k] = true
+				for up := li + 1; up < nl; up++ {
+					if prev := nested[c*nl+up]; prev >= 0 && prev != a[up] {
+						straddles[c*nl+up] = true
 					}
-					nested[k] = code
+					nested[c*nl+up] = a[up]
 				}
 			}
 		}
 	}
-	hasDeciles := map[int]bool{}
+	hasDeciles := make([]bool, len(cells))
 	for i := range cells {
 		if c := &cells[i]; c.Decile > 0 {
-			if parent, ok := lookup(c.Indicator, c.Level, c.Code, 0); ok {
+			if parent, ok := lookup(ind[i], lvl(c.Level), intern(c.Code), 0); ok {
 				hasDeciles[parent] = true
 			}
 		}
 	}
 
+	// Relations in order of first appearance; the level relations, met
+	// millions of times, are found through a dense table.
+	var out []Group
+	levelGroup := make([]int32, len(cells)*nl) // parent*nl+low -> relation+1
 	type gk struct {
 		parent int
 		what   string
 	}
-	members := map[gk][]int{}
-	seen := map[gk]map[int]bool{}
-	var order []gk
-	add := func(k gk, child int) {
-		if child == k.parent {
+	other := map[gk]int{}
+	add := func(parent int, what string, child int) {
+		if child == parent {
 			return
 		}
-		s := seen[k]
-		if s == nil {
-			s = map[int]bool{}
-			seen[k] = s
-			order = append(order, k)
+		k := gk{parent, what}
+		g, ok := other[k]
+		if !ok {
+			g = len(out)
+			other[k] = g
+			out = append(out, Group{Parent: parent, Kind: what})
 		}
-		if !s[child] {
-			s[child] = true
-			members[k] = append(members[k], child)
-		}
+		out[g].Children = append(out[g].Children, child)
 	}
-	for _, pi := range practices {
+	// added[c*nl+up]: area c is already a part in its level-up relation
+	// (an area lies in one area of each level above it, so once is all)
+	added := make([]bool, len(cells)*nl)
+	for k, pi := range practices {
 		p := &cells[pi]
+		a := anc[k*nl : (k+1)*nl]
 		for _, d := range families(p) {
-			for li := 1; li < len(levels); li++ {
-				up := levels[li]
-				parent, ok := lookup(p.Indicator, up, p.ancestor(up), d)
+			for up := 1; up < nl; up++ {
+				parent, ok := lookup(ind[pi], int32(up), a[up], d)
 				if !ok {
 					continue
 				}
-				for _, low := range levels[:li] {
+				for low := 0; low < up; low++ {
 					child := pi
-					if low != "practice" {
-						c, ok := lookup(p.Indicator, low, p.ancestor(low), d)
-						if ok && !straddles[upKey{c, up}] && nested[upKey{c, up}] == p.ancestor(up) {
+					if low > 0 {
+						c, ok := lookup(ind[pi], int32(low), a[low], d)
+						if ok && !straddles[c*nl+up] && nested[c*nl+up] == a[up] {
+							if added[c*nl+up] {
+								continue
+							}
+							added[c*nl+up] = true
 							child = c
 						}
 					}
-					add(gk{parent, "level:" + low}, child)
+					if child == parent {
+						continue
+					}
+					g := int(levelGroup[parent*nl+low]) - 1
+					if g < 0 {
+						g = len(out)
+						levelGroup[parent*nl+low] = int32(g + 1)
+						out = append(out, Group{Parent: parent, Kind: "level:" + levels[low]})
+					}
+					out[g].Children = append(out[g].Children, child)
 				}
 			}
 		}
 		if p.IMD == 0 {
-			for _, up := range levels[1:] {
-				if parent, ok := lookup(p.Indicator, up, p.ancestor(up), 0); ok && hasDeciles[parent] {
-					add(gk{parent, "deciles"}, pi)
+			for up := 1; up < nl; up++ {
+				if parent, ok := lookup(ind[pi], int32(up), a[up], 0); ok && hasDeciles[parent] {
+					add(parent, "deciles", pi)
 				}
 			}
 		}
@@ -227,25 +281,21 @@ func Groups(cells []Cell) []Group {
 	for i := range cells {
 		c := &cells[i]
 		if c.Decile > 0 {
-			if parent, ok := lookup(c.Indicator, c.Level, c.Code, 0); ok {
-				add(gk{parent, "deciles"}, i)
+			if parent, ok := lookup(ind[i], lvl(c.Level), intern(c.Code), 0); ok {
+				add(parent, "deciles", i)
 			}
 		}
 		if c.PartOf != "" {
-			if parent, ok := lookup(c.PartOf, c.Level, c.Code, c.Decile); ok {
-				add(gk{parent, "parts:" + c.Family}, i)
+			if parent, ok := lookup(intern(c.PartOf), lvl(c.Level), intern(c.Code), c.Decile); ok {
+				add(parent, "parts:"+c.Family, i)
 			}
 		}
 		if c.SameAs != "" {
-			if other, ok := lookup(c.SameAs, c.Level, c.Code, c.Decile); ok {
-				add(gk{other, "same:" + c.Indicator}, i)
-				add(gk{i, "same:" + c.SameAs}, other)
+			if other, ok := lookup(intern(c.SameAs), lvl(c.Level), intern(c.Code), c.Decile); ok {
+				add(other, "same:"+c.Indicator, i)
+				add(i, "same:"+c.SameAs, other)
 			}
 		}
-	}
-	out := make([]Group, 0, len(order))
-	for _, k := range order {
-		out = append(out, Group{Parent: k.parent, Children: members[k]})
 	}
 	return out
 }
@@ -263,6 +313,10 @@ type Options struct {
 	Audit bool
 	// Stats, if set, receives what the audit did.
 	Stats *Stats
+	// Stop, if set, is polled between audit rounds and cells: once it
+	// returns true SuppressOpts gives up and its answer is incomplete (a
+	// cancelled query's, to be thrown away).
+	Stop func() bool
 }
 
 // Stats are what the audit did in one SuppressOpts call.
@@ -270,6 +324,7 @@ type Stats struct {
 	Rounds     int // audits run (the last one finds nothing, or nothing can be done)
 	Determined int // withheld cells found determined, summed over rounds
 	Added      int // secondary cells withheld because of the audit (and the per-relation rule after them)
+	Global     int // rounds that solved whole components (the first; later ones decide cell by cell)
 }
 
 // SuppressOpts returns, for each cell, "" (published), Primary or Secondary.
@@ -311,10 +366,12 @@ type Stats struct {
 func SuppressOpts(cells []Cell, groups []Group, o Options) []string {
 	s := newSuppressor(cells, groups)
 	if o.Audit {
+		s.chooseBasis()
 		s.findFixed()
 	}
 	s.perRelation()
 	if o.Audit {
+		s.stop = o.Stop
 		s.audit(o.Stats)
 	}
 	return s.state
@@ -335,6 +392,9 @@ type suppressor struct {
 	// the sums alone): withholding one protects nothing, so none is ever
 	// chosen as a secondary cell and the audit does not count them.
 	fixed []bool
+	// basis: the relations the audit solves (chooseBasis); nil: all
+	basis []bool
+	stop  func() bool // Options.Stop
 }
 
 func newSuppressor(cells []Cell, groups []Group) *suppressor {

@@ -4,7 +4,8 @@
 -- not_null: indicator_id, period, area_level, area_code, decile, min_count, round_to
 -- accepted_values: reason in ('primary', 'secondary')
 --
--- sdc_suppress() (Go, package disclosure) sees every count of one period at once, so relations
+-- sdc_suppress() (Go, package disclosure) sees every count of one period at once (one character
+-- per cell back: '.' published, 'p' primary, 's' secondary; periods decided in parallel), so relations
 -- across levels, deciles and indicators are closed together; its choice of secondary cells (the
 -- smallest published part, ties by indicator, level, code, decile) depends only on the counts.
 -- Relations between indicators come from the catalogue: a priority or a specialty's referrals are
@@ -64,11 +65,13 @@ per AS (
     GROUP BY c.period
 ),
 s AS (
-    SELECT period, unnest(cells) AS cell, unnest(sdc_suppress(cells, coalesce(CAST(getvariable('disclosure_audit') AS BOOLEAN), true))) AS reason
+    SELECT period, unnest(cells) AS cell,
+        unnest(string_split(sdc_suppress(cells, coalesce(CAST(getvariable('disclosure_audit') AS BOOLEAN), true)), '')) AS code
     FROM per
 )
 SELECT s.cell.indicator_id AS indicator_id, s.period, s.cell.area_level AS area_level, s.cell.area_code AS area_code,
-    CAST(s.cell.decile AS INTEGER) AS decile, s.cell.n AS n, s.reason,
+    CAST(s.cell.decile AS INTEGER) AS decile, s.cell.n AS n,
+    CASE s.code WHEN 'p' THEN 'primary' WHEN 's' THEN 'secondary' END AS reason,
     i.min_count, i.suppress_zero, i.secondary, i.round_to
 FROM s
 JOIN ind AS i ON i.indicator_id = s.cell.indicator_id
