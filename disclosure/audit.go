@@ -609,6 +609,33 @@ func (s *suppressor) localCheck(x int, hidden func(int) bool) (det bool, why []r
 	return false, nil, work, false
 }
 
+// relRank is each relation's place in the canonical order solveRels takes
+// relations in: by the key order of its total, then of its sorted parts.
+// Computed once: the relations and the key order never change.
+func (s *suppressor) relRank() []int {
+	if s.rank != nil {
+		return s.rank
+	}
+	keys := make([][]int, len(s.groups))
+	perm := make([]int, len(s.groups))
+	for gi, g := range s.groups {
+		k := make([]int, 0, 1+len(g.Children))
+		k = append(k, s.pos[g.Parent])
+		for _, ch := range g.Children {
+			k = append(k, s.pos[ch])
+		}
+		slices.Sort(k[1:])
+		keys[gi] = k
+		perm[gi] = gi
+	}
+	slices.SortFunc(perm, func(a, b int) int { return slices.Compare(keys[a], keys[b]) })
+	s.rank = make([]int, len(s.groups))
+	for r, gi := range perm {
+		s.rank[gi] = r
+	}
+	return s.rank
+}
+
 // solveRels solves relations gis in the withheld cells col admits (the
 // other terms are dropped: counts taken as known), with the unknowns
 // numbered by key order and the relations in a canonical order, so the
@@ -632,22 +659,12 @@ func (s *suppressor) solveRels(gis []int, col func(int) bool, track bool) (det [
 		slices.SortFunc(row.e, func(a, b entry) int { return cmp.Compare(a.col, b.col) })
 		rows = append(rows, row)
 	}
-	key := func(gi int) []int {
-		g := s.groups[gi]
-		k := []int{s.pos[g.Parent]}
-		for _, ch := range g.Children {
-			k = append(k, s.pos[ch])
-		}
-		slices.Sort(k[1:])
-		return k
-	}
-	keys := make([][]int, len(gis))
 	perm := make([]int, len(gis))
-	for k, gi := range gis {
-		keys[k] = key(gi)
+	for k := range perm {
 		perm[k] = k
 	}
-	slices.SortFunc(perm, func(a, b int) int { return slices.Compare(keys[a], keys[b]) })
+	rank := s.relRank()
+	slices.SortFunc(perm, func(a, b int) int { return cmp.Compare(rank[gis[a]], rank[gis[b]]) })
 	sorted := make([]srow, 0, len(perm))
 	sgis := make([]int, 0, len(perm))
 	for _, j := range perm {

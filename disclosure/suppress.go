@@ -395,6 +395,7 @@ type suppressor struct {
 	// basis: the relations the audit solves (chooseBasis); nil: all
 	basis []bool
 	stop  func() bool // Options.Stop
+	rank  []int       // relRank
 }
 
 func newSuppressor(cells []Cell, groups []Group) *suppressor {
