@@ -74,13 +74,6 @@ func rank(l string) int {
 	return -1
 }
 
-type cellKey struct {
-	ind, level, code string
-	decile           int
-}
-
-func (c *Cell) key() cellKey { return cellKey{c.Indicator, c.Level, c.Code, c.Decile} }
-
 // ancestor is the practice's area at level l ("" when it has none).
 func (c *Cell) ancestor(l string) string {
 	switch l {
