@@ -18,32 +18,38 @@ WITH prac AS (
     WHERE in_build(period)
 ),
 pooled AS (
-    -- one pass over practice x peer x indicator: the pooled rate, and the best quartile only where
-    -- there is a better direction
     SELECT q.indicator_id, pe.period, pe.practice_code,
-        count(*) AS peer_practices, sum(q.numerator) / nullif(sum(q.denominator), 0) AS peer_rate,
-        -- FILTER: the quantiles see only the rows of indicators with a better direction
-        coalesce(
-            quantile_cont(q.numerator / q.denominator, 0.75) FILTER (WHERE i.statistic <> 'value' AND i.polarity = 'higher_is_better'),
-            quantile_cont(q.numerator / q.denominator, 0.25) FILTER (WHERE i.statistic <> 'value' AND i.polarity = 'lower_is_better')
-        ) AS best_rate
+        count(*) AS peer_practices, sum(q.numerator) / nullif(sum(q.denominator), 0) AS peer_rate
+    FROM marts.peers AS pe
+    JOIN prac AS q ON q.period = pe.period AND q.practice_code = pe.peer_code
+    WHERE q.denominator > 0 AND in_build(pe.period)
+    GROUP BY q.indicator_id, pe.period, pe.practice_code
+),
+judged AS (
+    -- the best quartile only where there is a better direction (fewer, heavier groups)
+    SELECT q.indicator_id, pe.period, pe.practice_code,
+        CASE any_value(i.polarity)
+            WHEN 'higher_is_better' THEN quantile_cont(q.numerator / q.denominator, 0.75)
+            WHEN 'lower_is_better' THEN quantile_cont(q.numerator / q.denominator, 0.25)
+        END AS best_rate
     FROM marts.peers AS pe
     JOIN prac AS q ON q.period = pe.period AND q.practice_code = pe.peer_code
     JOIN core.indicators AS i ON i.indicator_id = q.indicator_id
-    WHERE q.denominator > 0 AND in_build(pe.period)
+    WHERE q.denominator > 0 AND in_build(pe.period) AND i.statistic <> 'value' AND i.polarity IN ('higher_is_better', 'lower_is_better')
     GROUP BY q.indicator_id, pe.period, pe.practice_code
 )
 SELECT
     a.indicator_id, a.period, a.practice_code,
     CAST(a.peer_practices AS INTEGER) AS peer_practices,
     a.peer_rate * i.multiplier AS peer_value,
-    a.best_rate * i.multiplier AS peer_best_quartile,
+    j.best_rate * i.multiplier AS peer_best_quartile,
     CASE WHEN i.statistic = 'value' THEN NULL
          WHEN i.polarity = 'higher_is_better' THEN greatest(0, a.peer_rate * p.denominator - p.numerator)
          WHEN i.polarity = 'lower_is_better' THEN greatest(0, p.numerator - a.peer_rate * p.denominator) END AS opportunity,
     CASE WHEN i.statistic = 'value' THEN NULL
-         WHEN i.polarity = 'higher_is_better' THEN greatest(0, a.best_rate * p.denominator - p.numerator)
-         WHEN i.polarity = 'lower_is_better' THEN greatest(0, p.numerator - a.best_rate * p.denominator) END AS opportunity_best_quartile
+         WHEN i.polarity = 'higher_is_better' THEN greatest(0, j.best_rate * p.denominator - p.numerator)
+         WHEN i.polarity = 'lower_is_better' THEN greatest(0, p.numerator - j.best_rate * p.denominator) END AS opportunity_best_quartile
 FROM pooled AS a
 JOIN core.indicators AS i USING (indicator_id)
 JOIN prac AS p USING (indicator_id, period, practice_code)
+LEFT JOIN judged AS j USING (indicator_id, period, practice_code)
