@@ -258,12 +258,13 @@ func (s *suppressor) auditRound(cache *nulls, local bool, prev []int, global *in
 		wterm[gi] = first
 	}
 	dirty := map[int]bool{}
-	newly := slices.Clone(s.dirty)
+	var fresh []int // withheld since the last round
 	for i, d := range s.dirty {
 		if d {
 			s.dirty[i] = false
 			if hidden(i) {
 				dirty[find(i)] = true
+				fresh = append(fresh, i)
 			}
 		}
 	}
@@ -273,12 +274,7 @@ func (s *suppressor) auditRound(cache *nulls, local bool, prev []int, global *in
 		// (the published sums only lose terms), so only the cells
 		// withheld since the last round and the counts found determined
 		// then need deciding, each from the relations near it.
-		cand := slices.Clone(prev)
-		for i := range s.cells {
-			if newly[i] && hidden(i) {
-				cand = append(cand, i)
-			}
-		}
+		cand := append(slices.Clone(prev), fresh...)
 		slices.Sort(cand)
 		cand = slices.Compact(cand)
 		// Cells near many others (most of them withheld, as among small

@@ -105,19 +105,17 @@ func suppressChunk(ctx context.Context, st *duckdb.ChunkIteratorState) error {
 	valid := make([]bool, n)
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
+	defer wg.Wait() // no worker outlives the call, whatever it returns
 	for row := range n {
 		if err := ctx.Err(); err != nil {
-			wg.Wait()
 			return fmt.Errorf("sdc_suppress: %w", err)
 		}
 		v, err := in.GetValue(0, row)
 		if err != nil {
-			wg.Wait()
 			return fmt.Errorf("sdc_suppress: %w", err)
 		}
 		a, err := in.GetValue(1, row)
 		if err != nil {
-			wg.Wait()
 			return fmt.Errorf("sdc_suppress: %w", err)
 		}
 		if v == nil || a == nil {
@@ -126,7 +124,6 @@ func suppressChunk(ctx context.Context, st *duckdb.ChunkIteratorState) error {
 		audit, _ := a.(bool)
 		cells, err := toCells(v)
 		if err != nil {
-			wg.Wait()
 			return err
 		}
 		valid[row] = true
