@@ -334,6 +334,7 @@ type builder struct {
 	prevContent, content map[string]contentState
 	hashes               map[string]string // each model's hash, as recorded for the next build
 	changes              map[string]change // per lake table and model: what changed
+	noOptimizers         string            // DuckDB optimizers off while planning for columnsRead
 }
 
 func (b *builder) exec(what, q string) error {
@@ -518,8 +519,19 @@ func (b *builder) modelChange(m *Model) (change, error) {
 	if !b.reuse || !ok || pm.hash != b.hashes[m.Name] || pm.materialized != m.Materialized {
 		c.all = true
 	}
+	reads, err := b.columnsRead(m)
+	if err != nil {
+		return c, err
+	}
 	for _, d := range append(append([]string(nil), m.Inputs...), m.Deps...) {
 		dc := b.changes[d]
+		if cols, ok := reads[d]; ok {
+			// Also fingerprints the projection for the next build, so it
+			// runs whatever else changed.
+			if dc, err = b.projectedChange(d, cols, dc); err != nil {
+				return c, err
+			}
+		}
 		c.all = c.all || dc.all
 		for p := range dc.periods {
 			c.periods[p] = true

@@ -496,11 +496,13 @@ func TestIncrementalMatchesFullBuild(t *testing.T) {
 			"core.practices": Rebuilt, "core.achievement": Rebuilt, "marts.by_period": Copied,
 			"marts.practice_period": Rebuilt, "marts.practice_list": Rebuilt,
 		}, nil},
+		// Every period's rows of core.achievement change, but only in the
+		// name, which by_period and practice_period do not read.
 		{"an unpartitioned input changed every period's rows", func() {
 			l.write("practices/part-0.parquet", "SELECT 'A' || p AS practice_code, 'Surgery ' || p AS name FROM range(1, 6) r(p)")
 		}, map[string]Action{
-			"core.practices": Rebuilt, "core.achievement": Rebuilt, "marts.by_period": Rebuilt,
-			"marts.practice_period": Rebuilt, "marts.practice_list": Rebuilt,
+			"core.practices": Rebuilt, "core.achievement": Rebuilt, "marts.by_period": Copied,
+			"marts.practice_period": Copied, "marts.practice_list": Rebuilt,
 		}, nil},
 		// Other functions: every model is rebuilt.
 		{"a period added to the edited project", func() {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 )
 
@@ -27,24 +28,49 @@ type contentState struct {
 	cols  string            // column names and types, in order
 	pcol  string            // the period column ("" if none)
 	parts map[string]string // period (or wholeTable, nullPeriod) -> "rows:sum of row hashes"
+	// proj fingerprints the rows projected on the columns a reader reads
+	// (projKey -> parts like parts); projChange memoises, for this build,
+	// the change of each projection (see projectedChange).
+	proj       map[string]map[string]string
+	projChange map[string]change
 }
 
 // fingerprintRows fingerprints the rows of table self; with pcol, grouped by
 // period, and restricted to periods (plus NULL-period rows) when given.
 func fingerprintRows(ctx context.Context, conn *sql.Conn, self, pcol string, periods []string) (map[string]string, error) {
-	const row = "_gplens_row"
+	return fingerprintBy(ctx, conn, self, pcol, "hash("+rowAlias+")", periods)
+}
+
+// fingerprintCols is fingerprintRows of the table projected on cols.
+func fingerprintCols(ctx context.Context, conn *sql.Conn, self, pcol string, cols, periods []string) (map[string]string, error) {
+	h := "0"
+	if len(cols) > 0 {
+		q := make([]string, len(cols))
+		for i, c := range cols {
+			q[i] = rowAlias + "." + quoteIdent(c)
+		}
+		h = "hash(" + strings.Join(q, ", ") + ")"
+	}
+	return fingerprintBy(ctx, conn, self, pcol, h, periods)
+}
+
+const rowAlias = "_gplens_row"
+
+// fingerprintBy sums the row hash h over the table's rows, per period when pcol.
+func fingerprintBy(ctx context.Context, conn *sql.Conn, self, pcol, h string, periods []string) (map[string]string, error) {
+	const row = rowAlias
 	out := map[string]string{}
 	var q string
 	if pcol == "" {
-		q = fmt.Sprintf("SELECT '', count(*), CAST(coalesce(sum(hash(%s)), 0) AS VARCHAR) FROM %s AS %s", row, self, row)
+		q = fmt.Sprintf("SELECT '', count(*), CAST(coalesce(sum(%s), 0) AS VARCHAR) FROM %s AS %s", h, self, row)
 	} else {
 		col := row + "." + quoteIdent(pcol)
 		where := ""
 		if periods != nil {
 			where = fmt.Sprintf(" WHERE %s IN (%s) OR %s IS NULL", col, periodList(periods), col)
 		}
-		q = fmt.Sprintf("SELECT coalesce(CAST(%s AS VARCHAR), %s), count(*), CAST(sum(hash(%s)) AS VARCHAR) FROM %s AS %s%s GROUP BY 1",
-			col, quoteString(nullPeriod), row, self, row, where)
+		q = fmt.Sprintf("SELECT coalesce(CAST(%s AS VARCHAR), %s), count(*), CAST(sum(%s) AS VARCHAR) FROM %s AS %s%s GROUP BY 1",
+			col, quoteString(nullPeriod), h, self, row, where)
 	}
 	rows, err := conn.QueryContext(ctx, q)
 	if err != nil {
@@ -75,7 +101,7 @@ func (b *builder) settle(m *Model, mr *ModelResult) error {
 	if err != nil {
 		return fmt.Errorf("model %s: columns: %w", m.Name, err)
 	}
-	cur := contentState{cols: strings.Join(cols, ","), pcol: m.Incremental}
+	cur := contentState{cols: strings.Join(cols, ","), pcol: m.Incremental, proj: map[string]map[string]string{}, projChange: map[string]change{}}
 	if cur.pcol == "" {
 		for _, c := range cols {
 			if name, _, _ := strings.Cut(c, " "); strings.EqualFold(name, PartitionKey) {
@@ -145,23 +171,35 @@ func unionKeys(a, b map[string]string) map[string]bool {
 func readContent(ctx context.Context, conn *sql.Conn) map[string]contentState {
 	out := map[string]contentState{}
 	rows, err := conn.QueryContext(ctx, fmt.Sprintf(
-		"SELECT model, columns, coalesce(period_column, ''), part, fingerprint FROM %s.%s.table_state", prevAlias, stateSchema))
+		"SELECT model, columns, coalesce(period_column, ''), coalesce(projection, ''), part, fingerprint FROM %s.%s.table_state", prevAlias, stateSchema))
 	if err != nil {
-		return out
+		// Recorded before projections were: whole-row fingerprints only.
+		rows, err = conn.QueryContext(ctx, fmt.Sprintf(
+			"SELECT model, columns, coalesce(period_column, ''), '', part, fingerprint FROM %s.%s.table_state", prevAlias, stateSchema))
+		if err != nil {
+			return out
+		}
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var name, cols, pcol string
+		var name, cols, pcol, proj string
 		var part, fp sql.NullString
-		if err := rows.Scan(&name, &cols, &pcol, &part, &fp); err != nil {
+		if err := rows.Scan(&name, &cols, &pcol, &proj, &part, &fp); err != nil {
 			return map[string]contentState{}
 		}
 		st, ok := out[name]
 		if !ok {
-			st = contentState{cols: cols, pcol: pcol, parts: map[string]string{}}
+			st = contentState{cols: cols, pcol: pcol, parts: map[string]string{}, proj: map[string]map[string]string{}}
+		}
+		parts := st.parts
+		if proj != "" {
+			if parts = st.proj[proj]; parts == nil {
+				parts = map[string]string{}
+				st.proj[proj] = parts
+			}
 		}
 		if part.Valid {
-			st.parts[part.String] = fp.String
+			parts[part.String] = fp.String
 		}
 		out[name] = st
 	}
@@ -173,7 +211,7 @@ func readContent(ctx context.Context, conn *sql.Conn) map[string]contentState {
 
 // writeContent records this build's table fingerprints for the next build.
 func writeContent(ctx context.Context, conn *sql.Conn, p *Project, content map[string]contentState) error {
-	if _, err := conn.ExecContext(ctx, `CREATE TABLE _gplens.table_state (model VARCHAR, columns VARCHAR, period_column VARCHAR, part VARCHAR, fingerprint VARCHAR)`); err != nil {
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE _gplens.table_state (model VARCHAR, columns VARCHAR, period_column VARCHAR, projection VARCHAR, part VARCHAR, fingerprint VARCHAR)`); err != nil {
 		return err
 	}
 	for _, m := range p.models {
@@ -183,14 +221,20 @@ func writeContent(ctx context.Context, conn *sql.Conn, p *Project, content map[s
 		}
 		// One statement per model: a table holds dozens of periods. An empty
 		// table is one row without a part, so it still has a fingerprint.
-		vals := []string{"(?, ?, nullif(?, ''), NULL, NULL)"}
+		vals := []string{"(?, ?, nullif(?, ''), NULL, NULL, NULL)"}
 		args := []any{m.Name, st.cols, st.pcol}
 		if len(st.parts) > 0 {
 			vals, args = nil, nil
 		}
 		for _, k := range sortedMapKeys(st.parts) {
-			vals = append(vals, "(?, ?, nullif(?, ''), ?, ?)")
+			vals = append(vals, "(?, ?, nullif(?, ''), NULL, ?, ?)")
 			args = append(args, m.Name, st.cols, st.pcol, k, st.parts[k])
+		}
+		for _, pk := range slices.Sorted(maps.Keys(st.proj)) {
+			for _, k := range sortedMapKeys(st.proj[pk]) {
+				vals = append(vals, "(?, ?, nullif(?, ''), ?, ?, ?)")
+				args = append(args, m.Name, st.cols, st.pcol, pk, k, st.proj[pk][k])
+			}
 		}
 		if _, err := conn.ExecContext(ctx, "INSERT INTO _gplens.table_state VALUES "+strings.Join(vals, ", "), args...); err != nil {
 			return err
