@@ -46,6 +46,9 @@ type PublishConfig struct {
 	KeyIndicators []string          `toml:"key_indicators"`
 	Suppression   SuppressionConfig `toml:"suppression"`
 	Seed          int64             `toml:"seed"`
+	// MemoryLimit bounds DuckDB while it reads the packs' sections (it
+	// spills its sorts to disk past it).
+	MemoryLimit string `toml:"memory_limit"`
 }
 
 // SuppressionConfig is [publish.suppression].
@@ -90,7 +93,7 @@ func Defaults() Config {
 	return Config{
 		Ingest:    IngestConfig{MaxRejectShare: 0.01},
 		Transform: TransformConfig{MemoryLimit: "8GB"},
-		Publish:   PublishConfig{Levels: []string{"region", "icb", "sub_icb"}, Suppression: SuppressionConfig{MinCount: 8, Secondary: true}, Seed: 1},
+		Publish:   PublishConfig{Levels: []string{"region", "icb", "sub_icb"}, Suppression: SuppressionConfig{MinCount: 8, Secondary: true}, Seed: 1, MemoryLimit: "4GB"},
 		Serve:     ServeConfig{Addr: "127.0.0.1:31337", QueryTimeout: "60s", MemoryLimit: "2GB"},
 	}
 }

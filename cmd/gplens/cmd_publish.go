@@ -40,9 +40,9 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 	if err != nil {
 		return err
 	}
-	db, err := duck.Open(ctx, w.Warehouse(), duck.Options{ReadOnly: true})
+	db, err := duck.Open(ctx, w.Warehouse(), duck.Options{ReadOnly: true, MemoryLimit: w.Config.Publish.MemoryLimit})
 	if err != nil {
-		return err
+		return fmt.Errorf("publish: open the warehouse ([publish] memory_limit %q): %w", w.Config.Publish.MemoryLimit, err)
 	}
 	// The snapshot is copied while the packs render, each reading the
 	// warehouse through its own DuckDB instance, so the copy uses what the

@@ -81,6 +81,30 @@ func TestPublishAllOrNothing(t *testing.T) {
 		t.Errorf("packs failure left %v", l)
 	}
 
+	// [publish] memory_limit reaches DuckDB: a value it refuses stops
+	// publish before anything is written, naming the setting.
+	toml := filepath.Join(ws, "gplens.toml")
+	conf, err := os.ReadFile(toml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(conf), `memory_limit = "4GB"`) {
+		t.Fatalf("gplens.toml has no [publish] memory_limit of 4GB:\n%s", conf)
+	}
+	if err := os.WriteFile(toml, []byte(strings.Replace(string(conf), `memory_limit = "4GB"`, `memory_limit = "lots"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = gplens(t, "--workspace", ws, "publish", "--period", "2024-03")
+	if code == 0 || !strings.Contains(errs, `[publish] memory_limit "lots"`) {
+		t.Errorf("publish with memory_limit lots = %d\n%s\n%s", code, out, errs)
+	}
+	if got := snapshots(); !slices.Equal(got, snaps) || current() != cur {
+		t.Errorf("a refused memory_limit changed the snapshots: %v, was %v", got, snaps)
+	}
+	if err := os.WriteFile(toml, conf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
 	// Both succeed: packs and a new current snapshot, nothing left over.
 	code, out, errs = gplens(t, "--workspace", ws, "publish", "--period", "2024-03")
 	if code != 0 || !strings.Contains(out, "snapshot for sql/serve") {
