@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -40,6 +41,8 @@ type Options struct {
 	// Vars are set with SET VARIABLE before the models run, so a model can
 	// read one with getvariable('name'). Changing any var rebuilds every model.
 	Vars map[string]string
+	// Progress receives a line per finished model with an ETA (nil: none).
+	Progress io.Writer
 }
 
 // Action says how a model was produced.
@@ -259,11 +262,19 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 	if err != nil {
 		return res, fmt.Errorf("build: %w", err)
 	}
+	var last map[string]time.Duration
+	if havePrev && o.Progress != nil {
+		last = lastDurations(ctx, conn)
+	}
+	prog := newProgress(o.Progress, p.models, last)
 	for _, m := range p.models {
 		if err := b.model(m, &res); err != nil {
+			prog.finish()
 			return res, fmt.Errorf("build: %w", err)
 		}
+		prog.step(res.Models[len(res.Models)-1])
 	}
+	prog.finish()
 
 	res.Duration = time.Since(start)
 	if err := writeState(ctx, conn, havePrev, curLake, p, b.hashes, res, start); err != nil {
@@ -795,7 +806,7 @@ func writeState(ctx context.Context, conn *sql.Conn, havePrev bool, lake map[str
 	stmts := []string{
 		`CREATE TABLE _gplens.lake_state (lake_table VARCHAR, def VARCHAR, period VARCHAR, fingerprint VARCHAR)`,
 		`CREATE TABLE _gplens.models (name VARCHAR, path VARCHAR, hash VARCHAR, materialized VARCHAR, incremental VARCHAR,
-			description VARCHAR, action VARCHAR, periods VARCHAR[], row_count BIGINT, built_at TIMESTAMPTZ)`,
+			description VARCHAR, action VARCHAR, periods VARCHAR[], row_count BIGINT, built_at TIMESTAMPTZ, duration_ms BIGINT)`,
 		`CREATE TABLE _gplens.runs (started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, full_build BOOLEAN,
 			rebuilt INTEGER, copied INTEGER, refreshed INTEGER, views INTEGER, tests INTEGER, summary VARCHAR)`,
 	}
@@ -839,9 +850,9 @@ func writeState(ctx context.Context, conn *sql.Conn, havePrev bool, lake map[str
 		if mr.Rows >= 0 {
 			rows = mr.Rows
 		}
-		if _, err := conn.ExecContext(ctx, `INSERT INTO _gplens.models VALUES (?, ?, ?, ?, ?, ?, ?, string_split(?, ','), ?, ?)`,
+		if _, err := conn.ExecContext(ctx, `INSERT INTO _gplens.models VALUES (?, ?, ?, ?, ?, ?, ?, string_split(?, ','), ?, ?, ?)`,
 			m.Name, m.Path, hashes[m.Name], m.Materialized, m.Incremental, m.Description, string(mr.Action),
-			strings.Join(mr.Periods, ","), rows, now); err != nil {
+			strings.Join(mr.Periods, ","), rows, now, mr.Duration.Milliseconds()); err != nil {
 			return err
 		}
 	}

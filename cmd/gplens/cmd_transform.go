@@ -68,11 +68,15 @@ func buildWarehouse(ctx context.Context, g *GlobalOptions, w *workspace.Workspac
 	if err != nil {
 		return transform.Result{}, err
 	}
-	return transform.Build(ctx, p, transform.Options{
+	o := transform.Options{
 		Warehouse: w.Warehouse(), Lake: lakeTables(w), Full: full, Logger: g.log,
 		MemoryLimit: w.Config.Transform.MemoryLimit, Threads: w.Config.Transform.Threads,
 		Vars: disclosureVars(w.Config.Publish.Suppression),
-	})
+	}
+	if g.tty {
+		o.Progress = g.stderr // a line per model with an ETA, only on a terminal
+	}
+	return transform.Build(ctx, p, o)
 }
 
 // disclosureVars hands [publish.suppression] to the release models
