@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Column-aware change propagation. A table's rows can change in every
@@ -171,6 +172,7 @@ func (b *builder) projectedChange(d string, cols []string, dc change) (change, e
 	if _, done := cur.projChange[key]; done {
 		return cur.projChange[key], nil
 	}
+	t0 := time.Now()
 	prev, havePrev := b.prevContent[d]
 	var prevParts map[string]string
 	if b.reuse && havePrev && prev.cols == cur.cols && prev.pcol == cur.pcol {
@@ -206,6 +208,9 @@ func (b *builder) projectedChange(d string, cols []string, dc change) (change, e
 		narrowed = diffParts(prevParts, parts, dc.periods)
 	}
 	cur.projChange[key] = narrowed
+	b.log.Debug("projection", "table", d, "columns", len(cols), "of", len(strings.Split(cur.cols, ",")),
+		"change_all", dc.all, "change_periods", len(dc.periods), "narrowed_all", narrowed.all, "narrowed_periods", len(narrowed.periods),
+		"duration", time.Since(t0).Round(time.Millisecond))
 	return narrowed, nil
 }
 
