@@ -376,7 +376,11 @@ func TestInvestmentNeedPlausibility(t *testing.T) {
 		payRows = append(payRows, fmt.Sprintf("('2022-23', '%s', 'total_nhs_payments_to_general_practice', %v, %v, %v)", p.code, p.payments, p.registered, p.weighted))
 		pracRows = append(pracRows, fmt.Sprintf("('2022-23', '%s', 'Practice %s', 'U1', 'S1', 'I1', 'R1', %d, %d, %t)", p.code, p.code, p.quintile, 2*p.quintile, p.inComparisons))
 	}
-	stmts := []string{
+	sums, err := fs.ReadFile(FS(), "functions/sums.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts := []string{string(sums),
 		`CREATE SCHEMA staging`, `CREATE SCHEMA core`, `CREATE SCHEMA ref`, `CREATE SCHEMA marts`,
 		`CREATE TABLE staging.payments (period VARCHAR, practice_code VARCHAR, component VARCHAR, amount DOUBLE, registered_patients DOUBLE, weighted_patients DOUBLE)`,
 		`INSERT INTO staging.payments VALUES ` + strings.Join(payRows, ", "),

@@ -31,16 +31,16 @@ qof_facts AS (
     FROM qof WHERE den IS NOT NULL
 ),
 max_points AS (
-    SELECT period, sum(max_points) AS points FROM staging.qof_indicators GROUP BY period
+    SELECT period, exact_sum(max_points) AS points FROM staging.qof_indicators GROUP BY period
 ),
 points AS (
     SELECT coalesce(q.period, a.period) AS period, coalesce(q.practice_code, a.practice_code) AS practice_code,
         coalesce(q.achieved_points, a.achieved_points) AS achieved_points,
         q.max_points_where_register
-    FROM (SELECT period, practice_code, sum(achieved_points) AS achieved_points,
+    FROM (SELECT period, practice_code, exact_sum(achieved_points) AS achieved_points,
                  max(max_points_where_register) AS max_points_where_register
           FROM staging.qof_points WHERE achieved_points IS NOT NULL AND in_build(period) GROUP BY ALL) AS q
-    FULL JOIN (SELECT period, practice_code, sum(value) AS achieved_points FROM staging.qof_achievement
+    FULL JOIN (SELECT period, practice_code, exact_sum(value) AS achieved_points FROM staging.qof_achievement
                WHERE measure = 'ACHIEVED_POINTS' AND value IS NOT NULL AND in_build(period) GROUP BY ALL) AS a USING (period, practice_code)
 ),
 points_facts AS (
@@ -61,15 +61,15 @@ prev_facts AS (
 pay AS (
     SELECT period, practice_code,
         max(registered_patients) AS registered, max(weighted_patients) AS weighted,
-        sum(amount) FILTER (WHERE component = 'total_nhs_payments_to_general_practice') AS total,
-        sum(amount) FILTER (WHERE kind = 'payment' AND component_group = 'global_sum') AS global_sum,
-        sum(amount) FILTER (WHERE kind = 'payment' AND component_group = 'qof') AS qof,
-        sum(amount) FILTER (WHERE kind = 'payment' AND component_group = 'enhanced_services') AS enhanced_services,
-        sum(amount) FILTER (WHERE kind = 'payment' AND component_group = 'premises') AS premises,
-        sum(amount) FILTER (WHERE kind = 'payment' AND component_group = 'pcn') AS pcn,
-        sum(amount) FILTER (WHERE kind = 'payment' AND component_group = 'covid') AS covid,
-        sum(amount) FILTER (WHERE kind = 'payment' AND component_group = 'prescribing_dispensing') AS prescribing_dispensing,
-        sum(amount) FILTER (WHERE kind = 'payment' AND component_group = 'other') AS other
+        exact_sum(CASE WHEN component = 'total_nhs_payments_to_general_practice' THEN amount END) AS total,
+        exact_sum(CASE WHEN kind = 'payment' AND component_group = 'global_sum' THEN amount END) AS global_sum,
+        exact_sum(CASE WHEN kind = 'payment' AND component_group = 'qof' THEN amount END) AS qof,
+        exact_sum(CASE WHEN kind = 'payment' AND component_group = 'enhanced_services' THEN amount END) AS enhanced_services,
+        exact_sum(CASE WHEN kind = 'payment' AND component_group = 'premises' THEN amount END) AS premises,
+        exact_sum(CASE WHEN kind = 'payment' AND component_group = 'pcn' THEN amount END) AS pcn,
+        exact_sum(CASE WHEN kind = 'payment' AND component_group = 'covid' THEN amount END) AS covid,
+        exact_sum(CASE WHEN kind = 'payment' AND component_group = 'prescribing_dispensing' THEN amount END) AS prescribing_dispensing,
+        exact_sum(CASE WHEN kind = 'payment' AND component_group = 'other' THEN amount END) AS other
     FROM staging.payments
     WHERE in_build(period)
     GROUP BY period, practice_code
@@ -106,7 +106,7 @@ implausible AS (
 wf AS (
     SELECT period, practice_code,
         CASE role WHEN 'GP' THEN 'gp' WHEN 'NURSES' THEN 'nurse' WHEN 'DPC' THEN 'dpc' WHEN 'ADMIN' THEN 'admin' END AS staff,
-        sum(value) AS fte
+        exact_sum(value) AS fte
     FROM staging.workforce
     WHERE is_group_total AND measure = 'FTE' AND value IS NOT NULL AND in_build(period)
     GROUP BY ALL

@@ -22,7 +22,7 @@ WITH area_rows AS (
         CASE WHEN grouping(pcn_code) = 0 THEN min(sub_icb_code) WHEN grouping(sub_icb_code) = 0 THEN sub_icb_code END AS sub_icb_code,
         CASE WHEN grouping(pcn_code) = 0 OR grouping(sub_icb_code) = 0 THEN min(icb_code) WHEN grouping(icb_code) = 0 THEN icb_code END AS icb_code,
         CASE WHEN grouping(region_code) = 0 THEN region_code WHEN grouping(pcn_code) = 0 OR grouping(sub_icb_code) = 0 OR grouping(icb_code) = 0 THEN min(region_code) END AS region_code,
-        sum(numerator) AS numerator, sum(denominator) AS denominator,
+        exact_sum(numerator) AS numerator, exact_sum(denominator) AS denominator,
         NULL AS imd_decile, NULL AS size_band, NULL AS dq_flag, count(*) AS practices
     FROM core.indicator_facts
     WHERE in_build(period)

@@ -58,7 +58,7 @@ england_rate AS (
     GROUP BY o.period, o.tfc, o.sex, o.age_band
 ),
 expected AS (
-    SELECT p.period, p.practice_code, e.tfc, sum(p.patients * e.rate) AS expected
+    SELECT p.period, p.practice_code, e.tfc, exact_sum(p.patients * e.rate) AS expected
     FROM pop AS p
     JOIN england_rate AS e USING (period, sex, age_band)
     GROUP BY p.period, p.practice_code, e.tfc

@@ -47,8 +47,8 @@ list AS (
              WHEN grouping(region_code) = 0 THEN min(region_name) ELSE 'England' END AS area_name,
         count(*) FILTER (WHERE NOT is_closed) AS practices,
         sum(list_size) AS list_size,
-        sum(weighted_list_size) AS weighted_list_size,
-        sum(imd_score * list_size) FILTER (WHERE imd_score IS NOT NULL) / nullif(sum(list_size) FILTER (WHERE imd_score IS NOT NULL), 0) AS imd_score
+        exact_sum(weighted_list_size) AS weighted_list_size,
+        exact_sum(CASE WHEN imd_score IS NOT NULL THEN imd_score * list_size END) / nullif(sum(list_size) FILTER (WHERE imd_score IS NOT NULL), 0) AS imd_score
     FROM dim
     GROUP BY GROUPING SETS ((period, practice_code), (period, pcn_code), (period, sub_icb_code), (period, icb_code),
         (period, region_code), (period))

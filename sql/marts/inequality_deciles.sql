@@ -13,7 +13,7 @@
 -- sampling error for the SII/RII intervals. Practices not in comparisons (closed during the period,
 -- implausible denominators: see marts.indicator_values) are left out.
 WITH p AS (
-    SELECT v.indicator_id, v.period, v.icb_code, v.region_code, v.imd_decile, v.numerator, v.denominator, v.value
+    SELECT v.indicator_id, v.period, v.icb_code, v.region_code, v.imd_decile, v.area_code, v.numerator, v.denominator, v.value
     FROM marts.indicator_values AS v
     WHERE v.area_level = 'practice' AND v.imd_decile IS NOT NULL AND v.denominator > 0 AND v.in_comparisons AND in_build(v.period)
 ),
@@ -22,8 +22,8 @@ d AS (
         CASE WHEN grouping(icb_code) = 0 THEN 'icb' WHEN grouping(region_code) = 0 THEN 'region' ELSE 'england' END AS area_level,
         CASE WHEN grouping(icb_code) = 0 THEN icb_code WHEN grouping(region_code) = 0 THEN region_code ELSE 'E92000001' END AS area_code,
         imd_decile,
-        sum(numerator) AS numerator, sum(denominator) AS denominator,
-        stddev_samp(value) AS sd, count(*) AS practices
+        exact_sum(numerator) AS numerator, exact_sum(denominator) AS denominator,
+        stddev_samp(value ORDER BY area_code) AS sd, count(*) AS practices -- in a fixed order: the same bits every build
     FROM p
     GROUP BY GROUPING SETS ((indicator_id, period, imd_decile, icb_code), (indicator_id, period, imd_decile, region_code),
         (indicator_id, period, imd_decile))

@@ -34,17 +34,17 @@ agg AS (
         CASE WHEN grouping(icb_code) = 0 THEN icb_code WHEN grouping(region_code) = 0 THEN region_code ELSE 'E92000001' END AS area_code,
         any_value(multiplier) AS multiplier,
         count(*) AS practices,
-        sum(actual) AS actual, sum(registered_patients) AS registered, sum(weighted_patients) AS weighted,
-        sum(need_patients) AS need,
+        exact_sum(actual) AS actual, exact_sum(registered_patients) AS registered, exact_sum(weighted_patients) AS weighted,
+        exact_sum(need_patients) AS need,
         -- for the ratio estimator's standard error
-        sum(actual * actual) AS syy, sum(actual * need_patients) AS sxy, sum(need_patients * need_patients) AS sxx
+        exact_sum(actual * actual) AS syy, exact_sum(actual * need_patients) AS sxy, exact_sum(need_patients * need_patients) AS sxx
     FROM grp
     GROUP BY GROUPING SETS ((period, measure, group_type, imd_group, icb_code), (period, measure, group_type, imd_group, region_code),
         (period, measure, group_type, imd_group))
 ),
 area AS (
     SELECT period, measure, area_level, area_code, group_type,
-        sum(actual) / nullif(sum(need), 0) AS area_rate
+        exact_sum(actual) / nullif(exact_sum(need), 0) AS area_rate
     FROM agg WHERE area_code IS NOT NULL
     GROUP BY ALL
 )

@@ -36,21 +36,21 @@
 -- practices_compared counts the compared practices of a row.
 WITH pay AS (
     SELECT period, practice_code,
-        sum(amount) FILTER (WHERE component = 'total_nhs_payments_to_general_practice') AS payments,
+        exact_sum(CASE WHEN component = 'total_nhs_payments_to_general_practice' THEN amount END) AS payments,
         max(registered_patients) AS registered, max(weighted_patients) AS weighted
     FROM staging.payments
     GROUP BY period, practice_code
 ),
 wf_month AS (
     SELECT practice_code, period AS month, fy,
-        sum(value) FILTER (WHERE role = 'GP') AS gp,
-        sum(value) FILTER (WHERE role IN ('GP', 'NURSES', 'DPC')) AS clinical
+        exact_sum(CASE WHEN role = 'GP' THEN value END) AS gp,
+        exact_sum(CASE WHEN role IN ('GP', 'NURSES', 'DPC') THEN value END) AS clinical
     FROM staging.workforce
     WHERE is_group_total AND measure = 'FTE' AND value IS NOT NULL
     GROUP BY practice_code, period, fy
 ),
 wf AS (
-    SELECT practice_code, fy AS period, avg(gp) AS gp_fte, avg(clinical) AS clinical_fte
+    SELECT practice_code, fy AS period, exact_sum(gp) / count(gp) AS gp_fte, exact_sum(clinical) / count(clinical) AS clinical_fte
     FROM wf_month GROUP BY practice_code, fy
 ),
 prac AS (
@@ -74,10 +74,10 @@ g AS (
 scale AS (
     -- rescale each gradient's need so England's need-weighted patients equal its weighted list
     SELECT period,
-        sum(weighted) / sum(weighted * (1 + g.g * dep)) AS s,
-        sum(weighted) / sum(weighted * (1 + g.g_lo * dep)) AS s_lo,
-        sum(weighted) / sum(weighted * (1 + g.g_hi * dep)) AS s_hi,
-        sum(weighted) / sum(registered) AS eng_need_per_head
+        exact_sum(weighted) / exact_sum(weighted * (1 + g.g * dep)) AS s,
+        exact_sum(weighted) / exact_sum(weighted * (1 + g.g_lo * dep)) AS s_lo,
+        exact_sum(weighted) / exact_sum(weighted * (1 + g.g_hi * dep)) AS s_hi,
+        exact_sum(weighted) / exact_sum(registered) AS eng_need_per_head
     FROM prac CROSS JOIN g
     WHERE weighted > 0
     GROUP BY period
@@ -126,12 +126,12 @@ within AS (
 shares AS (
     -- fair shares among the compared practices only: the others have none
     SELECT *,
-        CASE WHEN in_comparisons THEN sum(CASE WHEN in_comparisons THEN actual END) OVER a * need
-            / nullif(sum(CASE WHEN in_comparisons THEN need END) OVER a, 0) END AS expected,
-        CASE WHEN in_comparisons THEN sum(CASE WHEN in_comparisons THEN actual END) OVER a * need_lo
-            / nullif(sum(CASE WHEN in_comparisons THEN need_lo END) OVER a, 0) END AS expected_lo,
-        CASE WHEN in_comparisons THEN sum(CASE WHEN in_comparisons THEN actual END) OVER a * need_hi
-            / nullif(sum(CASE WHEN in_comparisons THEN need_hi END) OVER a, 0) END AS expected_hi
+        CASE WHEN in_comparisons THEN CAST(sum(CAST(CASE WHEN in_comparisons THEN actual END AS DECIMAL(38, 12))) OVER a AS DOUBLE) * need
+            / nullif(CAST(sum(CAST(CASE WHEN in_comparisons THEN need END AS DECIMAL(38, 12))) OVER a AS DOUBLE), 0) END AS expected,
+        CASE WHEN in_comparisons THEN CAST(sum(CAST(CASE WHEN in_comparisons THEN actual END AS DECIMAL(38, 12))) OVER a AS DOUBLE) * need_lo
+            / nullif(CAST(sum(CAST(CASE WHEN in_comparisons THEN need_lo END AS DECIMAL(38, 12))) OVER a AS DOUBLE), 0) END AS expected_lo,
+        CASE WHEN in_comparisons THEN CAST(sum(CAST(CASE WHEN in_comparisons THEN actual END AS DECIMAL(38, 12))) OVER a AS DOUBLE) * need_hi
+            / nullif(CAST(sum(CAST(CASE WHEN in_comparisons THEN need_hi END AS DECIMAL(38, 12))) OVER a AS DOUBLE), 0) END AS expected_hi
     FROM within
     WINDOW a AS (PARTITION BY period, measure, within_level, within_code)
 ),
@@ -146,10 +146,10 @@ rolled AS (
         any_value(multiplier) AS multiplier,
         count(*) AS practices,
         count(*) FILTER (WHERE in_comparisons) AS practices_compared,
-        sum(actual) AS actual, sum(registered) AS registered, sum(weighted) AS weighted,
-        sum(need) AS need, any_value(eng_need_per_head) AS eng_need_per_head,
-        sum(expected) AS expected,
-        sum(actual - expected) AS gap, sum(actual - expected_lo) AS gap_lo, sum(actual - expected_hi) AS gap_hi,
+        exact_sum(actual) AS actual, exact_sum(registered) AS registered, exact_sum(weighted) AS weighted,
+        exact_sum(need) AS need, any_value(eng_need_per_head) AS eng_need_per_head,
+        exact_sum(expected) AS expected,
+        exact_sum(actual - expected) AS gap, exact_sum(actual - expected_lo) AS gap_lo, exact_sum(actual - expected_hi) AS gap_hi,
         CASE WHEN grouping(practice_code) = 0 THEN any_value(imd_quintile) END AS imd_quintile,
         CASE WHEN grouping(practice_code) = 0 THEN any_value(need_flag) END AS need_flag,
         CASE WHEN grouping(practice_code) = 0 THEN bool_and(in_comparisons) ELSE true END AS in_comparisons,

@@ -19,7 +19,7 @@ WITH prac AS (
 ),
 pooled AS (
     SELECT q.indicator_id, pe.period, pe.practice_code,
-        count(*) AS peer_practices, sum(q.numerator) / nullif(sum(q.denominator), 0) AS peer_rate
+        count(*) AS peer_practices, exact_sum(q.numerator) / nullif(exact_sum(q.denominator), 0) AS peer_rate
     FROM marts.peers AS pe
     JOIN prac AS q ON q.period = pe.period AND q.practice_code = pe.peer_code
     WHERE q.denominator > 0 AND in_build(pe.period)

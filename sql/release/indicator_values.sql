@@ -44,7 +44,7 @@ bench AS (
 ),
 od AS (
     SELECT r.indicator_id, r.period, r.area_level,
-        overdispersion(list(r.rnum), list(r.ruden), any_value(r.statistic), any_value(b.target)) AS od
+        overdispersion(list(r.rnum ORDER BY r.area_code), list(r.ruden ORDER BY r.area_code), any_value(r.statistic), any_value(b.target)) AS od
     FROM r
     JOIN bench AS b USING (indicator_id, period)
     WHERE r.ruden IS NOT NULL AND b.target IS NOT NULL AND r.statistic IN ('proportion', 'rate', 'ratio') AND r.area_level <> 'england'
@@ -54,7 +54,7 @@ od AS (
 peers AS (
     -- each practice's similar practices, counting only the published ones
     SELECT q.indicator_id, pe.period, 'practice' AS area_level, pe.practice_code AS peer_of,
-        count(*) AS peer_n, sum(q.rnum) AS peer_num, sum(q.denominator) AS peer_den,
+        count(*) AS peer_n, exact_sum(q.rnum) AS peer_num, exact_sum(q.denominator) AS peer_den,
         CASE any_value(q.polarity)
             WHEN 'higher_is_better' THEN quantile_cont(q.rnum / q.denominator, 0.75)
             WHEN 'lower_is_better' THEN quantile_cont(q.rnum / q.denominator, 0.25)
