@@ -13,7 +13,7 @@
 -- sampling error for the SII/RII intervals. Practices not in comparisons (closed during the period,
 -- implausible denominators: see marts.indicator_values) are left out.
 WITH p AS (
-    SELECT v.indicator_id, v.period, v.icb_code, v.region_code, v.imd_decile, v.area_code, v.numerator, v.denominator, v.value
+    SELECT v.indicator_id, v.period, v.icb_code, v.region_code, v.imd_decile, v.numerator, v.denominator, v.value
     FROM marts.indicator_values AS v
     WHERE v.area_level = 'practice' AND v.imd_decile IS NOT NULL AND v.denominator > 0 AND v.in_comparisons AND in_build(v.period)
 ),
@@ -23,7 +23,11 @@ d AS (
         CASE WHEN grouping(icb_code) = 0 THEN icb_code WHEN grouping(region_code) = 0 THEN region_code ELSE 'E92000001' END AS area_code,
         imd_decile,
         exact_sum(numerator) AS numerator, exact_sum(denominator) AS denominator,
-        stddev_samp(value ORDER BY area_code) AS sd, count(*) AS practices -- in a fixed order: the same bits every build
+        -- stddev_samp(value) from exact sums: the same bits every build (an ordered
+        -- aggregate buffers every value and ran out of memory at England scale)
+        CASE WHEN count(value) > 1 THEN sqrt(greatest(0, (exact_sum(value * value) - exact_sum(value) ^ 2 / count(value))
+            / (count(value) - 1))) END AS sd,
+        count(*) AS practices
     FROM p
     GROUP BY GROUPING SETS ((indicator_id, period, imd_decile, icb_code), (indicator_id, period, imd_decile, region_code),
         (indicator_id, period, imd_decile))
