@@ -360,6 +360,33 @@ func TestFailedBuildKeepsPreviousWarehouse(t *testing.T) {
 // sameAsFullBuild fails unless the incremental warehouse wh holds the same
 // tables, rows and objects as the full build full (what is a prefix for
 // the messages).
+// checkStep checks an incremental build's result: the actions wanted, the
+// periods every refreshed model refreshed, and the warehouse against a full
+// build of the same lake.
+func checkStep(t *testing.T, step string, p *Project, l *lakeFixture, wh string, res Result, want map[string]Action, periods []string) {
+	t.Helper()
+	got := actions(res)
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("%s: %s %s, want %s (%s)", step, name, got[name], w, res.Summary())
+		}
+	}
+	for _, m := range res.Models {
+		if m.Action == Refreshed && !slices.Equal(m.Periods, periods) {
+			t.Errorf("%s: %s refreshed %v, want %v", step, m.Name, m.Periods, periods)
+		}
+	}
+	full := filepath.Join(t.TempDir(), "full.duckdb")
+	fres, err := Build(context.Background(), p, Options{Warehouse: full, Lake: l.tables(), Logger: quiet, Full: true})
+	if err != nil {
+		t.Fatalf("%s: full build: %v", step, err)
+	}
+	if !fres.Full {
+		t.Errorf("%s: Full option ignored", step)
+	}
+	sameAsFullBuild(t, step+": ", wh, full)
+}
+
 func sameAsFullBuild(t *testing.T, what, wh, full string) {
 	t.Helper()
 	inc, fu := tableContents(t, wh), tableContents(t, full)
@@ -519,7 +546,6 @@ func TestIncrementalMatchesFullBuild(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
-		got := actions(res)
 		if s.name == "nothing changed" {
 			all := 0
 			for _, m := range p.Models() {
@@ -529,25 +555,7 @@ func TestIncrementalMatchesFullBuild(t *testing.T) {
 				t.Errorf("unchanged build ran %d tests and skipped %d; want all %d skipped (views' too)", res.Tests, res.TestsSkipped, all)
 			}
 		}
-		for name, want := range s.want {
-			if got[name] != want {
-				t.Errorf("%s: %s %s, want %s (%s)", s.name, name, got[name], want, res.Summary())
-			}
-		}
-		for _, m := range res.Models {
-			if m.Action == Refreshed && !slices.Equal(m.Periods, s.periods) {
-				t.Errorf("%s: %s refreshed %v, want %v", s.name, m.Name, m.Periods, s.periods)
-			}
-		}
-		full := filepath.Join(t.TempDir(), "full.duckdb")
-		fres, err := Build(ctx, p, Options{Warehouse: full, Lake: l.tables(), Logger: quiet, Full: true})
-		if err != nil {
-			t.Fatalf("%s: full build: %v", s.name, err)
-		}
-		if !fres.Full {
-			t.Errorf("%s: Full option ignored", s.name)
-		}
-		sameAsFullBuild(t, s.name+": ", wh, full)
+		checkStep(t, s.name, p, l, wh, res, s.want, s.periods)
 	}
 	// The run history survives rebuilds and says what happened.
 	runs := query(t, wh, "SELECT full_build, refreshed FROM _gplens.runs ORDER BY started_at")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"testing"
 	"testing/fstest"
 )
@@ -78,21 +77,6 @@ SELECT f.* EXCLUDE (value), f.value * 2 AS doubled FROM core.facts AS f`)},
 		if err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
-		got := actions(res)
-		for name, want := range s.want {
-			if got[name] != want {
-				t.Errorf("%s: %s %s, want %s (%s)", s.name, name, got[name], want, res.Summary())
-			}
-		}
-		for _, m := range res.Models {
-			if m.Action == Refreshed && !slices.Equal(m.Periods, s.periods) {
-				t.Errorf("%s: %s refreshed %v, want %v", s.name, m.Name, m.Periods, s.periods)
-			}
-		}
-		full := filepath.Join(t.TempDir(), "full.duckdb")
-		if _, err := Build(ctx, p, Options{Warehouse: full, Lake: l.tables(), Logger: quiet, Full: true}); err != nil {
-			t.Fatalf("%s: full build: %v", s.name, err)
-		}
-		sameAsFullBuild(t, s.name+": ", wh, full)
+		checkStep(t, s.name, p, l, wh, res, s.want, s.periods)
 	}
 }
