@@ -61,7 +61,7 @@ var pageTmpl = template.Must(template.New("pack").Parse(`<!DOCTYPE html>
 Figures shown as <strong>*</strong> are withheld to protect confidentiality.</p>
 <nav aria-label="Contents"><h2 class="navh">Contents</h2><ol>
 {{if .Summary}}<li><a href="#summary">Summary</a></li>{{end}}
-<li><a href="#practices">Practices</a></li>
+{{if .Practices.Rows}}<li><a href="#practices">Practices</a></li>{{end}}
 {{range .Indicators}}<li><a href="#{{.Anchor}}">{{.Name}}</a></li>
 {{end}}{{if .Investment}}<li><a href="#investment">Investment and need</a></li>
 {{end}}<li><a href="#notes">Notes and sources</a></li>
@@ -71,10 +71,10 @@ Figures shown as <strong>*</strong> are withheld to protect confidentiality.</p>
 {{with .Summary}}<section id="summary"><h2>Summary</h2>
 {{template "table" .}}
 </section>{{end}}
-<section id="practices"><h2>Practices</h2>
+{{if .Practices.Rows}}<section id="practices"><h2>Practices</h2>
 <p>Each practice's value of the key indicators and how it compares with England. The label and symbol give the comparison; the colour repeats it.</p>
 <div class="scroll">{{template "table" .Practices}}</div>
-</section>
+</section>{{end}}
 {{range .Indicators}}<section id="{{.Anchor}}" class="indicator"><h2>{{.Name}}</h2>
 <p class="meta">{{.Unit}} &middot; {{.Period}} &middot; {{.Polarity}}{{if not .Public}} &middot; disclosure control applied{{end}}</p>
 {{if .Description}}<p>{{.Description}}</p>{{end}}

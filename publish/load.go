@@ -42,6 +42,7 @@ type plan struct {
 	catalogue      []*indicator
 	byID           map[string]*indicator
 	precision      map[string][3]int // unit (or measure:<name>) -> value, numerator, denominator dp
+	listDownTo     map[string]string // Options.ListDownTo, normalised
 }
 
 func sqlQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
@@ -79,7 +80,7 @@ func tableExists(ctx context.Context, db *sql.DB, schema, table string) (bool, e
 }
 
 func loadPlan(ctx context.Context, db *sql.DB, opts *Options) (*plan, error) {
-	pl := &plan{schema: opts.Schema, period: opts.Period, byID: map[string]*indicator{}}
+	pl := &plan{schema: opts.Schema, period: opts.Period, byID: map[string]*indicator{}, listDownTo: opts.ListDownTo}
 	prec, err := loadPrecision(opts.Workspace)
 	if err != nil {
 		return nil, err
@@ -153,7 +154,41 @@ func round(v float64, dp int) float64 {
 	if dp >= 0 && v == math.Trunc(v) && math.Abs(v) < 1e12 {
 		return v // a whole number of at most 12 digits: roundDigits gives it back unchanged
 	}
+	if r, ok := roundFast(v, dp); ok {
+		return r
+	}
 	return roundDigits(v, dp)
+}
+
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12}
+
+// roundFast is roundDigits by arithmetic, for the values where that cannot
+// differ: with x = |v|·10^dp below 10^9 the cut to 12 significant digits moves
+// x by at most 5·10^-4 and the product's own error is below 10^-7, so when x's
+// fraction is more than 10^-3 from a half both steps round x the same way, and
+// k/10^dp (both exact) divides to the double nearest the decimal, as
+// ParseFloat gives it. Near a half, or for larger x, ok is false. Publish
+// rounds every figure of a pack; the digit steps were 6% of its CPU.
+func roundFast(v float64, dp int) (float64, bool) {
+	if dp < 0 || dp >= len(pow10) {
+		return 0, false
+	}
+	x := math.Abs(v) * pow10[dp]
+	if !(x < 1e9) {
+		return 0, false
+	}
+	k := math.Floor(x)
+	frac := x - k
+	if math.Abs(frac-0.5) <= 1e-3 {
+		return 0, false
+	}
+	if frac > 0.5 {
+		k++
+	}
+	if k == 0 {
+		return 0, true
+	}
+	return math.Copysign(k/pow10[dp], v), true
 }
 
 // roundDigits is round without the whole-number shortcut.

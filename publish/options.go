@@ -67,6 +67,11 @@ type Options struct {
 	Models  []ModelVersion
 	// Suppression; the zero value means DefaultSuppression() (8, secondary).
 	Suppression SuppressionConfig
+	// ListDownTo is, per pack level, the lowest level of area its pack
+	// lists one by one (its sections' rows, the practices sheet and feed,
+	// the charts' points); the areas above are listed in any case. Missing
+	// levels take DefaultListDownTo.
+	ListDownTo map[string]string
 	// KeyIndicators shown on the Practices sheet and charted in the report;
 	// empty picks a default set from the catalogue.
 	KeyIndicators []string
@@ -113,6 +118,14 @@ var levelOrder = []string{"england", "region", "icb", "sub_icb", "pcn", "practic
 
 var publishableLevels = []string{"region", "icb", "sub_icb", "pcn"}
 
+// DefaultListDownTo: a region pack lists its ICBs and sub-ICB locations, so its
+// size follows its few dozen areas rather than its ~1,000 practices (whose
+// rows are in the ICB and sub-ICB packs: at England scale a region pack
+// listing them was 200 MB); the other packs list every practice.
+func DefaultListDownTo() map[string]string {
+	return map[string]string{"region": "sub_icb", "icb": "practice", "sub_icb": "practice", "pcn": "practice"}
+}
+
 func levelRank(l string) int {
 	if i := slices.Index(levelOrder, l); i >= 0 {
 		return i
@@ -132,6 +145,17 @@ func (o *Options) normalise() error {
 			return fmt.Errorf("publish: level %q is not one of %v", l, publishableLevels)
 		}
 	}
+	deepest := DefaultListDownTo()
+	for l, d := range o.ListDownTo {
+		if !slices.Contains(publishableLevels, l) {
+			return fmt.Errorf("publish: list_down_to: %q is not a pack level (%v)", l, publishableLevels)
+		}
+		if r := levelRank(d); r >= len(levelOrder) || r < levelRank(l) {
+			return fmt.Errorf("publish: list_down_to: %s = %q: want %s or a level below it (%v)", l, d, l, levelOrder[levelRank(l):])
+		}
+		deepest[l] = d
+	}
+	o.ListDownTo = deepest
 	if o.Suppression == (SuppressionConfig{}) {
 		o.Suppression = DefaultSuppression()
 	}

@@ -138,7 +138,8 @@ func planLevels(ctx context.Context, db *sql.DB, pl *plan, opts *Options) ([]lev
 }
 
 func (pl *plan) env(level string, areas []string) queryEnv {
-	q := queryEnv{schema: pl.schema, level: level, period: pl.period, practicePeriod: pl.practicePeriod, chosen: pl.chosenSQL()}
+	q := queryEnv{schema: pl.schema, level: level, period: pl.period, practicePeriod: pl.practicePeriod, chosen: pl.chosenSQL(),
+		deepest: pl.listDownTo[level]}
 	if len(areas) > 0 {
 		quoted := make([]string, len(areas))
 		for i, a := range areas {

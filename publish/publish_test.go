@@ -59,6 +59,30 @@ func readManifest(t *testing.T, dir string) Manifest {
 
 func TestPublishPacks(t *testing.T) {
 	db, out, res := publishFixture(t, Options{})
+	checkPacks(t, db, out, res, DefaultListDownTo())
+}
+
+// TestListDownTo: region packs listing every practice (list_down_to region =
+// "practice") carry their practices' rows, feed and sheet, like the others;
+// a level above the pack's own is refused.
+func TestListDownTo(t *testing.T) {
+	deep := map[string]string{"region": "practice"}
+	db, out, res := publishFixture(t, Options{ListDownTo: deep})
+	want := DefaultListDownTo()
+	want["region"] = "practice"
+	checkPacks(t, db, out, res, want)
+	for _, bad := range []map[string]string{{"icb": "region"}, {"icb": "ward"}, {"practice": "practice"}} {
+		_, err := Publish(context.Background(), db, Options{Period: smallFixture.period, OutDir: t.TempDir(), ListDownTo: bad})
+		if err == nil || !strings.Contains(err.Error(), "list_down_to") {
+			t.Errorf("ListDownTo %v: err = %v, want a list_down_to error", bad, err)
+		}
+	}
+}
+
+// checkPacks checks every pack of res against its manifest and the fixture,
+// each listing its areas down to deepest[level].
+func checkPacks(t *testing.T, db *sql.DB, out string, res Result, deepest map[string]string) {
+	t.Helper()
 	f := smallFixture
 	wantPacks := f.regions + f.regions*f.icbsPerRegion + f.regions*f.icbsPerRegion*f.subsPerICB
 	if len(res.Packs) != wantPacks {
@@ -89,14 +113,29 @@ func TestPublishPacks(t *testing.T) {
 				t.Errorf("%s/%s: manifest checksum or size does not match the file", p.Area, mf.Path)
 			}
 		}
-		checkFeeds(t, db, dir, m, p.Level, p.Area)
+		checkFeeds(t, db, dir, m, p.Level, p.Area, deepest[p.Level])
 	}
 }
 
 // checkFeeds: CSV with BOM, Parquet rows as the manifest says, only the
-// area's practices, no count 1..7 of a non-public indicator visible.
-func checkFeeds(t *testing.T, db *sql.DB, dir string, m Manifest, level, area string) {
+// area's practices, areas listed down to deepest and no lower, no count 1..7
+// of a non-public indicator visible.
+func checkFeeds(t *testing.T, db *sql.DB, dir string, m Manifest, level, area, deepest string) {
 	t.Helper()
+	iv := filepath.Join(dir, "feeds", "indicator_values.parquet")
+	var lowest string
+	if err := db.QueryRow(`SELECT arg_max(area_level, list_position(['england', 'region', 'icb', 'sub_icb', 'pcn', 'practice'], area_level)) FROM read_parquet(?)`, iv).Scan(&lowest); err != nil {
+		t.Fatal(err)
+	}
+	if lowest != deepest {
+		t.Errorf("%s (%s): rows listed down to %s, want %s", area, level, lowest, deepest)
+	}
+	if deepest != "practice" {
+		if _, err := os.Stat(filepath.Join(dir, "feeds", "practices.csv")); !os.IsNotExist(err) {
+			t.Errorf("%s lists no practices, yet has a practices feed (%v)", area, err)
+		}
+		return
+	}
 	rows := map[string]int{}
 	for _, f := range m.Files {
 		if f.Rows != nil {
@@ -149,7 +188,6 @@ func checkFeeds(t *testing.T, db *sql.DB, dir string, m Manifest, level, area st
 	// secondary suppression: the area's published total never has exactly
 	// one withheld practice beneath it
 	var lone int
-	iv := filepath.Join(dir, "feeds", "indicator_values.parquet")
 	err = db.QueryRow(`SELECT count(*) FROM
 		(SELECT indicator_id, count(*) FILTER (WHERE suppression_reason IS NOT NULL) AS s FROM read_parquet(?) WHERE area_level = 'practice' GROUP BY indicator_id) x
 		JOIN (SELECT indicator_id FROM read_parquet(?) WHERE area_level = ? AND area_code = ? AND suppression_reason IS NULL) a USING (indicator_id)

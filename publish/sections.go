@@ -29,6 +29,7 @@ import (
 //	{{practice_period}} the practice-dimension month used, quoted
 //	{{trend_start}}     the month before the 24-month trend window, quoted
 //	{{area_filter}}     AND pack_area IN (...) when --area limits the packs
+//	{{deepest}}         the lowest level the packs list (Options.ListDownTo), quoted
 //
 //go:embed sections/*.sql
 var sectionFS embed.FS
@@ -374,6 +375,7 @@ func (q *queryEnv) render(text string) string {
 		"{{practice_period}}", sqlQuote(q.practicePeriod),
 		"{{trend_start}}", sqlQuote(addMonths(q.period, -24)),
 		"{{area_filter}}", q.areaFilter,
+		"{{deepest}}", sqlQuote(q.deepest),
 	)
 	// members itself holds placeholders: fill twice
 	return r.Replace(r.Replace(text))
@@ -383,4 +385,7 @@ func (q *queryEnv) render(text string) string {
 type queryEnv struct {
 	schema, level, period, practicePeriod string
 	members, chosen, areaFilter           string
+	// deepest is the lowest level the packs list area by area
+	// (Options.ListDownTo).
+	deepest string
 }

@@ -35,6 +35,48 @@ func TestRoundWholeNumbers(t *testing.T) {
 	}
 }
 
+// TestRoundFastAgrees: the arithmetic path gives roundDigits's answer to the
+// bit wherever it answers, on values of every size and next to halves.
+func TestRoundFastAgrees(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	answered := 0
+	check := func(v float64, dp int) {
+		got, ok := roundFast(v, dp)
+		if !ok {
+			return
+		}
+		answered++
+		if want := roundDigits(v, dp); got != want || math.Signbit(got) != math.Signbit(want) {
+			t.Fatalf("roundFast(%v, %d) = %v, the digit steps give %v", v, dp, got, want)
+		}
+	}
+	for range 400000 {
+		dp := r.IntN(8)
+		mag := math.Pow(10, float64(r.IntN(14)-4))
+		v := (r.Float64()*2 - 1) * mag
+		check(v, dp)
+		// next to a half at dp: k.5 / 10^dp and a few ulps and decimals around it
+		k := math.Floor(r.Float64() * math.Pow(10, float64(r.IntN(9))))
+		h := (k + 0.5) / pow10[dp]
+		for _, d := range []float64{0, 1e-12, -1e-12, 1e-9, -1e-9, 1e-6, -1e-6, 2e-3, -2e-3} {
+			check(h+d/pow10[dp], dp)
+			check(math.Nextafter(h, math.Inf(1)), dp)
+			check(math.Nextafter(h, math.Inf(-1)), dp)
+		}
+	}
+	if answered < 1000000 {
+		t.Fatalf("the fast path answered only %d values", answered)
+	}
+	for _, c := range []struct {
+		v  float64
+		dp int
+	}{{2.5, 0}, {0.125, 2}, {1.005, 2}, {1e9, 1}, {-0.0005, 3}} {
+		if _, ok := roundFast(c.v, c.dp); ok {
+			t.Errorf("roundFast(%v, %d) answered; a half or a large value is the digit steps' to decide", c.v, c.dp)
+		}
+	}
+}
+
 // TestSectionColumnIndex: the column index agrees with the spec's order.
 func TestSectionColumnIndex(t *testing.T) {
 	for _, s := range sections {

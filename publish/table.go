@@ -41,8 +41,11 @@ func (t *table) idx(name string) int {
 }
 
 // str is a VARCHAR cell, "" when NULL.
-func (t *table) str(r int, name string) string {
-	c := &t.cols[t.idx(name)]
+func (t *table) str(r int, name string) string { return t.strAt(r, t.idx(name)) }
+
+// strAt is str by column index.
+func (t *table) strAt(r, i int) string {
+	c := &t.cols[i]
 	if c.s == nil || !c.ok[r] {
 		return ""
 	}
@@ -51,8 +54,10 @@ func (t *table) str(r int, name string) string {
 
 // num is a numeric cell (DOUBLE, BIGINT or INTEGER), already rounded to
 // its column's precision; withheld cells read as missing.
-func (t *table) num(r int, name string) Num {
-	i := t.idx(name)
+func (t *table) num(r int, name string) Num { return t.numAt(r, t.idx(name)) }
+
+// numAt is num by column index.
+func (t *table) numAt(r, i int) Num {
 	c := &t.cols[i]
 	if !c.ok[r] || (t.sec.Columns[i].SDC && t.withheld[r] != "") {
 		return Num{}

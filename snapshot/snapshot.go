@@ -67,6 +67,10 @@ type Options struct {
 	// copies, where the warehouse has no comment: the server's catalog
 	// hands them to BI tools as column remarks.
 	Remarks Remarks
+	// MemoryLimit bounds the DuckDB that copies the warehouse into the
+	// snapshot (publish passes [publish] memory_limit); "" keeps DuckDB's
+	// default, 80% of RAM, which the copy of an England warehouse used.
+	MemoryLimit string
 }
 
 // Dir is the folder holding the published snapshots of workspace ws.
@@ -111,7 +115,7 @@ func Prepare(ctx context.Context, ws, warehouse, label string, o Options) (*Pend
 		return nil, fmt.Errorf("publish: warehouse: %w", err)
 	}
 	return prepare(ctx, ws, label, o, func(tmp string) error {
-		if err := copyDatabase(ctx, warehouse, tmp, o.Remarks); err != nil {
+		if err := copyDatabase(ctx, warehouse, tmp, o.Remarks, o.MemoryLimit); err != nil {
 			return fmt.Errorf("publish %s: %w", warehouse, err)
 		}
 		return nil
@@ -232,9 +236,9 @@ func (p *Pending) Commit(ctx context.Context) (Info, error) {
 // new database file dst. Going through DuckDB rather than copying bytes
 // replays any WAL and yields a compact file; it fails cleanly while a
 // writer in another process holds the warehouse lock.
-func copyDatabase(ctx context.Context, src, dst string, remarks Remarks) error {
+func copyDatabase(ctx context.Context, src, dst string, remarks Remarks, memoryLimit string) error {
 	// duck.Open so views calling the metrics functions still bind.
-	db, err := duck.Open(ctx, "", duck.Options{})
+	db, err := duck.Open(ctx, "", duck.Options{MemoryLimit: memoryLimit})
 	if err != nil {
 		return fmt.Errorf("open copier: %w", err)
 	}

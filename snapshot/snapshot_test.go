@@ -463,7 +463,12 @@ func TestPrepareCommitAbort(t *testing.T) {
 		}
 	}
 
-	p, err := snapshot.Prepare(ctx, ws, wh, "2024-03", snapshot.Options{})
+	// the copier runs within Options.MemoryLimit: a bad one stops it
+	if _, err := snapshot.Prepare(ctx, ws, wh, "2024-03", snapshot.Options{MemoryLimit: "lots"}); err == nil || !strings.Contains(err.Error(), "memory") {
+		t.Errorf("Prepare with memory limit %q: err = %v, want DuckDB's memory limit error", "lots", err)
+	}
+	invisible("refused memory limit")
+	p, err := snapshot.Prepare(ctx, ws, wh, "2024-03", snapshot.Options{MemoryLimit: "256MB"})
 	if err != nil {
 		t.Fatal(err)
 	}

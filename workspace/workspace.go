@@ -42,10 +42,13 @@ type TransformConfig struct {
 
 // PublishConfig is [publish].
 type PublishConfig struct {
-	Levels        []string          `toml:"levels"`
-	KeyIndicators []string          `toml:"key_indicators"`
-	Suppression   SuppressionConfig `toml:"suppression"`
-	Seed          int64             `toml:"seed"`
+	Levels        []string `toml:"levels"`
+	KeyIndicators []string `toml:"key_indicators"`
+	// ListDownTo is [publish.list_down_to]: per pack level, the lowest level
+	// its pack lists area by area (publish.DefaultListDownTo for the rest).
+	ListDownTo  map[string]string `toml:"list_down_to"`
+	Suppression SuppressionConfig `toml:"suppression"`
+	Seed        int64             `toml:"seed"`
 	// MemoryLimit bounds DuckDB while it reads the packs' sections (it
 	// spills its sorts to disk past it).
 	MemoryLimit string `toml:"memory_limit"`
@@ -93,7 +96,7 @@ func Defaults() Config {
 	return Config{
 		Ingest:    IngestConfig{MaxRejectShare: 0.01},
 		Transform: TransformConfig{MemoryLimit: "8GB"},
-		Publish:   PublishConfig{Levels: []string{"region", "icb", "sub_icb"}, Suppression: SuppressionConfig{MinCount: 8, Secondary: true}, Seed: 1, MemoryLimit: "4GB"},
+		Publish:   PublishConfig{Levels: []string{"region", "icb", "sub_icb"}, Suppression: SuppressionConfig{MinCount: 8, Secondary: true}, Seed: 1, MemoryLimit: "1GB"},
 		Serve:     ServeConfig{Addr: "127.0.0.1:31337", QueryTimeout: "60s", MemoryLimit: "2GB"},
 	}
 }

@@ -61,7 +61,7 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 	go func() {
 		defer close(snapDone)
 		pending, snapErr = snapshot.Prepare(snapCtx, w.Dir, w.Warehouse(), period,
-			snapshot.Options{Logger: g.log, Scopes: serveScopes(g, w), Remarks: publish.ColumnRemarks})
+			snapshot.Options{Logger: g.log, Scopes: serveScopes(g, w), Remarks: publish.ColumnRemarks, MemoryLimit: w.Config.Publish.MemoryLimit})
 		if snapErr != nil {
 			stopPacks() // they could not be committed anyway
 		}
@@ -78,7 +78,8 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 		Period: period, Areas: areas, Levels: levels, Version: version, Workspace: w.Dir,
 		Sources: sources, Models: models, Seed: w.Config.Publish.Seed, Logger: g.log,
 		Suppression: publish.SuppressionConfig{MinCount: sc.MinCount, Secondary: sc.Secondary}, KeyIndicators: w.Config.Publish.KeyIndicators,
-		Dest: gatedDest{Destination: publish.LocalDir{Root: w.Packs()}, wait: waitSnap},
+		ListDownTo: w.Config.Publish.ListDownTo,
+		Dest:       gatedDest{Destination: publish.LocalDir{Root: w.Packs()}, wait: waitSnap},
 	}
 	if g.tty {
 		opts.Progress = g.stderr // a line per pack with an ETA, only on a terminal

@@ -88,10 +88,10 @@ func TestPublishAllOrNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(conf), `memory_limit = "4GB"`) {
-		t.Fatalf("gplens.toml has no [publish] memory_limit of 4GB:\n%s", conf)
+	if !strings.Contains(string(conf), `memory_limit = "1GB"`) {
+		t.Fatalf("gplens.toml has no [publish] memory_limit of 1GB:\n%s", conf)
 	}
-	if err := os.WriteFile(toml, []byte(strings.Replace(string(conf), `memory_limit = "4GB"`, `memory_limit = "lots"`, 1)), 0o644); err != nil {
+	if err := os.WriteFile(toml, []byte(strings.Replace(string(conf), `memory_limit = "1GB"`, `memory_limit = "lots"`, 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, out, errs = gplens(t, "--workspace", ws, "publish", "--period", "2024-03")
