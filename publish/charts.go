@@ -233,9 +233,21 @@ func funnelClass(sig string) (string, string, string) {
 	return "sig-no", "circle", "within the limits"
 }
 
-// funnelChart plots practices' values against their denominators with
-// smooth control limits around the England value.
-func funnelChart(id string, in *indicator, rows []*ivRow, target float64) (template.HTML, bool) {
+// noun names the areas a chart plots, one and many.
+type noun struct{ one, many string }
+
+var practiceNoun = noun{"practice", "practices"}
+
+// areaNouns name the areas of each level a chart can plot.
+var areaNouns = map[string]noun{"practice": practiceNoun, "pcn": {"PCN", "PCNs"},
+	"sub_icb": {"sub-ICB location", "sub-ICB locations"}, "icb": {"ICB", "ICBs"}, "region": {"region", "regions"}}
+
+// title is the plural with a capital first letter.
+func (n noun) title() string { return strings.ToUpper(n.many[:1]) + n.many[1:] }
+
+// funnelChart plots the areas' (practices') values against their
+// denominators with smooth control limits around the England value.
+func funnelChart(id string, in *indicator, rows []*ivRow, target float64, what noun) (template.HTML, bool) {
 	var pts []point
 	nmin, nmax := math.Inf(1), 0.0
 	withheld := 0
@@ -269,8 +281,8 @@ func funnelChart(id string, in *indicator, rows []*ivRow, target float64) (templ
 		}
 	}
 	b.open(id, fmt.Sprintf("Funnel plot: %s", in.Name),
-		fmt.Sprintf("%d practices plotted by denominator against %s (%s). England value %s. %d above and %d below the 95%% limits; the rest within them.",
-			len(pts), in.Name, in.Unit, fmtNum(target), high, low)+withheldNote(withheld))
+		fmt.Sprintf("%d %s plotted by denominator against %s (%s). England value %s. %d above and %d below the 95%% limits; the rest within them.",
+			len(pts), what.many, in.Name, in.Unit, fmtNum(target), high, low)+withheldNote(withheld, what))
 	b.axes(xs, ys, niceTicks(0, xs.d1, 6), niceTicks(ys.d0, ys.d1, 6), "Denominator", in.Name+" ("+in.Unit+")", fmtNum)
 	b.WriteString(`<clipPath id="` + id + `-clip"><rect x="` + f1(marginL) + `" y="` + f1(marginT) + `" width="` + f1(chartW-marginL-marginR) + `" height="` + f1(chartH-marginT-marginB) + `"/></clipPath>`)
 	b.WriteString(`<g clip-path="url(#` + id + `-clip)">`)
@@ -350,23 +362,24 @@ func comparisonClass(label string) (string, string) {
 	return "cmp-none", "square"
 }
 
-func withheldNote(n int) string {
-	return hiddenNote(n, "its figures are withheld to protect confidentiality", "their figures are withheld to protect confidentiality")
+func withheldNote(n int, what noun) string {
+	return hiddenNote(n, what, "its figures are withheld to protect confidentiality", "their figures are withheld to protect confidentiality")
 }
 
-// hiddenNote says how many practices a chart leaves out, and why.
-func hiddenNote(n int, whyOne, whyMany string) string {
+// hiddenNote says how many areas (practices) a chart leaves out, and why.
+func hiddenNote(n int, what noun, whyOne, whyMany string) string {
 	switch n {
 	case 0:
 		return ""
 	case 1:
-		return " One practice is not shown: " + whyOne + "."
+		return " One " + what.one + " is not shown: " + whyOne + "."
 	}
-	return fmt.Sprintf(" %d practices are not shown: %s.", n, whyMany)
+	return fmt.Sprintf(" %d %s are not shown: %s.", n, what.many, whyMany)
 }
 
-// caterpillarChart ranks practices by value with their 95% intervals.
-func caterpillarChart(id string, in *indicator, rows []*ivRow, england, area float64, areaName string) (template.HTML, bool) {
+// caterpillarChart ranks the areas (practices) by value with their 95%
+// intervals.
+func caterpillarChart(id string, in *indicator, rows []*ivRow, england, area float64, areaName string, what noun) (template.HTML, bool) {
 	var pts []point
 	withheld := 0
 	for _, r := range rows {
@@ -413,9 +426,9 @@ func caterpillarChart(id string, in *indicator, rows []*ivRow, england, area flo
 	xs := scale{0, float64(len(pts) + 1), marginL, chartW - marginR}
 	ys := scale{ymin, ymax, chartH - marginB, marginT}
 	var b svgBuf
-	b.open(id, "Caterpillar plot: "+in.Name, fmt.Sprintf("%d practices ranked from lowest to highest %s (%s), each with its 95%% confidence interval; horizontal lines mark England and %s.",
-		len(pts), in.Name, in.Unit, areaName)+withheldNote(withheld))
-	b.axes(xs, ys, nil, niceTicks(ymin, ymax, 6), "Practices, ranked", in.Name+" ("+in.Unit+")", fmtNum)
+	b.open(id, "Caterpillar plot: "+in.Name, fmt.Sprintf("%d %s ranked from lowest to highest %s (%s), each with its 95%% confidence interval; horizontal lines mark England and %s.",
+		len(pts), what.many, in.Name, in.Unit, areaName)+withheldNote(withheld, what))
+	b.axes(xs, ys, nil, niceTicks(ymin, ymax, 6), what.title()+", ranked", in.Name+" ("+in.Unit+")", fmtNum)
 	refs := []struct {
 		v          float64
 		cls, label string

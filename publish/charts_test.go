@@ -87,11 +87,11 @@ func TestChartsAccessible(t *testing.T) {
 		{AreaCode: "A2", AreaName: "C", Value: num(85), Denominator: num(400), Lower95: num(81), Upper95: num(88), Funnel: "Not significant", Comparison: "similar"},
 		{AreaCode: "A3", AreaName: "D", Value: num(95), Denominator: num(300), Funnel: "High (0.001)", Comparison: "significantly better"},
 	}
-	f, ok := funnelChart("f", in, rows, 82)
+	f, ok := funnelChart("f", in, rows, 82, practiceNoun)
 	if !ok {
 		t.Fatal("no funnel chart")
 	}
-	c, ok := caterpillarChart("c", in, rows, 82, 84, "Area")
+	c, ok := caterpillarChart("c", in, rows, 82, 84, "Area", practiceNoun)
 	if !ok {
 		t.Fatal("no caterpillar chart")
 	}
@@ -110,7 +110,7 @@ func TestChartsAccessible(t *testing.T) {
 		t.Error("funnel markers are not shaped by significance")
 	}
 	// too few points: no chart
-	if _, ok := funnelChart("g", in, rows[:1], 82); ok {
+	if _, ok := funnelChart("g", in, rows[:1], 82, practiceNoun); ok {
 		t.Error("funnel drawn with one point")
 	}
 }

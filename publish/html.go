@@ -27,8 +27,11 @@ type htmlIndicator struct {
 	Funnel, Caterpillar, SPC, Deciles             template.HTML
 	SPCText                                       string
 	DecileArea                                    string
-	Inequality                                    *htmlTable
-	Headline                                      string
+	// Plotted names the areas the funnel and caterpillar plot: the
+	// pack's deepest listed level (practices unless list_down_to stops above).
+	PlottedOne, PlottedMany, PlottedTitle string
+	Inequality                            *htmlTable
+	Headline                              string
 }
 
 type htmlPage struct {
@@ -80,9 +83,9 @@ Figures shown as <strong>*</strong> are withheld to protect confidentiality.</p>
 {{if .Description}}<p>{{.Description}}</p>{{end}}
 {{if .Headline}}<p>{{.Headline}}</p>{{end}}
 {{if .Funnel}}<figure><h3>Funnel plot</h3>{{.Funnel}}
-<figcaption>Practices by denominator. Dashed lines: 95% limits; solid lines: 99.8% limits around the England value (horizontal line). ▲ above, ▼ below the limits, ● within. Hover a point for the practice.</figcaption></figure>{{end}}
-{{if .Caterpillar}}<figure><h3>Ranked practices</h3>{{.Caterpillar}}
-<figcaption>Practices ranked by value with 95% intervals. ▲ better or higher, ▼ worse or lower than England, ● similar, ■ not compared. Dashed line: England; dotted line: this area.</figcaption></figure>{{end}}
+<figcaption>{{.PlottedTitle}} by denominator. Dashed lines: 95% limits; solid lines: 99.8% limits around the England value (horizontal line). ▲ above, ▼ below the limits, ● within. Hover a point for the {{.PlottedOne}}.</figcaption></figure>{{end}}
+{{if .Caterpillar}}<figure><h3>Ranked {{.PlottedMany}}</h3>{{.Caterpillar}}
+<figcaption>{{.PlottedTitle}} ranked by value with 95% intervals. ▲ better or higher, ▼ worse or lower than England, ● similar, ■ not compared. Dashed line: England; dotted line: this area.</figcaption></figure>{{end}}
 {{if .SPC}}<figure><h3>Trend (statistical process control)</h3>{{.SPC}}
 <figcaption>{{.SPCText}}. Grey ● common cause; blue ■ improvement; orange ◆ concern; purple ▲ neither. Dashed lines: process limits; solid: mean.</figcaption></figure>{{end}}
 {{if .Deciles}}<figure><h3>By deprivation ({{.DecileArea}})</h3>{{.Deciles}}
@@ -268,11 +271,18 @@ func htmlPractices(p *pack) htmlTable {
 func htmlKeyIndicator(p *pack, in *indicator, id string) htmlIndicator {
 	hi := htmlIndicator{ID: in.ID, Name: in.Name, Unit: in.Unit, Period: domainWord(in.Domain) + " " + periodLabel(in.Period),
 		Polarity: strings.ReplaceAll(in.Polarity, "_", " "), Description: in.Description, Anchor: anchor(in.ID), Public: in.Public}
+	// the funnel and caterpillar plot the areas of the deepest level listed
+	plotted := cmpOr(p.Deepest, "practice")
+	what, ok := areaNouns[plotted]
+	if !ok {
+		what = practiceNoun
+	}
+	hi.PlottedOne, hi.PlottedMany, hi.PlottedTitle = what.one, what.many, what.title()
 	var practices []*ivRow
 	england, area := math.NaN(), math.NaN()
 	for _, r := range p.values(in.ID) {
 		switch {
-		case r.AreaLevel == "practice":
+		case r.AreaLevel == plotted && plotted != p.Area.Level:
 			practices = append(practices, r)
 		case r.AreaLevel == "england" && r.Value.Valid:
 			england = r.Value.V
@@ -291,8 +301,8 @@ func htmlKeyIndicator(p *pack, in *indicator, id string) htmlIndicator {
 	if !math.IsNaN(area) && !math.IsNaN(england) {
 		hi.Headline = fmt.Sprintf("%s: %s %s; England: %s %s.", p.Area.Name, fmtNum(area), in.Unit, fmtNum(england), in.Unit)
 	}
-	hi.Funnel, _ = funnelChart(id+"f", in, practices, england)
-	hi.Caterpillar, _ = caterpillarChart(id+"c", in, practices, england, area, p.Area.Name)
+	hi.Funnel, _ = funnelChart(id+"f", in, practices, england, what)
+	hi.Caterpillar, _ = caterpillarChart(id+"c", in, practices, england, area, p.Area.Name, what)
 	if s := p.trend(in.ID, p.Area); len(s) > 0 {
 		hi.SPC, hi.SPCText, _ = spcChart(id+"s", in, s, p.Area.Name)
 	}

@@ -409,5 +409,5 @@ func gapChart(id string, rows []*investRow, areaName string) (template.HTML, boo
 }
 
 func notComparedNote(n int) string {
-	return hiddenNote(n, "it is not compared (see the table)", "they are not compared (see the table)")
+	return hiddenNote(n, practiceNoun, "it is not compared (see the table)", "they are not compared (see the table)")
 }

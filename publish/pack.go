@@ -10,6 +10,9 @@ type pack struct {
 	Area      areaRef
 	Ancestors []areaRef // nearest first, ending with England
 	Practices int
+	// Deepest is the lowest level the pack lists area by area
+	// (Options.ListDownTo): its charts plot the areas of that level.
+	Deepest string
 	// tables by section name; a section with no rows is absent.
 	tables     map[string]*table
 	Indicators []*indicator // shown in this pack, catalogue order
@@ -30,7 +33,8 @@ func (p *pack) section(name string) *table { return p.tables[name] }
 // assemble turns the streamed rows of one pack into a pack: disclosure
 // control, rounding to the published precision, the indicators shown.
 func assemble(pl *plan, head packHead, tables map[string]*table, key []string) *pack {
-	p := &pack{Period: pl.period, Area: head.area, Ancestors: head.ancestors, Practices: head.practices, tables: map[string]*table{}}
+	p := &pack{Period: pl.period, Area: head.area, Ancestors: head.ancestors, Practices: head.practices,
+		Deepest: pl.listDownTo[head.area.Level], tables: map[string]*table{}}
 	for _, s := range sections {
 		t := tables[s.Name]
 		if t == nil || t.n == 0 {

@@ -295,6 +295,28 @@ func TestPublishHTML(t *testing.T) {
 	}
 }
 
+// TestRegionPackCharts: a region pack listing down to its sub-ICB
+// locations (the default) plots them where other packs plot practices, and
+// has no practices table.
+func TestRegionPackCharts(t *testing.T) {
+	_, out, res := publishFixture(t, Options{Levels: []string{"region"}})
+	b, err := os.ReadFile(filepath.Join(out, smallFixture.period, res.Packs[0].Area, "pack.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for _, want := range []string{"Ranked sub-ICB locations", "sub-ICB locations plotted by denominator", "Sub-ICB locations by denominator", "Hover a point for the sub-ICB location"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("region pack.html lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"Ranked practices", `id="practices"`, "practices plotted by denominator"} {
+		if strings.Contains(s, bad) {
+			t.Errorf("region pack.html has %q, yet lists no practices", bad)
+		}
+	}
+}
+
 func TestPublishDeterministic(t *testing.T) {
 	dir := t.TempDir()
 	db := openFixture(t, dir, smallFixture)
