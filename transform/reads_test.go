@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"testing/fstest"
 )
@@ -12,7 +13,9 @@ import (
 // only in a column some readers never read leaves those readers copied; a
 // column read only by a filter counts as read, even when the new data make
 // the filter always true (so a plan built on the table's statistics would
-// drop it); and every step still equals a full build.
+// drop it); a reader whose every period changed is built afresh rather than
+// refreshed, and still reports which periods changed; and every step still
+// equals a full build.
 func TestChangeFollowsColumnsRead(t *testing.T) {
 	ctx := context.Background()
 	fsys := fstest.MapFS{
@@ -55,7 +58,7 @@ SELECT f.* EXCLUDE (value), f.value * 2 AS doubled FROM core.facts AS f`)},
 			l.write("practices/part-0.parquet", "SELECT 'A' || p AS practice_code, 'Surgery ' || p AS name FROM range(1, 4) r(p)")
 		}, map[string]Action{
 			"core.facts": Rebuilt, "marts.totals": Copied, "marts.numerators": Copied,
-			"marts.named": Refreshed, "marts.everything": Refreshed, "marts.per_year": Copied,
+			"marts.named": Rebuilt, "marts.everything": Rebuilt, "marts.per_year": Copied,
 		}, []string{"2024-01", "2024-02"}},
 		// The values of 2024-02 change, and with them every value passes
 		// numerators' filter: it is now true of the whole table.
@@ -78,5 +81,10 @@ SELECT f.* EXCLUDE (value), f.value * 2 AS doubled FROM core.facts AS f`)},
 			t.Fatalf("%s: %v", s.name, err)
 		}
 		checkStep(t, s.name, p, l, wh, res, s.want, s.periods)
+		for _, m := range res.Models {
+			if m.Name == "marts.named" && m.Action != Copied && !slices.Equal(m.ChangedPeriods, s.periods) {
+				t.Errorf("%s: marts.named changed in %v, want %v", s.name, m.ChangedPeriods, s.periods)
+			}
+		}
 	}
 }
