@@ -252,3 +252,51 @@ func queryString(t *testing.T, db *sql.DB, q string) string {
 	}
 	return s.String
 }
+
+// TestAprilWithoutAnnualFiles: the first month of a financial year arrives
+// months before that year's QOF and payments files. Adding it (April 2024,
+// with no 2024-25 annual file) must build, incrementally as in full: April
+// gets its practices, and no 2024-25 period is opened from April's practice
+// map alone (core.hierarchy refused the build before).
+func TestAprilWithoutAnnualFiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the warehouse twice")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "extracts")
+	sum, err := synth.Generate(ctx, synth.Config{Out: out, Practices: 60, Months: 3, Seed: 5, EndMonth: "2024-04", SkipTruth: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var early, april []string
+	for _, f := range sum.Files {
+		path := filepath.Join(out, filepath.FromSlash(f.Path))
+		switch {
+		case strings.Contains(f.Path, "2024-25") || strings.Contains(f.Path, "24-25") || strings.Contains(f.Path, "2425"):
+			// the year's annual files are published long after April
+		case strings.Contains(f.Path, "/2024-04/"):
+			april = append(april, path)
+		default:
+			early = append(early, path)
+		}
+	}
+	if len(april) == 0 {
+		t.Fatal("no April files generated")
+	}
+	inc := filepath.Join(dir, "incremental")
+	buildInto(ctx, t, inc, early, false)
+	buildInto(ctx, t, inc, april, false)
+	db, err := duck.Open(ctx, filepath.Join(inc, "warehouse.duckdb"), duck.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var aprilPractices, fy2425 int
+	if err := db.QueryRow(`SELECT count(*) FILTER (WHERE period = '2024-04'), count(*) FILTER (WHERE period = '2024-25') FROM core.practices`).Scan(&aprilPractices, &fy2425); err != nil {
+		t.Fatal(err)
+	}
+	if aprilPractices == 0 || fy2425 != 0 {
+		t.Errorf("core.practices: %d practices in 2024-04 (want some), %d in 2024-25 (want none)", aprilPractices, fy2425)
+	}
+}

@@ -20,8 +20,10 @@ WITH cand AS (
     UNION ALL
     SELECT practice_code, period, pcn_code, sub_icb_code, 'qof_geography', 1 FROM staging.qof_geography
     UNION ALL
+    -- a year's mapping places practices in that year only once an annual source covers it: April's
+    -- map alone must not open a financial year that no QOF or payments file holds yet
     SELECT practice_code, fy, arg_max(pcn_code, period), arg_max(sub_icb_code, period), 'practice_map', 2
-    FROM staging.practice_map GROUP BY practice_code, fy
+    FROM staging.practice_map WHERE fy IN (SELECT period FROM core.periods) GROUP BY practice_code, fy
     UNION ALL
     SELECT practice_code, period, any_value(pcn_code), any_value(sub_icb_code), 'payments', 3
     FROM staging.payments GROUP BY practice_code, period

@@ -5,6 +5,7 @@ WITH mapped AS (
     SELECT sub_icb_code, period, icb_code, region_code FROM staging.qof_geography
     UNION ALL SELECT sub_icb_code, period, icb_code, region_code FROM staging.practice_map
     UNION ALL SELECT sub_icb_code, fy, icb_code, region_code FROM staging.practice_map
+        WHERE fy IN (SELECT period FROM core.periods) -- a year some annual source covers (core.hierarchy)
     UNION ALL SELECT sub_icb_code, period, icb_code, region_code FROM staging.workforce
 ),
 same_period AS (
