@@ -85,7 +85,7 @@ func TestNewMonthIncrementalEqualsFull(t *testing.T) {
 		byName[m.Name] = m
 		t.Logf("%-28s %-9s periods %v changed %v %v", m.Name, m.Action, m.Periods, m.Changed, m.ChangedPeriods)
 	}
-	for _, name := range []string{"core.indicator_facts", "core.indicator_rows", "marts.peer_comparisons", "marts.indicator_values",
+	for _, name := range []string{"core.area_names", "core.indicator_facts", "core.indicator_rows", "marts.peer_comparisons", "marts.indicator_values",
 		"marts.inequality_deciles", "disclosure.cells", "marts.inequality", "release.indicator_values",
 		"release.inequality_deciles", "release.inequality"} {
 		m := byName[name]

@@ -2,6 +2,7 @@
 -- unique: area_level, area_code, period, source
 -- not_null: area_level, area_code, period, area_name, source, source_rank
 -- accepted_values: area_level in ('practice', 'pcn', 'sub_icb', 'icb', 'region')
+-- incremental: period
 --
 -- source_rank orders the sources within a period: the statistical publications (QOF geography
 -- and practice map 1, workforce 2, payments 3, QOF points table 4) before the ODS reference
@@ -35,4 +36,5 @@ SELECT area_level, area_code, period, source, any_value(source_rank) AS source_r
     mode(trim(area_name)) AS area_name
 FROM n
 WHERE nullif(trim(area_code), '') IS NOT NULL AND nullif(trim(area_name), '') IS NOT NULL
+    AND in_build(period) -- a new month reads its own names only (this was 17 s a build at England scale)
 GROUP BY area_level, area_code, period, source
