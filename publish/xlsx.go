@@ -471,11 +471,9 @@ func (p *pack) sectionPeriod(t *table, keep []int) string {
 		return plainPeriods(t, keep)
 	}
 	ids := map[string]bool{}
-	idCol := &t.cols[t.idx("indicator_id")]
+	idCol := t.idx("indicator_id")
 	for _, r := range keep {
-		if idCol.ok[r] {
-			ids[idCol.s[r]] = true
-		}
+		ids[t.strAt(r, idCol)] = true
 	}
 	seen := map[string]bool{}
 	var out []string
@@ -546,8 +544,8 @@ func writeSection(w *sheetWriter, p *pack, pl *plan, t *table, sh Sheet, keep []
 	vals := make([]any, len(sh.Cols)) // SetRow copies the values out
 	for _, r := range keep {
 		id := ""
-		if idCol >= 0 && t.cols[idCol].ok[r] {
-			id = t.cols[idCol].s[r]
+		if idCol >= 0 {
+			id = t.strAt(r, idCol)
 		}
 		for i, c := range sh.Cols {
 			vals[i] = w.sectionCell(pl, t, r, id, c.Col, cis[i])

@@ -2,6 +2,7 @@ package sqlmodels
 
 import (
 	"context"
+	"database/sql"
 	"io/fs"
 	"strings"
 	"testing"
@@ -23,12 +24,7 @@ func TestPracticeIMDScoreIndependentOfThreads(t *testing.T) {
 	}
 	cte := cteBody(t, string(src), "lsoa_score")
 	ctx := context.Background()
-	db, err := duck.Open(ctx, "", duck.Options{Threads: 4, NoMetrics: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
+	db := openParallel(ctx, t)
 	// 40 practices x 20,000 LSOAs, shuffled so every practice's rows are
 	// spread over all row groups (and so over all threads).
 	for _, q := range []string{
@@ -98,12 +94,7 @@ func cteWithoutOrder(body string) string {
 // every refreshed period looked changed to the models reading it.
 func TestAreaSumsIndependentOfThreads(t *testing.T) {
 	ctx := context.Background()
-	db, err := duck.Open(ctx, "", duck.Options{Threads: 4, NoMetrics: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
+	db := openParallel(ctx, t)
 	var stmts []string
 	for _, f := range []string{"functions/sums.sql", "functions/incremental.sql"} {
 		b, err := fs.ReadFile(FS(), f)
@@ -165,4 +156,17 @@ func TestAreaSumsIndependentOfThreads(t *testing.T) {
 		differs = sums(plain) != base
 	}
 	t.Logf("plain sums differed between runs: %v", differs)
+}
+
+// openParallel is an in-memory DuckDB on 4 threads, one connection, so a
+// test's temp tables and settings stay on it while its sums run in parallel.
+func openParallel(ctx context.Context, t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := duck.Open(ctx, "", duck.Options{Threads: 4, NoMetrics: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.SetMaxOpenConns(1)
+	return db
 }

@@ -208,7 +208,7 @@ func (b *builder) projectedChange(d string, cols []string, dc change) (change, e
 		narrowed = diffParts(prevParts, parts, dc.periods)
 	}
 	cur.projChange[key] = narrowed
-	b.log.Debug("projection", "table", d, "columns", len(cols), "of", len(strings.Split(cur.cols, ",")),
+	b.log.Debug("projection", "table", d, "columns", len(cols),
 		"change_all", dc.all, "change_periods", len(dc.periods), "narrowed_all", narrowed.all, "narrowed_periods", len(narrowed.periods),
 		"duration", time.Since(t0).Round(time.Millisecond))
 	return narrowed, nil
