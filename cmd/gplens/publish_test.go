@@ -101,6 +101,18 @@ func TestPublishAllOrNothing(t *testing.T) {
 	if got := snapshots(); !slices.Equal(got, snaps) || current() != cur {
 		t.Errorf("a refused memory_limit changed the snapshots: %v, was %v", got, snaps)
 	}
+	// [publish.list_down_to] reaches publish too: a level above the pack's
+	// own is refused, naming the setting.
+	if !strings.Contains(string(conf), `icb = "practice"`) {
+		t.Fatalf("gplens.toml has no [publish.list_down_to] icb:\n%s", conf)
+	}
+	if err := os.WriteFile(toml, []byte(strings.Replace(string(conf), `icb = "practice"`, `icb = "region"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = gplens(t, "--workspace", ws, "publish", "--period", "2024-03")
+	if code == 0 || !strings.Contains(errs, "list_down_to") {
+		t.Errorf("publish with list_down_to icb = region: %d\n%s\n%s", code, out, errs)
+	}
 	if err := os.WriteFile(toml, conf, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -110,8 +122,21 @@ func TestPublishAllOrNothing(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "snapshot for sql/serve") {
 		t.Fatalf("publish = %d\n%s\n%s", code, out, errs)
 	}
-	if m, _ := filepath.Glob(filepath.Join(packs, "2024-03", "*", "manifest.json")); len(m) == 0 {
+	ms, _ := filepath.Glob(filepath.Join(packs, "2024-03", "*", "manifest.json"))
+	if len(ms) == 0 {
 		t.Error("no packs")
+	}
+	// as configured by default: region packs list no practices, the others do
+	for _, m := range ms {
+		b, err := os.ReadFile(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		region := strings.Contains(string(b), `"level": "region"`)
+		_, err = os.Stat(filepath.Join(filepath.Dir(m), "feeds", "practices.csv"))
+		if region == (err == nil) {
+			t.Errorf("%s: region pack %v, practices feed present %v", filepath.Dir(m), region, err == nil)
+		}
 	}
 	if current() == cur {
 		t.Error("CURRENT did not move to the new snapshot")
