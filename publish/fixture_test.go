@@ -272,6 +272,8 @@ func releaseSQL(f fixture) ([]string, error) {
 		`ALTER TABLE core.indicators ADD COLUMN priority VARCHAR`,
 		fmt.Sprintf(`CREATE TABLE ref.disclosure AS SELECT '*' AS scope, %d.0 AS min_count, false AS suppress_zero, %t AS secondary, 1.0 AS round_to`,
 			minCount, !f.noSecondary),
+		// the warehouse's name-less table the disclosure models read
+		`CREATE VIEW core.indicator_values AS SELECT * EXCLUDE (area_name) FROM marts.indicator_values`,
 		"CREATE TABLE disclosure.cells AS\n" + string(cells),
 		`CREATE VIEW release.indicator_values AS
 		SELECT v.* REPLACE (

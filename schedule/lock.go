@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -92,25 +93,14 @@ func acquireLock(ws string, info LockInfo, log *slog.Logger, now time.Time) (*Lo
 		return nil, fmt.Errorf("lock workspace %s: %w", ws, err)
 	}
 	path := filepath.Join(abs, LockFile)
+	removeDeadTemps(abs)
 	for attempt := 0; attempt < 5; attempt++ {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		err := createLock(path, append(data, '\n'))
 		if err == nil {
-			_, werr := f.Write(append(data, '\n'))
-			if werr == nil {
-				werr = f.Sync()
-			}
-			cerr := f.Close()
-			if werr == nil {
-				werr = cerr
-			}
-			if werr != nil {
-				_ = os.Remove(path)
-				return nil, fmt.Errorf("write lock %s: %w", path, werr)
-			}
 			return &Lock{path: path, info: info}, nil
 		}
 		if !errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("create lock %s: %w", path, err)
+			return nil, err
 		}
 		holder, raw, rerr := readLock(path)
 		if errors.Is(rerr, os.ErrNotExist) {
@@ -120,7 +110,8 @@ func acquireLock(ws string, info LockInfo, log *slog.Logger, now time.Time) (*Lo
 			return nil, &BusyError{Workspace: abs, Holder: holder}
 		}
 		if rerr != nil && time.Since(modTime(path)) < 10*time.Second {
-			// Probably a holder that has created but not yet written the file.
+			// An unreadable lock: one written by an older gplens that was
+			// killed, or is still writing, between creating and filling it.
 			return nil, &BusyError{Workspace: abs, Holder: LockInfo{Command: "unknown", Started: modTime(path)}}
 		}
 		removed, err := removeStale(abs, path, raw)
@@ -134,6 +125,73 @@ func acquireLock(ws string, info LockInfo, log *slog.Logger, now time.Time) (*Lo
 		}
 	}
 	return nil, fmt.Errorf("lock workspace %s: lock file keeps changing; try again", abs)
+}
+
+// createLock makes the lock file at path holding data, or fails with an
+// error wrapping os.ErrExist when there is one. The file appears with its
+// content (a written temporary file, hard-linked into place): a process
+// killed between creating the lock and writing it would otherwise leave an
+// empty lock that reads as busy to every command for the next 10 s.
+func createLock(path string, data []byte) error {
+	// named by pid (removeDeadTemps) and unique (two lockers in one process)
+	f, err := os.CreateTemp(filepath.Dir(path), fmt.Sprintf("%s.%d.*.tmp", filepath.Base(path), os.Getpid()))
+	if err != nil {
+		return fmt.Errorf("create lock %s: %w", path, err)
+	}
+	tmp := f.Name()
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		_ = os.Remove(tmp)
+		return fmt.Errorf("create lock %s: %w", path, err)
+	}
+	_, werr := f.Write(data)
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write lock %s: %w", path, werr)
+	}
+	lerr := os.Link(tmp, path)
+	_ = os.Remove(tmp)
+	if lerr == nil || errors.Is(lerr, os.ErrExist) {
+		return lerr
+	}
+	// a file system without hard links: create and write in place
+	f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return err
+		}
+		return fmt.Errorf("create lock %s: %w", path, err)
+	}
+	_, werr = f.Write(data)
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		_ = os.Remove(path)
+		return fmt.Errorf("write lock %s: %w", path, werr)
+	}
+	return nil
+}
+
+// removeDeadTemps removes the temporary lock files (createLock) of
+// processes no longer alive, left by a kill between writing and linking.
+func removeDeadTemps(ws string) {
+	tmps, _ := filepath.Glob(filepath.Join(ws, LockFile+".*.tmp"))
+	for _, t := range tmps {
+		var pid int
+		if _, err := fmt.Sscanf(strings.TrimPrefix(filepath.Base(t), LockFile+"."), "%d.", &pid); err == nil && pid != os.Getpid() && !pidAlive(pid) {
+			_ = os.Remove(t)
+		}
+	}
 }
 
 // Release removes the lock file if it is still ours. Calling it twice is safe.

@@ -153,3 +153,37 @@ func TestLockReleaseAfterTakeover(t *testing.T) {
 		t.Errorf("the other holder's lock file was removed: %v", err)
 	}
 }
+
+// A process killed while taking the lock leaves at most its temporary file
+// (the lock itself appears only with its content, so it is never empty):
+// the next command takes the lock at once and clears the leftover.
+func TestLockAfterKillWhileLocking(t *testing.T) {
+	ws := t.TempDir()
+	dead := deadPID(t)
+	tmp := filepath.Join(ws, LockFile+"."+strconv.Itoa(dead)+".123456.tmp")
+	if err := os.WriteFile(tmp, []byte(`{"pid":`+strconv.Itoa(dead)+`}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// a live process's temporary file is left alone
+	live := filepath.Join(ws, LockFile+"."+strconv.Itoa(os.Getppid())+".654321.tmp")
+	if err := os.WriteFile(live, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := acquireLock(ws, LockInfo{Command: "gplens ingest"}, slog.Default(), time.Now())
+	if err != nil {
+		t.Fatalf("acquire after a kill while locking: %v", err)
+	}
+	defer l.Release()
+	if _, err := os.Stat(tmp); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the dead process's temporary lock file is still there (%v)", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a live process's temporary lock file was removed: %v", err)
+	}
+	if info, ok := ReadLock(ws); !ok || info.PID != os.Getpid() || info.Command != "gplens ingest" {
+		t.Errorf("lock holds %+v (%v), want this process's gplens ingest", info, ok)
+	}
+	if left, _ := filepath.Glob(filepath.Join(ws, LockFile+"."+strconv.Itoa(os.Getpid())+".*.tmp")); len(left) != 0 {
+		t.Errorf("own temporary lock file left behind: %v", left)
+	}
+}

@@ -14,7 +14,8 @@ import (
 // What readers get. Record-level and fine-grained data never leave the
 // warehouse through a reader: a snapshot of a warehouse with a release
 // schema holds only
-//   - release.*: the disclosure-controlled tables (sql/release), copied;
+//   - release.*: the disclosure-controlled tables and views (sql/release),
+//     copied as tables;
 //   - marts.*: a view over each release table of the same name, so queries
 //     written against the marts keep working and see controlled numbers;
 //   - analyst.*: the analyst views, rebuilt over the release tables;
@@ -47,8 +48,14 @@ func copyReaderData(ctx context.Context, conn *sql.Conn, src, dst string) error 
 		}
 		return nil
 	}
+	// A release view (a table without its area names plus the current
+	// names, sql/release) becomes a table here: readers get its rows, not
+	// the withheld schemas it reads.
 	tables, err := queryStrings(ctx, conn, `SELECT table_name FROM duckdb_tables()
-		WHERE database_name = ? AND schema_name = 'release' AND NOT temporary ORDER BY table_name`, src)
+		WHERE database_name = ? AND schema_name = 'release' AND NOT temporary
+		UNION ALL SELECT view_name FROM duckdb_views()
+		WHERE database_name = ? AND schema_name = 'release' AND NOT temporary AND NOT internal
+		ORDER BY 1`, src, src)
 	if err != nil {
 		return err
 	}

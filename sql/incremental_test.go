@@ -1,11 +1,14 @@
 package sqlmodels
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -85,13 +88,18 @@ func TestNewMonthIncrementalEqualsFull(t *testing.T) {
 		byName[m.Name] = m
 		t.Logf("%-28s %-9s periods %v changed %v %v", m.Name, m.Action, m.Periods, m.Changed, m.ChangedPeriods)
 	}
-	for _, name := range []string{"core.area_names", "core.indicator_facts", "core.indicator_rows", "marts.peer_comparisons", "marts.indicator_values",
-		"marts.inequality_deciles", "disclosure.cells", "marts.inequality", "release.indicator_values",
-		"release.inequality_deciles", "release.inequality"} {
+	for _, name := range []string{"core.area_names", "core.indicator_facts", "core.indicator_rows", "marts.peer_comparisons", "core.indicator_values",
+		"marts.inequality_deciles", "disclosure.cells", "core.inequality", "disclosure.indicator_values",
+		"release.inequality_deciles", "disclosure.inequality"} {
 		m := byName[name]
 		if m.Action != transform.Refreshed || !slices.Contains(m.Periods, last) ||
 			slices.ContainsFunc(m.Periods, func(p string) bool { return p != last && p != fy }) {
 			t.Errorf("%s: %s for %v, want refreshed for %s (and %s at most) (%s)", name, m.Action, m.Periods, last, fy, res.Summary())
+		}
+	}
+	for _, name := range []string{"marts.indicator_values", "release.indicator_values", "marts.inequality", "release.inequality"} {
+		if m := byName[name]; m.Action != transform.Viewed {
+			t.Errorf("%s: %s, want a view (the numbers without names plus the current names)", name, m.Action)
 		}
 	}
 	if m := byName["core.practices"]; m.Action != transform.Rebuilt || !slices.Equal(m.ChangedPeriods, []string{last}) {
@@ -119,11 +127,13 @@ func TestNewMonthIncrementalEqualsFull(t *testing.T) {
 	if !slices.Equal(tables, incTables) {
 		t.Fatalf("tables differ:\nincremental %v\nfull        %v", incTables, tables)
 	}
-	for _, want := range []string{"marts.indicator_values", "release.indicator_values", "release.trends", "disclosure.cells"} {
+	for _, want := range []string{"core.indicator_values", "disclosure.indicator_values", "release.trends", "disclosure.cells"} {
 		if !slices.Contains(tables, want) {
 			t.Fatalf("no %s among the tables compared: %v", want, tables)
 		}
 	}
+	// the named views too: the incremental build's names are the full build's
+	tables = append(tables, "marts.indicator_values", "release.indicator_values", "marts.inequality", "release.inequality")
 	compared := 0
 	for _, name := range tables {
 		fc := queryString(t, db, fmt.Sprintf("SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY column_index) FROM duckdb_columns() WHERE database_name = 'fullw' AND schema_name || '.' || table_name = '%s'", name))
@@ -275,7 +285,7 @@ func TestAprilWithoutAnnualFiles(t *testing.T) {
 		switch {
 		case strings.Contains(f.Path, "2024-25") || strings.Contains(f.Path, "24-25") || strings.Contains(f.Path, "2425"):
 			// the year's annual files are published long after April
-		case strings.Contains(f.Path, "/2024-04/"):
+		case strings.Contains(f.Path, "/2024-04/") && !strings.Contains(f.Path, "lsoa"):
 			april = append(april, path)
 		default:
 			early = append(early, path)
@@ -284,9 +294,32 @@ func TestAprilWithoutAnnualFiles(t *testing.T) {
 	if len(april) == 0 {
 		t.Fatal("no April files generated")
 	}
+	// (The April quarter of registrations by LSOA is loaded with the earlier
+	// files: it is the only deprivation source here, so its arrival would
+	// change every period's deciles, as the first LSOA quarter of a real
+	// lake would.)
+	// April also renames an ICB (real months rename areas often; here the
+	// month's practice map is the latest source of names): the name reaches
+	// every period through the named views, and no earlier period's numbers
+	// are recomputed for it.
+	icb, renamed := renameICB(t, april)
 	inc := filepath.Join(dir, "incremental")
 	buildInto(ctx, t, inc, early, false)
-	buildInto(ctx, t, inc, april, false)
+	res := buildInto(ctx, t, inc, april, false)
+	byName := map[string]transform.ModelResult{}
+	for _, m := range res.Models {
+		byName[m.Name] = m
+		t.Logf("%-28s %-9s periods %v changed %v %v", m.Name, m.Action, m.Periods, m.Changed, m.ChangedPeriods)
+	}
+	if m := byName["core.practices"]; len(m.ChangedPeriods) < 3 {
+		t.Errorf("core.practices changed in %v; want every period (it carries the renamed ICB's name)", m.ChangedPeriods)
+	}
+	for _, name := range []string{"core.indicator_facts", "core.indicator_rows", "core.indicator_values", "disclosure.indicator_values",
+		"core.inequality", "disclosure.inequality"} {
+		if m := byName[name]; m.Action != transform.Refreshed || !slices.Equal(m.Periods, []string{"2024-04"}) {
+			t.Errorf("%s: %s for %v, want refreshed for [2024-04] only: the rename must not recompute earlier periods", name, m.Action, m.Periods)
+		}
+	}
 	db, err := duck.Open(ctx, filepath.Join(inc, "warehouse.duckdb"), duck.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
@@ -299,4 +332,54 @@ func TestAprilWithoutAnnualFiles(t *testing.T) {
 	if aprilPractices == 0 || fy2425 != 0 {
 		t.Errorf("core.practices: %d practices in 2024-04 (want some), %d in 2024-25 (want none)", aprilPractices, fy2425)
 	}
+	for _, view := range []string{"marts.indicator_values", "release.indicator_values", "marts.inequality", "release.inequality"} {
+		var periods, named int
+		if err := db.QueryRow(fmt.Sprintf(`SELECT count(DISTINCT period), count(DISTINCT period) FILTER (WHERE area_name = ?)
+			FROM %s WHERE area_level = 'icb' AND area_code = ?`, view), renamed, icb).Scan(&periods, &named); err != nil {
+			t.Fatal(err)
+		}
+		if periods < 2 || named != periods {
+			t.Errorf("%s: ICB %s is named %q in %d of its %d periods, want all (renamed in 2024-04)", view, icb, renamed, named, periods)
+		}
+	}
+}
+
+// renameICB renames, in the practice map among files, the ICB of its first
+// practice, and returns the ICB's code and new name.
+func renameICB(t *testing.T, files []string) (code, name string) {
+	t.Helper()
+	for _, f := range files {
+		if filepath.Base(f) != "gp-reg-pat-prac-map.csv" {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+		if err != nil || len(recs) < 2 {
+			t.Fatalf("read %s: %v (%d records)", f, err, len(recs))
+		}
+		ci, ni := slices.Index(recs[0], "ICB_CODE"), slices.Index(recs[0], "ICB_NAME")
+		if ci < 0 || ni < 0 {
+			t.Fatalf("%s: no ICB_CODE/ICB_NAME in %v", f, recs[0])
+		}
+		code, name = recs[1][ci], "NHS RENAMED IN THE NEW MONTH INTEGRATED CARE BOARD"
+		for _, r := range recs[1:] {
+			if r[ci] == code {
+				r[ni] = name
+			}
+		}
+		var out bytes.Buffer
+		w := csv.NewWriter(&out)
+		if err := w.WriteAll(recs); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return code, name
+	}
+	t.Fatalf("no practice map among %v", files)
+	return "", ""
 }

@@ -1,4 +1,4 @@
--- description: Practice-level numerators and denominators for every indicator in core.indicators, one row per indicator, practice and period, with the practice's hierarchy, deprivation decile and list-size band for that period; the marts compute values, limits and area rows from these sums.
+-- description: Practice-level numerators and denominators for every indicator in core.indicators, one row per indicator, practice and period, with the practice's hierarchy (codes), deprivation decile and list-size band for that period; the marts compute values, limits and area rows from these sums.
 -- incremental: period
 -- unique: indicator_id, practice_code, period
 -- not_null: indicator_id, practice_code, period, numerator, denominator, in_comparisons
@@ -123,8 +123,9 @@ SELECT f.indicator_id, f.period, f.practice_code, CAST(f.numerator AS DOUBLE) AS
     CAST(f.denominator AS DOUBLE) AS denominator, coalesce(f.dq_flag, ip.reason) AS dq_flag,
     -- compared with others only when open for the whole period and plausible (data/plausibility.csv)
     coalesce(p.in_comparisons, true) AND ip.reason IS NULL AS in_comparisons,
-    p.practice_name, p.pcn_code, p.pcn_name, p.sub_icb_code, p.sub_icb_name,
-    p.icb_code, p.icb_name, p.region_code, p.region_name, p.imd_decile,
+    -- codes only: names live in core.current_names, joined where tables are read (a renamed area
+    -- would otherwise change every period's rows and refresh every period below)
+    p.pcn_code, p.sub_icb_code, p.icb_code, p.region_code, p.imd_decile,
     -- list-size band for the (simplified) peer groups
     CASE WHEN p.list_size < 5000 THEN '<5k' WHEN p.list_size < 10000 THEN '5-10k'
          WHEN p.list_size < 15000 THEN '10-15k' WHEN p.list_size >= 15000 THEN '15k+' END AS size_band

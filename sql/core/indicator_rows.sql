@@ -1,4 +1,4 @@
--- description: Indicator numerators and denominators for practices and every area (PCN, sub-ICB, ICB, region, England), with the indicator's statistic, the value, England's value and target, and the ICB and sub-ICB values; marts.indicator_values adds the limits and funnels. A table of its own so the England-scale build stays within memory.
+-- description: Indicator numerators and denominators for practices and every area (PCN, sub-ICB, ICB, region, England), with the indicator's statistic, the value, England's value and target, and the ICB and sub-ICB values; core.indicator_values adds the limits and funnels. No names (see core.indicator_facts). A table of its own so the England-scale build stays within memory.
 -- incremental: period
 -- unique: indicator_id, period, area_level, area_code
 -- not_null: indicator_id, period, area_level, area_code, in_comparisons
@@ -15,8 +15,6 @@ WITH area_rows AS (
              WHEN grouping(icb_code) = 0 THEN 'icb' WHEN grouping(region_code) = 0 THEN 'region' ELSE 'england' END AS area_level,
         CASE WHEN grouping(pcn_code) = 0 THEN pcn_code WHEN grouping(sub_icb_code) = 0 THEN sub_icb_code
              WHEN grouping(icb_code) = 0 THEN icb_code WHEN grouping(region_code) = 0 THEN region_code ELSE 'E92000001' END AS area_code,
-        CASE WHEN grouping(pcn_code) = 0 THEN min(pcn_name) WHEN grouping(sub_icb_code) = 0 THEN min(sub_icb_name)
-             WHEN grouping(icb_code) = 0 THEN min(icb_name) WHEN grouping(region_code) = 0 THEN min(region_name) ELSE 'England' END AS area_name,
         NULL AS practice_code,
         CASE WHEN grouping(pcn_code) = 0 THEN pcn_code END AS pcn_code,
         CASE WHEN grouping(pcn_code) = 0 THEN min(sub_icb_code) WHEN grouping(sub_icb_code) = 0 THEN sub_icb_code END AS sub_icb_code,
@@ -48,13 +46,13 @@ bench AS (
     WHERE area_level = 'england'
 ),
 all_rows AS (
-    SELECT indicator_id, period, 'practice' AS area_level, practice_code AS area_code, practice_name AS area_name,
+    SELECT indicator_id, period, 'practice' AS area_level, practice_code AS area_code,
         practice_code, pcn_code, sub_icb_code, icb_code, region_code,
         numerator, denominator, imd_decile, size_band, dq_flag, 1 AS practices, in_comparisons
     FROM core.indicator_facts
     WHERE in_build(period)
     UNION ALL
-    SELECT indicator_id, period, area_level, area_code, area_name, practice_code, pcn_code, sub_icb_code, icb_code, region_code,
+    SELECT indicator_id, period, area_level, area_code, practice_code, pcn_code, sub_icb_code, icb_code, region_code,
         numerator, denominator, imd_decile, size_band, dq_flag, practices, true AS in_comparisons
     FROM areas
 )

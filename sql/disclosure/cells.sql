@@ -43,7 +43,7 @@ c AS (
         CASE WHEN v.area_level = 'practice' THEN v.region_code END AS region,
         -- the decile a practice is counted in by marts.inequality_deciles
         CASE WHEN v.area_level = 'practice' AND v.imd_decile IS NOT NULL AND v.denominator > 0 THEN v.imd_decile ELSE 0 END AS imd
-    FROM marts.indicator_values AS v
+    FROM core.indicator_values AS v
     SEMI JOIN ind USING (indicator_id)
     WHERE in_build(v.period)
     UNION ALL

@@ -68,7 +68,7 @@ fy_available AS (
 ),
 iv AS (
     SELECT indicator_id, period, area_level, area_code, numerator, denominator, value, practices
-    FROM marts.indicator_values
+    FROM core.indicator_values
     WHERE indicator_id IN ('qof_points_pct', 'pay_total_per_weighted', 'pay_total_per_registered',
         'wf_gp_fte_per_10k', 'wf_nurse_fte_per_10k', 'wf_dpc_fte_per_10k', 'wf_admin_fte_per_10k',
         'ref_rate_per_1000', 'ref_2ww_rate_per_1000')

@@ -14,7 +14,7 @@
 -- implausible denominators: see marts.indicator_values) are left out.
 WITH p AS (
     SELECT v.indicator_id, v.period, v.icb_code, v.region_code, v.imd_decile, v.numerator, v.denominator, v.value
-    FROM marts.indicator_values AS v
+    FROM core.indicator_values AS v
     WHERE v.area_level = 'practice' AND v.imd_decile IS NOT NULL AND v.denominator > 0 AND v.in_comparisons AND in_build(v.period)
 ),
 d AS (

@@ -5,12 +5,12 @@
 -- accepted_values: suppression_reason in ('primary', 'secondary')
 WITH ref AS (
     SELECT period, area_level, area_code, numerator, value, value_suppressed, suppression_reason
-    FROM release.indicator_values
+    FROM disclosure.indicator_values
     WHERE indicator_id = 'ref_rate_per_1000'
 ),
 ww AS (
     SELECT period, area_level, area_code, value, value_suppressed, suppression_reason
-    FROM release.indicator_values
+    FROM disclosure.indicator_values
     WHERE indicator_id = 'ref_2ww_rate_per_1000'
 )
 SELECT s.* REPLACE (
