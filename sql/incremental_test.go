@@ -3,8 +3,8 @@ package sqlmodels
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"database/sql"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"log/slog"
