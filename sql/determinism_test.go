@@ -108,7 +108,6 @@ func TestAreaSumsIndependentOfThreads(t *testing.T) {
 	stmts = append(stmts, "SELECT setseed(0.17)", "CREATE SCHEMA core",
 		`CREATE TABLE core.indicator_facts AS SELECT 'i' || (i % 3) AS indicator_id, CASE WHEN i % 2 = 0 THEN '2024-01' ELSE '2024-02' END AS period,
 			'U' || (i % 40) AS pcn_code, 'S' || (i % 10) AS sub_icb_code, 'Q' || (i % 4) AS icb_code, 'Y' || (i % 2) AS region_code,
-			'pcn' AS pcn_name, 'sub' AS sub_icb_name, 'icb' AS icb_name, 'region' AS region_name,
 			CAST((i * 7919) % 1000003 AS DOUBLE) / 100 AS numerator, CAST(1 + (i * 104729) % 999983 AS DOUBLE) / 100 AS denominator
 		FROM range(600000) AS t(i) ORDER BY random()`)
 	for _, q := range stmts {
@@ -169,4 +168,48 @@ func openParallel(ctx context.Context, t *testing.T) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	db.SetMaxOpenConns(1)
 	return db
+}
+
+// TestCurrentNameTies: where a month and a financial year end on the same
+// day (March 2024 and 2023-24) and their sources rank alike, core.current_names
+// takes the month's spelling, whatever order the rows come in. arg_min over
+// equal keys took whichever row came first, so a build could rename areas
+// in every period it had been given no new name for.
+func TestCurrentNameTies(t *testing.T) {
+	ctx := context.Background()
+	db := openParallel(ctx, t)
+	b, err := fs.ReadFile(FS(), "functions/periods.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := fs.ReadFile(FS(), "core/current_names.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{string(b), "CREATE SCHEMA core",
+		`CREATE TABLE core.periods AS SELECT * FROM (VALUES ('2023-24'), ('2024-03')) AS t(period)`} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for _, order := range []string{"random()", "period", "period DESC", "source", "source DESC"} {
+		// 20,000 PCNs named by the year's QOF geography and by March's
+		// practice map (both rank 1), and by February's map (older)
+		if _, err := db.ExecContext(ctx, `CREATE OR REPLACE TABLE core.area_names AS
+			SELECT * FROM (
+				SELECT 'pcn' AS area_level, 'U' || i AS area_code, '2023-24' AS period, 'qof_geography' AS source, 1 AS source_rank, 'YEAR ' || i AS area_name FROM range(20000) t(i)
+				UNION ALL SELECT 'pcn', 'U' || i, '2024-03', 'practice_map', 1, 'MARCH ' || i FROM range(20000) t(i)
+				UNION ALL SELECT 'pcn', 'U' || i, '2024-02', 'practice_map', 1, 'FEBRUARY ' || i FROM range(20000) t(i)
+			) ORDER BY `+order); err != nil {
+			t.Fatal(err)
+		}
+		var n, march int
+		if err := db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE area_name = 'MARCH ' || substr(area_code, 2) AND name_period = '2024-03')
+			FROM (`+string(body)+`) WHERE area_level = 'pcn'`).Scan(&n, &march); err != nil {
+			t.Fatal(err)
+		}
+		if n != 20000 || march != n {
+			t.Errorf("rows in order %s: %d of %d PCNs take March's practice-map name, want all", order, march, n)
+		}
+	}
 }

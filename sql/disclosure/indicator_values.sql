@@ -20,9 +20,10 @@ WITH base AS (
              ELSE v.numerator END AS rnum
     FROM core.indicator_values AS v
     JOIN core.indicators AS i USING (indicator_id)
-    LEFT JOIN disclosure.cells AS c
+    -- the refreshed periods' cells only: the join's build side is otherwise every period's
+    LEFT JOIN (SELECT * FROM disclosure.cells WHERE decile = 0 AND in_build(period)) AS c
         ON c.indicator_id = v.indicator_id AND c.period = v.period AND c.area_level = v.area_level
-       AND c.area_code = v.area_code AND c.decile = 0
+       AND c.area_code = v.area_code
     WHERE NOT coalesce(i.public, false) AND in_build(v.period)
 ),
 r AS (

@@ -10,14 +10,16 @@ WITH private AS (
              ELSE d.numerator END AS rnum
     FROM marts.inequality_deciles AS d
     JOIN core.indicators AS i USING (indicator_id)
-    LEFT JOIN disclosure.cells AS c
+    -- the refreshed periods' cells only: the join's build side is otherwise every period's
+    LEFT JOIN (SELECT * FROM disclosure.cells WHERE decile > 0 AND in_build(period)) AS c
         ON c.indicator_id = d.indicator_id AND c.period = d.period AND c.area_level = d.area_level
        AND c.area_code = d.area_code AND c.decile = d.imd_decile
-    WHERE NOT coalesce(i.public, false)
+    WHERE NOT coalesce(i.public, false) AND in_build(d.period)
 )
 SELECT d.*, false AS numerator_suppressed, false AS value_suppressed, CAST(NULL AS VARCHAR) AS suppression_reason
 FROM marts.inequality_deciles AS d
 SEMI JOIN core.indicators AS i ON i.indicator_id = d.indicator_id AND coalesce(i.public, false)
+WHERE in_build(d.period)
 UNION ALL BY NAME
 SELECT indicator_id, period, area_level, area_code, imd_decile,
     CAST(rnum AS DOUBLE) AS numerator, denominator,
