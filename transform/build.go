@@ -441,8 +441,9 @@ func (b *builder) prepare(o Options, refs map[string]refTable) error {
 // until there are some; and notes which periods of each changed.
 func (b *builder) createLake(lake []LakeTable, prevLake map[string]lakeState) (map[string]lakeState, error) {
 	curLake := map[string]lakeState{}
+	root := lakeRoot(lake)
 	for _, t := range lake {
-		st, files, err := fingerprint(b.ctx, b.conn, t)
+		st, files, err := fingerprint(b.ctx, b.conn, t, root)
 		if err != nil {
 			return nil, err
 		}

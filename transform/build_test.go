@@ -789,7 +789,7 @@ func TestLakeGlobReadsCommittedPartitionsOnly(t *testing.T) {
 		files  int
 		parts  []string
 	}{{"a", 2, []string{"2024-01", "2024-02"}}, {"b", 0, nil}, {"none", 0, nil}} {
-		st, files, err := fingerprint(context.Background(), conn, LakeTable{Name: c.source, Glob: LakeGlob(l.dir, c.source)})
+		st, files, err := fingerprint(context.Background(), conn, LakeTable{Name: c.source, Glob: LakeGlob(l.dir, c.source)}, l.dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -994,5 +994,69 @@ func TestUnreadableWarehouseIsRebuilt(t *testing.T) {
 	}
 	if got := query(t, wh, "SELECT DISTINCT period FROM core.achievement"); !slices.Equal(got, []string{"2024-01"}) {
 		t.Errorf("periods = %v", got)
+	}
+}
+
+// A workspace moved elsewhere (lake and warehouse, modification times kept,
+// as mv, cp -a and rsync -a do) builds from its copied tables: the lake
+// globs enter the fingerprints relative to the lake's root, not as
+// absolute paths, which changed every table and rebuilt everything.
+func TestMovedWorkspaceIsNotRebuilt(t *testing.T) {
+	ctx := context.Background()
+	p := load(t, "testdata/basic")
+	l := newLake(t)
+	l.practices(2)
+	l.achievement("2024-01", 2, 0)
+	l.achievement("2024-02", 2, 1)
+	whDir := t.TempDir()
+	if _, err := Build(ctx, p, Options{Warehouse: filepath.Join(whDir, "warehouse.duckdb"), Lake: l.tables(), Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	moved := filepath.Join(t.TempDir(), "elsewhere")
+	if err := os.Rename(l.dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	l.dir = moved
+	res, err := Build(ctx, p, Options{Warehouse: filepath.Join(whDir, "warehouse.duckdb"), Lake: l.tables(), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range res.Models {
+		if m.Action != Copied && m.Action != Viewed {
+			t.Errorf("%s %s after moving the lake, want copied (%s)", m.Name, m.Action, res.Summary())
+		}
+	}
+	if got := query(t, filepath.Join(whDir, "warehouse.duckdb"), "SELECT count(*) FROM lake.achievement"); len(got) != 1 || got[0] == "0" {
+		t.Errorf("the moved lake reads %v rows", got)
+	}
+	// a table pointed at other files is still a change
+	l.achievement("2024-02", 2, 5)
+	res, err = Build(ctx, p, Options{Warehouse: filepath.Join(whDir, "warehouse.duckdb"), Lake: l.tables(), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := actions(res); a["core.achievement"] != Refreshed {
+		t.Errorf("a restated period after the move: core.achievement %s, want refreshed (%v)", a["core.achievement"], a)
+	}
+}
+
+func TestLakeRoot(t *testing.T) {
+	for _, tc := range []struct {
+		globs []string
+		want  string
+	}{
+		{[]string{"/ws/lake/a/*/*.parquet", "/ws/lake/b/*.parquet"}, "/ws/lake"},
+		{[]string{"/ws/lake/a/*/*.parquet"}, "/ws/lake/a"},
+		{[]string{"/ws/lake/ab/*.parquet", "/ws/lake/ac/*.parquet"}, "/ws/lake"},
+		{[]string{"/a/*.parquet", "/b/*.parquet"}, "/"},
+		{nil, ""},
+	} {
+		var ts []LakeTable
+		for _, g := range tc.globs {
+			ts = append(ts, LakeTable{Glob: g})
+		}
+		if got := lakeRoot(ts); got != tc.want {
+			t.Errorf("lakeRoot(%v) = %q, want %q", tc.globs, got, tc.want)
+		}
 	}
 }

@@ -36,9 +36,41 @@ type lakeState struct {
 	files int
 }
 
+// lakeRoot is the directory the lake tables' globs are taken relative to in
+// their fingerprints: the directory their fixed parts share ("/ws/lake/a/*"
+// and "/ws/lake/b/*" give "/ws/lake"), so a workspace moved or restored
+// elsewhere (mv, cp -a, rsync -a) is not a change of every table. (A table's
+// fingerprint is kept under its name, so a lone table's glob may lose it.)
+func lakeRoot(tables []LakeTable) string {
+	if len(tables) == 0 {
+		return ""
+	}
+	prefix := tables[0].Glob
+	for _, t := range tables[1:] {
+		n := 0
+		for n < len(prefix) && n < len(t.Glob) && prefix[n] == t.Glob[n] {
+			n++
+		}
+		prefix = prefix[:n]
+	}
+	if i := strings.IndexAny(prefix, "*?[{"); i >= 0 {
+		prefix = prefix[:i]
+	}
+	// the directory the globs share
+	i := strings.LastIndexAny(prefix, `/\`)
+	if i < 0 {
+		return ""
+	}
+	if i == 0 {
+		return prefix[:1]
+	}
+	return prefix[:i]
+}
+
 // fingerprint lists the table's files with DuckDB's glob (the same matching
-// read_parquet will do) and hashes name, size and mtime per period.
-func fingerprint(ctx context.Context, conn *sql.Conn, t LakeTable) (lakeState, []string, error) {
+// read_parquet will do) and hashes name, size and mtime per period. The
+// glob enters the table's definition relative to root (lakeRoot).
+func fingerprint(ctx context.Context, conn *sql.Conn, t LakeTable, root string) (lakeState, []string, error) {
 	st := lakeState{parts: map[string]string{}}
 	rows, err := conn.QueryContext(ctx, `SELECT file FROM glob(?) ORDER BY file`, t.Glob)
 	if err != nil {
@@ -57,7 +89,11 @@ func fingerprint(ctx context.Context, conn *sql.Conn, t LakeTable) (lakeState, [
 	if err := rows.Err(); err != nil {
 		return st, nil, fmt.Errorf("list lake files %s: %w", t.Glob, err)
 	}
-	sum := sha256.Sum256([]byte(t.Glob + "\x00" + t.Columns + "\x00" + fmt.Sprint(len(files) > 0)))
+	glob := t.Glob
+	if rel, err := filepath.Rel(root, t.Glob); root != "" && err == nil {
+		glob = filepath.ToSlash(rel)
+	}
+	sum := sha256.Sum256([]byte(glob + "\x00" + t.Columns + "\x00" + fmt.Sprint(len(files) > 0)))
 	st.def = hex.EncodeToString(sum[:])
 	byPart := map[string][]string{}
 	for _, f := range files {
