@@ -144,16 +144,9 @@ func createLock(path string, data []byte) error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("create lock %s: %w", path, err)
 	}
-	_, werr := f.Write(data)
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
+	if err := writeClose(f, data); err != nil {
 		_ = os.Remove(tmp)
-		return fmt.Errorf("write lock %s: %w", path, werr)
+		return fmt.Errorf("write lock %s: %w", path, err)
 	}
 	lerr := os.Link(tmp, path)
 	_ = os.Remove(tmp)
@@ -168,18 +161,23 @@ func createLock(path string, data []byte) error {
 		}
 		return fmt.Errorf("create lock %s: %w", path, err)
 	}
-	_, werr = f.Write(data)
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
+	if err := writeClose(f, data); err != nil {
 		_ = os.Remove(path)
-		return fmt.Errorf("write lock %s: %w", path, werr)
+		return fmt.Errorf("write lock %s: %w", path, err)
 	}
 	return nil
+}
+
+// writeClose writes data to f, syncs and closes it.
+func writeClose(f *os.File, data []byte) error {
+	_, err := f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // removeDeadTemps removes the temporary lock files (createLock) of

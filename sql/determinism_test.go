@@ -213,3 +213,53 @@ func TestCurrentNameTies(t *testing.T) {
 		}
 	}
 }
+
+// TestMostCommonTies: most_common (functions/sums.sql) gives the most
+// frequent value, ties to the smallest, whatever the row order and thread
+// count; and no model uses mode(), which takes whichever tied value its
+// threads meet first (a PCN split evenly between two sub-ICBs changed parent
+// from build to build).
+func TestMostCommonTies(t *testing.T) {
+	ctx := context.Background()
+	db := openParallel(ctx, t)
+	b, err := fs.ReadFile(FS(), "functions/sums.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, string(b)); err != nil {
+		t.Fatal(err)
+	}
+	// 50,000 groups: in each, codes 'S<g>b' and 'S<g>a' twice each, 'S<g>c' once
+	for _, order := range []string{"random()", "v", "v DESC"} {
+		var groups, smallest int
+		if err := db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE m = 'S' || g || 'a') FROM (
+			SELECT g, most_common(v) AS m FROM (
+				SELECT g, v FROM (SELECT i AS g FROM range(50000) t(i)),
+					(VALUES ('b'), ('a'), ('b'), ('a'), ('c'), (NULL)) AS s(x), LATERAL (SELECT 'S' || g || x AS v)
+				ORDER BY `+order+`) GROUP BY g)`).Scan(&groups, &smallest); err != nil {
+			t.Fatal(err)
+		}
+		if groups != 50000 || smallest != groups {
+			t.Errorf("rows in order %s: %d of %d groups give the smallest of the tied values", order, smallest, groups)
+		}
+	}
+	err = fs.WalkDir(FS(), ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".sql") || strings.HasPrefix(path, "functions/") {
+			return err
+		}
+		src, err := fs.ReadFile(FS(), path)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(src), "\n") {
+			code, _, _ := strings.Cut(line, "--")
+			if strings.Contains(strings.ToLower(code), "mode(") {
+				t.Errorf("%s:%d uses mode(), whose ties depend on row order: use most_common()", path, i+1)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -33,7 +33,7 @@ WITH n AS (
 )
 SELECT area_level, area_code, period, source, any_value(source_rank) AS source_rank,
     -- the spelling most rows of the source use in the period
-    mode(trim(area_name)) AS area_name
+    most_common(trim(area_name)) AS area_name
 FROM n
 WHERE nullif(trim(area_code), '') IS NOT NULL AND nullif(trim(area_name), '') IS NOT NULL
     AND in_build(period) -- a new month reads its own names only (this was 17 s a build at England scale)

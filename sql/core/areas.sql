@@ -3,13 +3,14 @@
 -- not_null: area_level, area_code, period, area_name
 -- accepted_values: area_level in ('practice', 'pcn', 'sub_icb', 'icb', 'region', 'england')
 -- accepted_values: parent_level in ('pcn', 'sub_icb', 'icb', 'region', 'england')
--- A PCN whose practices sit in more than one sub-ICB takes the sub-ICB of most of its practices.
+-- A PCN whose practices sit in more than one sub-ICB takes the sub-ICB of most of its practices
+-- (of as many, the smallest code: most_common).
 SELECT 'practice' AS area_level, practice_code AS area_code, practice_name AS area_name,
     CASE WHEN pcn_code IS NOT NULL THEN 'pcn' ELSE 'sub_icb' END AS parent_level,
     coalesce(pcn_code, sub_icb_code) AS parent_code, period
 FROM core.practices
 UNION ALL
-SELECT 'pcn', pcn_code, coalesce(min(pcn_name), pcn_code), 'sub_icb', mode(sub_icb_code), period
+SELECT 'pcn', pcn_code, coalesce(min(pcn_name), pcn_code), 'sub_icb', most_common(sub_icb_code), period
 FROM core.practices WHERE pcn_code IS NOT NULL GROUP BY pcn_code, period
 UNION ALL
 SELECT 'sub_icb', sub_icb_code, min(sub_icb_name), 'icb', min(icb_code), period

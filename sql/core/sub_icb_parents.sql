@@ -9,7 +9,7 @@ WITH mapped AS (
     UNION ALL SELECT sub_icb_code, period, icb_code, region_code FROM staging.workforce
 ),
 same_period AS (
-    SELECT sub_icb_code, period, mode(icb_code) AS icb_code, mode(region_code) AS region_code
+    SELECT sub_icb_code, period, most_common(icb_code) AS icb_code, most_common(region_code) AS region_code
     FROM mapped
     WHERE sub_icb_code IS NOT NULL AND icb_code IS NOT NULL AND region_code IS NOT NULL
     GROUP BY ALL
@@ -46,7 +46,7 @@ resolved AS (
     LEFT JOIN nearest AS n USING (sub_icb_code)
 ),
 icb_region AS (
-    SELECT icb_code, period, mode(sub_region) AS region_code FROM resolved WHERE icb_code IS NOT NULL GROUP BY ALL
+    SELECT icb_code, period, most_common(sub_region) AS region_code FROM resolved WHERE icb_code IS NOT NULL GROUP BY ALL
 )
 SELECT r.sub_icb_code, r.period, r.icb_code, i.region_code, r.parent_from
 FROM resolved AS r
