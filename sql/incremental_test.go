@@ -88,7 +88,7 @@ func TestNewMonthIncrementalEqualsFull(t *testing.T) {
 		byName[m.Name] = m
 		t.Logf("%-28s %-9s periods %v changed %v %v", m.Name, m.Action, m.Periods, m.Changed, m.ChangedPeriods)
 	}
-	for _, name := range []string{"core.area_names", "core.indicator_facts", "core.indicator_rows", "marts.peer_comparisons", "core.indicator_values",
+	for _, name := range []string{"core.area_names", "core.indicator_facts", "core.indicator_rows", "marts.peers", "marts.peer_comparisons", "core.indicator_values",
 		"marts.inequality_deciles", "disclosure.cells", "core.inequality", "disclosure.indicator_values",
 		"release.inequality_deciles", "disclosure.inequality"} {
 		m := byName[name]
@@ -314,7 +314,7 @@ func TestAprilWithoutAnnualFiles(t *testing.T) {
 	if m := byName["core.practices"]; len(m.ChangedPeriods) < 3 {
 		t.Errorf("core.practices changed in %v; want every period (it carries the renamed ICB's name)", m.ChangedPeriods)
 	}
-	for _, name := range []string{"core.indicator_facts", "core.indicator_rows", "core.indicator_values", "disclosure.indicator_values",
+	for _, name := range []string{"core.indicator_facts", "core.indicator_rows", "marts.peers", "core.indicator_values", "disclosure.indicator_values",
 		"core.inequality", "disclosure.inequality"} {
 		if m := byName[name]; m.Action != transform.Refreshed || !slices.Equal(m.Periods, []string{"2024-04"}) {
 			t.Errorf("%s: %s for %v, want refreshed for [2024-04] only: the rename must not recompute earlier periods", name, m.Action, m.Periods)
