@@ -95,14 +95,7 @@ func cteWithoutOrder(body string) string {
 func TestAreaSumsIndependentOfThreads(t *testing.T) {
 	ctx := context.Background()
 	db := openParallel(ctx, t)
-	var stmts []string
-	for _, f := range []string{"functions/sums.sql", "functions/incremental.sql"} {
-		b, err := fs.ReadFile(FS(), f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stmts = append(stmts, string(b))
-	}
+	stmts := readSQL(t, "functions/sums.sql", "functions/incremental.sql")
 	// 600,000 practice rows (3 indicators x 2 periods x 100,000 practices in 40
 	// PCNs, 10 sub-ICBs, 4 ICBs, 2 regions), amounts with pence, shuffled.
 	stmts = append(stmts, "SELECT setseed(0.17)", "CREATE SCHEMA core",
@@ -178,15 +171,9 @@ func openParallel(ctx context.Context, t *testing.T) *sql.DB {
 func TestCurrentNameTies(t *testing.T) {
 	ctx := context.Background()
 	db := openParallel(ctx, t)
-	b, err := fs.ReadFile(FS(), "functions/periods.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := fs.ReadFile(FS(), "core/current_names.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{string(b), "CREATE SCHEMA core",
+	src := readSQL(t, "functions/periods.sql", "core/current_names.sql")
+	body := src[1]
+	for _, q := range []string{src[0], "CREATE SCHEMA core",
 		`CREATE TABLE core.periods AS SELECT * FROM (VALUES ('2023-24'), ('2024-03')) AS t(period)`} {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -205,7 +192,7 @@ func TestCurrentNameTies(t *testing.T) {
 		}
 		var n, march int
 		if err := db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE area_name = 'MARCH ' || substr(area_code, 2) AND name_period = '2024-03')
-			FROM (`+string(body)+`) WHERE area_level = 'pcn'`).Scan(&n, &march); err != nil {
+			FROM (`+body+`) WHERE area_level = 'pcn'`).Scan(&n, &march); err != nil {
 			t.Fatal(err)
 		}
 		if n != 20000 || march != n {
@@ -222,11 +209,7 @@ func TestCurrentNameTies(t *testing.T) {
 func TestMostCommonTies(t *testing.T) {
 	ctx := context.Background()
 	db := openParallel(ctx, t)
-	b, err := fs.ReadFile(FS(), "functions/sums.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.ExecContext(ctx, string(b)); err != nil {
+	if _, err := db.ExecContext(ctx, readSQL(t, "functions/sums.sql")[0]); err != nil {
 		t.Fatal(err)
 	}
 	// 50,000 groups: in each, codes 'S<g>b' and 'S<g>a' twice each, 'S<g>c' once
@@ -243,7 +226,7 @@ func TestMostCommonTies(t *testing.T) {
 			t.Errorf("rows in order %s: %d of %d groups give the smallest of the tied values", order, smallest, groups)
 		}
 	}
-	err = fs.WalkDir(FS(), ".", func(path string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(FS(), ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".sql") || strings.HasPrefix(path, "functions/") {
 			return err
 		}
@@ -262,4 +245,18 @@ func TestMostCommonTies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// readSQL returns the text of each file of the embedded models (sql/).
+func readSQL(t *testing.T, paths ...string) []string {
+	t.Helper()
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		b, err := fs.ReadFile(FS(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = string(b)
+	}
+	return out
 }
