@@ -42,20 +42,8 @@ func copyForReaders(ctx context.Context, conn *sql.Conn, src, dst string, remark
 }
 
 func copyReaderData(ctx context.Context, conn *sql.Conn, src, dst string) error {
-	exec := func(q string) error {
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("%w\n%s", err, q)
-		}
-		return nil
-	}
-	// A release view (a table without its area names plus the current
-	// names, sql/release) becomes a table here: readers get its rows, not
-	// the withheld schemas it reads.
-	tables, err := queryStrings(ctx, conn, `SELECT table_name FROM duckdb_tables()
-		WHERE database_name = ? AND schema_name = 'release' AND NOT temporary
-		UNION ALL SELECT view_name FROM duckdb_views()
-		WHERE database_name = ? AND schema_name = 'release' AND NOT temporary AND NOT internal
-		ORDER BY 1`, src, src)
+	exec := execer(ctx, conn)
+	tables, err := releaseRelations(ctx, conn, src)
 	if err != nil {
 		return err
 	}
@@ -71,14 +59,51 @@ func copyReaderData(ctx context.Context, conn *sql.Conn, src, dst string) error 
 		}
 		return nil
 	}
-	for _, s := range ReaderSchemas {
-		if err := exec("CREATE SCHEMA IF NOT EXISTS " + quoteIdent(dst) + "." + quoteIdent(s)); err != nil {
+	if err := exec("CREATE SCHEMA IF NOT EXISTS " + quoteIdent(dst) + ".release"); err != nil {
+		return err
+	}
+	for _, t := range tables {
+		if err := exec(copyRelation(src, dst, t)); err != nil {
 			return err
 		}
 	}
-	for _, t := range tables {
-		if err := exec(fmt.Sprintf("CREATE TABLE %s.release.%s AS SELECT * FROM %s.release.%s",
-			quoteIdent(dst), quoteIdent(t), quoteIdent(src), quoteIdent(t))); err != nil {
+	return readerObjects(ctx, conn, src, dst, tables)
+}
+
+// execer runs a statement on conn, naming it in the error.
+func execer(ctx context.Context, conn *sql.Conn) func(string) error {
+	return func(q string) error {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%w\n%s", err, q)
+		}
+		return nil
+	}
+}
+
+// releaseRelations lists the release tables and views of the attached
+// database src. A release view (a table without its area names plus the
+// current names, sql/release) becomes a table in a snapshot: readers get
+// its rows, not the withheld schemas it reads.
+func releaseRelations(ctx context.Context, conn *sql.Conn, src string) ([]string, error) {
+	return queryStrings(ctx, conn, `SELECT table_name FROM duckdb_tables()
+		WHERE database_name = ? AND schema_name = 'release' AND NOT temporary
+		UNION ALL SELECT view_name FROM duckdb_views()
+		WHERE database_name = ? AND schema_name = 'release' AND NOT temporary AND NOT internal
+		ORDER BY 1`, src, src)
+}
+
+// copyRelation is the statement copying release relation t of src into dst as a table.
+func copyRelation(src, dst, t string) string {
+	return fmt.Sprintf("CREATE TABLE %s.release.%s AS SELECT * FROM %s.release.%s",
+		quoteIdent(dst), quoteIdent(t), quoteIdent(src), quoteIdent(t))
+}
+
+// readerObjects creates what a snapshot holds besides the release tables:
+// the marts views over them, the SQL macros and the analyst views.
+func readerObjects(ctx context.Context, conn *sql.Conn, src, dst string, tables []string) error {
+	exec := execer(ctx, conn)
+	for _, s := range ReaderSchemas {
+		if err := exec("CREATE SCHEMA IF NOT EXISTS " + quoteIdent(dst) + "." + quoteIdent(s)); err != nil {
 			return err
 		}
 	}

@@ -49,6 +49,8 @@ type Info struct {
 	Label   string    // label given to Publish
 	Created time.Time // UTC time of publication, from the name
 	Size    int64     // bytes
+	// Copy says how the snapshot was made (set by Publish and Commit).
+	Copy CopyReport
 }
 
 // Options tune Publish.
@@ -102,7 +104,12 @@ type Pending struct {
 	o              Options
 	log            *slog.Logger
 	done           bool
+	state          *copyState // what it holds (nil: no release layer, or copied by a writer)
+	report         CopyReport
 }
+
+// Report says how the pending snapshot was copied.
+func (p *Pending) Report() CopyReport { return p.report }
 
 // Prepare copies the warehouse ("" means <ws>/warehouse.duckdb) into a
 // pending snapshot: PublishContext up to, not including, making it
@@ -114,10 +121,12 @@ func Prepare(ctx context.Context, ws, warehouse, label string, o Options) (*Pend
 	if _, err := os.Stat(warehouse); err != nil {
 		return nil, fmt.Errorf("publish: warehouse: %w", err)
 	}
-	return prepare(ctx, ws, label, o, func(tmp string) error {
-		if err := copyDatabase(ctx, warehouse, tmp, o.Remarks, o.MemoryLimit); err != nil {
+	return prepare(ctx, ws, label, o, func(p *Pending) error {
+		st, rep, err := copyDatabase(ctx, warehouse, p.tmp, Dir(ws), o.Remarks, o.MemoryLimit)
+		if err != nil {
 			return fmt.Errorf("publish %s: %w", warehouse, err)
 		}
+		p.state, p.report = st, rep
 		return nil
 	})
 }
@@ -127,7 +136,8 @@ func Prepare(ctx context.Context, ws, warehouse, label string, o Options) (*Pend
 // copies a consistent state from the writer's own connection, so there is
 // no second opener to be locked out.
 func PublishFrom(ctx context.Context, ws string, conn *sql.Conn, label string, o Options) (Info, error) {
-	p, err := prepare(ctx, ws, label, o, func(tmp string) error {
+	p, err := prepare(ctx, ws, label, o, func(p *Pending) error {
+		tmp := p.tmp
 		var src string
 		if err := conn.QueryRowContext(ctx, "SELECT current_database()").Scan(&src); err != nil {
 			return fmt.Errorf("publish: current database: %w", err)
@@ -152,8 +162,8 @@ func PublishFrom(ctx context.Context, ws string, conn *sql.Conn, label string, o
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-// prepare writes a snapshot with write(tmp) and makes it durable.
-func prepare(ctx context.Context, ws, label string, o Options, write func(tmp string) error) (*Pending, error) {
+// prepare writes a snapshot with write (to p.tmp) and makes it durable.
+func prepare(ctx context.Context, ws, label string, o Options, write func(p *Pending) error) (*Pending, error) {
 	log := o.Logger
 	if log == nil {
 		log = slog.Default()
@@ -177,7 +187,7 @@ func prepare(ctx context.Context, ws, label string, o Options, write func(tmp st
 	tmp := filepath.Join(dir, fmt.Sprintf(".%s.%d.tmp", name, os.Getpid()))
 	_ = os.Remove(tmp)
 	p := &Pending{dir: dir, name: name, tmp: tmp, o: o, log: log}
-	if err := write(tmp); err != nil {
+	if err := write(p); err != nil {
 		p.Abort()
 		return nil, err
 	}
@@ -216,6 +226,11 @@ func (p *Pending) Commit(ctx context.Context) (Info, error) {
 		os.Remove(final)
 		return Info{}, fmt.Errorf("publish: scoped copies: %w", err)
 	}
+	if p.state != nil {
+		if err := writeState(dir, name, p.state); err != nil {
+			log.Warn("snapshot state not written; the next publish copies in full", "err", err)
+		}
+	}
 	if err := writeCurrent(dir, name); err != nil {
 		return Info{}, fmt.Errorf("publish: %w", err)
 	}
@@ -223,7 +238,8 @@ func (p *Pending) Commit(ctx context.Context) (Info, error) {
 	if err != nil {
 		return Info{}, fmt.Errorf("publish: %w", err)
 	}
-	log.Info("snapshot published", "name", name, "bytes", info.Size)
+	info.Copy = p.report
+	log.Info("snapshot published", "name", name, "bytes", info.Size, "copy", p.report.String())
 	clearStaleOpenDirs(dir)
 	if err := prune(dir, name, p.o.Keep, log); err != nil {
 		// The new snapshot is live; a failed prune only wastes disk.
@@ -233,36 +249,87 @@ func (p *Pending) Commit(ctx context.Context) (Info, error) {
 }
 
 // copyDatabase copies what readers may see of src (copyForReaders) into a
-// new database file dst. Going through DuckDB rather than copying bytes
-// replays any WAL and yields a compact file; it fails cleanly while a
-// writer in another process holds the warehouse lock.
-func copyDatabase(ctx context.Context, src, dst string, remarks Remarks, memoryLimit string) error {
+// new database file dst, starting from the current snapshot of dir where
+// its state allows (delta.go); it returns what dst holds (nil without a
+// release layer). Going through DuckDB rather than copying the warehouse's
+// bytes replays any WAL and yields a compact file; it fails cleanly while
+// a writer in another process holds the warehouse lock.
+func copyDatabase(ctx context.Context, src, dst, dir string, remarks Remarks, memoryLimit string) (*copyState, CopyReport, error) {
 	// duck.Open so views calling the metrics functions still bind.
 	db, err := duck.Open(ctx, "", duck.Options{MemoryLimit: memoryLimit})
 	if err != nil {
-		return fmt.Errorf("open copier: %w", err)
+		return nil, CopyReport{}, fmt.Errorf("open copier: %w", err)
 	}
 	defer db.Close()
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("open copier: %w", err)
+		return nil, CopyReport{}, fmt.Errorf("open copier: %w", err)
 	}
 	defer conn.Close()
-	for _, s := range []string{"ATTACH " + quote(src) + " AS gplens_src (READ_ONLY)", "ATTACH " + quote(dst) + " AS gplens_dst"} {
-		if _, err := conn.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("ATTACH: %w", err)
+	if _, err := conn.ExecContext(ctx, "ATTACH "+quote(src)+" AS gplens_src (READ_ONLY)"); err != nil {
+		return nil, CopyReport{}, fmt.Errorf("ATTACH: %w", err)
+	}
+	st, err := releaseState(ctx, conn, "gplens_src")
+	if err != nil {
+		return nil, CopyReport{}, err
+	}
+	var rep CopyReport
+	prevPath, prev := previous(dir, st)
+	if prev != nil {
+		rep, err = copyFromPrevious(ctx, conn, prevPath, dst, prev, st, remarks)
+		if errors.Is(err, errNotReaderCopy) {
+			prev = nil
+		} else if err != nil {
+			return nil, CopyReport{}, err
 		}
 	}
-	// only what readers may see (release.go)
-	if err := copyForReaders(ctx, conn, "gplens_src", "gplens_dst", remarks); err != nil {
-		return fmt.Errorf("copy: %w", err)
+	if prev == nil {
+		rep = CopyReport{}
+		if _, err := conn.ExecContext(ctx, "ATTACH "+quote(dst)+" AS gplens_dst"); err != nil {
+			return nil, CopyReport{}, fmt.Errorf("ATTACH: %w", err)
+		}
+		// only what readers may see (release.go)
+		if err := copyForReaders(ctx, conn, "gplens_src", "gplens_dst", remarks); err != nil {
+			return nil, CopyReport{}, fmt.Errorf("copy: %w", err)
+		}
 	}
 	for _, s := range []string{"DETACH gplens_dst", "DETACH gplens_src"} {
 		if _, err := conn.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("DETACH: %w", err)
+			return nil, CopyReport{}, fmt.Errorf("DETACH: %w", err)
 		}
 	}
-	return nil
+	if st != nil {
+		if prev != nil {
+			st.FullBytes = prev.FullBytes
+		} else if fi, err := os.Stat(dst); err == nil {
+			st.FullBytes = fi.Size()
+		}
+	}
+	return st, rep, nil
+}
+
+// copyFromPrevious makes dst a copy of the previous snapshot prevPath and
+// brings it up to date (updateFromPrevious); on errNotReaderCopy dst is
+// gone and nothing is attached, for a full copy to follow.
+func copyFromPrevious(ctx context.Context, conn *sql.Conn, prevPath, dst string, prev, cur *copyState, remarks Remarks) (CopyReport, error) {
+	if err := copyFile(prevPath, dst); err != nil {
+		return CopyReport{}, fmt.Errorf("copy the previous snapshot: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "ATTACH "+quote(dst)+" AS gplens_dst"); err != nil {
+		return CopyReport{}, fmt.Errorf("ATTACH: %w", err)
+	}
+	rep, err := updateFromPrevious(ctx, conn, "gplens_src", "gplens_dst", prev, cur)
+	if err == nil {
+		err = describeColumns(ctx, conn, "gplens_dst", remarks)
+	}
+	if errors.Is(err, errNotReaderCopy) {
+		if _, derr := conn.ExecContext(ctx, "DETACH gplens_dst"); derr != nil {
+			return rep, fmt.Errorf("DETACH: %w", derr)
+		}
+		os.Remove(dst)
+		os.Remove(dst + ".wal")
+	}
+	return rep, err
 }
 
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
@@ -449,6 +516,7 @@ func prune(dir, current string, keep int, log *slog.Logger) error {
 			continue
 		}
 		os.RemoveAll(scopedDir(dir, s.Name))
+		os.Remove(statePath(dir, s.Name))
 		log.Info("snapshot pruned", "name", s.Name)
 	}
 	return errors.Join(errs...)
