@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -22,24 +26,6 @@ type feedFile struct {
 	csv, parquet []byte
 	rows         int
 	dictionary   [][]string
-}
-
-// cellText is the CSV text of column ci of row r ("" for NULL or withheld).
-func (t *table) cellText(r, ci int) string {
-	c := &t.cols[ci]
-	spec := t.sec.Columns[ci]
-	if !c.ok[r] || (spec.SDC && t.withheld[r] != "") {
-		return ""
-	}
-	switch spec.Type {
-	case tDouble:
-		return strconv.FormatFloat(c.f[r], 'f', -1, 64)
-	case tBigint, tInteger:
-		return strconv.FormatInt(c.i[r], 10)
-	case tBool:
-		return strconv.FormatBool(c.b[r])
-	}
-	return c.s[r]
 }
 
 // parquetType is the Go field type of a feed column (pointers: nullable).
@@ -70,113 +56,192 @@ func feedSchema(s *Section) *parquet.Schema {
 	return parquet.SchemaOf(reflect.New(reflect.StructOf(fields)).Interface())
 }
 
+// feedCol is one published column of a feed: section column ci, or the
+// _suppressed flag of an SDC column (flag), or suppression_reason (ci -1).
+type feedCol struct {
+	ci   int
+	flag bool
+}
+
+// feedCols maps a section's published columns (Section.published) to its
+// table columns.
+func feedCols(s *Section) []feedCol {
+	var out []feedCol
+	sdc := false
+	for ci, c := range s.Columns {
+		if c.Hidden {
+			continue
+		}
+		out = append(out, feedCol{ci: ci})
+		if c.SDC {
+			sdc = true
+			out = append(out, feedCol{ci: ci, flag: true})
+		}
+	}
+	if sdc {
+		out = append(out, feedCol{ci: -1})
+	}
+	return out
+}
+
+// parquetChunk is how many rows go to a Parquet column per write: the
+// writer's own chunk when it is given whole rows, so the pages (and the
+// file's bytes) are those of a row-by-row write.
+const parquetChunk = 64
+
 // encodeFeed writes a section's rows as CSV (UTF-8 with BOM, for Excel)
-// and Parquet.
+// and Parquet. Both are written straight from the table's typed columns:
+// the CSV row by row into one buffer, the Parquet column by column.
 func encodeFeed(t *table) (feedFile, error) {
 	s := t.sec
 	cols := s.published()
+	fcs := feedCols(s)
 	ff := feedFile{name: s.Name, rows: t.n}
 	for _, c := range cols {
 		ff.dictionary = append(ff.dictionary, []string{s.Name, c.Name, c.Type, precisionText(c), c.Desc})
 	}
-	var b bytes.Buffer
-	b.WriteString("\ufeff")
-	cw := csv.NewWriter(&b)
-	rec := make([]string, len(cols))
+	b := make([]byte, 0, 3+(t.n+1)*(16+12*len(cols)))
+	b = append(b, "\ufeff"...)
 	for i, c := range cols {
-		rec[i] = c.Name
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendCSVField(b, c.Name)
 	}
-	if err := cw.Write(rec); err != nil {
-		return ff, fmt.Errorf("feed %s: %w", s.Name, err)
+	b = append(b, '\n')
+	for r := 0; r < t.n; r++ {
+		for i, fc := range fcs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = t.appendCSV(b, r, fc)
+		}
+		b = append(b, '\n')
 	}
+	ff.csv = b
+
 	var pb bytes.Buffer
 	pw := parquet.NewWriter(&pb, feedSchema(s), parquet.Compression(&parquet.Snappy), parquet.CreatedBy("gplens", "", ""))
-	batch := make([]parquet.Row, 0, 1024)
-	for r := 0; r < t.n; r++ {
-		row := make(parquet.Row, 0, len(cols))
-		i := 0
-		for ci, c := range s.Columns {
-			if c.Hidden {
-				continue
+	writers := pw.ColumnWriters()
+	vals := make([]parquet.Value, 0, parquetChunk)
+	for j, fc := range fcs {
+		for start := 0; start < t.n; start += parquetChunk {
+			vals = t.appendParquet(vals[:0], fc, j, start, min(start+parquetChunk, t.n))
+			if _, err := writers[j].WriteRowValues(vals); err != nil {
+				return ff, fmt.Errorf("feed %s parquet column %s: %w", s.Name, cols[j].Name, err)
 			}
-			rec[i] = t.cellText(r, ci)
-			row = append(row, t.parquetValue(r, ci).Level(0, defLevel(c, rec[i]), i))
-			i++
-			if c.SDC {
-				w := t.withheld[r] != ""
-				rec[i] = strconv.FormatBool(w)
-				row = append(row, parquet.BooleanValue(w).Level(0, 0, i))
-				i++
-			}
-		}
-		if i < len(cols) { // suppression_reason
-			rec[i] = t.withheld[r]
-			v := parquet.NullValue().Level(0, 0, i)
-			if rec[i] != "" {
-				v = parquet.ByteArrayValue([]byte(rec[i])).Level(0, 1, i)
-			}
-			row = append(row, v)
-		}
-		if err := cw.Write(rec); err != nil {
-			return ff, fmt.Errorf("feed %s: %w", s.Name, err)
-		}
-		batch = append(batch, row)
-		if len(batch) == cap(batch) {
-			if _, err := pw.WriteRows(batch); err != nil {
-				return ff, fmt.Errorf("feed %s parquet: %w", s.Name, err)
-			}
-			batch = batch[:0]
-		}
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return ff, fmt.Errorf("feed %s csv: %w", s.Name, err)
-	}
-	if len(batch) > 0 {
-		if _, err := pw.WriteRows(batch); err != nil {
-			return ff, fmt.Errorf("feed %s parquet: %w", s.Name, err)
 		}
 	}
 	if err := pw.Close(); err != nil {
 		return ff, fmt.Errorf("feed %s parquet: %w", s.Name, err)
 	}
-	ff.csv, ff.parquet = b.Bytes(), pb.Bytes()
+	ff.parquet = pb.Bytes()
 	return ff, nil
 }
 
-// defLevel: booleans are required (level 0); other columns are optional,
-// defined (1) unless empty. An empty VARCHAR is written as NULL, as in CSV.
-func defLevel(c Column, text string) int {
-	if c.Type == tBool || text != "" {
-		if c.Type == tBool {
-			return 0
-		}
-		return 1
+// appendCSV appends the CSV text of feed column fc of row r: "" for NULL
+// or withheld.
+func (t *table) appendCSV(b []byte, r int, fc feedCol) []byte {
+	switch {
+	case fc.ci < 0:
+		return appendCSVField(b, t.withheld[r])
+	case fc.flag:
+		return strconv.AppendBool(b, t.withheld[r] != "")
 	}
-	return 0
-}
-
-func (t *table) parquetValue(r, ci int) parquet.Value {
-	c := &t.cols[ci]
-	spec := t.sec.Columns[ci]
-	if spec.Type == tBool {
-		return parquet.BooleanValue(c.ok[r] && c.b[r])
-	}
+	c := &t.cols[fc.ci]
+	spec := t.sec.Columns[fc.ci]
 	if !c.ok[r] || (spec.SDC && t.withheld[r] != "") {
-		return parquet.NullValue()
+		return b
 	}
 	switch spec.Type {
 	case tDouble:
-		return parquet.DoubleValue(c.f[r])
-	case tBigint:
-		return parquet.Int64Value(c.i[r])
-	case tInteger:
-		return parquet.Int32Value(int32(c.i[r]))
+		return strconv.AppendFloat(b, c.f[r], 'f', -1, 64)
+	case tBigint, tInteger:
+		return strconv.AppendInt(b, c.i[r], 10)
+	case tBool:
+		return strconv.AppendBool(b, c.b[r])
 	}
-	if c.s[r] == "" {
-		return parquet.NullValue()
+	return appendCSVField(b, c.s[r])
+}
+
+// appendCSVField appends s as encoding/csv writes a field (comma
+// separated, LF line ends): quoted, with quotes doubled, when it holds a
+// comma, quote, CR or LF, starts with a space, or is \.
+func appendCSVField(b []byte, s string) []byte {
+	if !csvNeedsQuotes(s) {
+		return append(b, s...)
 	}
-	return parquet.ByteArrayValue([]byte(c.s[r]))
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, s[i])
+	}
+	return append(b, '"')
+}
+
+func csvNeedsQuotes(s string) bool {
+	if s == "" {
+		return false
+	}
+	if s == `\.` || strings.ContainsAny(s, "\n\r\",") {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsSpace(r)
+}
+
+// appendParquet appends the Parquet values of feed column fc (column
+// index j) for rows start..end-1. Strings are passed without a copy: the
+// column buffer copies what it keeps.
+func (t *table) appendParquet(vals []parquet.Value, fc feedCol, j, start, end int) []parquet.Value {
+	null := parquet.NullValue().Level(0, 0, j)
+	str := func(s string) parquet.Value {
+		if s == "" { // an empty VARCHAR is written as NULL, as in CSV
+			return null
+		}
+		return parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s))).Level(0, 1, j)
+	}
+	switch {
+	case fc.ci < 0:
+		for r := start; r < end; r++ {
+			vals = append(vals, str(t.withheld[r]))
+		}
+		return vals
+	case fc.flag:
+		for r := start; r < end; r++ {
+			vals = append(vals, parquet.BooleanValue(t.withheld[r] != "").Level(0, 0, j))
+		}
+		return vals
+	}
+	c := &t.cols[fc.ci]
+	spec := &t.sec.Columns[fc.ci]
+	if spec.Type == tBool { // required: NULL reads as false
+		for r := start; r < end; r++ {
+			vals = append(vals, parquet.BooleanValue(c.ok[r] && c.b[r]).Level(0, 0, j))
+		}
+		return vals
+	}
+	for r := start; r < end; r++ {
+		if !c.ok[r] || (spec.SDC && t.withheld[r] != "") {
+			vals = append(vals, null)
+			continue
+		}
+		var v parquet.Value
+		switch spec.Type {
+		case tDouble:
+			v = parquet.DoubleValue(c.f[r]).Level(0, 1, j)
+		case tBigint:
+			v = parquet.Int64Value(c.i[r]).Level(0, 1, j)
+		case tInteger:
+			v = parquet.Int32Value(int32(c.i[r])).Level(0, 1, j)
+		default:
+			v = str(c.s[r])
+		}
+		vals = append(vals, v)
+	}
+	return vals
 }
 
 // precisionText is the data dictionary's precision of a column.
