@@ -87,7 +87,11 @@ func (r CopyReport) String() string {
 
 // statePath is the state file of snapshot name in dir (hidden, so List and
 // readers never take it for a snapshot).
-func statePath(dir, name string) string { return filepath.Join(dir, "."+name+".state.json") }
+func statePath(dir, name string) string { return filepath.Join(dir, statePrefix+name+".json") }
+
+// statePrefix starts the name of state files and of their temporary files
+// (statePrefix<pid>-*.tmp, removed by removeOrphanTmps once their process is gone).
+const statePrefix = ".state-"
 
 // readState reads the state of snapshot name; nil when it has none.
 func readState(dir, name string) *copyState {
@@ -110,7 +114,7 @@ func writeState(dir, name string, st *copyState) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".state-*.tmp")
+	f, err := os.CreateTemp(dir, fmt.Sprintf("%s%d-*.tmp", statePrefix, os.Getpid()))
 	if err != nil {
 		return err
 	}

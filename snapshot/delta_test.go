@@ -184,7 +184,7 @@ func TestSnapshotFromPrevious(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := os.Remove(filepath.Join(filepath.Dir(cur.Path), "."+cur.Name+".state.json")); err != nil {
+				if err := os.Remove(filepath.Join(filepath.Dir(cur.Path), ".state-"+cur.Name+".json")); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -231,6 +231,46 @@ func TestSnapshotFromPrevious(t *testing.T) {
 				t.Errorf("relations %d, a full copy has %d", len(have), len(want))
 			}
 		})
+	}
+}
+
+// TestSnapshotStateFiles: a snapshot's state file goes when the snapshot is
+// pruned; a state file half-written by a dead process is removed, a live
+// one's kept.
+func TestSnapshotStateFiles(t *testing.T) {
+	ws := t.TempDir()
+	wh := filepath.Join(ws, "warehouse.duckdb")
+	periodWarehouse(t, wh)
+	dir := snapshot.Dir(ws)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dead := filepath.Join(dir, ".state-2147483646-1.tmp")
+	live := filepath.Join(dir, fmt.Sprintf(".state-%d-1.tmp", os.Getpid()))
+	for _, f := range []string{dead, live} {
+		if err := os.WriteFile(f, []byte("{"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 4 {
+		execAll(t, wh, fmt.Sprintf(`UPDATE release.practices SET list_size = %d WHERE period = '2023-02'`, i))
+		publishReport(t, ws, wh, snapshot.Options{Keep: 2})
+	}
+	snaps, _ := filepath.Glob(filepath.Join(dir, "warehouse-*.duckdb"))
+	states, _ := filepath.Glob(filepath.Join(dir, ".state-warehouse-*.json"))
+	if len(snaps) != 2 || len(states) != 2 {
+		t.Errorf("%d snapshots and %d state files, want 2 and 2: %v", len(snaps), len(states), states)
+	}
+	for _, s := range snaps {
+		if _, err := os.Stat(filepath.Join(dir, ".state-"+filepath.Base(s)+".json")); err != nil {
+			t.Errorf("snapshot %s has no state file: %v", filepath.Base(s), err)
+		}
+	}
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("a dead process's state file was kept (%v)", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a live process's state file was removed: %v", err)
 	}
 }
 

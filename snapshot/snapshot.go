@@ -523,8 +523,8 @@ func prune(dir, current string, keep int, log *slog.Logger) error {
 }
 
 // removeOrphanTmps deletes the half-written copies (.<name>.<pid>.tmp and
-// its .wal) of publishes whose process is gone, and those of older gplens
-// versions, which had no pid in the name. Publishing runs under the
+// its .wal) and state files of publishes whose process is gone, and the
+// copies of older gplens versions, which had no pid in the name. Publishing runs under the
 // workspace lock, so no other live publisher can own one.
 func removeOrphanTmps(dir string, log *slog.Logger) {
 	files, _ := filepath.Glob(filepath.Join(dir, "."+prefix+"*.tmp*"))
@@ -538,6 +538,14 @@ func removeOrphanTmps(dir string, log *slog.Logger) {
 		if err := os.Remove(f); err == nil {
 			log.Info("removed the leftover of a killed publish", "file", f)
 		}
+	}
+	states, _ := filepath.Glob(filepath.Join(dir, statePrefix+"*.tmp"))
+	for _, f := range states {
+		pidStr, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(f), statePrefix), "-")
+		if pid, err := strconv.Atoi(pidStr); err == nil && processAlive(pid) {
+			continue
+		}
+		os.Remove(f)
 	}
 }
 
