@@ -100,7 +100,7 @@ func encodeFeed(t *table) (feedFile, error) {
 	for _, c := range cols {
 		ff.dictionary = append(ff.dictionary, []string{s.Name, c.Name, c.Type, precisionText(c), c.Desc})
 	}
-	b := make([]byte, 0, 3+(t.n+1)*(16+12*len(cols)))
+	b := make([]byte, 0, 3+(t.n+1)*(16+8*len(cols))) // about 6-10 bytes a cell
 	b = append(b, "\ufeff"...)
 	for i, c := range cols {
 		if i > 0 {

@@ -265,7 +265,9 @@ func (p *pooledFlate) Write(b []byte) (int, error) { return p.fw.Write(b) }
 
 func (p *pooledFlate) Close() error {
 	err := p.fw.Close()
-	flateWriters.Put(p.fw)
+	if err == nil { // a failed writer is dropped, not reused
+		flateWriters.Put(p.fw)
+	}
 	p.fw = nil
 	return err
 }

@@ -77,12 +77,14 @@ func (r CopyReport) String() string {
 	if !r.FromPrevious {
 		return "full copy"
 	}
-	var parts []string
-	for _, t := range slices.Sorted(maps.Keys(r.Refreshed)) {
-		parts = append(parts, fmt.Sprintf("%s %v", t, r.Refreshed[t]))
+	out := fmt.Sprintf("from the previous snapshot: %d relations kept", len(r.Kept))
+	if len(r.Replaced) > 0 {
+		out += ", replaced " + strings.Join(r.Replaced, ", ")
 	}
-	return fmt.Sprintf("from the previous snapshot: %d relations kept, %d replaced %v, %d refreshed for periods %s",
-		len(r.Kept), len(r.Replaced), r.Replaced, len(r.Refreshed), strings.Join(parts, ", "))
+	for _, t := range slices.Sorted(maps.Keys(r.Refreshed)) {
+		out += fmt.Sprintf(", %s refreshed for %s", t, strings.Join(r.Refreshed[t], " "))
+	}
+	return out
 }
 
 // statePath is the state file of snapshot name in dir (hidden, so List and

@@ -305,3 +305,20 @@ func TestSnapshotGrowthBound(t *testing.T) {
 		t.Fatalf("copy %v, want one from the new full copy", info.Copy)
 	}
 }
+
+func TestCopyReportString(t *testing.T) {
+	for _, c := range []struct {
+		r    snapshot.CopyReport
+		want string
+	}{
+		{snapshot.CopyReport{}, "full copy"},
+		{snapshot.CopyReport{FromPrevious: true, Kept: []string{"a", "b"}}, "from the previous snapshot: 2 relations kept"},
+		{snapshot.CopyReport{FromPrevious: true, Kept: []string{"a"}, Replaced: []string{"trends", "x"},
+			Refreshed: map[string][]string{"practices": {"2024-03", "2024-04"}, "areas": {"2024-04"}}},
+			"from the previous snapshot: 1 relations kept, replaced trends, x, areas refreshed for 2024-04, practices refreshed for 2024-03 2024-04"},
+	} {
+		if got := c.r.String(); got != c.want {
+			t.Errorf("got %q\nwant %q", got, c.want)
+		}
+	}
+}

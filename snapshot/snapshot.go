@@ -108,9 +108,6 @@ type Pending struct {
 	report         CopyReport
 }
 
-// Report says how the pending snapshot was copied.
-func (p *Pending) Report() CopyReport { return p.report }
-
 // Prepare copies the warehouse ("" means <ws>/warehouse.duckdb) into a
 // pending snapshot: PublishContext up to, not including, making it
 // visible.
