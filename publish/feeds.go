@@ -56,34 +56,6 @@ func feedSchema(s *Section) *parquet.Schema {
 	return parquet.SchemaOf(reflect.New(reflect.StructOf(fields)).Interface())
 }
 
-// feedCol is one published column of a feed: section column ci, or the
-// _suppressed flag of an SDC column (flag), or suppression_reason (ci -1).
-type feedCol struct {
-	ci   int
-	flag bool
-}
-
-// feedCols maps a section's published columns (Section.published) to its
-// table columns.
-func feedCols(s *Section) []feedCol {
-	var out []feedCol
-	sdc := false
-	for ci, c := range s.Columns {
-		if c.Hidden {
-			continue
-		}
-		out = append(out, feedCol{ci: ci})
-		if c.SDC {
-			sdc = true
-			out = append(out, feedCol{ci: ci, flag: true})
-		}
-	}
-	if sdc {
-		out = append(out, feedCol{ci: -1})
-	}
-	return out
-}
-
 // parquetChunk is how many rows go to a Parquet column per write: the
 // writer's own chunk when it is given whole rows, so the pages (and the
 // file's bytes) are those of a row-by-row write.

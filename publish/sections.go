@@ -137,21 +137,47 @@ func (s *Section) col(name string) int {
 // one followed by its flag, and suppression_reason when any can be withheld.
 func (s *Section) published() []Column {
 	var out []Column
+	for _, fc := range feedCols(s) {
+		switch {
+		case fc.ci < 0:
+			out = append(out, Column{Name: "suppression_reason", Type: tVarchar,
+				Desc: "Why withheld: primary (a count 1..min_count-1), secondary (protects a withheld cell), decile withheld (inequality: computed from a withheld decile), upstream (the models); empty when shown"})
+		case fc.flag:
+			c := s.Columns[fc.ci]
+			out = append(out, Column{Name: c.Name + "_suppressed", Type: tBool,
+				Desc: "True when disclosure control withheld " + c.Name + " (then NULL)"})
+		default:
+			out = append(out, s.Columns[fc.ci])
+		}
+	}
+	return out
+}
+
+// feedCol is one published column of a feed: section column ci, or the
+// _suppressed flag of an SDC column (flag), or suppression_reason (ci -1).
+type feedCol struct {
+	ci   int
+	flag bool
+}
+
+// feedCols lays out a section's published columns: each shown column,
+// followed by its _suppressed flag when disclosure control may withhold
+// it, and suppression_reason last when any may.
+func feedCols(s *Section) []feedCol {
+	var out []feedCol
 	sdc := false
-	for _, c := range s.Columns {
+	for ci, c := range s.Columns {
 		if c.Hidden {
 			continue
 		}
-		out = append(out, c)
+		out = append(out, feedCol{ci: ci})
 		if c.SDC {
 			sdc = true
-			out = append(out, Column{Name: c.Name + "_suppressed", Type: tBool,
-				Desc: "True when disclosure control withheld " + c.Name + " (then NULL)"})
+			out = append(out, feedCol{ci: ci, flag: true})
 		}
 	}
 	if sdc {
-		out = append(out, Column{Name: "suppression_reason", Type: tVarchar,
-			Desc: "Why withheld: primary (a count 1..min_count-1), secondary (protects a withheld cell), decile withheld (inequality: computed from a withheld decile), upstream (the models); empty when shown"})
+		out = append(out, feedCol{ci: -1})
 	}
 	return out
 }
