@@ -240,7 +240,7 @@ func (s *suppressor) auditRound(cache *nulls, local bool, prev []int, global *in
 		}
 		solved := s.solved(gi)
 		first := -1
-		for _, t := range append([]int{g.Parent}, g.Children...) {
+		for t := range g.Terms() {
 			if !hidden(t) {
 				continue
 			}
@@ -420,7 +420,7 @@ func (s *suppressor) auditRound(cache *nulls, local bool, prev []int, global *in
 		acc := map[int]uint64{}
 		for _, rc := range why[x] {
 			g := s.groups[rc.g]
-			for _, t := range append([]int{g.Parent}, g.Children...) {
+			for t := range g.Terms() {
 				if s.cells[t].Known && s.state[t] == "" && !s.fixed[t] {
 					acc[t] = addMod(acc[t], mulMod(rc.v, coef(rc.g, t)))
 				}
@@ -573,7 +573,7 @@ func (s *suppressor) localCheck(x int, hidden func(int) bool) (det bool, why []r
 		for _, gi := range touch {
 			g := s.groups[gi]
 			all := true
-			for _, t := range append([]int{g.Parent}, g.Children...) {
+			for t := range g.Terms() {
 				if hidden(t) && !inT[t] {
 					all = false
 					next = append(next, t)

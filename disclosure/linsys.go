@@ -47,6 +47,13 @@ func negMod(a uint64) uint64 {
 }
 
 func invMod(a uint64) uint64 {
+	// the relations' coefficients are ±1, and so are most pivots
+	switch a {
+	case 1:
+		return 1
+	case modP - 1:
+		return modP - 1
+	}
 	// Fermat: a^(p-2)
 	r, e := uint64(1), uint64(modP-2)
 	for e > 0 {
@@ -194,23 +201,13 @@ type reduction struct {
 // solveComponent reduces one component's rows (columns are global ids).
 // With track, each row's id must be below len(rows) and distinct.
 func solveComponent(rows []srow, track bool) ([]Solved, reduction) {
-	// local column numbering, by global id
-	var cols []int32
-	for _, r := range rows {
-		for _, x := range r.e {
-			cols = append(cols, x.col)
-		}
-	}
-	slices.Sort(cols)
-	cols = slices.Compact(cols)
-	local := make(map[int32]int32, len(cols))
-	for i, c := range cols {
-		local[c] = int32(i)
-	}
+	// local column numbering, by global id: a dense index when the ids are
+	// not much sparser than the entries (a whole component), else sorted
+	cols, local := localCols(rows)
 	for i := range rows {
 		e := make([]entry, len(rows[i].e))
 		for j, x := range rows[i].e {
-			e[j] = entry{local[x.col], x.val}
+			e[j] = entry{local(x.col), x.val}
 		}
 		rows[i].e = e
 		if track {
@@ -218,8 +215,10 @@ func solveComponent(rows []srow, track bool) ([]Solved, reduction) {
 		}
 	}
 	// shortest rows first; ties by content so the order of the input does
-	// not matter (the result never does, only the work)
-	slices.SortStableFunc(rows, func(a, b srow) int {
+	// not matter (the result never does, only the work), then by id: with
+	// tracking the ids are distinct and follow the input's (canonical)
+	// order, without it equal rows are interchangeable
+	slices.SortFunc(rows, func(a, b srow) int {
 		if c := cmp.Compare(len(a.e), len(b.e)); c != 0 {
 			return c
 		}
@@ -228,7 +227,7 @@ func solveComponent(rows []srow, track bool) ([]Solved, reduction) {
 				return c
 			}
 		}
-		return cmp.Compare(a.rhs, b.rhs)
+		return cmp.Or(cmp.Compare(a.rhs, b.rhs), cmp.Compare(a.id, b.id))
 	})
 	n := len(cols)
 	pivotOf := make([]int32, n) // column -> pivot row, -1
@@ -236,8 +235,8 @@ func solveComponent(rows []srow, track bool) ([]Solved, reduction) {
 		pivotOf[i] = -1
 	}
 	occ := make([][]int32, n) // column -> pivot rows that may hold it
-	var piv []srow
-	var pivCol []int32
+	piv := make([]srow, 0, min(n, len(rows)))
+	pivCol := make([]int32, 0, min(n, len(rows)))
 	acc := make([]uint64, n) // dense scratch for reducing one row
 	inAcc := make([]bool, n)
 	var touched []int32
@@ -398,4 +397,45 @@ func axpy(a, b []entry, f uint64) ([]entry, []int32) {
 		}
 	}
 	return out, added
+}
+
+// localCols returns the distinct columns of rows, sorted, and a function
+// from a column to its index there.
+func localCols(rows []srow) ([]int32, func(int32) int32) {
+	entries, maxc := 0, int32(-1)
+	for _, r := range rows {
+		entries += len(r.e)
+		for _, x := range r.e {
+			maxc = max(maxc, x.col)
+		}
+	}
+	if int(maxc) < 4*entries+64 {
+		idx := make([]int32, maxc+1)
+		for _, r := range rows {
+			for _, x := range r.e {
+				idx[x.col] = 1
+			}
+		}
+		var cols []int32
+		for c, seen := range idx {
+			if seen != 0 {
+				idx[c] = int32(len(cols))
+				cols = append(cols, int32(c))
+			}
+		}
+		return cols, func(c int32) int32 { return idx[c] }
+	}
+	cols := make([]int32, 0, entries)
+	for _, r := range rows {
+		for _, x := range r.e {
+			cols = append(cols, x.col)
+		}
+	}
+	slices.Sort(cols)
+	cols = slices.Compact(cols)
+	local := make(map[int32]int32, len(cols))
+	for i, c := range cols {
+		local[c] = int32(i)
+	}
+	return cols, func(c int32) int32 { return local[c] }
 }

@@ -7,6 +7,7 @@ package disclosure
 
 import (
 	"cmp"
+	"iter"
 	"slices"
 	"strconv"
 )
@@ -63,6 +64,21 @@ type Group struct {
 	// level L, with its practices in none of them), "deciles", "parts:F"
 	// or "same:I"; "" for a relation given by hand.
 	Kind string
+}
+
+// Terms are the relation's cells, the total first (without building a
+// slice: the audit walks every relation in every round).
+func (g *Group) Terms() iter.Seq[int] {
+	return func(yield func(int) bool) {
+		if !yield(g.Parent) {
+			return
+		}
+		for _, c := range g.Children {
+			if !yield(c) {
+				return
+			}
+		}
+	}
 }
 
 var levels = []string{"practice", "pcn", "sub_icb", "icb", "region", "england"}
