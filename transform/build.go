@@ -485,10 +485,15 @@ func (b *builder) model(m *Model, res *Result) error {
 	mr := ModelResult{Name: m.Name, Rows: -1}
 	var q []string
 	mr.Action, mr.Periods, q = modelStatements(m, c, b.inPlace)
-	for _, s := range q {
-		if err := b.exec(fmt.Sprintf("model %s (%s)", m.Name, m.Path), s); err != nil {
-			return err
+	if err := b.withThreads(m.Threads, len(q) > 0, func() error {
+		for _, s := range q {
+			if err := b.exec(fmt.Sprintf("model %s (%s)", m.Name, m.Path), s); err != nil {
+				return err
+			}
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	tBuilt := time.Now()
 	self := quoteTable(m.Name)
@@ -520,6 +525,35 @@ func (b *builder) model(m *Model, res *Result) error {
 	}
 	b.log.Info("model", attrs...)
 	return nil
+}
+
+// withThreads runs f with DuckDB's threads capped at n (a model's threads:
+// directive; 0 or not below the build's: as they are), and restores them
+// after, whatever f returns. DuckDB's client thread polls for work while
+// the pipeline's last task runs (it does not wait for one), so when that
+// task is one long Go call fanning out over the cores (sdc_suppress), the
+// polling thread takes a core from it; with one thread the client thread
+// runs the call itself.
+func (b *builder) withThreads(n int, run bool, f func() error) error {
+	if n <= 0 || !run {
+		return f()
+	}
+	var prev int64
+	if err := b.conn.QueryRowContext(b.ctx, "SELECT CAST(current_setting('threads') AS BIGINT)").Scan(&prev); err != nil {
+		return fmt.Errorf("read DuckDB threads: %w", err)
+	}
+	if int64(n) >= prev {
+		return f()
+	}
+	if err := b.exec("threads", fmt.Sprintf("SET threads = %d", n)); err != nil {
+		return err
+	}
+	err := f()
+	// restored even when the build was cancelled: the connection lives on
+	if _, rerr := b.conn.ExecContext(context.WithoutCancel(b.ctx), fmt.Sprintf("SET threads = %d", prev)); rerr != nil && err == nil {
+		err = fmt.Errorf("restore DuckDB threads to %d: %w", prev, rerr)
+	}
+	return err
 }
 
 // modelChange works out what changed for a model: everything (its SQL,

@@ -766,6 +766,39 @@ func TestVars(t *testing.T) {
 	}
 }
 
+// A model's threads: directive caps DuckDB's threads while its statements
+// run, and the build's setting is back for its tests and the models after
+// it; an invalid value is refused with file and line.
+func TestThreadsDirective(t *testing.T) {
+	ctx := context.Background()
+	p, err := Load(ctx, fstest.MapFS{
+		"core/a.sql": {Data: []byte("-- threads: 1\n-- row_count: = 1\nSELECT current_setting('threads') AS t")},
+		"core/b.sql": {Data: []byte("SELECT current_setting('threads') AS t, (SELECT count(*) FROM core.a) AS n")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := p.byName["core.a"].Threads, p.byName["core.b"].Threads; a != 1 || b != 0 {
+		t.Fatalf("threads = %d, %d; want 1, 0", a, b)
+	}
+	wh := filepath.Join(t.TempDir(), "w.duckdb")
+	if _, err := Build(ctx, p, Options{Warehouse: wh, Logger: quiet, Threads: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if got := query(t, wh, "SELECT t FROM core.a"); !slices.Equal(got, []string{"1"}) {
+		t.Errorf("core.a built with threads %v, want 1", got)
+	}
+	if got := query(t, wh, "SELECT t FROM core.b"); !slices.Equal(got, []string{"3"}) {
+		t.Errorf("core.b built with threads %v, want the build's 3", got)
+	}
+	for _, bad := range []string{"0", "many", "-2", "2000"} {
+		_, err := Load(ctx, fstest.MapFS{"core/a.sql": {Data: []byte("-- threads: " + bad + "\nSELECT 1 AS k")}})
+		if err == nil || !strings.Contains(err.Error(), "core/a.sql:1") || !strings.Contains(err.Error(), "threads") {
+			t.Errorf("threads: %s: error %v, want one naming core/a.sql:1 and threads", bad, err)
+		}
+	}
+}
+
 // The lake glob reads committed partitions only: the hidden folders of an
 // ingest in flight or killed (.tmp-*, .old-*) hold files DuckDB cannot read
 // ("too small to be a Parquet file") and rows that are not current.

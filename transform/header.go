@@ -3,6 +3,7 @@ package transform
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -53,6 +54,7 @@ type header struct {
 	materialized string
 	incremental  string
 	description  string
+	threads      int
 	tests        []Test
 }
 
@@ -107,6 +109,13 @@ func parseHeader(path, src string) (header, error) {
 				continue
 			}
 			h.incremental = val
+		case "threads":
+			t, err := strconv.Atoi(val)
+			if err != nil || t < 1 || t > 1024 {
+				fail(n, "threads: want a whole number from 1 to 1024, got %q", val)
+				continue
+			}
+			h.threads = t
 		case "description":
 			h.description = strings.TrimSpace(h.description + " " + val)
 		default:
@@ -193,7 +202,7 @@ func headerTests(key, val string, n int) ([]Test, error) {
 			tmpl: fmt.Sprintf("SELECT row_count FROM (SELECT count(*) AS row_count FROM %s) WHERE NOT (%s)", self, cond),
 		}}, nil
 	}
-	return nil, fmt.Errorf("unknown header key %q (known: materialized, incremental, description, unique, not_null, accepted_values, relationships, range, row_count)", key)
+	return nil, fmt.Errorf("unknown header key %q (known: materialized, incremental, threads, description, unique, not_null, accepted_values, relationships, range, row_count)", key)
 }
 
 func uniqueTest(cols []string, line int) Test {

@@ -50,6 +50,11 @@ type Model struct {
 	// Incremental is the partition column ("period") if declared.
 	Incremental string
 	Description string
+	// Threads, if set, caps DuckDB's threads while the model's statements
+	// run (its tests run with the build's): for a model whose work is one
+	// long Go function call that spreads over the cores itself, where
+	// DuckDB's client thread would otherwise spin, waiting, beside it.
+	Threads int
 	// Deps are the models this one reads, sorted.
 	Deps []string
 	// Inputs are the lake tables this one reads ("lake.qof_achievement"), sorted.
@@ -219,7 +224,7 @@ func newModel(name, src string) (*Model, error) {
 			m.Materialized = View
 		}
 	}
-	m.Incremental, m.Description, m.Tests = h.incremental, h.description, h.tests
+	m.Incremental, m.Description, m.Tests, m.Threads = h.incremental, h.description, h.tests, h.threads
 	m.body = stripTrailingSemicolon(m.SQL)
 	return m, nil
 }

@@ -1,5 +1,6 @@
 -- description: Disclosure control of every count of a non-public indicator (referrals) per period: each area's numerator (practices to England) and each deprivation-decile numerator of an ICB, region and England, with the rule that applies (data/disclosure.csv, gplens.toml) and why it is withheld (primary: a small count; secondary: so that no withheld count is a published total minus published parts). Read by the release models; never published.
 -- incremental: period
+-- threads: 1
 -- unique: indicator_id, period, area_level, area_code, decile
 -- not_null: indicator_id, period, area_level, area_code, decile, min_count, round_to
 -- accepted_values: reason in ('primary', 'secondary')
@@ -11,6 +12,9 @@
 -- Relations between indicators come from the catalogue: a priority or a specialty's referrals are
 -- parts of all referrals (ref_rate_per_1000); a standardised ratio's observed count is the same
 -- number as the matching rate's count.
+-- One DuckDB thread (threads, above) since that one call per batch of periods is the work: DuckDB's client thread would
+-- poll beside it on a core of its own (8 England periods: 108 s, 5.6 GB with two threads; 83 s, 3.8 GB
+-- with one, the call then on the client thread and its periods still spread over the cores).
 WITH rules AS (
     SELECT scope,
         CAST(CASE WHEN scope = '*' THEN coalesce(CAST(getvariable('disclosure_min_count') AS DOUBLE), min_count) ELSE min_count END AS DOUBLE) AS min_count,
