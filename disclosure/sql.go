@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,24 +21,21 @@ import (
 // '.' for a published cell, 'p' primary, 's' secondary (a string rather than
 // a list so the rows of one call, the periods, are decided in parallel and
 // written back at once; splitting it into characters lines it up with the
-// cells). Each cell is a struct:
+// cells). Each cell is one VARCHAR of cellFields' 16 fields in order,
+// separated by tabs (chr(9)), ” for NULL:
 //
-//	indicator_id, area_level, area_code VARCHAR; decile BIGINT (0: the area);
-//	n DOUBLE (NULL: missing); pcn, sub_icb, icb, region VARCHAR and imd
-//	BIGINT (practice cells: their areas and counted decile, 0 for none);
-//	part_of, family, same_as VARCHAR; min_count DOUBLE, zero, secondary BOOLEAN
-//	(the indicator's rule). audit BOOLEAN runs the whole-system audit
-//	(SuppressOpts); off only in the attack tests (SQL variable disclosure_audit).
-var cellFields = []struct {
-	name string
-	typ  duckdb.Type
-}{
-	{"indicator_id", duckdb.TYPE_VARCHAR}, {"area_level", duckdb.TYPE_VARCHAR}, {"area_code", duckdb.TYPE_VARCHAR},
-	{"decile", duckdb.TYPE_BIGINT}, {"n", duckdb.TYPE_DOUBLE},
-	{"pcn", duckdb.TYPE_VARCHAR}, {"sub_icb", duckdb.TYPE_VARCHAR}, {"icb", duckdb.TYPE_VARCHAR}, {"region", duckdb.TYPE_VARCHAR},
-	{"imd", duckdb.TYPE_BIGINT}, {"part_of", duckdb.TYPE_VARCHAR}, {"family", duckdb.TYPE_VARCHAR}, {"same_as", duckdb.TYPE_VARCHAR},
-	{"min_count", duckdb.TYPE_DOUBLE}, {"zero", duckdb.TYPE_BOOLEAN}, {"secondary", duckdb.TYPE_BOOLEAN},
-}
+//	indicator_id, area_level, area_code; decile (0: the area); n (''
+//	missing); pcn, sub_icb, icb, region and imd (practice cells: their
+//	areas and counted decile, 0 for none); part_of, family, same_as;
+//	min_count, zero, secondary (the indicator's rule; true/false).
+//
+// Lines rather than structs: duckdb-go reads a struct into a map of boxed
+// values, and at England scale (270,000 cells a period) that alone took
+// longer than DuckDB's whole share of the query. audit BOOLEAN runs the
+// whole-system audit (SuppressOpts); off only in the attack tests (SQL
+// variable disclosure_audit).
+var cellFields = [...]string{"indicator_id", "area_level", "area_code", "decile", "n", "pcn", "sub_icb", "icb", "region",
+	"imd", "part_of", "family", "same_as", "min_count", "zero", "secondary"}
 
 type udf struct {
 	cfg  duckdb.ScalarFuncConfig
@@ -50,23 +48,11 @@ func (u *udf) Executor() duckdb.ScalarFuncExecutor { return u.exec }
 // RegisterSQL registers sdc_suppress on a DuckDB connection (for the whole
 // database, like the metrics functions).
 func RegisterSQL(c *sql.Conn) error {
-	var entries []duckdb.StructEntry
-	for _, f := range cellFields {
-		ti, err := duckdb.NewTypeInfo(f.typ)
-		if err != nil {
-			return fmt.Errorf("sdc_suppress: %w", err)
-		}
-		e, err := duckdb.NewStructEntry(ti, f.name)
-		if err != nil {
-			return fmt.Errorf("sdc_suppress: %w", err)
-		}
-		entries = append(entries, e)
-	}
-	st, err := duckdb.NewStructInfo(entries[0], entries[1:]...)
+	line, err := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
 	if err != nil {
 		return fmt.Errorf("sdc_suppress: %w", err)
 	}
-	in, err := duckdb.NewListInfo(st)
+	in, err := duckdb.NewListInfo(line)
 	if err != nil {
 		return fmt.Errorf("sdc_suppress: %w", err)
 	}
@@ -178,43 +164,54 @@ func codes(state []string) string {
 	return string(b)
 }
 
-// toCells reads one sdc_suppress list of cell structs.
+// toCells reads one sdc_suppress list of cell lines.
 func toCells(v driver.Value) ([]Cell, error) {
 	list, ok := v.([]any)
 	if !ok {
 		return nil, fmt.Errorf("sdc_suppress: want a list of cells, got %T", v)
 	}
 	cells := make([]Cell, len(list))
+	var f [len(cellFields)]string
 	for i, x := range list {
-		m, ok := x.(map[string]any)
+		line, ok := x.(string)
 		if !ok {
-			return nil, fmt.Errorf("sdc_suppress: cell %d is %T, not a struct", i+1, x)
+			return nil, fmt.Errorf("sdc_suppress: cell %d is %T, not a line of fields", i+1, x)
 		}
-		str := func(k string) string { s, _ := m[k].(string); return s }
-		num := func(k string) (float64, bool) {
-			switch n := m[k].(type) {
-			case float64:
-				return n, true
-			case int64:
-				return float64(n), true
-			case int32:
-				return float64(n), true
+		n := 0
+		for n < len(f)-1 {
+			j := strings.IndexByte(line, '\t')
+			if j < 0 {
+				break
 			}
-			return 0, false
+			f[n], line = line[:j], line[j+1:]
+			n++
 		}
-		flag := func(k string) bool { b, _ := m[k].(bool); return b }
-		c := Cell{Indicator: str("indicator_id"), Level: str("area_level"), Code: str("area_code"),
-			PCN: str("pcn"), SubICB: str("sub_icb"), ICB: str("icb"), Region: str("region"),
-			PartOf: str("part_of"), Family: str("family"), SameAs: str("same_as")}
-		d, _ := num("decile")
-		imd, _ := num("imd")
-		c.Decile, c.IMD = int(d), int(imd)
-		c.N, c.Known = num("n")
-		mc, ok := num("min_count")
-		if !ok {
-			mc = 8
+		f[n] = line
+		if n != len(f)-1 || strings.IndexByte(line, '\t') >= 0 {
+			return nil, fmt.Errorf("sdc_suppress: cell %d: want %d tab-separated fields (%s)", i+1, len(f), cellFieldNames())
 		}
-		c.Rule = Rule{MinCount: mc, Zero: flag("zero"), Secondary: flag("secondary")}
+		c := Cell{Indicator: f[0], Level: f[1], Code: f[2], PCN: f[5], SubICB: f[6], ICB: f[7], Region: f[8],
+			PartOf: f[10], Family: f[11], SameAs: f[12]}
+		var err error
+		if c.Decile, err = intField(f[3]); err != nil {
+			return nil, fmt.Errorf("sdc_suppress: cell %d: decile: %w", i+1, err)
+		}
+		if c.IMD, err = intField(f[9]); err != nil {
+			return nil, fmt.Errorf("sdc_suppress: cell %d: imd: %w", i+1, err)
+		}
+		if f[4] != "" {
+			if c.N, err = strconv.ParseFloat(f[4], 64); err != nil {
+				return nil, fmt.Errorf("sdc_suppress: cell %d: n: %w", i+1, err)
+			}
+			c.Known = true
+		}
+		c.Rule.MinCount = 8
+		if f[13] != "" {
+			if c.Rule.MinCount, err = strconv.ParseFloat(f[13], 64); err != nil {
+				return nil, fmt.Errorf("sdc_suppress: cell %d: min_count: %w", i+1, err)
+			}
+		}
+		c.Rule.Zero, c.Rule.Secondary = f[14] == "true", f[15] == "true"
 		if c.Indicator == "" || rank(c.Level) < 0 {
 			return nil, fmt.Errorf("sdc_suppress: cell %d: indicator_id and an area_level of %v are required", i+1, levels)
 		}
@@ -222,3 +219,12 @@ func toCells(v driver.Value) ([]Cell, error) {
 	}
 	return cells, nil
 }
+
+func intField(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	return strconv.Atoi(s)
+}
+
+func cellFieldNames() string { return strings.Join(cellFields[:], ", ") }

@@ -70,9 +70,10 @@ func TestSQLSurface(t *testing.T) {
 			t.Fatal(err)
 		}
 		rows, err := c.QueryContext(ctx, `WITH per AS (
-			SELECT period, list({'indicator_id': indicator_id, 'area_level': area_level, 'area_code': area_code, 'decile': decile,
-				'n': n, 'pcn': pcn, 'sub_icb': sub_icb, 'icb': icb, 'region': region, 'imd': imd, 'part_of': part_of,
-				'family': family, 'same_as': same_as, 'min_count': min_count, 'zero': zero, 'secondary': secondary} ORDER BY k) AS cells
+			SELECT period, list(concat_ws(chr(9), indicator_id, area_level, area_code, decile, coalesce(CAST(n AS VARCHAR), ''),
+				coalesce(pcn, ''), coalesce(sub_icb, ''), coalesce(icb, ''), coalesce(region, ''), imd, coalesce(part_of, ''),
+				coalesce(family, ''), coalesce(same_as, ''), coalesce(CAST(min_count AS VARCHAR), ''), CAST(zero AS VARCHAR),
+				CAST(secondary AS VARCHAR)) ORDER BY k) AS cells
 			FROM cells GROUP BY period
 			UNION ALL SELECT '2024-99', NULL)
 			SELECT period, sdc_suppress(cells, true) FROM per ORDER BY period`)
@@ -108,6 +109,49 @@ func TestSQLSurface(t *testing.T) {
 	for p, w := range want {
 		if !strings.ContainsAny(w, "ps") {
 			t.Errorf("%s: nothing withheld (%q): the test checks nothing", p, w)
+		}
+	}
+}
+
+// toCells reads the tab-separated cell lines cells.sql builds, NULL fields
+// as '' (a missing count, the default rule), and names the cell and field
+// of a line it cannot read.
+func TestToCells(t *testing.T) {
+	line := func(f ...string) string { return strings.Join(f, "\t") }
+	good := []any{
+		line("ref_rate_per_1000", "practice", "A81001", "0", "12.0", "U1", "S1", "I1", "R1", "3", "", "", "", "8.0", "false", "true"),
+		line("ref_2ww_rate_per_1000", "icb", "I1", "4", "", "", "", "", "", "0", "ref_rate_per_1000", "priority", "", "", "true", "false"),
+	}
+	cells, err := toCells(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Cell{
+		{Indicator: "ref_rate_per_1000", Level: "practice", Code: "A81001", N: 12, Known: true, PCN: "U1", SubICB: "S1", ICB: "I1", Region: "R1",
+			IMD: 3, Rule: Rule{MinCount: 8, Secondary: true}},
+		{Indicator: "ref_2ww_rate_per_1000", Level: "icb", Code: "I1", Decile: 4, PartOf: "ref_rate_per_1000", Family: "priority",
+			Rule: Rule{MinCount: 8, Zero: true}},
+	}
+	for i := range want {
+		if cells[i] != want[i] {
+			t.Errorf("cell %d = %+v, want %+v", i+1, cells[i], want[i])
+		}
+	}
+	for _, c := range []struct {
+		name string
+		in   any
+		want string
+	}{
+		{"not a list", "x", "want a list"},
+		{"not a line", []any{int64(1)}, "cell 1 is int64"},
+		{"too few fields", []any{good[0], line("a", "icb", "I1")}, "cell 2: want 16 tab-separated fields"},
+		{"too many fields", []any{good[0].(string) + "\tx"}, "cell 1: want 16"},
+		{"bad count", []any{strings.Replace(good[0].(string), "12.0", "twelve", 1)}, "cell 1: n:"},
+		{"bad decile", []any{line("i", "icb", "I1", "x", "1", "", "", "", "", "0", "", "", "", "", "", "")}, "cell 1: decile"},
+		{"no level", []any{line("i", "ward", "W1", "0", "1", "", "", "", "", "0", "", "", "", "", "", "")}, "area_level"},
+	} {
+		if _, err := toCells(c.in); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
 		}
 	}
 }

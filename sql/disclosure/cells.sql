@@ -12,9 +12,10 @@
 -- Relations between indicators come from the catalogue: a priority or a specialty's referrals are
 -- parts of all referrals (ref_rate_per_1000); a standardised ratio's observed count is the same
 -- number as the matching rate's count.
--- One DuckDB thread (threads, above) since that one call per batch of periods is the work: DuckDB's client thread would
--- poll beside it on a core of its own (8 England periods: 108 s, 5.6 GB with two threads; 83 s, 3.8 GB
--- with one, the call then on the client thread and its periods still spread over the cores).
+-- One DuckDB thread (threads, above): that one call per batch of periods is the work, and with more
+-- DuckDB's client thread may poll beside it on a core of its own. England, 2 cores: 1 period 14.0 ->
+-- 12.7 s, 4 periods 36.7 -> 33.3 s, 8 periods 108 -> 83 s (5.6 -> 3.8 GB); all 27 periods of a full
+-- build 210 -> 234 s (DuckDB's share then on one thread) but 8.2 -> 5.8 GB peak.
 WITH rules AS (
     SELECT scope,
         CAST(CASE WHEN scope = '*' THEN coalesce(CAST(getvariable('disclosure_min_count') AS DOUBLE), min_count) ELSE min_count END AS DOUBLE) AS min_count,
@@ -57,25 +58,28 @@ c AS (
     WHERE in_build(d.period)
 ),
 per AS (
+    -- each cell one line of tab-separated fields (disclosure/sql.go: cellFields), '' for NULL
     SELECT c.period,
-        list({'indicator_id': c.indicator_id, 'area_level': c.area_level, 'area_code': c.area_code,
-              'decile': CAST(c.decile AS BIGINT), 'n': CAST(c.n AS DOUBLE),
-              'pcn': c.pcn, 'sub_icb': c.sub_icb, 'icb': c.icb, 'region': c.region, 'imd': CAST(c.imd AS BIGINT),
-              'part_of': i.part_of, 'family': i.family, 'same_as': i.same_as,
-              'min_count': i.min_count, 'zero': i.suppress_zero, 'secondary': i.secondary}
+        list(concat_ws(chr(9), c.indicator_id, c.area_level, c.area_code, c.decile, coalesce(CAST(CAST(c.n AS DOUBLE) AS VARCHAR), ''),
+                 coalesce(c.pcn, ''), coalesce(c.sub_icb, ''), coalesce(c.icb, ''), coalesce(c.region, ''), c.imd,
+                 coalesce(i.part_of, ''), coalesce(i.family, ''), coalesce(i.same_as, ''),
+                 coalesce(CAST(i.min_count AS VARCHAR), ''), coalesce(CAST(i.suppress_zero AS VARCHAR), ''), coalesce(CAST(i.secondary AS VARCHAR), ''))
              ORDER BY c.indicator_id, c.area_level, c.area_code, c.decile) AS cells
     FROM c
     JOIN ind AS i USING (indicator_id)
     GROUP BY c.period
 ),
-s AS (
+u AS (
     SELECT period, unnest(cells) AS cell,
         unnest(string_split(sdc_suppress(cells, coalesce(CAST(getvariable('disclosure_audit') AS BOOLEAN), true)), '')) AS code
     FROM per
+),
+s AS (
+    SELECT period, string_split(cell, chr(9)) AS f, code FROM u
 )
-SELECT s.cell.indicator_id AS indicator_id, s.period, s.cell.area_level AS area_level, s.cell.area_code AS area_code,
-    CAST(s.cell.decile AS INTEGER) AS decile, s.cell.n AS n,
+SELECT s.f[1] AS indicator_id, s.period, s.f[2] AS area_level, s.f[3] AS area_code,
+    CAST(s.f[4] AS INTEGER) AS decile, CAST(nullif(s.f[5], '') AS DOUBLE) AS n,
     CASE s.code WHEN 'p' THEN 'primary' WHEN 's' THEN 'secondary' END AS reason,
     i.min_count, i.suppress_zero, i.secondary, i.round_to
 FROM s
-JOIN ind AS i ON i.indicator_id = s.cell.indicator_id
+JOIN ind AS i ON i.indicator_id = s.f[1]
