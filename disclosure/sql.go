@@ -22,7 +22,7 @@ import (
 // a list so the rows of one call, the periods, are decided in parallel and
 // written back at once; splitting it into characters lines it up with the
 // cells). Each cell is one VARCHAR of cellFields' 16 fields in order,
-// separated by tabs (chr(9)), ” for NULL:
+// separated by tabs (chr(9)), an empty field for NULL:
 //
 //	indicator_id, area_level, area_code; decile (0: the area); n (''
 //	missing); pcn, sub_icb, icb, region and imd (practice cells: their
