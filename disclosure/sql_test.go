@@ -113,8 +113,8 @@ func TestSQLSurface(t *testing.T) {
 	}
 }
 
-// toCells reads the tab-separated cell lines cells.sql builds, NULL fields
-// as '' (a missing count, the default rule), and names the cell and field
+// toCells reads the tab-separated cell lines cells.sql builds, a NULL an
+// empty field (a missing count, the default rule), and names the cell and field
 // of a line it cannot read.
 func TestToCells(t *testing.T) {
 	line := func(f ...string) string { return strings.Join(f, "\t") }
