@@ -13,9 +13,10 @@
 -- parts of all referrals (ref_rate_per_1000); a standardised ratio's observed count is the same
 -- number as the matching rate's count.
 -- One DuckDB thread (threads, above): that one call per batch of periods is the work, and with more
--- DuckDB's client thread may poll beside it on a core of its own. England, 2 cores: 1 period 14.0 ->
--- 12.7 s, 4 periods 36.7 -> 33.3 s, 8 periods 108 -> 83 s (5.6 -> 3.8 GB); all 27 periods of a full
--- build 210 -> 234 s (DuckDB's share then on one thread) but 8.2 -> 5.8 GB peak.
+-- DuckDB's client thread may poll beside it on a core of its own. England, 2 cores, this query before
+-- and after (and with cells as lines, below): 1 period 14.0 -> 11.7-12.5 s, 4 periods 36.7 -> 31.5 s,
+-- 8 periods 108 -> 83 s and 5.6 -> 3.8 GB; all 27 periods of a full build 210 -> 221 s (DuckDB's
+-- share then on one thread) but 8.2 -> 5.1 GB peak.
 WITH rules AS (
     SELECT scope,
         CAST(CASE WHEN scope = '*' THEN coalesce(CAST(getvariable('disclosure_min_count') AS DOUBLE), min_count) ELSE min_count END AS DOUBLE) AS min_count,
