@@ -517,10 +517,8 @@ func (s *suppressor) cover(x int) int {
 				if !s.active(gi) {
 					continue
 				}
-				g := s.groups[gi]
-				consider(g.Parent)
-				for _, ch := range g.Children {
-					consider(ch)
+				for t := range s.groups[gi].Terms() {
+					consider(t)
 				}
 			}
 		}

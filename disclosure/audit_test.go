@@ -113,7 +113,7 @@ func TestSuppressAudit(t *testing.T) {
 			per := SuppressOpts(tt.cells, gs, Options{})
 			for _, g := range gs {
 				n := 0
-				for _, i := range append([]int{g.Parent}, g.Children...) {
+				for i := range g.Terms() {
 					if per[i] != "" {
 						n++
 					}

@@ -430,10 +430,9 @@ func newSuppressor(cells []Cell, groups []Group) *suppressor {
 		s.pos[i] = p
 	}
 	s.touching = make([][]int, len(cells))
-	for gi, g := range groups {
-		s.touching[g.Parent] = append(s.touching[g.Parent], gi)
-		for _, ch := range g.Children {
-			s.touching[ch] = append(s.touching[ch], gi)
+	for gi := range groups {
+		for t := range groups[gi].Terms() {
+			s.touching[t] = append(s.touching[t], gi)
 		}
 	}
 	s.queued = make([]bool, len(groups))
