@@ -66,8 +66,8 @@ const parquetChunk = 64
 // the CSV row by row into one buffer, the Parquet column by column.
 func encodeFeed(t *table) (feedFile, error) {
 	s := t.sec
-	cols := s.published()
 	fcs := feedCols(s)
+	cols := s.columnsOf(fcs)
 	ff := feedFile{name: s.Name, rows: t.n}
 	for _, c := range cols {
 		ff.dictionary = append(ff.dictionary, []string{s.Name, c.Name, c.Type, precisionText(c), c.Desc})

@@ -135,9 +135,12 @@ func (s *Section) col(name string) int {
 
 // published lists the feed columns: every visible column, each withheld
 // one followed by its flag, and suppression_reason when any can be withheld.
-func (s *Section) published() []Column {
-	var out []Column
-	for _, fc := range feedCols(s) {
+func (s *Section) published() []Column { return s.columnsOf(feedCols(s)) }
+
+// columnsOf is the published column of each of fcs (feedCols' layout).
+func (s *Section) columnsOf(fcs []feedCol) []Column {
+	out := make([]Column, 0, len(fcs))
+	for _, fc := range fcs {
 		switch {
 		case fc.ci < 0:
 			out = append(out, Column{Name: "suppression_reason", Type: tVarchar,
