@@ -175,10 +175,18 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	// phase logs how long each step around the models took (-vv).
+	mark := start
+	phase := func(name string) {
+		now := time.Now()
+		log.Debug("build step", "step", name, "duration", now.Sub(mark).Round(time.Millisecond))
+		mark = now
+	}
 	target, refs, lake, err := checkInputs(p, o)
 	if err != nil {
 		return res, err
 	}
+	phase("check inputs")
 	tmp := fmt.Sprintf("%s.building-%d", target, os.Getpid())
 	removeDB(tmp)
 	removeOrphanBuilds(target, log)
@@ -215,6 +223,7 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 				removeDB(tmp)
 				inPlace = false
 			}
+			phase("copy the warehouse")
 		}
 		// Models are tables built with CREATE TABLE AS: row order carries no
 		// meaning, and not preserving it lets DuckDB stream big builds within
@@ -237,7 +246,9 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 			return res, fmt.Errorf("build: connect: %w", err)
 		}
 		b = &builder{ctx: ctx, conn: conn, log: log, p: p, changes: map[string]change{}, content: map[string]contentState{}}
+		phase("open the new warehouse")
 		havePrev, prevLake = b.attachPrevious(target, o.Full)
+		phase("attach the previous warehouse")
 		if !inPlace || b.reuse {
 			break
 		}
@@ -254,14 +265,17 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 		if err := b.clearCopy(); err != nil {
 			return res, fmt.Errorf("build: %w", err)
 		}
+		phase("clear the copy")
 	}
 	if err := b.prepare(o, refs); err != nil {
 		return res, fmt.Errorf("build: %w", err)
 	}
+	phase("prepare")
 	curLake, err := b.createLake(lake, prevLake)
 	if err != nil {
 		return res, fmt.Errorf("build: %w", err)
 	}
+	phase("lake views")
 	var last map[string]time.Duration
 	if havePrev && o.Progress != nil {
 		last = lastDurations(ctx, conn)
@@ -275,6 +289,7 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 		prog.step(res.Models[len(res.Models)-1])
 	}
 	prog.finish()
+	phase("models")
 
 	res.Duration = time.Since(start)
 	if err := writeState(ctx, conn, havePrev, curLake, p, b.hashes, res, start); err != nil {
@@ -288,17 +303,21 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 			return res, fmt.Errorf("build: %w", err)
 		}
 	}
+	phase("record state")
 	if err := b.exec("checkpoint", "CHECKPOINT"); err != nil {
 		return res, fmt.Errorf("build: %w", err)
 	}
+	phase("checkpoint")
 	closed = true
 	conn.Close()
 	if err := db.Close(); err != nil {
 		return res, fmt.Errorf("build: close new warehouse: %w", err)
 	}
+	phase("close")
 	if err := publish(tmp, target); err != nil {
 		return res, fmt.Errorf("build: %w", err)
 	}
+	phase("sync and rename")
 	res.Duration = time.Since(start)
 	log.Info("transform done", "warehouse", target, "summary", res.Summary(), "duration", res.Duration.Round(time.Millisecond))
 	return res, nil

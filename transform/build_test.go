@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -1091,5 +1092,45 @@ func TestLakeRoot(t *testing.T) {
 		if got := lakeRoot(ts); got != tc.want {
 			t.Errorf("lakeRoot(%v) = %q, want %q", tc.globs, got, tc.want)
 		}
+	}
+}
+
+// The steps around the models are logged with their durations at debug
+// level (gplens -vv), in the order they run; an incremental build starts
+// with the copy of the previous warehouse.
+func TestBuildStepLog(t *testing.T) {
+	ctx := context.Background()
+	fsys := fstest.MapFS{
+		"staging/events.sql": {Data: []byte("-- incremental: period\nSELECT practice_code, n, period FROM lake.events")},
+		"core/totals.sql":    {Data: []byte("SELECT practice_code, period, sum(n) AS n FROM staging.events GROUP BY ALL")},
+	}
+	p, err := Load(ctx, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLake(t)
+	l.write("events/period=2024-01/part-0.parquet", "SELECT 'A1' AS practice_code, 5::BIGINT AS n")
+	lake := []LakeTable{{Name: "events", Glob: filepath.Join(l.dir, "events", "*", "*.parquet")}}
+	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
+	steps := func() []string {
+		var buf bytes.Buffer
+		log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		if _, err := Build(ctx, p, Options{Warehouse: wh, Lake: lake, Logger: log}); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		re := regexp.MustCompile(`msg="build step" step="?([a-z ]+?)"? duration=([0-9.]+(?:µs|ms|s)|0s)\n`)
+		for _, m := range re.FindAllStringSubmatch(buf.String(), -1) {
+			got = append(got, m[1])
+		}
+		return got
+	}
+	tail := []string{"prepare", "lake views", "models", "record state", "checkpoint", "close", "sync and rename"}
+	if got, want := steps(), append([]string{"check inputs", "open the new warehouse", "attach the previous warehouse"}, tail...); !slices.Equal(got, want) {
+		t.Errorf("first build's steps = %q, want %q", got, want)
+	}
+	l.write("events/period=2024-02/part-0.parquet", "SELECT 'A1' AS practice_code, 7::BIGINT AS n")
+	if got, want := steps(), append([]string{"check inputs", "copy the warehouse", "open the new warehouse", "attach the previous warehouse", "clear the copy"}, tail...); !slices.Equal(got, want) {
+		t.Errorf("incremental build's steps = %q, want %q", got, want)
 	}
 }
