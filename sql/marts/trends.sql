@@ -5,7 +5,7 @@
 -- accepted_values: point_type in ('common_cause', 'special_cause_improvement', 'special_cause_concern', 'special_cause_neutral_high', 'special_cause_neutral_low')
 -- accepted_values: variation_icon in ('common_cause', 'improvement_high', 'improvement_low', 'concern_high', 'concern_low', 'neutral_high', 'neutral_low')
 --
--- spc_xmr() over list(value ORDER BY month) per series (NHS 'Making Data Count' XmR rules as
+-- spc_xmr() over each series' values in month order (NHS 'Making Data Count' XmR rules as
 -- NHSRplotthedots: limits mean +/- 2.66 x mean moving range, runs, trends, two-in-three near a limit).
 -- Improvement direction from the indicator's polarity (neutral without one). 'list_size' (registered
 -- patients) is a series here, not a catalogue indicator.
@@ -40,20 +40,21 @@ s AS (
     SELECT indicator_id, area_level, area_code,
         any_value(area_name) AS area_name, any_value(practice_code) AS practice_code,
         CASE any_value(polarity) WHEN 'higher_is_better' THEN 'increase' WHEN 'lower_is_better' THEN 'decrease' ELSE 'neutral' END AS improvement,
-        list(period ORDER BY period) AS periods,
-        list(value ORDER BY period) AS vals
+        -- sorted after aggregating: an ordered aggregate (list(... ORDER BY period)) costs three
+        -- times as much at England scale (3.1 s against 1.1 s for the 1.4 M points)
+        list_sort(list({'period': period, 'value': value})) AS pts
     FROM series_values
     GROUP BY indicator_id, area_level, area_code
 ),
 x AS (
     SELECT indicator_id, area_level, area_code, area_name, practice_code, improvement,
-        periods[-1] AS last_period,
-        unnest(periods) AS period,
-        unnest(spc_xmr(vals, improvement)) AS p
+        pts[-1].period AS last_period,
+        unnest(list_transform(pts, e -> e.period)) AS period,
+        unnest(spc_xmr(list_transform(pts, e -> e.value), improvement)) AS p
     FROM s
     -- An XmR chart needs at least two points (one moving range): a practice
     -- open for a single month has no chart yet.
-    WHERE len(vals) >= 2
+    WHERE len(pts) >= 2
 )
 SELECT
     indicator_id, area_level, area_code, area_name, practice_code, period,

@@ -23,20 +23,21 @@ s AS (
     SELECT indicator_id, area_level, area_code,
         any_value(area_name) AS area_name, any_value(practice_code) AS practice_code,
         CASE any_value(polarity) WHEN 'higher_is_better' THEN 'increase' WHEN 'lower_is_better' THEN 'decrease' ELSE 'neutral' END AS improvement,
-        list(period ORDER BY period) AS periods,
-        list(value ORDER BY period) AS vals
+        -- sorted after aggregating: an ordered aggregate (list(... ORDER BY period)) costs three
+        -- times as much at England scale (3.1 s against 1.1 s for the 1.4 M points)
+        list_sort(list({'period': period, 'value': value})) AS pts
     FROM series_values
     GROUP BY indicator_id, area_level, area_code
 ),
 x AS (
     SELECT indicator_id, area_level, area_code, area_name, practice_code, improvement,
-        periods[-1] AS last_period,
-        unnest(periods) AS period,
-        unnest(spc_xmr(vals, improvement)) AS p
+        pts[-1].period AS last_period,
+        unnest(list_transform(pts, e -> e.period)) AS period,
+        unnest(spc_xmr(list_transform(pts, e -> e.value), improvement)) AS p
     FROM s
     -- An XmR chart needs at least two points (one moving range): a practice
     -- open for a single month has no chart yet.
-    WHERE len(vals) >= 2
+    WHERE len(pts) >= 2
 ),
 published AS (
 SELECT
