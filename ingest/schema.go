@@ -140,9 +140,14 @@ func (r *Row) reset() {
 	}
 }
 
+// put sets column i. The levels are set in place: parquet-go's Level is
+// not inlined and copies the value (about 18 ns a value, 8% of the CPU of
+// BenchmarkIngestVsDuckDB on a QOF year), its setters are (1.3 ns).
 func (r *Row) put(i int, v parquet.Value) {
 	l := r.s.leaf[i]
-	r.vals[l] = v.Level(0, 1, l)
+	v.SetDefinitionLevel(1)
+	v.SetColumnIndex(l)
+	r.vals[l] = v
 	r.set[i] = true
 }
 
@@ -185,7 +190,8 @@ func (r *Row) parquetRow(dst parquet.Row) parquet.Row {
 	for i, ok := range r.set {
 		if !ok {
 			l := r.s.leaf[i]
-			dst[l] = parquet.NullValue().Level(0, 0, l)
+			dst[l] = parquet.NullValue()
+			dst[l].SetColumnIndex(l)
 		}
 	}
 	return dst
