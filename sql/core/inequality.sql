@@ -29,10 +29,9 @@ g AS (
         any_value(statistic) AS statistic, any_value(multiplier) AS multiplier,
         count(*) AS deciles,
         bool_and(value IS NOT NULL AND se IS NOT NULL AND se > 0 AND denominator > 0) AS complete,
-        list(value ORDER BY imd_decile) AS vals,
-        list(denominator ORDER BY imd_decile) AS pops,
-        list(value - 1.959964 * se ORDER BY imd_decile) AS lows,
-        list(value + 1.959964 * se ORDER BY imd_decile) AS ups,
+        -- the deciles in order, sorted after aggregating (cheaper than four ordered aggregates:
+        -- 1.45 s against 0.61 s for England's 82,500 areas x indicators x periods)
+        list_sort(list({'decile': imd_decile, 'value': value, 'pop': denominator, 'se': se})) AS xs,
         sum(numerator) FILTER (WHERE imd_decile <= 2) / nullif(sum(denominator) FILTER (WHERE imd_decile <= 2), 0) * any_value(multiplier) AS q1_value,
         sum(numerator) FILTER (WHERE imd_decile >= 9) / nullif(sum(denominator) FILTER (WHERE imd_decile >= 9), 0) * any_value(multiplier) AS q5_value
     FROM d
@@ -42,7 +41,9 @@ s AS (
     SELECT g.*,
         CASE
             WHEN deciles <> 10 OR NOT complete THEN NULL
-            ELSE sii(vals, pops, lows, ups, 0, 1.0, false, 0.95, 1000, 1)
+            ELSE sii(list_transform(xs, e -> e.value), list_transform(xs, e -> e.pop),
+                     list_transform(xs, e -> e.value - 1.959964 * e.se), list_transform(xs, e -> e.value + 1.959964 * e.se),
+                     0, 1.0, false, 0.95, 1000, 1)
         END AS r
     FROM g
 )
