@@ -43,12 +43,16 @@ func parquetType(typ string) reflect.Type {
 	return reflect.TypeFor[*string]()
 }
 
+// optionalInParquet: a feed column other than a boolean may be NULL in
+// Parquet; booleans (the _suppressed flags among them) are required.
+func optionalInParquet(c Column) bool { return c.Type != tBool }
+
 // feedSchema is the Parquet schema of a section's feed, columns in spec order.
 func feedSchema(s *Section) *parquet.Schema {
 	var fields []reflect.StructField
 	for i, c := range s.published() {
 		tag := c.Name
-		if c.Type != tBool {
+		if optionalInParquet(c) {
 			tag += ",optional"
 		}
 		fields = append(fields, reflect.StructField{Name: fmt.Sprintf("F%d", i), Type: parquetType(c.Type), Tag: reflect.StructTag(`parquet:"` + tag + `"`)})
@@ -98,7 +102,7 @@ func encodeFeed(t *table) (feedFile, error) {
 	vals := make([]parquet.Value, 0, parquetChunk)
 	for j, fc := range fcs {
 		for start := 0; start < t.n; start += parquetChunk {
-			vals = t.appendParquet(vals[:0], fc, j, start, min(start+parquetChunk, t.n))
+			vals = t.appendParquet(vals[:0], fc, j, optionalInParquet(cols[j]), start, min(start+parquetChunk, t.n))
 			if _, err := writers[j].WriteRowValues(vals); err != nil {
 				return ff, fmt.Errorf("feed %s parquet column %s: %w", s.Name, cols[j].Name, err)
 			}
@@ -165,15 +169,14 @@ func csvNeedsQuotes(s string) bool {
 }
 
 // appendParquet appends the Parquet values of feed column fc (column
-// index j) for rows start..end-1. Strings are passed without a copy: the
-// column buffer copies what it keeps.
-func (t *table) appendParquet(vals []parquet.Value, fc feedCol, j, start, end int) []parquet.Value {
+// index j, optional as feedSchema declares it) for rows start..end-1.
+// Strings are passed without a copy: the column buffer copies what it keeps.
+func (t *table) appendParquet(vals []parquet.Value, fc feedCol, j int, optional bool, start, end int) []parquet.Value {
 	from := len(vals)
 	vals = t.appendValues(vals, fc, start, end)
 	// Levels are set in place afterwards: parquet-go's Value.Level is not
 	// inlined and copies the value (about 18 ns a value), its setters are
-	// (about 1.3 ns). Required columns (the flags) keep level 0.
-	optional := fc.ci < 0 || !fc.flag && t.sec.Columns[fc.ci].Type != tBool
+	// (about 1.3 ns). Required columns keep level 0.
 	for k := from; k < len(vals); k++ {
 		v := &vals[k]
 		if optional && !v.IsNull() {
