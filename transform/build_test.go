@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -309,7 +310,24 @@ func TestFailedBuildKeepsPreviousWarehouse(t *testing.T) {
 	if _, err := Build(ctx, load(t, "testdata/basic"), Options{Warehouse: wh, Lake: l.tables(), Logger: quiet}); err != nil {
 		t.Fatal(err)
 	}
-	before, err := os.ReadFile(wh)
+	// What a reader sees: every table's rows, every object, the build state.
+	// (Not the file's bytes: DuckDB may have written the failed build's rows
+	// to free blocks, which no committed state links to.)
+	contents := func() []string {
+		out := catalog(t, wh)
+		tables := tableContents(t, wh)
+		for _, name := range slices.Sorted(maps.Keys(tables)) {
+			out = append(out, name)
+			out = append(out, tables[name]...)
+		}
+		for _, q := range []string{"SELECT * FROM _gplens.models ORDER BY ALL", "SELECT * FROM _gplens.runs ORDER BY ALL",
+			"SELECT * FROM _gplens.lake_state ORDER BY ALL", "SELECT * FROM _gplens.table_state ORDER BY ALL"} {
+			out = append(out, query(t, wh, q)...)
+		}
+		return out
+	}
+	before := contents()
+	fi, err := os.Stat(wh)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,6 +336,9 @@ func TestFailedBuildKeepsPreviousWarehouse(t *testing.T) {
 	for _, broken := range []struct{ file, text, want string }{
 		{"marts/by_period.sql", "-- row_count: > 5\nSELECT 1 AS period", "row_count"},
 		{"marts/practice_list.sql", "SELECT no_such_column FROM core.practices", "marts/practice_list.sql"},
+		// Enough rows that DuckDB writes them to the file before the commit
+		// that never comes.
+		{"marts/by_period.sql", "-- row_count: < 10\nSELECT r AS period, r * 2 AS n FROM range(1000000) t(r)", "row_count"},
 	} {
 		fsys := fstest.MapFS{}
 		err = fs.WalkDir(os.DirFS("testdata/basic"), ".", func(path string, d fs.DirEntry, err error) error {
@@ -341,12 +362,11 @@ func TestFailedBuildKeepsPreviousWarehouse(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), broken.want) {
 			t.Fatalf("err = %v, want one mentioning %q", err, broken.want)
 		}
-		after, err := os.ReadFile(wh)
-		if err != nil {
-			t.Fatal(err)
+		if after := contents(); !slices.Equal(before, after) {
+			t.Errorf("failed build changed the warehouse:\nbefore %q\nafter  %q", before, after)
 		}
-		if !bytes.Equal(before, after) {
-			t.Error("failed build changed the warehouse file")
+		if fa, err := os.Stat(wh); err == nil {
+			t.Logf("warehouse %d bytes before, %d after the failed build", fi.Size(), fa.Size())
 		}
 		if got := query(t, wh, "SELECT DISTINCT period FROM core.achievement"); !slices.Equal(got, []string{"2024-01"}) {
 			t.Errorf("kept warehouse periods = %v", got)
@@ -968,9 +988,8 @@ func TestRefreshSetsPeriodsVar(t *testing.T) {
 }
 
 // TestIncrementalBesideWAL: a warehouse with a WAL beside it (left by a
-// process that did not checkpoint) is not copied, since the file alone is
-// not the whole database; the build copies its tables' rows into a new file
-// instead, and the result still equals a full build.
+// process that did not checkpoint) is opened, which replays the WAL, and
+// changed in place; the result equals a full build and no WAL is left.
 func TestIncrementalBesideWAL(t *testing.T) {
 	ctx := context.Background()
 	p := load(t, "testdata/basic")
@@ -1096,8 +1115,9 @@ func TestLakeRoot(t *testing.T) {
 }
 
 // The steps around the models are logged with their durations at debug
-// level (gplens -vv), in the order they run; an incremental build starts
-// with the copy of the previous warehouse.
+// level (gplens -vv), in the order they run; an incremental build changes
+// the warehouse in one transaction and commits it, a full one writes a new
+// file and renames it into place.
 func TestBuildStepLog(t *testing.T) {
 	ctx := context.Background()
 	fsys := fstest.MapFS{
@@ -1126,11 +1146,93 @@ func TestBuildStepLog(t *testing.T) {
 		return got
 	}
 	tail := []string{"prepare", "lake views", "models", "record state", "checkpoint", "close", "sync and rename"}
-	if got, want := steps(), append([]string{"check inputs", "open the new warehouse", "attach the previous warehouse"}, tail...); !slices.Equal(got, want) {
+	if got, want := steps(), append([]string{"check inputs", "open the warehouse", "read the previous state"}, tail...); !slices.Equal(got, want) {
 		t.Errorf("first build's steps = %q, want %q", got, want)
 	}
 	l.write("events/period=2024-02/part-0.parquet", "SELECT 'A1' AS practice_code, 7::BIGINT AS n")
-	if got, want := steps(), append([]string{"check inputs", "copy the warehouse", "open the new warehouse", "attach the previous warehouse", "clear the copy"}, tail...); !slices.Equal(got, want) {
+	want := []string{"check inputs", "open the warehouse", "read the previous state", "clear the previous views and state",
+		"prepare", "lake views", "models", "record state", "commit", "checkpoint", "close"}
+	if got := steps(); !slices.Equal(got, want) {
 		t.Errorf("incremental build's steps = %q, want %q", got, want)
+	}
+}
+
+// TestHelperHoldWarehouse is not a test: run by TestIncrementalWhileHeld
+// in a child process, it holds the warehouse open read-only (as `gplens
+// sql --live` does) until its standard input closes.
+func TestHelperHoldWarehouse(t *testing.T) {
+	path := os.Getenv("GPLENS_TEST_HOLD")
+	if path == "" {
+		t.Skip("helper process only")
+	}
+	db, err := duck.Open(context.Background(), path, duck.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM core.achievement").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("held %d\n", n)
+	_, _ = io.Copy(io.Discard, os.Stdin)
+}
+
+// TestIncrementalWhileHeld: while another process holds the warehouse open
+// (DuckDB's file lock), an incremental build cannot change it in place; it
+// builds on a copy beside it and renames the copy over it, the reader keeps
+// the rows it opened, and the result equals a full build.
+func TestIncrementalWhileHeld(t *testing.T) {
+	ctx := context.Background()
+	p := load(t, "testdata/basic")
+	l := newLake(t)
+	l.practices(4)
+	l.achievement("2024-01", 4, 0)
+	l.achievement("2024-02", 4, 1)
+	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
+	if _, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	child := exec.Command(os.Args[0], "-test.run=^TestHelperHoldWarehouse$", "-test.v")
+	child.Env = append(os.Environ(), "GPLENS_TEST_HOLD="+wh)
+	stdin, err := child.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	child.Stdout, child.Stderr = &out, &out
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stdin.Close(); _ = child.Wait() }()
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(out.String(), "held "); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("helper did not open the warehouse: %s", out.String())
+		}
+	}
+
+	l.achievement("2024-03", 4, 2)
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	res, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "building on a copy") || !strings.Contains(buf.String(), `step="copy the warehouse"`) {
+		t.Errorf("the build did not fall back to a copy:\n%s", buf.String())
+	}
+	got := actions(res)
+	for name, want := range map[string]Action{"core.practices": Copied, "core.achievement": Refreshed, "marts.practice_period": Refreshed} {
+		if got[name] != want {
+			t.Errorf("%s: %s, want %s (%s)", name, got[name], want, res.Summary())
+		}
+	}
+	full := filepath.Join(t.TempDir(), "full.duckdb")
+	if _, err := Build(ctx, p, Options{Warehouse: full, Lake: l.tables(), Logger: quiet, Full: true}); err != nil {
+		t.Fatal(err)
+	}
+	sameAsFullBuild(t, "", wh, full)
+	if leftovers, _ := filepath.Glob(wh + ".building-*"); len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
 	}
 }

@@ -168,14 +168,14 @@ func unionKeys(a, b map[string]string) map[string]bool {
 
 // readContent loads the previous build's table fingerprints; a warehouse
 // built before they were recorded has none, and its tables count as changed.
-func readContent(ctx context.Context, conn *sql.Conn) map[string]contentState {
+func readContent(ctx context.Context, conn *sql.Conn, prev string) map[string]contentState {
 	out := map[string]contentState{}
 	rows, err := conn.QueryContext(ctx, fmt.Sprintf(
-		"SELECT model, columns, coalesce(period_column, ''), coalesce(projection, ''), part, fingerprint FROM %s.%s.table_state", prevAlias, stateSchema))
+		"SELECT model, columns, coalesce(period_column, ''), coalesce(projection, ''), part, fingerprint FROM %s.%s.table_state", quoteIdent(prev), stateSchema))
 	if err != nil {
 		// Recorded before projections were: whole-row fingerprints only.
 		rows, err = conn.QueryContext(ctx, fmt.Sprintf(
-			"SELECT model, columns, coalesce(period_column, ''), '', part, fingerprint FROM %s.%s.table_state", prevAlias, stateSchema))
+			"SELECT model, columns, coalesce(period_column, ''), '', part, fingerprint FROM %s.%s.table_state", quoteIdent(prev), stateSchema))
 		if err != nil {
 			return out
 		}

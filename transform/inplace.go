@@ -9,6 +9,12 @@ import (
 	"strings"
 )
 
+// exists reports whether the warehouse file is there to be changed in place.
+func exists(target string) bool {
+	fi, err := os.Stat(target)
+	return err == nil && fi.Mode().IsRegular()
+}
+
 // copyable reports whether an incremental build can start from a copy of
 // the warehouse file: it exists and has no WAL, so the file alone is the
 // whole database (a WAL left by a crash is replayed by a normal attach).

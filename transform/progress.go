@@ -77,9 +77,9 @@ func (p *progress) finish() {
 
 // lastDurations reads what each model took in the previous build; none
 // from a warehouse that did not record it.
-func lastDurations(ctx context.Context, conn *sql.Conn) map[string]time.Duration {
+func lastDurations(ctx context.Context, conn *sql.Conn, prev string) map[string]time.Duration {
 	out := map[string]time.Duration{}
-	rows, err := conn.QueryContext(ctx, fmt.Sprintf("SELECT name, duration_ms FROM %s.%s.models WHERE duration_ms IS NOT NULL", prevAlias, stateSchema))
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf("SELECT name, duration_ms FROM %s.%s.models WHERE duration_ms IS NOT NULL", quoteIdent(prev), stateSchema))
 	if err != nil {
 		return out
 	}

@@ -279,24 +279,60 @@ func TestCrashTorture(t *testing.T) {
 
 	// Transform: a full rebuild killed part-way; the warehouse must open
 	// with the same content, and the next build clears the half-built file.
-	// Every other kill hits an incremental build, which copies the
-	// warehouse file and changes the copy in place.
+	// Every other kill hits an incremental build, which changes the
+	// warehouse itself inside one transaction: each changes the disclosure
+	// threshold (a var, so every model is rebuilt in place), and the
+	// warehouse must hold either the whole previous build or the whole new
+	// one (its run history one row longer).
+	toml := filepath.Join(tt.ws, "gplens.toml")
+	conf, err := os.ReadFile(toml)
+	if err != nil || !bytes.Contains(conf, []byte("\nmin_count = 8\n")) {
+		t.Fatalf("gplens.toml has no min_count = 8 to vary (%v)", err)
+	}
+	minCount := func(n int) {
+		t.Helper()
+		c := bytes.Replace(conf, []byte("\nmin_count = 8\n"), []byte(fmt.Sprintf("\nmin_count = %d\n", n)), 1)
+		if err := os.WriteFile(toml, c, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runs := func() (n int) {
+		t.Helper()
+		db, err := duck.Open(context.Background(), wh, duck.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatalf("the warehouse does not open: %v", err)
+		}
+		defer db.Close()
+		if err := db.QueryRow("SELECT count(*) FROM _gplens.runs").Scan(&n); err != nil {
+			t.Fatalf("the warehouse's run history does not read: %v", err)
+		}
+		return n
+	}
 	_, took := tt.run("calibrate transform", "transform", "--full")
+	minCount(9)
 	_, tookInc := tt.run("calibrate incremental transform", "transform")
 	phase = time.Now()
 	for i := 0; i < kills && !spent(phase, i); i++ {
 		args, within := []string{"transform", "--full"}, took
+		runsBefore := runs()
 		if i%2 == 1 {
 			args, within = []string{"transform"}, tookInc
+			minCount(8 + (i/2)%2)
 		}
 		at := time.Duration(rng.Int63n(int64(within)))
-		note("transform", tt.kill(at, args...))
+		killed := tt.kill(at, args...)
+		note("transform", killed)
 		if got := practices(); got != wantPractices {
 			t.Fatalf("transform kill %d at %s: warehouse reads %q, want %q", i, at, got, wantPractices)
+		}
+		if n := runs(); n != runsBefore+1 && (!killed || n != runsBefore) {
+			t.Fatalf("transform kill %d at %s (killed %v): %d runs recorded, want %d or %d", i, at, killed, n, runsBefore, runsBefore+1)
 		}
 		tt.run("re-run transform", "transform")
 		noLeftovers("transform re-run")
 	}
+	minCount(8)
+	tt.run("transform with the first threshold", "transform")
 
 	// Publish: killed part-way; the packs present must verify, and the
 	// re-run gives byte-identical packs.
