@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -134,5 +135,11 @@ func openForSQL(ctx context.Context, g *GlobalOptions, dir, warehouse string, li
 	default:
 		fmt.Fprintf(g.stderr, "note: no warehouse in %s yet (run `gplens transform`, or `gplens demo` for a synthetic one); querying an empty in-memory database\n", dir)
 	}
-	return duck.Open(ctx, path, duck.Options{ReadOnly: path != ""})
+	db, err := duck.Open(ctx, path, duck.Options{ReadOnly: path != ""})
+	if err != nil && path == warehouse && strings.Contains(err.Error(), "Could not set lock") {
+		// An incremental build changes the warehouse in place and holds it
+		// until it commits; the published snapshot is never locked.
+		return nil, fmt.Errorf("the warehouse is being changed by a build (gplens transform) that holds it until it finishes: query the published snapshot (without --live), or run this again when the build is done: %w", err)
+	}
+	return db, err
 }

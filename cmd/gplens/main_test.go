@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -200,4 +203,71 @@ func TestIngestMemoryLimit(t *testing.T) {
 		t.Errorf("with GOMEMLIMIT set: limit %d, want it left alone", got)
 	}
 	restore()
+}
+
+// TestHelperHoldWarehouseRW is not a test: run by TestSQLLiveDuringBuild in
+// a child process, it holds the warehouse open for writing, as a build
+// does, until its standard input closes.
+func TestHelperHoldWarehouseRW(t *testing.T) {
+	path := os.Getenv("GPLENS_TEST_HOLD_RW")
+	if path == "" {
+		t.Skip("helper process only")
+	}
+	db, err := duck.Open(context.Background(), path, duck.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("BEGIN TRANSACTION; CREATE TABLE half_built AS SELECT 1 AS x"); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println("held")
+	_, _ = io.Copy(io.Discard, os.Stdin)
+}
+
+// While a build changes the warehouse in place (another process holds it
+// open for writing), `gplens sql --live` says what holds it and what to do
+// instead of DuckDB's lock error alone; the published snapshot still reads.
+func TestSQLLiveDuringBuild(t *testing.T) {
+	ws := filepath.Join(t.TempDir(), "w")
+	if code, _, errs := gplens(t, "init", ws); code != 0 {
+		t.Fatal(errs)
+	}
+	wh := filepath.Join(ws, "warehouse.duckdb")
+	db, err := duck.Open(context.Background(), wh, duck.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE TABLE t AS SELECT 'old' AS v"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := snapshot.PublishContext(context.Background(), ws, wh, "2024-03", snapshot.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	child := exec.Command(os.Args[0], "-test.run=^TestHelperHoldWarehouseRW$", "-test.v")
+	child.Env = append(os.Environ(), "GPLENS_TEST_HOLD_RW="+wh)
+	stdin, err := child.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	child.Stdout, child.Stderr = &out, &out
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stdin.Close(); _ = child.Wait() }()
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(out.String(), "held"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("helper did not open the warehouse: %s", out.String())
+		}
+	}
+	code, _, errs := gplens(t, "--workspace", ws, "sql", "--live", "-c", "SELECT v FROM t")
+	if code == 0 || !strings.Contains(errs, "being changed by a build") || !strings.Contains(errs, "without --live") {
+		t.Errorf("sql --live during a build = %d, stderr %q", code, errs)
+	}
+	code, sout, errs := gplens(t, "--workspace", ws, "sql", "--format", "csv", "-c", "SELECT v FROM t")
+	if code != 0 || !strings.Contains(sout, "old") {
+		t.Errorf("sql on the snapshot during a build = %d\n%s\n%s", code, sout, errs)
+	}
 }
