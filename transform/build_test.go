@@ -310,22 +310,7 @@ func TestFailedBuildKeepsPreviousWarehouse(t *testing.T) {
 	if _, err := Build(ctx, load(t, "testdata/basic"), Options{Warehouse: wh, Lake: l.tables(), Logger: quiet}); err != nil {
 		t.Fatal(err)
 	}
-	// What a reader sees: every table's rows, every object, the build state.
-	// (Not the file's bytes: DuckDB may have written the failed build's rows
-	// to free blocks, which no committed state links to.)
-	contents := func() []string {
-		out := catalog(t, wh)
-		tables := tableContents(t, wh)
-		for _, name := range slices.Sorted(maps.Keys(tables)) {
-			out = append(out, name)
-			out = append(out, tables[name]...)
-		}
-		for _, q := range []string{"SELECT * FROM _gplens.models ORDER BY ALL", "SELECT * FROM _gplens.runs ORDER BY ALL",
-			"SELECT * FROM _gplens.lake_state ORDER BY ALL", "SELECT * FROM _gplens.table_state ORDER BY ALL"} {
-			out = append(out, query(t, wh, q)...)
-		}
-		return out
-	}
+	contents := func() []string { return warehouseContents(t, wh) }
 	before := contents()
 	fi, err := os.Stat(wh)
 	if err != nil {
@@ -375,6 +360,76 @@ func TestFailedBuildKeepsPreviousWarehouse(t *testing.T) {
 			t.Errorf("temporary files left: %v", leftovers)
 		}
 	}
+}
+
+// warehouseContents is what a reader sees of a warehouse: every object,
+// every table's rows, the build state. (Not the file's bytes: DuckDB may
+// have written a failed build's rows to free blocks, which no committed
+// state links to.)
+func warehouseContents(t *testing.T, wh string) []string {
+	t.Helper()
+	out := catalog(t, wh)
+	tables := tableContents(t, wh)
+	for _, name := range slices.Sorted(maps.Keys(tables)) {
+		out = append(out, name)
+		out = append(out, tables[name]...)
+	}
+	for _, q := range []string{"SELECT * FROM _gplens.models ORDER BY ALL", "SELECT * FROM _gplens.runs ORDER BY ALL",
+		"SELECT * FROM _gplens.lake_state ORDER BY ALL", "SELECT * FROM _gplens.table_state ORDER BY ALL"} {
+		out = append(out, query(t, wh, q)...)
+	}
+	return out
+}
+
+// cancelAfter cancels a build after n models have finished (Progress).
+type cancelAfter struct {
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Write(b []byte) (int, error) {
+	c.n -= bytes.Count(b, []byte("models"))
+	if c.n <= 0 {
+		c.cancel()
+	}
+	return len(b), nil
+}
+
+// An incremental build cancelled part-way (Ctrl-C) rolls its transaction
+// back: the warehouse holds what it held, and the next build succeeds and
+// equals a full build.
+func TestIncrementalCancelledRollsBack(t *testing.T) {
+	p := load(t, "testdata/basic")
+	l := newLake(t)
+	l.practices(4)
+	l.achievement("2024-01", 4, 0)
+	l.achievement("2024-02", 4, 1)
+	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
+	if _, err := Build(context.Background(), p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	before := warehouseContents(t, wh)
+	l.achievement("2024-03", 4, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet, Progress: &cancelAfter{n: 3, cancel: cancel}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context canceled", err)
+	}
+	if len(res.Models) < 3 || len(res.Models) >= len(p.models) {
+		t.Fatalf("cancelled after %d of %d models; the test wants a build cut part-way", len(res.Models), len(p.models))
+	}
+	if after := warehouseContents(t, wh); !slices.Equal(before, after) {
+		t.Errorf("a cancelled build changed the warehouse:\nbefore %q\nafter  %q", before, after)
+	}
+	if _, err := Build(context.Background(), p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	full := filepath.Join(t.TempDir(), "full.duckdb")
+	if _, err := Build(context.Background(), p, Options{Warehouse: full, Lake: l.tables(), Logger: quiet, Full: true}); err != nil {
+		t.Fatal(err)
+	}
+	sameAsFullBuild(t, "", wh, full)
 }
 
 // tableContents returns every base table of the model schemas, sorted, as text.
