@@ -175,9 +175,11 @@ type prevModel struct {
 	hash, materialized string
 }
 
-// Build materialises every model of p into a new file beside o.Warehouse,
-// runs the data tests, and replaces the warehouse only if all succeeded; on
-// any error the previous warehouse is left as it was.
+// Build materialises every model of p into o.Warehouse and runs the data
+// tests, keeping the result only if all succeeded: an incremental build in
+// one transaction on the warehouse (or on a copy, when another process holds
+// it), a full one in a new file renamed over it. On any error the previous
+// warehouse's contents are left as they were.
 func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 	start := time.Now()
 	log := o.Logger

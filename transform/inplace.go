@@ -54,12 +54,13 @@ func copyFile(src, dst string) error {
 	return nil
 }
 
-// clearCopy readies a copy of the previous warehouse for an in-place build:
+// clearCopy readies the previous warehouse (itself, inside the build's
+// transaction, or a copy of it) for an in-place build:
 // it drops everything the build creates afresh (views, the lake, the
 // reference tables, the build state, macros, schemas no model uses) and
 // every table that is not a table model of the project, so what remains is
-// the previous tables the models may copy or refresh; a rebuilt model drops
-// its own before it is created.
+// the previous tables the models may copy or refresh; a rebuilt model empties
+// or drops its own before it is filled again.
 func (b *builder) clearCopy() error {
 	keep := map[string]bool{}
 	schemas := map[string]bool{"main": true, LakeSchema: true, RefSchema: true, stateSchema: true}
