@@ -167,6 +167,7 @@ var lakeNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 type change struct {
 	all     bool
 	periods map[string]bool
+	newCols bool // the output's columns differ from the previous table's
 }
 
 func (c change) none() bool { return !c.all && len(c.periods) == 0 }
@@ -320,13 +321,12 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 		}
 		mode = buildNew
 	}
-	b.inPlace = mode != buildNew
-	b.tx = mode == buildTx
+	b.mode = mode
 	res.Full = !b.reuse
 	if havePrev && o.Progress != nil {
 		last = lastDurations(ctx, conn, b.prev)
 	}
-	if b.inPlace {
+	if mode != buildNew {
 		if err := b.clearCopy(); err != nil {
 			return res, fmt.Errorf("build: %w", err)
 		}
@@ -430,8 +430,7 @@ type builder struct {
 	log        *slog.Logger
 	p          *Project
 	reuse      bool                 // copy and refresh from the previous warehouse
-	inPlace    bool                 // the build changes the previous tables in place (buildTx, buildCopy)
-	tx         bool                 // ... inside one transaction on the warehouse itself (buildTx)
+	mode       buildMode            // where the build writes; all but buildNew change the previous tables in place
 	prev       string               // the catalog holding the previous build: attached, or the warehouse itself
 	prevRuns   string               // the previous build's run history, to carry over ("" if none)
 	prevModels map[string]prevModel // the previous build's models, when reused
@@ -452,21 +451,19 @@ func (b *builder) exec(what, q string) error {
 // attachPrevious attaches the previous warehouse (if any) read-only and,
 // unless full, reads its build state so unchanged work can be reused.
 func (b *builder) attachPrevious(target string, full bool) (havePrev bool, prevLake map[string]lakeState) {
-	if _, statErr := os.Stat(target); statErr != nil {
-		b.prevModels, b.prevContent = map[string]prevModel{}, map[string]contentState{}
-		return false, map[string]lakeState{}
+	if _, statErr := os.Stat(target); statErr == nil {
+		if err := b.exec("attach previous warehouse", fmt.Sprintf("ATTACH %s AS %s (READ_ONLY)", quoteString(target), prevAlias)); err != nil {
+			b.log.Warn("previous warehouse unreadable; building in full", "warehouse", target, "err", err)
+		} else {
+			b.prevRuns = prevAlias + "._gplens.runs"
+			return true, b.readPrevious(full)
+		}
 	}
-	if err := b.exec("attach previous warehouse", fmt.Sprintf("ATTACH %s AS %s (READ_ONLY)", quoteString(target), prevAlias)); err != nil {
-		b.log.Warn("previous warehouse unreadable; building in full", "warehouse", target, "err", err)
-		b.prevModels, b.prevContent = map[string]prevModel{}, map[string]contentState{}
-		return false, map[string]lakeState{}
-	}
-	b.prevRuns = prevAlias + "._gplens.runs"
-	return true, b.readPrevious(full)
+	return false, b.readPrevious(true) // nothing to read: no reuse
 }
 
 // readPrevious reads the previous build's state from b.prev, deciding
-// whether its tables can be reused (b.reuse).
+// whether its tables can be reused (b.reuse); with full, it reads nothing.
 func (b *builder) readPrevious(full bool) (prevLake map[string]lakeState) {
 	prevLake, b.prevModels, b.prevContent = map[string]lakeState{}, map[string]prevModel{}, map[string]contentState{}
 	b.reuse = !full
@@ -595,23 +592,11 @@ func (b *builder) model(m *Model, res *Result) error {
 	b.changes[m.Name] = c
 	mr := ModelResult{Name: m.Name, Rows: -1}
 	var q []string
-	mr.Action, mr.Periods, q = modelStatements(m, c, b.inPlace)
-	if b.tx && mr.Action == Rebuilt && m.Materialized == Table {
-		// Inside the build's transaction a table created afresh is estimated
-		// at ~0 rows, and its readers' joins are planned for that (England:
-		// release.trends 2.3 s became 4.1-4.6 s); emptied and refilled, it
-		// keeps the committed row count as its estimate.
-		if pm, ok := b.prevModels[m.Name]; ok && pm.materialized == Table {
-			same, err := sameColumns(b.ctx, b.conn, b.prev, m)
-			if err != nil {
-				return err
-			}
-			if same {
-				self := quoteTable(m.Name)
-				q = []string{"DELETE FROM " + self, fmt.Sprintf("INSERT INTO %s BY NAME SELECT * FROM (\n%s\n)", self, m.body)}
-			}
-		}
+	refill, err := b.refillable(m, c)
+	if err != nil {
+		return err
 	}
+	mr.Action, mr.Periods, q = modelStatements(m, c, b.mode != buildNew, refill)
 	if err := b.withThreads(m.Threads, len(q) > 0, func() error {
 		for _, s := range q {
 			if err := b.exec(fmt.Sprintf("model %s (%s)", m.Name, m.Path), s); err != nil {
@@ -652,6 +637,22 @@ func (b *builder) model(m *Model, res *Result) error {
 	}
 	b.log.Info("model", attrs...)
 	return nil
+}
+
+// refillable says whether a table model rebuilt whole inside the build's
+// transaction can be emptied and refilled rather than dropped and created:
+// a table created in the transaction is estimated at ~0 rows, and its
+// readers' joins are planned for that (England: release.trends 2.3 s became
+// 4.1-4.6 s); refilled, it keeps the committed row count as its estimate.
+// Only when its columns are those of the previous table.
+func (b *builder) refillable(m *Model, c change) (bool, error) {
+	if b.mode != buildTx || !c.all || c.newCols || m.Materialized != Table {
+		return false, nil
+	}
+	if pm, ok := b.prevModels[m.Name]; !ok || pm.materialized != Table {
+		return false, nil
+	}
+	return sameColumns(b.ctx, b.conn, b.prev, m)
 }
 
 // withThreads runs f with DuckDB's threads capped at n (a model's threads:
@@ -732,7 +733,7 @@ func (b *builder) modelChange(m *Model) (change, error) {
 		}
 		if !same {
 			b.log.Info("model output columns changed; rebuilding in full", "name", m.Name)
-			c = change{all: true}
+			c = change{all: true, newCols: true}
 		}
 	}
 	return c, nil
@@ -755,13 +756,16 @@ func coversEvery(parts map[string]string, periods map[string]bool) bool {
 }
 
 // modelStatements is the SQL that produces a model given what changed;
-// inPlace when the new file is a copy of the previous warehouse, which
-// already holds the previous tables (and no views: clearCopy dropped them).
-func modelStatements(m *Model, c change, inPlace bool) (Action, []string, []string) {
+// inPlace when the build changes the previous warehouse (or a copy), which
+// already holds the previous tables (and no views: clearCopy dropped them);
+// refill when a table rebuilt whole is emptied and refilled (refillable).
+func modelStatements(m *Model, c change, inPlace, refill bool) (Action, []string, []string) {
 	self := quoteTable(m.Name)
 	switch {
 	case m.Materialized == View:
 		return Viewed, nil, []string{fmt.Sprintf("CREATE VIEW %s AS\n%s\n", self, m.body)}
+	case c.all && refill:
+		return Rebuilt, nil, []string{"DELETE FROM " + self, fmt.Sprintf("INSERT INTO %s BY NAME SELECT * FROM (\n%s\n)", self, m.body)}
 	case c.all:
 		create := fmt.Sprintf("CREATE TABLE %s AS\n%s\n", self, m.body)
 		if inPlace {
