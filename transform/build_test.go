@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/gplens/gplens/duck"
+	"github.com/gplens/gplens/duck/ducktest"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -362,6 +363,45 @@ func TestFailedBuildKeepsPreviousWarehouse(t *testing.T) {
 	}
 }
 
+// twoMonths builds testdata/basic over January and February 2024 (four
+// practices) into a new warehouse.
+func twoMonths(t *testing.T) (*Project, *lakeFixture, string) {
+	t.Helper()
+	p := load(t, "testdata/basic")
+	l := newLake(t)
+	l.practices(4)
+	l.achievement("2024-01", 4, 0)
+	l.achievement("2024-02", 4, 1)
+	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
+	if _, err := Build(context.Background(), p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	return p, l, wh
+}
+
+// addMarchLikeFull adds March 2024 to twoMonths' lake, builds wh
+// incrementally, and checks what each model did and that the warehouse
+// equals a full build.
+func addMarchLikeFull(t *testing.T, p *Project, l *lakeFixture, wh string, log *slog.Logger) {
+	t.Helper()
+	l.achievement("2024-03", 4, 2)
+	res, err := Build(context.Background(), p, Options{Warehouse: wh, Lake: l.tables(), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := actions(res)
+	for name, want := range map[string]Action{"core.practices": Copied, "core.achievement": Refreshed, "marts.practice_period": Refreshed} {
+		if got[name] != want {
+			t.Errorf("%s: %s, want %s (%s)", name, got[name], want, res.Summary())
+		}
+	}
+	full := filepath.Join(t.TempDir(), "full.duckdb")
+	if _, err := Build(context.Background(), p, Options{Warehouse: full, Lake: l.tables(), Logger: quiet, Full: true}); err != nil {
+		t.Fatal(err)
+	}
+	sameAsFullBuild(t, "", wh, full)
+}
+
 // warehouseContents is what a reader sees of a warehouse: every object,
 // every table's rows, the build state. (Not the file's bytes: DuckDB may
 // have written a failed build's rows to free blocks, which no committed
@@ -399,15 +439,7 @@ func (c *cancelAfter) Write(b []byte) (int, error) {
 // back: the warehouse holds what it held, and the next build succeeds and
 // equals a full build.
 func TestIncrementalCancelledRollsBack(t *testing.T) {
-	p := load(t, "testdata/basic")
-	l := newLake(t)
-	l.practices(4)
-	l.achievement("2024-01", 4, 0)
-	l.achievement("2024-02", 4, 1)
-	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
-	if _, err := Build(context.Background(), p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet}); err != nil {
-		t.Fatal(err)
-	}
+	p, l, wh := twoMonths(t)
 	before := warehouseContents(t, wh)
 	l.achievement("2024-03", 4, 2)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -422,14 +454,7 @@ func TestIncrementalCancelledRollsBack(t *testing.T) {
 	if after := warehouseContents(t, wh); !slices.Equal(before, after) {
 		t.Errorf("a cancelled build changed the warehouse:\nbefore %q\nafter  %q", before, after)
 	}
-	if _, err := Build(context.Background(), p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet}); err != nil {
-		t.Fatal(err)
-	}
-	full := filepath.Join(t.TempDir(), "full.duckdb")
-	if _, err := Build(context.Background(), p, Options{Warehouse: full, Lake: l.tables(), Logger: quiet, Full: true}); err != nil {
-		t.Fatal(err)
-	}
-	sameAsFullBuild(t, "", wh, full)
+	addMarchLikeFull(t, p, l, wh, quiet)
 }
 
 // tableContents returns every base table of the model schemas, sorted, as text.
@@ -1046,37 +1071,12 @@ func TestRefreshSetsPeriodsVar(t *testing.T) {
 // process that did not checkpoint) is opened, which replays the WAL, and
 // changed in place; the result equals a full build and no WAL is left.
 func TestIncrementalBesideWAL(t *testing.T) {
-	ctx := context.Background()
-	p := load(t, "testdata/basic")
-	l := newLake(t)
-	l.practices(4)
-	l.achievement("2024-01", 4, 0)
-	l.achievement("2024-02", 4, 1)
-	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
-	if _, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet}); err != nil {
-		t.Fatal(err)
-	}
+	p, l, wh := twoMonths(t)
 	execWarehouse(t, wh, "PRAGMA disable_checkpoint_on_shutdown", "CREATE TABLE main.scratch AS SELECT 1 AS x")
 	if copyable(wh) {
 		t.Fatal("no WAL left beside the warehouse; the test does not test what it says")
 	}
-
-	l.achievement("2024-03", 4, 2)
-	res, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := actions(res)
-	for name, want := range map[string]Action{"core.practices": Copied, "core.achievement": Refreshed, "marts.practice_period": Refreshed} {
-		if got[name] != want {
-			t.Errorf("%s: %s, want %s (%s)", name, got[name], want, res.Summary())
-		}
-	}
-	full := filepath.Join(t.TempDir(), "full.duckdb")
-	if _, err := Build(ctx, p, Options{Warehouse: full, Lake: l.tables(), Logger: quiet, Full: true}); err != nil {
-		t.Fatal(err)
-	}
-	sameAsFullBuild(t, "", wh, full)
+	addMarchLikeFull(t, p, l, wh, quiet)
 	if _, err := os.Stat(wh + ".wal"); err == nil {
 		t.Error("the old WAL is still beside the new warehouse")
 	}
@@ -1212,81 +1212,22 @@ func TestBuildStepLog(t *testing.T) {
 	}
 }
 
-// TestHelperHoldWarehouse is not a test: run by TestIncrementalWhileHeld
-// in a child process, it holds the warehouse open read-only (as `gplens
-// sql --live` does) until its standard input closes.
-func TestHelperHoldWarehouse(t *testing.T) {
-	path := os.Getenv("GPLENS_TEST_HOLD")
-	if path == "" {
-		t.Skip("helper process only")
-	}
-	db, err := duck.Open(context.Background(), path, duck.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var n int
-	if err := db.QueryRow("SELECT count(*) FROM core.achievement").Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	fmt.Printf("held %d\n", n)
-	_, _ = io.Copy(io.Discard, os.Stdin)
-}
+// TestHelperHoldWarehouse is not a test: ducktest.Hold runs it in a child
+// process, holding the warehouse open as `gplens sql --live` does.
+func TestHelperHoldWarehouse(t *testing.T) { ducktest.Helper(t) }
 
 // TestIncrementalWhileHeld: while another process holds the warehouse open
 // (DuckDB's file lock), an incremental build cannot change it in place; it
 // builds on a copy beside it and renames the copy over it, the reader keeps
 // the rows it opened, and the result equals a full build.
 func TestIncrementalWhileHeld(t *testing.T) {
-	ctx := context.Background()
-	p := load(t, "testdata/basic")
-	l := newLake(t)
-	l.practices(4)
-	l.achievement("2024-01", 4, 0)
-	l.achievement("2024-02", 4, 1)
-	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
-	if _, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet}); err != nil {
-		t.Fatal(err)
-	}
-	child := exec.Command(os.Args[0], "-test.run=^TestHelperHoldWarehouse$", "-test.v")
-	child.Env = append(os.Environ(), "GPLENS_TEST_HOLD="+wh)
-	stdin, err := child.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	child.Stdout, child.Stderr = &out, &out
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { stdin.Close(); _ = child.Wait() }()
-	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(out.String(), "held "); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("helper did not open the warehouse: %s", out.String())
-		}
-	}
-
-	l.achievement("2024-03", 4, 2)
+	p, l, wh := twoMonths(t)
+	ducktest.Hold(t, "TestHelperHoldWarehouse", wh, false)
 	var buf bytes.Buffer
-	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	res, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	addMarchLikeFull(t, p, l, wh, slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if !strings.Contains(buf.String(), "building on a copy") || !strings.Contains(buf.String(), `step="copy the warehouse"`) {
 		t.Errorf("the build did not fall back to a copy:\n%s", buf.String())
 	}
-	got := actions(res)
-	for name, want := range map[string]Action{"core.practices": Copied, "core.achievement": Refreshed, "marts.practice_period": Refreshed} {
-		if got[name] != want {
-			t.Errorf("%s: %s, want %s (%s)", name, got[name], want, res.Summary())
-		}
-	}
-	full := filepath.Join(t.TempDir(), "full.duckdb")
-	if _, err := Build(ctx, p, Options{Warehouse: full, Lake: l.tables(), Logger: quiet, Full: true}); err != nil {
-		t.Fatal(err)
-	}
-	sameAsFullBuild(t, "", wh, full)
 	if leftovers, _ := filepath.Glob(wh + ".building-*"); len(leftovers) > 0 {
 		t.Errorf("temporary files left: %v", leftovers)
 	}

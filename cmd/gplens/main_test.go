@@ -3,11 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"io"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -15,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gplens/gplens/duck"
+	"github.com/gplens/gplens/duck/ducktest"
 	"github.com/gplens/gplens/snapshot"
 )
 
@@ -148,14 +146,15 @@ func TestSQLOptions(t *testing.T) {
 	}
 }
 
-// gplens sql reads the published snapshot, and says so when the warehouse
-// has been rebuilt since (new models are only in the warehouse then).
-func TestSQLSnapshotLagNote(t *testing.T) {
-	ws := filepath.Join(t.TempDir(), "w")
+// publishedOld makes a workspace whose warehouse holds t(v = 'old'),
+// published as the snapshot for 2024-03.
+func publishedOld(t *testing.T) (ws, wh string) {
+	t.Helper()
+	ws = filepath.Join(t.TempDir(), "w")
 	if code, _, errs := gplens(t, "init", ws); code != 0 {
 		t.Fatal(errs)
 	}
-	wh := filepath.Join(ws, "warehouse.duckdb")
+	wh = filepath.Join(ws, "warehouse.duckdb")
 	db, err := duck.Open(context.Background(), wh, duck.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -167,6 +166,13 @@ func TestSQLSnapshotLagNote(t *testing.T) {
 	if _, err := snapshot.PublishContext(context.Background(), ws, wh, "2024-03", snapshot.Options{}); err != nil {
 		t.Fatal(err)
 	}
+	return ws, wh
+}
+
+// gplens sql reads the published snapshot, and says so when the warehouse
+// has been rebuilt since (new models are only in the warehouse then).
+func TestSQLSnapshotLagNote(t *testing.T) {
+	ws, wh := publishedOld(t)
 	code, out, errs := gplens(t, "--workspace", ws, "sql", "--format", "csv", "-c", "SELECT v FROM t")
 	if code != 0 || !strings.Contains(out, "old") || strings.Contains(errs, "note:") {
 		t.Fatalf("fresh snapshot = %d\n%s\n%s", code, out, errs)
@@ -205,63 +211,16 @@ func TestIngestMemoryLimit(t *testing.T) {
 	restore()
 }
 
-// TestHelperHoldWarehouseRW is not a test: run by TestSQLLiveDuringBuild in
-// a child process, it holds the warehouse open for writing, as a build
-// does, until its standard input closes.
-func TestHelperHoldWarehouseRW(t *testing.T) {
-	path := os.Getenv("GPLENS_TEST_HOLD_RW")
-	if path == "" {
-		t.Skip("helper process only")
-	}
-	db, err := duck.Open(context.Background(), path, duck.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec("BEGIN TRANSACTION; CREATE TABLE half_built AS SELECT 1 AS x"); err != nil {
-		t.Fatal(err)
-	}
-	fmt.Println("held")
-	_, _ = io.Copy(io.Discard, os.Stdin)
-}
+// TestHelperHoldWarehouseRW is not a test: ducktest.Hold runs it in a
+// child process, holding the warehouse open for writing as a build does.
+func TestHelperHoldWarehouseRW(t *testing.T) { ducktest.Helper(t) }
 
 // While a build changes the warehouse in place (another process holds it
 // open for writing), `gplens sql --live` says what holds it and what to do
 // instead of DuckDB's lock error alone; the published snapshot still reads.
 func TestSQLLiveDuringBuild(t *testing.T) {
-	ws := filepath.Join(t.TempDir(), "w")
-	if code, _, errs := gplens(t, "init", ws); code != 0 {
-		t.Fatal(errs)
-	}
-	wh := filepath.Join(ws, "warehouse.duckdb")
-	db, err := duck.Open(context.Background(), wh, duck.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec("CREATE TABLE t AS SELECT 'old' AS v"); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	if _, err := snapshot.PublishContext(context.Background(), ws, wh, "2024-03", snapshot.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	child := exec.Command(os.Args[0], "-test.run=^TestHelperHoldWarehouseRW$", "-test.v")
-	child.Env = append(os.Environ(), "GPLENS_TEST_HOLD_RW="+wh)
-	stdin, err := child.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	child.Stdout, child.Stderr = &out, &out
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { stdin.Close(); _ = child.Wait() }()
-	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(out.String(), "held"); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("helper did not open the warehouse: %s", out.String())
-		}
-	}
+	ws, wh := publishedOld(t)
+	ducktest.Hold(t, "TestHelperHoldWarehouseRW", wh, true)
 	code, _, errs := gplens(t, "--workspace", ws, "sql", "--live", "-c", "SELECT v FROM t")
 	if code == 0 || !strings.Contains(errs, "being changed by a build") || !strings.Contains(errs, "without --live") {
 		t.Errorf("sql --live during a build = %d, stderr %q", code, errs)
