@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // audit is the whole-system step of SuppressOpts: while the published
@@ -287,28 +288,67 @@ func (s *suppressor) auditRound(cache *nulls, local bool, prev []int, global *in
 				budget++
 			}
 		}
+		xs := cand[:0:0]
 		for _, x := range cand {
-			if !hidden(x) || s.fixed[x] {
-				continue
+			if hidden(x) && !s.fixed[x] {
+				xs = append(xs, x)
+			}
+		}
+		// The cells are looked at on every core and their answers taken
+		// in order, as if one by one: the budget runs out at the same
+		// cell whatever the schedule, and once it has, no cell after it
+		// is started (those in flight are looked at in vain).
+		type checked struct {
+			d    bool
+			w    []relCoef
+			work int
+			ok   bool
+		}
+		s.relRank() // filled once, before it is shared
+		res := make([]checked, len(xs))
+		ready := make([]bool, len(xs))
+		var mu sync.Mutex
+		var over atomic.Bool
+		done, failed := 0, false
+		forEach(len(xs), func(k int) {
+			if over.Load() {
+				return
 			}
 			if s.stopped() {
-				return nil, nil
+				over.Store(true)
+				return
 			}
-			d, w, work, ok := s.localCheck(x, hidden)
-			if budget -= work; !ok || budget < 0 {
-				// too far to look: solve the components of every candidate
-				for _, y := range cand {
-					if hidden(y) {
-						dirty[find(y)] = true
-					}
+			d, w, work, ok := s.localCheck(xs[k], hidden)
+			mu.Lock()
+			defer mu.Unlock()
+			res[k], ready[k] = checked{d, w, work, ok}, true
+			for !failed && done < len(xs) && ready[done] {
+				r := res[done]
+				if budget -= r.work; !r.ok || budget < 0 {
+					failed = true
+					over.Store(true)
+					break
 				}
-				local = false
-				det, why = nil, map[int][]relCoef{}
-				break
+				done++
 			}
-			if d {
-				det = append(det, x)
-				why[x] = w
+		})
+		if s.stopped() {
+			return nil, nil
+		}
+		if failed {
+			// too far to look: solve the components of every candidate
+			for _, y := range cand {
+				if hidden(y) {
+					dirty[find(y)] = true
+				}
+			}
+			local = false
+		} else {
+			for k, x := range xs {
+				if res[k].d {
+					det = append(det, x)
+					why[x] = res[k].w
+				}
 			}
 		}
 	}
@@ -337,8 +377,27 @@ func (s *suppressor) auditRound(cache *nulls, local bool, prev []int, global *in
 			}
 		}
 		cache.byRel = nil
-		for _, r := range roots {
-			d, w, ns := s.solveRels(rels[r], hidden, true)
+		// components are independent: solved on every core, the
+		// largest first (one holds most of England's relations), and
+		// taken in root order
+		type solvedComp struct {
+			d       []int
+			w, null [][]relCoef
+		}
+		res := make([]solvedComp, len(roots))
+		order := make([]int, len(roots))
+		for k := range order {
+			order[k] = k
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(len(rels[roots[b]]), len(rels[roots[a]])) })
+		s.relRank() // filled once, before it is shared
+		forEach(len(order), func(k int) {
+			i := order[k]
+			d, w, ns := s.solveRels(rels[roots[i]], hidden, true)
+			res[i] = solvedComp{d, w, ns}
+		})
+		for k, r := range roots {
+			d, w, ns := res[k].d, res[k].w, res[k].null
 			for k, v := range d {
 				if !s.fixed[v] {
 					det = append(det, v)

@@ -2,6 +2,7 @@ package disclosure
 
 import (
 	"math/rand"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -343,4 +344,40 @@ func diff(a, b []string) int {
 		}
 	}
 	return n
+}
+
+// TestSuppressSameOnEveryCore: the audit spreads a period's work over the
+// cores (components, and the cells of a round decided cell by cell); what
+// it withholds is the same with one core as with several. (These fixtures'
+// rounds mostly solve whole components; an England month of the pipeline,
+// 271,000 cells in 12 rounds, 8 of them cell by cell, withholds the same
+// cells too: BenchmarkSuppressFile's checksum, README.)
+func TestSuppressSameOnEveryCore(t *testing.T) {
+	local := false
+	for _, c := range []struct {
+		seed      int64
+		practices int
+		scale     float64 // counts this many times larger: fewer withheld, so rounds stay local
+	}{{1, 240, 1}, {2, 240, 1}, {3, 1200, 1}, {5, 1200, 4}} {
+		cells := englandCells(c.seed, c.practices)
+		for i := range cells {
+			cells[i].N *= c.scale // every relation is a sum, so still adds up
+		}
+		gs := Groups(cells)
+		var got [][]string
+		for _, procs := range []int{1, 4} {
+			prev := runtime.GOMAXPROCS(procs)
+			var st Stats
+			got = append(got, withheld(cells, SuppressOpts(cells, gs, Options{Audit: true, Stats: &st})))
+			runtime.GOMAXPROCS(prev)
+			local = local || st.Rounds > st.Global // a round decided cell by cell
+			t.Logf("seed %d, %d practices, %d cores: %d withheld, %d rounds, %d solving whole components", c.seed, c.practices, procs, len(got[len(got)-1]), st.Rounds, st.Global)
+		}
+		if !slices.Equal(got[0], got[1]) {
+			t.Errorf("seed %d: %d cells withheld on one core, %d on four", c.seed, len(got[0]), len(got[1]))
+		}
+	}
+	if !local {
+		t.Error("no fixture had a round decided cell by cell: the test shows nothing of it")
+	}
 }

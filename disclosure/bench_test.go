@@ -1,8 +1,11 @@
 package disclosure
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"math/rand"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -122,4 +125,50 @@ func BenchmarkSuppressEngland(b *testing.B) {
 			b.ReportMetric(float64(st.Global), "global-rounds")
 		})
 	}
+}
+
+// BenchmarkSuppressFile decides one period's cells read from a file, one
+// sdc_suppress line a cell (GPLENS_SDC_CELLS; skipped when unset): a real
+// warehouse's month, which the generated fixture above does not represent
+// (an England month of the pipeline has 271,000 cells and takes a dozen audit
+// rounds). Write one with
+//
+//	gplens sql --live -c "COPY (...the per CTE of sql/disclosure/cells.sql for one period, unnested...) TO 'cells.txt' (HEADER false, QUOTE '', DELIMITER '\x01')"
+//
+// (README, Disclosure control, "Cost of the audit").
+func BenchmarkSuppressFile(b *testing.B) {
+	path := os.Getenv("GPLENS_SDC_CELLS")
+	if path == "" {
+		b.Skip("GPLENS_SDC_CELLS is not set")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var lines []any
+	for _, l := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+		lines = append(lines, l)
+	}
+	cells, err := toCells(lines)
+	if err != nil {
+		b.Fatal(err)
+	}
+	gs := Groups(cells)
+	var st Stats
+	var state []string
+	for i := 0; i < b.N; i++ {
+		st = Stats{}
+		state = SuppressOpts(cells, gs, Options{Audit: true, Stats: &st})
+	}
+	n := 0
+	for _, s := range state {
+		if s != "" {
+			n++
+		}
+	}
+	b.ReportMetric(float64(len(cells)), "cells")
+	b.ReportMetric(float64(n), "withheld")
+	b.ReportMetric(float64(st.Rounds), "rounds")
+	b.ReportMetric(float64(st.Global), "global-rounds")
+	b.Logf("codes sha256 %x", sha256.Sum256([]byte(codes(state))))
 }

@@ -179,9 +179,19 @@ func Solve(nvars int, eqs []Equation) []Solved {
 		comp[root] = append(comp[root], r)
 	}
 	slices.Sort(roots)
+	// components are independent: solved on every core, the largest first
+	res := make([][]Solved, len(roots))
+	order := make([]int, len(roots))
+	for k := range order {
+		order[k] = k
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(len(comp[roots[b]]), len(comp[roots[a]])) })
+	forEach(len(order), func(k int) {
+		i := order[k]
+		res[i], _ = solveComponent(comp[roots[i]], false)
+	})
 	var out []Solved
-	for _, root := range roots {
-		solved, _ := solveComponent(comp[root], false)
+	for _, solved := range res {
 		out = append(out, solved...)
 	}
 	slices.SortFunc(out, func(a, b Solved) int { return cmp.Compare(a.Var, b.Var) })

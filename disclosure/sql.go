@@ -114,10 +114,12 @@ func suppressChunk(ctx context.Context, st *duckdb.ChunkIteratorState) error {
 		}
 		valid[row] = true
 		sem <- struct{}{}
+		busy.Add(1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() {
+				busy.Add(-1)
 				<-sem
 				if r := recover(); r != nil {
 					errs[row] = fmt.Errorf("sdc_suppress: row %d: %v", row+1, r)
