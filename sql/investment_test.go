@@ -380,7 +380,11 @@ func TestInvestmentNeedPlausibility(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stmts := []string{string(sums),
+	incremental, err := fs.ReadFile(FS(), "functions/incremental.sql") // in_build
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts := []string{string(sums), string(incremental),
 		`CREATE SCHEMA staging`, `CREATE SCHEMA core`, `CREATE SCHEMA ref`, `CREATE SCHEMA marts`,
 		`CREATE TABLE staging.payments (period VARCHAR, practice_code VARCHAR, component VARCHAR, amount DOUBLE, registered_patients DOUBLE, weighted_patients DOUBLE)`,
 		`INSERT INTO staging.payments VALUES ` + strings.Join(payRows, ", "),

@@ -714,6 +714,14 @@ func (b *builder) modelChange(m *Model) (change, error) {
 	if !c.all && len(c.periods) > 0 && m.Incremental == "" {
 		c.all = true
 	}
+	if !c.all && m.YearOfMonth {
+		// a year's rows rest on its months (refresh_year_of_month)
+		for _, p := range sortedKeys(c.periods) {
+			if fy, ok := yearOfMonth(p); ok {
+				c.periods[fy] = true
+			}
+		}
+	}
 	if !c.all && len(c.periods) > 0 && coversEvery(b.prevContent[m.Name].parts, c.periods) {
 		// Every period the table holds changed (a renamed area carries its
 		// new name into all of them): building the table afresh is cheaper
@@ -737,6 +745,24 @@ func (b *builder) modelChange(m *Model) (change, error) {
 		}
 	}
 	return c, nil
+}
+
+// yearOfMonth is the financial year a month ('YYYY-MM') falls in, as the
+// SQL macro fy_of_month: '2024-05' is in '2024-25', '2024-02' in '2023-24'.
+// A period whose second part is above 12 is a year already (is_fy).
+func yearOfMonth(p string) (string, bool) {
+	if len(p) != 7 || p[4] != '-' {
+		return "", false
+	}
+	y, err1 := strconv.Atoi(p[:4])
+	mo, err2 := strconv.Atoi(p[5:])
+	if err1 != nil || err2 != nil || mo < 1 || mo > 12 {
+		return "", false
+	}
+	if mo < 4 {
+		y--
+	}
+	return fmt.Sprintf("%04d-%02d", y, (y+1)%100), true
 }
 
 // coversEvery says whether periods include every period of a previous

@@ -665,6 +665,70 @@ func TestIncrementalMatchesFullBuild(t *testing.T) {
 	}
 }
 
+// TestYearOfMonthRefresh: a model of financial years made from months
+// (refresh_year_of_month) refreshes the year of a new month, and equals a
+// full build; without the header the year's row would be left stale.
+func TestYearOfMonthRefresh(t *testing.T) {
+	ctx := context.Background()
+	fsys := basicFS(t)
+	fsys["marts/by_year.sql"] = &fstest.MapFile{Data: []byte(`-- incremental: period
+-- refresh_year_of_month: true
+-- unique: period
+SELECT CASE WHEN CAST(substr(period, 6, 2) AS INTEGER) >= 4
+            THEN substr(period, 1, 4) || '-' || lpad(CAST((CAST(substr(period, 1, 4) AS INTEGER) + 1) % 100 AS VARCHAR), 2, '0')
+            ELSE CAST(CAST(substr(period, 1, 4) AS INTEGER) - 1 AS VARCHAR) || '-' || substr(period, 3, 2) END AS period,
+       sum(numerator) AS numerator, count(DISTINCT period) AS months
+FROM core.achievement
+GROUP BY 1`)}
+	p, err := Load(ctx, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLake(t)
+	l.practices(4)
+	for i, m := range []string{"2024-02", "2024-03", "2024-04"} {
+		l.achievement(m, 4, i)
+	}
+	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
+	if _, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	l.achievement("2024-05", 4, 7)
+	res, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range res.Models {
+		want := map[string][]string{"core.achievement": {"2024-05"}, "marts.by_year": {"2024-05", "2024-25"}}[m.Name]
+		if want != nil && (m.Action != Refreshed || !slices.Equal(m.Periods, want)) {
+			t.Errorf("%s %s for %v, want refreshed for %v (%s)", m.Name, m.Action, m.Periods, want, res.Summary())
+		}
+		if m.Name == "marts.by_year" && !slices.Equal(m.ChangedPeriods, []string{"2024-25"}) {
+			t.Errorf("marts.by_year changed in %v, want [2024-25]", m.ChangedPeriods)
+		}
+	}
+	if got := query(t, wh, "SELECT period || ' ' || months FROM marts.by_year ORDER BY period"); !slices.Equal(got, []string{"2023-24 2", "2024-25 2"}) {
+		t.Errorf("by_year = %v", got)
+	}
+	full := filepath.Join(t.TempDir(), "full.duckdb")
+	if _, err := Build(ctx, p, Options{Warehouse: full, Lake: l.tables(), Logger: quiet, Full: true}); err != nil {
+		t.Fatal(err)
+	}
+	sameAsFullBuild(t, "", wh, full)
+}
+
+func TestYearOfMonth(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"2024-05", "2024-25"}, {"2024-04", "2024-25"}, {"2024-03", "2023-24"}, {"2000-01", "1999-00"}, {"1999-12", "1999-00"},
+		{"2023-24", ""}, {"2024-13", ""}, {"2024-00", ""}, {"2024", ""}, {"abcd-05", ""},
+	} {
+		got, ok := yearOfMonth(c.in)
+		if got != c.want || ok != (c.want != "") {
+			t.Errorf("yearOfMonth(%q) = %q, %v; want %q", c.in, got, ok, c.want)
+		}
+	}
+}
+
 func TestFullOptionRebuildsEverything(t *testing.T) {
 	ctx := context.Background()
 	p := load(t, "testdata/basic")

@@ -53,6 +53,7 @@ func (t Test) on(rel string) string { return strings.ReplaceAll(t.tmpl, relToken
 type header struct {
 	materialized string
 	incremental  string
+	yearOfMonths bool
 	description  string
 	threads      int
 	tests        []Test
@@ -109,6 +110,14 @@ func parseHeader(path, src string) (header, error) {
 				continue
 			}
 			h.incremental = val
+		case "refresh_year_of_month":
+			switch strings.ToLower(val) {
+			case "true":
+				h.yearOfMonths = true
+			case "false":
+			default:
+				fail(n, "refresh_year_of_month: want true or false, got %q", val)
+			}
 		case "threads":
 			t, err := strconv.Atoi(val)
 			if err != nil || t < 1 || t > 1024 {
@@ -126,6 +135,9 @@ func parseHeader(path, src string) (header, error) {
 			}
 			h.tests = append(h.tests, tests...)
 		}
+	}
+	if h.yearOfMonths && h.incremental == "" {
+		errs = append(errs, fmt.Sprintf("%s: refresh_year_of_month needs incremental: period", path))
 	}
 	if len(errs) > 0 {
 		return h, fmt.Errorf("model header: %s", strings.Join(errs, "; "))
@@ -202,7 +214,7 @@ func headerTests(key, val string, n int) ([]Test, error) {
 			tmpl: fmt.Sprintf("SELECT row_count FROM (SELECT count(*) AS row_count FROM %s) WHERE NOT (%s)", self, cond),
 		}}, nil
 	}
-	return nil, fmt.Errorf("unknown header key %q (known: materialized, incremental, threads, description, unique, not_null, accepted_values, relationships, range, row_count)", key)
+	return nil, fmt.Errorf("unknown header key %q (known: materialized, incremental, refresh_year_of_month, threads, description, unique, not_null, accepted_values, relationships, range, row_count)", key)
 }
 
 func uniqueTest(cols []string, line int) Test {

@@ -49,6 +49,10 @@ type Model struct {
 	Materialized string
 	// Incremental is the partition column ("period") if declared.
 	Incremental string
+	// YearOfMonth: a change in a month also refreshes the rows of its
+	// financial year (the model's year rows rest on the year's months,
+	// e.g. a year's average of monthly FTE). Only with Incremental.
+	YearOfMonth bool
 	Description string
 	// Threads, if set, caps DuckDB's threads while the model's statements
 	// run (its tests run with the build's): for a model whose work is one
@@ -225,6 +229,7 @@ func newModel(name, src string) (*Model, error) {
 		}
 	}
 	m.Incremental, m.Description, m.Tests, m.Threads = h.incremental, h.description, h.tests, h.threads
+	m.YearOfMonth = h.yearOfMonths
 	m.body = stripTrailingSemicolon(m.SQL)
 	return m, nil
 }

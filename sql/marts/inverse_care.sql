@@ -1,4 +1,5 @@
 -- description: The inverse care law, by financial year: payments, GP FTE and clinical FTE per need-weighted patient by national deprivation quintile and decile of the practice (1 = most deprived), for England, each region and each ICB, with a 95% interval from the spread of the group's practices; every year in the lake (the payments files go back to 2014-15) gives the trend.
+-- incremental: period
 -- unique: period, measure, area_level, area_code, group_type, imd_group
 -- not_null: period, measure, area_level, area_code, group_type, imd_group, practices
 -- accepted_values: measure in ('payments', 'gp_fte', 'clinical_fte')
@@ -23,6 +24,7 @@ WITH p AS (
     FROM marts.investment_need AS v
     JOIN core.practices AS c ON c.period = v.period AND c.practice_code = v.area_code
     WHERE v.area_level = 'practice' AND v.within_level = 'england' AND c.imd_decile IS NOT NULL AND v.in_comparisons
+      AND in_build(v.period)
 ),
 grp AS (
     SELECT p.*, gt.group_type, gt.imd_group

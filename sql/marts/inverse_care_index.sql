@@ -1,4 +1,5 @@
 -- description: Inverse care law indices by financial year, measure (payments, GP FTE, clinical FTE per need-weighted patient), and area (England, each region, each ICB): the slope index of inequality (SII) across the national deprivation deciles and the concentration index of the measure against deprivation, each with a 95% interval, and the most vs least deprived quintile values, gap and ratio.
+-- incremental: period
 -- unique: period, measure, area_level, area_code
 -- not_null: period, measure, area_level, area_code, practices
 -- accepted_values: area_level in ('icb', 'region', 'england')
@@ -23,7 +24,7 @@ WITH dec AS (
         list(lower95 ORDER BY imd_group) AS lows,
         list(upper95 ORDER BY imd_group) AS ups
     FROM marts.inverse_care
-    WHERE group_type = 'decile'
+    WHERE group_type = 'decile' AND in_build(period)
     GROUP BY ALL
 ),
 quint AS (
@@ -31,7 +32,7 @@ quint AS (
         max(per_need_patient) FILTER (WHERE imd_group = 1) AS q1_value,
         max(per_need_patient) FILTER (WHERE imd_group = 5) AS q5_value
     FROM marts.inverse_care
-    WHERE group_type = 'quintile'
+    WHERE group_type = 'quintile' AND in_build(period)
     GROUP BY ALL
 ),
 prac AS (
@@ -40,7 +41,7 @@ prac AS (
     FROM marts.investment_need AS v
     JOIN core.practices AS c ON c.period = v.period AND c.practice_code = v.area_code
     WHERE v.area_level = 'practice' AND v.within_level = 'england' AND c.imd_score IS NOT NULL
-      AND v.need_patients > 0 AND v.per_need_patient IS NOT NULL AND v.in_comparisons
+      AND v.need_patients > 0 AND v.per_need_patient IS NOT NULL AND v.in_comparisons AND in_build(v.period)
 ),
 conc AS (
     SELECT period, measure,

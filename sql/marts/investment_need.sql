@@ -1,4 +1,6 @@
 -- description: Investment against need, per financial year, measure (payments in £, GP FTE, clinical FTE), practice and area (PCN, sub-ICB, ICB, region, England): the total, per registered, per Carr-Hill weighted and per need-weighted patient, the need index, and the fair-share gap within each containing area (practice within its PCN, sub-ICB, ICB, region and England; PCN within its sub-ICB ... ; England within itself): actual minus the need-predicted share of that area's total, with a sensitivity interval from the need model's deprivation gradient.
+-- incremental: period
+-- refresh_year_of_month: true
 -- unique: period, measure, area_level, area_code, within_level, within_code
 -- not_null: period, measure, area_level, area_code, within_level, within_code, actual, practices, practices_compared, in_comparisons
 -- accepted_values: measure in ('payments', 'gp_fte', 'clinical_fte')
@@ -39,6 +41,7 @@ WITH pay AS (
         exact_sum(CASE WHEN component = 'total_nhs_payments_to_general_practice' THEN amount END) AS payments,
         max(registered_patients) AS registered, max(weighted_patients) AS weighted
     FROM staging.payments
+    WHERE in_build(period)
     GROUP BY period, practice_code
 ),
 wf_month AS (
@@ -46,7 +49,7 @@ wf_month AS (
         exact_sum(CASE WHEN role = 'GP' THEN value END) AS gp,
         exact_sum(CASE WHEN role IN ('GP', 'NURSES', 'DPC') THEN value END) AS clinical
     FROM staging.workforce
-    WHERE is_group_total AND measure = 'FTE' AND value IS NOT NULL
+    WHERE is_group_total AND measure = 'FTE' AND value IS NOT NULL AND in_build(fy) -- every month of the year
     GROUP BY practice_code, period, fy
 ),
 wf AS (
