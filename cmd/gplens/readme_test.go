@@ -57,7 +57,8 @@ func TestREADMEMatchesCommands(t *testing.T) {
 		})
 	}
 	// Every GPLENS_ variable the README names is read or set by the code
-	// (the Go source, or the scripts for the benchmark settings).
+	// (the Go source, its benchmarks' files included, or the scripts for
+	// the benchmark settings).
 	src := goSource(t, "../..")
 	scripts, _ := filepath.Glob("../../scripts/*.sh")
 	var sh strings.Builder
@@ -281,12 +282,13 @@ func itoa(n int) string {
 	return string(b)
 }
 
-// goSource is every non-test Go file of the repository, concatenated.
+// goSource is the text of the Go files under dir but the tests (benchmark
+// files, bench_test.go, included: their settings are documented too).
 func goSource(t *testing.T, dir string) string {
 	t.Helper()
 	var files []string
 	filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
-		if err == nil && !e.IsDir() && strings.HasSuffix(p, ".go") && !strings.HasSuffix(p, "_test.go") {
+		if err == nil && !e.IsDir() && (strings.HasSuffix(p, ".go") && !strings.HasSuffix(p, "_test.go") || strings.HasSuffix(p, "bench_test.go")) {
 			files = append(files, p)
 		}
 		return nil

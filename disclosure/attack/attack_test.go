@@ -321,9 +321,9 @@ func releaseLab(t *testing.T, f *attacktest.Fixture) (*sql.DB, map[attack.Key]fl
 	}
 	rebuild := func() {
 		t.Helper()
-		// (release.indicator_values and release.inequality are views over
-		// the disclosure tables)
-		for _, m := range []string{"disclosure/cells", "disclosure/indicator_values", "release/inequality_deciles", "disclosure/inequality", "release/trends", "release/area_summary"} {
+		// (release.indicator_values, release.inequality and release.trends
+		// are views over the disclosure tables)
+		for _, m := range []string{"disclosure/cells", "disclosure/indicator_values", "release/inequality_deciles", "disclosure/inequality", "disclosure/trends", "release/area_summary"} {
 			exec("CREATE OR REPLACE TABLE " + strings.ReplaceAll(m, "/", ".") + " AS " + mustRead(t, m+".sql"))
 		}
 	}

@@ -13,16 +13,8 @@ WITH pr AS (
     WHERE status IN ('active', 'dormant') AND list_size > 0 AND imd_score IS NOT NULL
 ),
 age AS (
-    SELECT practice_code, period AS age_period,
-        100.0 * sum(patients) FILTER (WHERE lo < 5) / sum(patients) AS pct_age_0_4,
-        100.0 * sum(patients) FILTER (WHERE lo >= 65) / sum(patients) AS pct_age_65_plus,
-        100.0 * sum(patients) FILTER (WHERE lo >= 85) / sum(patients) AS pct_age_85_plus
-    FROM (SELECT practice_code, period, patients,
-              TRY_CAST(regexp_extract(age_band, '^([0-9]+)', 1) AS INTEGER) AS lo
-          FROM core.population)
-    WHERE lo IS NOT NULL
-    GROUP BY practice_code, period
-    HAVING sum(patients) > 0
+    SELECT practice_code, period AS age_period, pct_age_0_4, pct_age_65_plus, pct_age_85_plus
+    FROM core.age_profile
 ),
 age_first AS (
     SELECT practice_code, arg_min(pct_age_0_4, age_period) AS pct_age_0_4,
