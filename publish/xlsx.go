@@ -75,12 +75,13 @@ type sheetWriter struct {
 	err  error
 	head int // header row of the sheet's table (0: none)
 	cols int
+	sp   *rowSplicer // the workbook's deferred rows (nil: every row through SetRow)
 }
 
 // newSheetWriter starts a sheet whose table header is row head (0: no
 // table); the panes freeze below it (the StreamWriter wants them first).
-func newSheetWriter(ctx context.Context, f *excelize.File, st *xlStyles, name string, head int) *sheetWriter {
-	s := &sheetWriter{ctx: ctx, st: st, name: name, head: head}
+func newSheetWriter(ctx context.Context, f *excelize.File, st *xlStyles, sp *rowSplicer, name string, head int) *sheetWriter {
+	s := &sheetWriter{ctx: ctx, st: st, name: name, head: head, sp: sp}
 	s.sw, s.err = f.NewStreamWriter(name)
 	if s.err == nil && head > 0 {
 		top, _ := excelize.CoordinatesToCellName(1, head+1)
@@ -153,21 +154,13 @@ func (s *sheetWriter) finish() error {
 
 // cellNum is a styled number, "*" when withheld, or empty when missing.
 func (s *sheetWriter) cellNum(n Num, withheld bool, dp int) any {
-	return s.cellNumIn(new(excelize.Cell), n, withheld, dp)
-}
-
-// cellNumIn is cellNum written into slot (a sheet's long tables reuse one
-// row of cells: SetRow writes them out before the next row).
-func (s *sheetWriter) cellNumIn(slot *excelize.Cell, n Num, withheld bool, dp int) any {
 	if withheld {
-		*slot = excelize.Cell{StyleID: s.st.star, Value: "*"}
-		return slot
+		return excelize.Cell{StyleID: s.st.star, Value: "*"}
 	}
 	if !n.Valid {
 		return nil
 	}
-	*slot = excelize.Cell{StyleID: s.st.num(dp), Value: n.V}
-	return slot
+	return excelize.Cell{StyleID: s.st.num(dp), Value: n.V}
 }
 
 // xlSheet is one sheet of a pack's workbook, in Contents order.
@@ -183,7 +176,13 @@ type xlSheet struct {
 func renderXLSX(ctx context.Context, p *pack, pl *plan, opts *Options) ([]byte, int, error) {
 	f := excelize.NewFile()
 	defer f.Close()
-	f.SetZipWriter(newZipWriter)
+	var sp *rowSplicer
+	if spliceSections {
+		sp = &rowSplicer{}
+		f.SetZipWriter(sp.zipWriter)
+	} else {
+		f.SetZipWriter(newZipWriter)
+	}
 	st, err := newXLStyles(f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("xlsx styles: %w", err)
@@ -211,7 +210,7 @@ func renderXLSX(ctx context.Context, p *pack, pl *plan, opts *Options) ([]byte, 
 		return nil, 0, err
 	}
 	for _, s := range sheets {
-		w := newSheetWriter(ctx, f, st, s.name, s.head)
+		w := newSheetWriter(ctx, f, st, sp, s.name, s.head)
 		if err := s.write(w); err != nil {
 			return nil, 0, fmt.Errorf("xlsx %s: %w", s.name, err)
 		}
@@ -578,26 +577,60 @@ func writeSection(w *sheetWriter, p *pack, pl *plan, t *table, sh Sheet, keep []
 			cis[i] = t.idx(c.Col)
 		}
 	}
-	vals := make([]any, len(sh.Cols)) // SetRow copies the values out
-	cells := make([]excelize.Cell, len(sh.Cols))
+	// cell is column i of section row r; the catalogue's decimals are looked
+	// up once per indicator (rows come grouped by indicator).
 	var rc rowCtx
-	for n, r := range keep {
-		id := ""
-		if idCol >= 0 {
-			id = t.strAt(r, idCol)
-		}
-		if n == 0 || id != rc.id { // rows come grouped by indicator
-			rc = rowCtx{id: id, in: pl.byID[id]}
-			unit := pl.unitOf(id)
-			for k := range rc.dp {
-				rc.dp[k] = pl.dp(unit, -1-k)
+	cell := func(n, r, i int) xlCell {
+		if i == 0 {
+			id := ""
+			if idCol >= 0 {
+				id = t.strAt(r, idCol)
+			}
+			if n == 0 || id != rc.id {
+				rc = rowCtx{id: id, in: pl.byID[id]}
+				unit := pl.unitOf(id)
+				for k := range rc.dp {
+					rc.dp[k] = pl.dp(unit, -1-k)
+				}
 			}
 		}
-		for i, c := range sh.Cols {
-			vals[i] = w.sectionCell(&rc, t, r, c.Col, cis[i], &cells[i])
+		return w.sectionCell(&rc, t, r, sh.Cols[i].Col, cis[i])
+	}
+	*rows += len(keep)
+	if last := w.row + len(keep); last > excelize.TotalRows {
+		return fmt.Errorf("%d rows, more than a worksheet holds (%d)", last, excelize.TotalRows)
+	}
+	if w.sp != nil && w.err == nil {
+		// the rows go straight into the zip when excelize writes the sheet
+		first := w.row + 1
+		mark := w.sp.add(first, func(out io.Writer) error {
+			x := newXLRows(len(sh.Cols))
+			for n, r := range keep {
+				if err := checkCtx(w.ctx, n); err != nil {
+					return err
+				}
+				x.begin(first + n)
+				for i := range sh.Cols {
+					x.cell(i, cell(n, r, i))
+				}
+				x.end()
+				if err := x.flush(out, 64<<10); err != nil {
+					return err
+				}
+			}
+			return x.flush(out, 0)
+		})
+		w.put(mark)
+		w.row += len(keep) - 1
+		return w.err
+	}
+	vals := make([]any, len(sh.Cols)) // SetRow copies the values out
+	cells := make([]excelize.Cell, len(sh.Cols))
+	for n, r := range keep {
+		for i := range sh.Cols {
+			vals[i] = cell(n, r, i).setRowValue(&cells[i])
 		}
 		w.put(vals...)
-		*rows++
 	}
 	return w.err
 }
@@ -612,23 +645,26 @@ type rowCtx struct {
 
 // sectionCell is one cell of a section sheet: column ci of row r, whose
 // indicator is rc's; indicator_name and unit (ci -1) come from the
-// catalogue. A styled cell is written into slot.
-func (w *sheetWriter) sectionCell(rc *rowCtx, t *table, r int, col string, ci int, slot *excelize.Cell) any {
+// catalogue.
+func (w *sheetWriter) sectionCell(rc *rowCtx, t *table, r int, col string, ci int) xlCell {
 	switch col {
 	case "indicator_name", "unit":
 		in := rc.in
 		if in == nil {
-			return nil
+			return xlCell{}
 		}
 		if col == "unit" {
-			return in.Unit
+			return xlStr(0, in.Unit)
 		}
-		return in.Name
+		return xlStr(0, in.Name)
 	case "area_level":
-		return levelLabel(t.strAt(r, ci))
+		return xlStr(0, levelLabel(t.strAt(r, ci)))
 	}
 	c := &t.sec.Columns[ci]
 	withheld := c.SDC && t.withheld[r] != ""
+	if withheld {
+		return xlStr(w.st.star, "*")
+	}
 	switch c.Type {
 	case tDouble, tBigint, tInteger:
 		dp := c.DP
@@ -638,20 +674,19 @@ func (w *sheetWriter) sectionCell(rc *rowCtx, t *table, r int, col string, ci in
 		if c.Type != tDouble {
 			dp = 0
 		}
-		return w.cellNumIn(slot, t.numAt(r, ci), withheld, dp)
-	}
-	if withheld {
-		*slot = excelize.Cell{StyleID: w.st.star, Value: "*"}
-		return slot
+		n := t.numAt(r, ci)
+		if !n.Valid {
+			return xlCell{}
+		}
+		return xlNum(w.st.num(dp), n.V)
 	}
 	s := t.strAt(r, ci)
 	if col == "comparison" {
 		if style, ok := w.st.cmp[s]; ok {
-			*slot = excelize.Cell{StyleID: style, Value: s}
-			return slot
+			return xlStr(style, s)
 		}
 	}
-	return s
+	return xlStr(0, s)
 }
 
 func writeNotes(w *sheetWriter, p *pack, opts *Options) error {

@@ -1,0 +1,452 @@
+package publish
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// A section sheet's rows (an ICB pack's QOF sheet is 30,000 rows of 16
+// cells) are most of a workbook, and excelize's StreamWriter.SetRow spent
+// most of a pack's CPU on them: a cell name built as a string, an xlsxC
+// struct, the text escaped through strings.Builder and a regexp, per cell.
+// Instead the sheet is streamed with one placeholder row after its header;
+// when excelize writes that sheet into the zip, the placeholder is replaced
+// by the rows, encoded straight from the section's columns into the
+// compressor: the same bytes SetRow would have written (tested against it),
+// never held whole in memory or spilled to excelize's temporary files.
+
+// spliceSections turns the splice off (tests compare the two paths).
+var spliceSections = true
+
+// rowSplicer holds a workbook's deferred row blocks; its zipWriter is
+// excelize's ZipWriter for that workbook.
+type rowSplicer struct {
+	blocks []*rowBlock
+}
+
+// rowBlock is one sheet's rows, written by gen from row first on.
+type rowBlock struct {
+	first  int
+	needle []byte // the placeholder row as excelize writes it
+	gen    func(w io.Writer) error
+	done   bool
+}
+
+// spliceMark prefixes a placeholder's text; a fixed-width block number
+// follows. Text from the data can never match a whole placeholder row: its
+// '<' are escaped.
+const spliceMark = "gplens-rows-"
+
+// add registers a block whose first row is first and returns the text of
+// the placeholder cell to write (alone, in column A) at that row.
+func (s *rowSplicer) add(first int, gen func(w io.Writer) error) string {
+	text := fmt.Sprintf("%s%06d", spliceMark, len(s.blocks))
+	needle := fmt.Sprintf(`<row r="%d"><c r="A%d" t="inlineStr"><is><t>%s</t></is></c></row>`, first, first, text)
+	s.blocks = append(s.blocks, &rowBlock{first: first, needle: []byte(needle), gen: gen})
+	return text
+}
+
+// zipWriter is newZipWriter whose entries are scanned for placeholders.
+func (s *rowSplicer) zipWriter(w io.Writer) excelize.ZipWriter {
+	return &splicingZip{ZipWriter: newZipWriter(w), s: s}
+}
+
+type splicingZip struct {
+	excelize.ZipWriter
+	s   *rowSplicer
+	cur *spliceEntry
+}
+
+func (z *splicingZip) Create(name string) (io.Writer, error) {
+	if err := z.end(); err != nil {
+		return nil, err
+	}
+	w, err := z.ZipWriter.Create(name)
+	if err != nil || len(z.s.blocks) == 0 || !strings.HasPrefix(name, "xl/worksheets/sheet") {
+		return w, err
+	}
+	z.cur = &spliceEntry{w: w, s: z.s}
+	return z.cur, nil
+}
+
+func (z *splicingZip) end() error {
+	if z.cur == nil {
+		return nil
+	}
+	e := z.cur
+	z.cur = nil
+	if e.err != nil {
+		return e.err
+	}
+	_, err := e.w.Write(e.carry)
+	return err
+}
+
+func (z *splicingZip) Close() error {
+	if err := z.end(); err != nil {
+		return err
+	}
+	for _, b := range z.s.blocks {
+		if !b.done {
+			return fmt.Errorf("xlsx: the rows for row %d were not written (placeholder not found)", b.first)
+		}
+	}
+	return z.ZipWriter.Close()
+}
+
+// spliceEntry passes a sheet's XML through, replacing each placeholder row
+// with its block's rows. It holds back the last bytes of each write, so a
+// placeholder split between writes is still found.
+type spliceEntry struct {
+	w     io.Writer
+	s     *rowSplicer
+	carry []byte
+	err   error
+}
+
+// maxNeedle bounds a placeholder row's length (row numbers up to 10 digits).
+const maxNeedle = len(`<row r="1234567890"><c r="A1234567890" t="inlineStr"><is><t>`) + len(spliceMark) + 6 + len(`</t></is></c></row>`)
+
+func (e *spliceEntry) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	buf := p
+	if len(e.carry) > 0 {
+		buf = append(e.carry, p...)
+		e.carry = nil
+	}
+	for {
+		i := bytes.Index(buf, []byte(spliceMark))
+		if i < 0 {
+			keep := min(len(buf), maxNeedle)
+			if err := e.write(buf[:len(buf)-keep]); err != nil {
+				return 0, err
+			}
+			e.carry = append(e.carry[:0:0], buf[len(buf)-keep:]...)
+			return len(p), nil
+		}
+		if len(buf) < i+len(spliceMark)+6 {
+			// the block number has not arrived: wait, keeping the row's start
+			start := max(0, i-maxNeedle)
+			if err := e.write(buf[:start]); err != nil {
+				return 0, err
+			}
+			e.carry = append(e.carry[:0:0], buf[start:]...)
+			return len(p), nil
+		}
+		k, err := strconv.Atoi(string(buf[i+len(spliceMark) : i+len(spliceMark)+6]))
+		if err != nil || k >= len(e.s.blocks) || e.s.blocks[k].done {
+			// not a placeholder: pass the mark through
+			if err := e.write(buf[:i+len(spliceMark)]); err != nil {
+				return 0, err
+			}
+			buf = buf[i+len(spliceMark):]
+			continue
+		}
+		b := e.s.blocks[k]
+		pre := bytes.Index(b.needle, []byte(spliceMark))
+		start := i - pre
+		if start < 0 || !bytes.Equal(buf[start:i], b.needle[:pre]) {
+			if err := e.write(buf[:i+len(spliceMark)]); err != nil {
+				return 0, err
+			}
+			buf = buf[i+len(spliceMark):]
+			continue
+		}
+		if len(buf) < start+len(b.needle) {
+			if err := e.write(buf[:start]); err != nil {
+				return 0, err
+			}
+			e.carry = append(e.carry[:0:0], buf[start:]...)
+			return len(p), nil
+		}
+		if !bytes.Equal(buf[start:start+len(b.needle)], b.needle) {
+			if err := e.write(buf[:i+len(spliceMark)]); err != nil {
+				return 0, err
+			}
+			buf = buf[i+len(spliceMark):]
+			continue
+		}
+		if err := e.write(buf[:start]); err != nil {
+			return 0, err
+		}
+		b.done = true
+		if err := b.gen(e.w); err != nil {
+			e.err = err
+			return 0, err
+		}
+		buf = buf[start+len(b.needle):]
+	}
+}
+
+func (e *spliceEntry) write(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	_, err := e.w.Write(b)
+	if err != nil {
+		e.err = err
+	}
+	return err
+}
+
+// xlCell is one cell's content: nothing, a number or a string, with a
+// style (0: none).
+type xlCell struct {
+	kind  byte // 0 none, 'n' number, 's' string
+	style int
+	v     float64
+	s     string
+}
+
+func xlNum(style int, v float64) xlCell { return xlCell{kind: 'n', style: style, v: v} }
+func xlStr(style int, s string) xlCell  { return xlCell{kind: 's', style: style, s: s} }
+func (c xlCell) setRowValue(slot *excelize.Cell) any {
+	switch c.kind {
+	case 'n':
+		*slot = excelize.Cell{StyleID: c.style, Value: c.v}
+	case 's':
+		*slot = excelize.Cell{StyleID: c.style, Value: c.s}
+	default:
+		return nil
+	}
+	return slot
+}
+
+// xlRows encodes rows as StreamWriter.SetRow does (excelize v2.11: stream.go
+// SetRow and writeCell, cell.go setCellFloat, trimCellValue), into b.
+type xlRows struct {
+	b    []byte
+	cols [][]byte // column letters by index
+	row  []byte   // the current row number
+}
+
+func newXLRows(ncols int) *xlRows {
+	x := &xlRows{cols: make([][]byte, ncols)}
+	for i := range ncols {
+		name, _ := excelize.ColumnNumberToName(i + 1)
+		x.cols[i] = []byte(name)
+	}
+	return x
+}
+
+func (x *xlRows) begin(r int) {
+	x.row = strconv.AppendInt(x.row[:0], int64(r), 10)
+	x.b = append(x.b, `<row r="`...)
+	x.b = append(x.b, x.row...)
+	x.b = append(x.b, `">`...)
+}
+
+func (x *xlRows) end() { x.b = append(x.b, `</row>`...) }
+
+func (x *xlRows) open(col, style int) {
+	x.b = append(x.b, `<c r="`...)
+	x.b = append(x.b, x.cols[col]...)
+	x.b = append(x.b, x.row...)
+	x.b = append(x.b, '"')
+	if style != 0 {
+		x.b = append(x.b, ` s="`...)
+		x.b = strconv.AppendInt(x.b, int64(style), 10)
+		x.b = append(x.b, '"')
+	}
+}
+
+// cell writes c in column col (0-based); nothing for an empty cell.
+func (x *xlRows) cell(col int, c xlCell) {
+	switch c.kind {
+	case 'n':
+		if math.IsNaN(c.v) || math.IsInf(c.v, 0) {
+			x.str(col, c.style, fmt.Sprint(c.v))
+			return
+		}
+		x.open(col, c.style)
+		x.b = append(x.b, `><v>`...)
+		x.b = appendCellFloat(x.b, c.v)
+		x.b = append(x.b, `</v></c>`...)
+	case 's':
+		x.str(col, c.style, c.s)
+	}
+}
+
+func (x *xlRows) str(col, style int, s string) {
+	x.open(col, style)
+	x.b = append(x.b, ` t="inlineStr"><is><t`...)
+	if plainText(s) {
+		x.b = append(x.b, '>')
+		x.b = append(x.b, s...)
+	} else {
+		v, preserve := trimCellText(s)
+		if preserve {
+			x.b = append(x.b, ` xml:space="preserve"`...)
+		}
+		x.b = append(x.b, '>')
+		x.b = append(x.b, v...)
+	}
+	x.b = append(x.b, `</t></is></c>`...)
+}
+
+// plainText reports whether s is written as it is: printable ASCII with
+// nothing to escape, no leading or trailing white space, no "_x".
+func plainText(s string) bool {
+	if s == "" {
+		return true
+	}
+	if s[0] == ' ' || s[len(s)-1] == ' ' || len(s) > excelize.TotalCellChars {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7e, c == '&', c == '<', c == '>', c == '"', c == '\'':
+			return false
+		case c == '_' && i+1 < len(s) && s[i+1] == 'x':
+			return false
+		}
+	}
+	return true
+}
+
+// trimCellText is excelize's trimCellValue(s, true): truncated to Excel's
+// limit, escaped for XML (new lines kept), "_xHHHH_" escaped, and whether
+// the text needs xml:space="preserve".
+func trimCellText(s string) (string, bool) {
+	if countUTF16(s) > excelize.TotalCellChars {
+		s = truncateUTF16(s, excelize.TotalCellChars)
+	}
+	preserve := false
+	if s != "" {
+		for _, c := range []byte{9, 10, 13, 32} {
+			if s[0] == c || s[len(s)-1] == c {
+				preserve = true
+				break
+			}
+		}
+		var buf strings.Builder
+		_ = xml.EscapeText(&buf, []byte(s))
+		s = strings.ReplaceAll(buf.String(), "&#xA;", "\n")
+	}
+	return bstrMarshal(s), preserve
+}
+
+func countUTF16(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+func truncateUTF16(s string, length int) string {
+	n := 0
+	for i, r := range s {
+		if n += utf16.RuneLen(r); n > length {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+var (
+	bstrExp       = regexp.MustCompile(`_x[a-fA-F\d]{4}_`)
+	bstrEscapeExp = regexp.MustCompile(`x[a-fA-F\d]{4}_`)
+)
+
+// bstrMarshal is excelize's (lib.go): a literal "_xHHHH_" is stored with its
+// underscore escaped, so Excel does not read it as an escaped character.
+func bstrMarshal(s string) (result string) {
+	matches, l, cursor := bstrExp.FindAllStringSubmatchIndex(s, -1), len(s), 0
+	for _, match := range matches {
+		result += s[cursor:match[0]]
+		subStr := s[match[0]:match[1]]
+		if subStr == "_x005F_" {
+			cursor = match[1]
+			if match[1]+6 <= l && bstrEscapeExp.MatchString(s[match[1]:match[1]+6]) {
+				_, err := strconv.Unquote(`"\u` + s[match[1]+1:match[1]+5] + `"`)
+				if err == nil {
+					result += subStr + "x005F" + subStr
+					continue
+				}
+			}
+			result += subStr + "x005F_"
+			continue
+		}
+		if bstrExp.MatchString(subStr) {
+			cursor = match[1]
+			if _, err := strconv.Unquote(`"\u` + s[match[0]+2:match[1]-1] + `"`); err == nil {
+				result += "_x005F" + subStr
+				continue
+			}
+		}
+	}
+	if cursor < l {
+		result += s[cursor:]
+	}
+	return result
+}
+
+// appendCellFloat is excelize's formatCellFloat(v, -1, 64): the shortest
+// decimal that reads back as v, cut to Excel's 15 significant digits.
+func appendCellFloat(b []byte, v float64) []byte {
+	start := len(b)
+	b = strconv.AppendFloat(b, v, 'f', -1, 64)
+	if math.Abs(v) == math.MaxFloat64 {
+		return b
+	}
+	str := b[start:]
+	const maxPrec = 15
+	decimal := bytes.IndexByte(str, '.')
+	significant := 0
+	for idx := range str {
+		if str[idx] < '0' || str[idx] > '9' || significant == 0 && str[idx] == '0' {
+			continue
+		}
+		significant++
+		if significant <= maxPrec {
+			continue
+		}
+		if decimal >= 0 && idx > decimal {
+			out := str[:idx]
+			if len(out) > 0 && out[len(out)-1] == '.' {
+				out = out[:len(out)-1]
+			}
+			return b[:start+len(out)]
+		}
+		if decimal < 0 {
+			decimal = len(str)
+		}
+		for ; idx < decimal; idx++ {
+			str[idx] = '0'
+		}
+		return b[:start+decimal]
+	}
+	return b
+}
+
+// flush writes x's buffer to w once it holds more than limit bytes
+// (0: always), keeping the buffer for reuse.
+func (x *xlRows) flush(w io.Writer, limit int) error {
+	if len(x.b) <= limit {
+		return nil
+	}
+	_, err := w.Write(x.b)
+	x.b = x.b[:0]
+	return err
+}
+
+// checkCtx is ctx's error every 4,096 rows.
+func checkCtx(ctx context.Context, n int) error {
+	if n%4096 == 0 {
+		return ctx.Err()
+	}
+	return nil
+}
