@@ -38,6 +38,7 @@ type rowSplicer struct {
 type rowBlock struct {
 	first  int
 	needle []byte // the placeholder row as excelize writes it
+	markAt int    // where spliceMark starts in needle
 	gen    func(w io.Writer) error
 	done   bool
 }
@@ -47,12 +48,15 @@ type rowBlock struct {
 // '<' are escaped.
 const spliceMark = "gplens-rows-"
 
+var spliceMarkBytes = []byte(spliceMark)
+
 // add registers a block whose first row is first and returns the text of
 // the placeholder cell to write (alone, in column A) at that row.
 func (s *rowSplicer) add(first int, gen func(w io.Writer) error) string {
 	text := fmt.Sprintf("%s%06d", spliceMark, len(s.blocks))
-	needle := fmt.Sprintf(`<row r="%d"><c r="A%d" t="inlineStr"><is><t>%s</t></is></c></row>`, first, first, text)
-	s.blocks = append(s.blocks, &rowBlock{first: first, needle: []byte(needle), gen: gen})
+	prefix := fmt.Sprintf(`<row r="%d"><c r="A%d" t="inlineStr"><is><t>`, first, first)
+	needle := prefix + text + `</t></is></c></row>`
+	s.blocks = append(s.blocks, &rowBlock{first: first, needle: []byte(needle), markAt: len(prefix), gen: gen})
 	return text
 }
 
@@ -127,51 +131,20 @@ func (e *spliceEntry) Write(p []byte) (int, error) {
 		e.carry = nil
 	}
 	for {
-		i := bytes.Index(buf, []byte(spliceMark))
-		if i < 0 {
-			keep := min(len(buf), maxNeedle)
-			if err := e.write(buf[:len(buf)-keep]); err != nil {
+		i := bytes.Index(buf, spliceMarkBytes)
+		start := len(buf) - min(len(buf), maxNeedle)
+		var b *rowBlock
+		wait := i < 0
+		if i >= 0 {
+			b, start, wait = e.placeholder(buf, i)
+		}
+		switch {
+		case wait: // no mark, or one the next write decides: keep the tail
+			if err := e.hold(buf, start); err != nil {
 				return 0, err
 			}
-			e.carry = append(e.carry[:0:0], buf[len(buf)-keep:]...)
 			return len(p), nil
-		}
-		if len(buf) < i+len(spliceMark)+6 {
-			// the block number has not arrived: wait, keeping the row's start
-			start := max(0, i-maxNeedle)
-			if err := e.write(buf[:start]); err != nil {
-				return 0, err
-			}
-			e.carry = append(e.carry[:0:0], buf[start:]...)
-			return len(p), nil
-		}
-		k, err := strconv.Atoi(string(buf[i+len(spliceMark) : i+len(spliceMark)+6]))
-		if err != nil || k >= len(e.s.blocks) || e.s.blocks[k].done {
-			// not a placeholder: pass the mark through
-			if err := e.write(buf[:i+len(spliceMark)]); err != nil {
-				return 0, err
-			}
-			buf = buf[i+len(spliceMark):]
-			continue
-		}
-		b := e.s.blocks[k]
-		pre := bytes.Index(b.needle, []byte(spliceMark))
-		start := i - pre
-		if start < 0 || !bytes.Equal(buf[start:i], b.needle[:pre]) {
-			if err := e.write(buf[:i+len(spliceMark)]); err != nil {
-				return 0, err
-			}
-			buf = buf[i+len(spliceMark):]
-			continue
-		}
-		if len(buf) < start+len(b.needle) {
-			if err := e.write(buf[:start]); err != nil {
-				return 0, err
-			}
-			e.carry = append(e.carry[:0:0], buf[start:]...)
-			return len(p), nil
-		}
-		if !bytes.Equal(buf[start:start+len(b.needle)], b.needle) {
+		case b == nil: // not a placeholder: pass the mark through
 			if err := e.write(buf[:i+len(spliceMark)]); err != nil {
 				return 0, err
 			}
@@ -188,6 +161,39 @@ func (e *spliceEntry) Write(p []byte) (int, error) {
 		}
 		buf = buf[start+len(b.needle):]
 	}
+}
+
+// placeholder looks at the mark found at buf[i]: the block whose whole
+// placeholder row starts at buf[start], or nil; wait when buf ends before
+// that can be told (keep buf[start:] for the next write).
+func (e *spliceEntry) placeholder(buf []byte, i int) (b *rowBlock, start int, wait bool) {
+	num := i + len(spliceMark)
+	if len(buf) < num+6 { // the block number has not arrived
+		return nil, max(0, i-maxNeedle), true
+	}
+	k, err := strconv.Atoi(string(buf[num : num+6]))
+	if err != nil || k >= len(e.s.blocks) || e.s.blocks[k].done {
+		return nil, 0, false
+	}
+	b = e.s.blocks[k]
+	start = i - b.markAt
+	if start < 0 {
+		return nil, 0, false
+	}
+	end := min(len(buf), start+len(b.needle))
+	if !bytes.Equal(buf[start:end], b.needle[:end-start]) {
+		return nil, 0, false
+	}
+	return b, start, end < start+len(b.needle)
+}
+
+// hold writes buf up to from and keeps the rest for the next write.
+func (e *spliceEntry) hold(buf []byte, from int) error {
+	if err := e.write(buf[:from]); err != nil {
+		return err
+	}
+	e.carry = append(e.carry[:0:0], buf[from:]...)
+	return nil
 }
 
 func (e *spliceEntry) write(b []byte) error {
