@@ -321,6 +321,26 @@ func (pl *plan) chosenSQL() string {
 	return "(SELECT * FROM (VALUES " + strings.Join(vals, ", ") + ") AS chosen(indicator_id, period))"
 }
 
+// chosenPeriodsSQL is the IN list of the chosen periods, sorted: (NULL)
+// when none, which matches no row, as chosenSQL then does.
+func (pl *plan) chosenPeriodsSQL() string {
+	var ps []string
+	for _, in := range pl.catalogue {
+		if in.Period != "" {
+			ps = append(ps, in.Period)
+		}
+	}
+	slices.Sort(ps)
+	ps = slices.Compact(ps)
+	if len(ps) == 0 {
+		return "(NULL)"
+	}
+	for i, p := range ps {
+		ps[i] = sqlQuote(p)
+	}
+	return "(" + strings.Join(ps, ", ") + ")"
+}
+
 // unitOf gives the precision key of an indicator id.
 func (pl *plan) unitOf(id string) string {
 	if in := pl.byID[id]; in != nil {

@@ -3,10 +3,12 @@ package publish
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Publish writes the packs of opts.Period for every area of opts.Levels (or
@@ -46,9 +48,25 @@ func Publish(ctx context.Context, db *sql.DB, opts Options) (Result, error) {
 	}
 	prog := newProgress(opts.Progress, total)
 	res := Result{Period: opts.Period}
-	for _, lv := range levels {
-		done, err := publishLevel(ctx, db, pl, lv, key, stage, &opts, prog)
+	// Each level's queries start while the level before it renders, so
+	// DuckDB's sorts fill the cores the packs leave idle and no level waits
+	// for its queries from scratch.
+	levelCtx, stopLevels := context.WithCancel(ctx)
+	defer stopLevels()
+	next := openLevel(levelCtx, db, pl, levels, 0, &opts)
+	for i, lv := range levels {
+		cur := <-next
+		next = openLevel(levelCtx, db, pl, levels, i+1, &opts)
+		if cur.err != nil {
+			stopLevels()
+			(<-next).close()
+			return fail(cur.err)
+		}
+		done, err := publishLevel(ctx, pl, cur.cursors, lv, key, stage, &opts, prog)
+		cur.close()
 		if err != nil {
+			stopLevels()
+			(<-next).close()
 			return fail(err)
 		}
 		for _, r := range done {
@@ -139,7 +157,7 @@ func planLevels(ctx context.Context, db *sql.DB, pl *plan, opts *Options) ([]lev
 
 func (pl *plan) env(level string, areas []string) queryEnv {
 	q := queryEnv{schema: pl.schema, level: level, period: pl.period, practicePeriod: pl.practicePeriod, chosen: pl.chosenSQL(),
-		deepest: pl.listDownTo[level]}
+		chosenPeriods: pl.chosenPeriodsSQL(), deepest: pl.listDownTo[level]}
 	if len(areas) > 0 {
 		quoted := make([]string, len(areas))
 		for i, a := range areas {
@@ -199,22 +217,13 @@ type packDone struct {
 // publishLevel streams every section of one level (one query each, ordered
 // by pack) and renders the packs on opts.Workers goroutines as their rows
 // arrive, so memory holds a few packs, not the level.
-func publishLevel(ctx context.Context, db *sql.DB, pl *plan, lv levelPlan, key []string,
+func publishLevel(ctx context.Context, pl *plan, cursors []*cursor, lv levelPlan, key []string,
 	stage Stage, opts *Options, prog *progress) ([]packDone, error) {
 	if len(lv.heads) == 0 {
 		return nil, nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	cursors, err := openCursors(ctx, db, pl, lv, opts.Areas)
-	defer func() {
-		for _, c := range cursors {
-			c.Close()
-		}
-	}()
-	if err != nil {
-		return nil, err
-	}
 	pos := make(map[string]int, len(lv.heads))
 	for i, h := range lv.heads {
 		pos[h.area.Code] = i
@@ -280,17 +289,48 @@ func publishLevel(ctx context.Context, db *sql.DB, pl *plan, lv levelPlan, key [
 	return results, nil
 }
 
-// openCursors starts every section's query of a level; sections whose
-// table is missing from the schema are skipped.
-func openCursors(ctx context.Context, db *sql.DB, pl *plan, lv levelPlan, areas []string) ([]*cursor, error) {
-	env := pl.env(lv.level, areas)
-	var out []*cursor
+// levelCursors are a level's open section queries (or why they failed).
+type levelCursors struct {
+	cursors []*cursor
+	err     error
+}
+
+func (l levelCursors) close() {
+	for _, c := range l.cursors {
+		c.Close()
+	}
+}
+
+// openLevel starts the section queries of levels[i] in the background;
+// past the last level, or for a level without packs, it delivers nothing
+// to close. The receiver closes the cursors.
+func openLevel(ctx context.Context, db *sql.DB, pl *plan, levels []levelPlan, i int, opts *Options) <-chan levelCursors {
+	ch := make(chan levelCursors, 1)
+	if i >= len(levels) || len(levels[i].heads) == 0 {
+		ch <- levelCursors{}
+		return ch
+	}
+	go func() {
+		c, err := openCursors(ctx, db, pl, levels[i], opts)
+		ch <- levelCursors{c, err}
+	}()
+	return ch
+}
+
+// openCursors starts every section's query of a level, all at once (each
+// on its own connection: DuckDB runs a query's serial steps beside the
+// others' parallel ones); sections whose table is missing from the schema
+// are skipped.
+func openCursors(ctx context.Context, db *sql.DB, pl *plan, lv levelPlan, opts *Options) ([]*cursor, error) {
+	env := pl.env(lv.level, opts.Areas)
+	var secs []*Section
+	var texts []string
 	for _, s := range sections {
 		present := true
 		for _, name := range strings.Fields(s.Optional) {
 			ok, err := tableExists(ctx, db, pl.schema, name)
 			if err != nil {
-				return out, err
+				return nil, err
 			}
 			present = present && ok
 		}
@@ -299,13 +339,29 @@ func openCursors(ctx context.Context, db *sql.DB, pl *plan, lv levelPlan, areas 
 		}
 		text, err := s.sql()
 		if err != nil {
-			return out, err
+			return nil, err
 		}
-		c, err := openCursor(ctx, db, s, env.render(text))
-		if err != nil {
-			return out, err
+		secs, texts = append(secs, s), append(texts, env.render(text))
+	}
+	out := make([]*cursor, len(secs))
+	errs := make([]error, len(secs))
+	var wg sync.WaitGroup
+	for i, s := range secs {
+		wg.Go(func() {
+			start := time.Now()
+			out[i], errs[i] = openCursor(ctx, db, s, texts[i])
+			// the query has run up to its first rows (its sort done): what a level waits for
+			opts.Logger.Debug("section query", "level", lv.level, "section", s.Name, "seconds", time.Since(start).Seconds())
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, c := range out {
+			if c != nil {
+				c.Close()
+			}
 		}
-		out = append(out, c)
+		return nil, err
 	}
 	return out, nil
 }

@@ -24,6 +24,7 @@ import (
 //	{{schema}}          the schema read (Options.Schema: marts, or release)
 //	{{members}}         every area each pack shows (sections/members.sql)
 //	{{chosen}}          (indicator_id, period): the period shown per indicator
+//	{{chosen_periods}}  the distinct periods of chosen, as an IN list: ('2023-24', '2024-04')
 //	{{level}}           the level of the packs, quoted
 //	{{period}}          the pack month, quoted
 //	{{practice_period}} the practice-dimension month used, quoted
@@ -398,6 +399,7 @@ func (q *queryEnv) render(text string) string {
 	r := strings.NewReplacer(
 		"{{members}}", q.members,
 		"{{schema}}", q.schema,
+		"{{chosen_periods}}", q.chosenPeriods,
 		"{{chosen}}", q.chosen,
 		"{{level}}", sqlQuote(q.level),
 		"{{period}}", sqlQuote(q.period),
@@ -414,6 +416,9 @@ func (q *queryEnv) render(text string) string {
 type queryEnv struct {
 	schema, level, period, practicePeriod string
 	members, chosen, areaFilter           string
+	// chosenPeriods lists chosen's periods: a filter on the big tables'
+	// period column lets DuckDB skip row groups of other periods alone.
+	chosenPeriods string
 	// deepest is the lowest level the packs list area by area
 	// (Options.ListDownTo).
 	deepest string

@@ -53,7 +53,7 @@ func directRunner(b *testing.B, path string) (run func(q string) int64, closeFn 
 }
 
 // streamRunner is directRunner through the server's streaming reader
-// (server.QueryStream): the rate at which DuckDB hands out Arrow batches
+// (duck.QueryStream): the rate at which DuckDB hands out Arrow batches
 // while it computes them, which bounds what the server can send.
 func streamRunner(b *testing.B, path string) (run func(q string) int64, closeFn func()) {
 	ctx := context.Background()
@@ -68,7 +68,7 @@ func streamRunner(b *testing.B, path string) (run func(q string) int64, closeFn 
 	return func(q string) int64 {
 			var n int64
 			err := conn.Raw(func(dc any) error {
-				rdr, err := server.QueryStream(ctx, dc.(*duckdb.Conn), q, nil)
+				rdr, err := duck.QueryStream(ctx, dc.(*duckdb.Conn), q, nil)
 				if err != nil {
 					return err
 				}

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/gplens/gplens/duck"
 	"github.com/gplens/gplens/snapshot"
 )
 
@@ -197,8 +198,8 @@ func (s *Server) execute(ctx context.Context, query string, args []any) (*result
 			}
 			// Prepare, execute and every fetch run under qctx: DuckDB is
 			// interrupted when it ends (timeout, memory guard or client
-			// gone). The result streams: see streamReader.
-			sr, err := queryStream(qctx, dc, query, args)
+			// gone). The result streams: see duck.StreamReader.
+			sr, err := duck.QueryStream(qctx, dc, query, args)
 			if err == nil {
 				rdr = sr
 			}

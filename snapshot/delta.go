@@ -147,6 +147,10 @@ func releaseState(ctx context.Context, conn *sql.Conn, src string) (*copyState, 
 	if err := conn.QueryRowContext(ctx, "SELECT library_version FROM pragma_version()").Scan(&st.DuckDB); err != nil {
 		return nil, fmt.Errorf("duckdb version: %w", err)
 	}
+	recorded, err := recordedState(ctx, conn, src)
+	if err != nil {
+		return nil, err
+	}
 	for _, r := range rels {
 		cols, err := queryStrings(ctx, conn, `SELECT column_name || ' ' || data_type FROM duckdb_columns()
 			WHERE database_name = ? AND schema_name = 'release' AND table_name = ? ORDER BY column_index`, src, r)
@@ -155,6 +159,11 @@ func releaseState(ctx context.Context, conn *sql.Conn, src string) (*copyState, 
 		}
 		rs := &relState{Columns: strings.Join(cols, ", "), Parts: map[string]string{}}
 		rs.Period = slices.ContainsFunc(cols, func(c string) bool { return strings.HasPrefix(c, "period ") })
+		if rec, ok := recorded[r]; ok && rec.byPeriod == rs.Period {
+			rs.Parts = rec.parts
+			st.Relations[r] = rs
+			continue
+		}
 		key := "''"
 		if rs.Period {
 			key = "coalesce(CAST(t.period AS VARCHAR), " + quote(nullPart) + ")"
@@ -182,6 +191,57 @@ func releaseState(ctx context.Context, conn *sql.Conn, src string) (*copyState, 
 		st.Relations[r] = rs
 	}
 	return st, nil
+}
+
+// recorded is a release relation's fingerprints as the build recorded them.
+type recorded struct {
+	byPeriod bool
+	parts    map[string]string
+}
+
+// recordedState reads the fingerprints the build recorded for the release
+// relations (_gplens.release_state, written by gplens transform: its own
+// table fingerprints, the same formula as releaseState's, and ones derived
+// from their inputs for the views it can), so they need not be computed
+// again from every row; none from a warehouse built before they were.
+func recordedState(ctx context.Context, conn *sql.Conn, src string) (map[string]recorded, error) {
+	var n int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables()
+		WHERE database_name = ? AND schema_name = '_gplens' AND table_name = 'release_state'`, src).Scan(&n); err != nil {
+		return nil, fmt.Errorf("look up the build's release fingerprints: %w", err)
+	}
+	out := map[string]recorded{}
+	if n == 0 {
+		return out, nil
+	}
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT relation, coalesce(period_column, ''), part, fingerprint
+		FROM %s._gplens.release_state`, quoteIdent(src)))
+	if err != nil {
+		return nil, fmt.Errorf("read the build's release fingerprints: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var rel, pcol string
+		var part, fp sql.NullString
+		if err := rows.Scan(&rel, &pcol, &part, &fp); err != nil {
+			return nil, fmt.Errorf("read the build's release fingerprints: %w", err)
+		}
+		if pcol != "" && pcol != "period" {
+			continue // keyed otherwise than releaseState keys a relation: hashed instead
+		}
+		r, ok := out[rel]
+		if !ok {
+			r = recorded{byPeriod: pcol == "period", parts: map[string]string{}}
+		}
+		if part.Valid && fp.Valid {
+			r.parts[part.String] = fp.String
+		}
+		out[rel] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the build's release fingerprints: %w", err)
+	}
+	return out, nil
 }
 
 // previous is the current snapshot of dir and its state, when a new

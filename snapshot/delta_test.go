@@ -322,3 +322,31 @@ func TestCopyReportString(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotUsesRecordedFingerprints: where the build recorded a release
+// relation's fingerprints (_gplens.release_state), the copy compares those
+// instead of hashing the relation's rows: a period whose recorded
+// fingerprint changes is refreshed, one whose record stays is kept.
+func TestSnapshotUsesRecordedFingerprints(t *testing.T) {
+	ws := t.TempDir()
+	wh := filepath.Join(ws, "warehouse.duckdb")
+	periodWarehouse(t, wh)
+	execAll(t, wh, "CREATE SCHEMA _gplens",
+		`CREATE TABLE _gplens.release_state AS SELECT 'practices' AS relation, 'period' AS period_column, period AS part,
+			count(*) || ':recorded-' || period AS fingerprint FROM release.practices GROUP BY period`)
+	publishReport(t, ws, wh, snapshot.Options{})
+	// Rows changed behind the record's back: the record is what counts.
+	execAll(t, wh, `UPDATE release.practices SET list_size = -1 WHERE period = '2023-04'`)
+	if got := publishReport(t, ws, wh, snapshot.Options{}); !slices.Contains(got.Copy.Kept, "practices") {
+		t.Fatalf("copy %v: practices refreshed though its recorded fingerprints did not change", got.Copy)
+	}
+	execAll(t, wh, `UPDATE _gplens.release_state SET fingerprint = fingerprint || '-new' WHERE part = '2023-04'`)
+	got := publishReport(t, ws, wh, snapshot.Options{})
+	if want := map[string][]string{"practices": {"2023-04"}}; !reflect.DeepEqual(got.Copy.Refreshed, want) {
+		t.Fatalf("copy %v, want practices refreshed for 2023-04 alone", got.Copy)
+	}
+	full := publishReport(t, t.TempDir(), wh, snapshot.Options{})
+	if want, have := contents(t, full.Path)["release.practices"], contents(t, got.Path)["release.practices"]; have != want {
+		t.Errorf("release.practices differs from a full copy:\n%.400s\n%.400s", have, want)
+	}
+}

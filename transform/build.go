@@ -359,6 +359,9 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 	if err := writeContent(ctx, conn, p, b.content); err != nil {
 		return res, fmt.Errorf("build: record table fingerprints: %w", err)
 	}
+	if err := writeReleaseState(ctx, conn, p, b.content); err != nil {
+		return res, fmt.Errorf("build: record the release layer's fingerprints: %w", err)
+	}
 	if havePrev && mode != buildTx {
 		if err := b.exec("detach previous warehouse", "DETACH "+prevAlias); err != nil {
 			return res, fmt.Errorf("build: %w", err)

@@ -17,7 +17,7 @@ ind AS (
         CASE WHEN v.numerator_suppressed OR v.value_suppressed THEN coalesce(v.suppression_reason, 'upstream') END AS withheld
     FROM {{schema}}.indicator_values AS v
     JOIN {{chosen}} AS c ON c.indicator_id = v.indicator_id AND c.period = v.period
-    WHERE v.area_level <> 'practice' AND v.indicator_id IN ('qof_points_pct', 'pay_total_per_weighted',
+    WHERE v.period IN {{chosen_periods}} AND v.area_level <> 'practice' AND v.indicator_id IN ('qof_points_pct', 'pay_total_per_weighted',
         'pay_total_per_registered', 'wf_gp_fte_per_10k', 'wf_nurse_fte_per_10k', 'wf_dpc_fte_per_10k',
         'wf_admin_fte_per_10k', 'ref_rate_per_1000', 'ref_2ww_rate_per_1000')
 ),

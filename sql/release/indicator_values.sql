@@ -1,4 +1,5 @@
 -- materialized: view
+-- incremental: period
 -- description: marts.indicator_values under disclosure control, the table readers and packs use: for non-public indicators (referrals) a withheld count (disclosure.cells) is NULL with numerator_suppressed and value_suppressed set and suppression_reason 'primary' or 'secondary', and so is everything computed from it; every statistic published beside it is computed from published counts only. disclosure.indicator_values (the rules are described there) with each area's current name.
 --
 -- Names are joined here rather than stored (see marts/indicator_values.sql); snapshots hold

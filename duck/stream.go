@@ -1,6 +1,6 @@
 //go:build duckdb_arrow
 
-package server
+package duck
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 // duckdb-go (v2.10506.0 and v2.20000.0 alike) executes every query with
 // duckdb_pending_prepared, so DuckDB materialises the whole result before
 // its Arrow reader hands out the first batch: a 2M-row result waited for
-// in full and held in memory. streamReader instead executes with
+// in full and held in memory. QueryStream instead executes with
 // duckdb_pending_prepared_streaming and converts each chunk to Arrow as
 // DuckDB produces it, so a large result is sent while it is computed and
 // memory stays bounded by DuckDB's streaming buffer. duckdb-go prepares and
@@ -50,13 +50,13 @@ func rawStmt(st *duckdb.Stmt) (bindings.PreparedStatement, error) {
 	return *(*bindings.PreparedStatement)(f.UnsafePointer()), nil
 }
 
-// streamReader is an array.RecordReader over a DuckDB streaming result:
+// StreamReader is an array.RecordReader over a DuckDB streaming result:
 // each Next fetches (and so lets DuckDB compute) one more chunk. ctx
-// ending interrupts DuckDB, so the query timeout, the memory guard and a
-// departed client stop a query mid-stream as they stop one mid-execution.
+// ending interrupts DuckDB, so a query timeout or a departed client
+// stops a query mid-stream as it stops one mid-execution.
 // Like other RecordReaders it is used from one goroutine at a time; only
 // the interrupt comes from elsewhere.
-type streamReader struct {
+type StreamReader struct {
 	stmt   *duckdb.Stmt
 	conn   bindings.Connection
 	res    bindings.Result
@@ -73,13 +73,13 @@ type streamReader struct {
 	closed bool
 }
 
-var _ array.RecordReader = (*streamReader)(nil)
+var _ array.RecordReader = (*StreamReader)(nil)
 
-// queryStream prepares, binds and starts query on dc as a streaming
+// QueryStream prepares, binds and starts query on dc as a streaming
 // result. The caller must Release the reader; dc must stay reserved for it
 // until then (DuckDB invalidates a streaming result when its connection
 // runs another query).
-func queryStream(ctx context.Context, dc *duckdb.Conn, query string, args []any) (_ *streamReader, err error) {
+func QueryStream(ctx context.Context, dc *duckdb.Conn, query string, args []any) (_ *StreamReader, err error) {
 	conn, err := rawConn(dc)
 	if err != nil {
 		return nil, err
@@ -93,7 +93,7 @@ func queryStream(ctx context.Context, dc *duckdb.Conn, query string, args []any)
 		ds.Close()
 		return nil, errors.New("not a DuckDB statement")
 	}
-	r := &streamReader{stmt: st, conn: conn, ctx: ctx, refs: 1}
+	r := &StreamReader{stmt: st, conn: conn, ctx: ctx, refs: 1}
 	defer func() {
 		if err != nil {
 			r.close()
@@ -147,7 +147,7 @@ func queryStream(ctx context.Context, dc *duckdb.Conn, query string, args []any)
 
 // interrupt asks DuckDB to stop the running query, unless the reader has
 // already let go of the connection.
-func (r *streamReader) interrupt() {
+func (r *StreamReader) interrupt() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.closed {
@@ -157,7 +157,7 @@ func (r *streamReader) interrupt() {
 
 // withCause adds why ctx ended (timeout, memory guard) to DuckDB's
 // "interrupted" message.
-func (r *streamReader) withCause(err error) error {
+func (r *StreamReader) withCause(err error) error {
 	if c := context.Cause(r.ctx); c != nil {
 		return errors.Join(err, c)
 	}
@@ -172,9 +172,9 @@ func errorData(ed bindings.ErrorData) error {
 	return errors.New(bindings.ErrorDataMessage(ed))
 }
 
-func (r *streamReader) Schema() *arrow.Schema { return r.schema }
+func (r *StreamReader) Schema() *arrow.Schema { return r.schema }
 
-func (r *streamReader) Next() bool {
+func (r *StreamReader) Next() bool {
 	if r.current != nil {
 		r.current.Release()
 		r.current = nil
@@ -206,16 +206,16 @@ func (r *streamReader) Next() bool {
 	return true
 }
 
-func (r *streamReader) RecordBatch() arrow.RecordBatch { return r.current }
+func (r *StreamReader) RecordBatch() arrow.RecordBatch { return r.current }
 
 // Record is the deprecated name of RecordBatch.
-func (r *streamReader) Record() arrow.RecordBatch { return r.RecordBatch() }
+func (r *StreamReader) Record() arrow.RecordBatch { return r.RecordBatch() }
 
-func (r *streamReader) Err() error { return r.err }
+func (r *StreamReader) Err() error { return r.err }
 
-func (r *streamReader) Retain() { r.refs++ }
+func (r *StreamReader) Retain() { r.refs++ }
 
-func (r *streamReader) Release() {
+func (r *StreamReader) Release() {
 	if r.refs--; r.refs == 0 {
 		r.close()
 	}
@@ -223,7 +223,7 @@ func (r *streamReader) Release() {
 
 // close frees the result and the statement; the interrupt is disarmed
 // first so it cannot reach the connection once it is reused.
-func (r *streamReader) close() {
+func (r *StreamReader) close() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
