@@ -359,7 +359,7 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 	if err := writeContent(ctx, conn, p, b.content); err != nil {
 		return res, fmt.Errorf("build: record table fingerprints: %w", err)
 	}
-	if err := writeReleaseState(ctx, conn, p, b.content); err != nil {
+	if err := writeReleaseState(ctx, conn, p, b.content, b.reads); err != nil {
 		return res, fmt.Errorf("build: record the release layer's fingerprints: %w", err)
 	}
 	if havePrev && mode != buildTx {
@@ -442,6 +442,9 @@ type builder struct {
 	hashes               map[string]string // each model's hash, as recorded for the next build
 	changes              map[string]change // per lake table and model: what changed
 	noOptimizers         string            // DuckDB optimizers off while planning for columnsRead
+	// reads records, per model, the columns it reads of each table
+	// (columnsRead), for the release fingerprints (writeReleaseState).
+	reads map[string]map[string][]string
 }
 
 func (b *builder) exec(what, q string) error {
@@ -700,6 +703,10 @@ func (b *builder) modelChange(m *Model) (change, error) {
 	if err != nil {
 		return c, err
 	}
+	if b.reads == nil {
+		b.reads = map[string]map[string][]string{}
+	}
+	b.reads[m.Name] = reads
 	for _, d := range append(append([]string(nil), m.Inputs...), m.Deps...) {
 		dc := b.changes[d]
 		if cols, ok := reads[d]; ok {

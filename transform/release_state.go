@@ -20,11 +20,15 @@ import (
 // derives one for each release view declared incremental: its rows of a
 // period come only from its inputs' rows of that period and from its
 // unpartitioned inputs, so a hash of its SQL (with the function files) and
-// of those inputs' fingerprints changes whenever its rows can. A change in
-// an input column the view does not read changes it too: a period copied
-// again, never one kept stale. A view whose rows cannot be derived so (not
-// incremental, reading the lake or an input without a fingerprint) is
-// left out, and the snapshot hashes it as before.
+// of those inputs' fingerprints changes whenever its rows can. An input
+// table counts by the columns the view reads of it (the projections the
+// build fingerprints for column-aware change, reads.go), so a month that
+// changes only core.current_names' name_period leaves every period of
+// release.indicator_values as it was; where no projection is known the
+// whole rows count, and a change the view cannot see costs a copy, never a
+// stale period. A view whose rows cannot be derived so (not incremental,
+// reading the lake or an input without a fingerprint) is left out, and the
+// snapshot hashes it as before.
 
 // relFingerprints is what release_state records of one relation: its
 // partition column ("" when unpartitioned) and its parts.
@@ -35,7 +39,8 @@ type relFingerprints struct {
 
 // releaseFingerprints gives the fingerprints of every table model (from
 // content) and of every view it can derive, by model name.
-func releaseFingerprints(p *Project, content map[string]contentState) map[string]relFingerprints {
+// reads gives, per model, the columns it reads of each table (builder.reads).
+func releaseFingerprints(p *Project, content map[string]contentState, reads map[string]map[string][]string) map[string]relFingerprints {
 	out := map[string]relFingerprints{}
 	for _, m := range p.models { // in dependency order: a view's inputs come first
 		if m.Materialized == Table {
@@ -44,14 +49,29 @@ func releaseFingerprints(p *Project, content map[string]contentState) map[string
 			}
 			continue
 		}
-		if fp, ok := viewFingerprints(m, out); ok {
+		// each input as the view sees it: the columns it reads, where known
+		inputs := map[string]relFingerprints{}
+		for _, d := range m.Deps {
+			fp, ok := out[d]
+			if !ok {
+				continue
+			}
+			if cols, ok := reads[m.Name][d]; ok {
+				if proj, ok := content[d].proj[projKey(cols)]; ok {
+					fp.parts = proj
+				}
+			}
+			inputs[d] = fp
+		}
+		if fp, ok := viewFingerprints(m, inputs); ok {
 			out[m.Name] = fp
 		}
 	}
 	return out
 }
 
-// viewFingerprints derives an incremental view's parts from its inputs'.
+// viewFingerprints derives an incremental view's parts from its inputs'
+// (by name: every one of m.Deps must be there).
 func viewFingerprints(m *Model, known map[string]relFingerprints) (relFingerprints, bool) {
 	if m.Incremental == "" || len(m.Inputs) > 0 || len(m.Deps) == 0 {
 		return relFingerprints{}, false
@@ -99,11 +119,11 @@ func viewFingerprints(m *Model, known map[string]relFingerprints) (relFingerprin
 
 // writeReleaseState records the release relations' fingerprints: a row
 // per part, or one with a NULL part for an empty relation.
-func writeReleaseState(ctx context.Context, conn *sql.Conn, p *Project, content map[string]contentState) error {
+func writeReleaseState(ctx context.Context, conn *sql.Conn, p *Project, content map[string]contentState, reads map[string]map[string][]string) error {
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE _gplens.release_state (relation VARCHAR, period_column VARCHAR, part VARCHAR, fingerprint VARCHAR)`); err != nil {
 		return err
 	}
-	fps := releaseFingerprints(p, content)
+	fps := releaseFingerprints(p, content, reads)
 	var vals []string
 	var args []any
 	for _, name := range slices.Sorted(maps.Keys(fps)) {

@@ -9,14 +9,18 @@ import (
 )
 
 // releaseProject is testdata/basic with a release layer: a table, an
-// incremental view (per-period rows with each practice's name) and a view
-// that is not incremental.
+// incremental view (per-period rows with each practice's name, from a table
+// with a column that changes every month) and a view that is not
+// incremental.
 func releaseProject(t *testing.T) *Project {
 	t.Helper()
 	fsys := basicFS(t)
 	fsys["release/achievement.sql"] = &fstest.MapFile{Data: []byte("-- incremental: period\nSELECT * FROM core.achievement")}
+	// like core.current_names' name_period: a column that changes every month, which the view does not read
+	fsys["core/practice_info.sql"] = &fstest.MapFile{Data: []byte(
+		"SELECT p.practice_code, p.name, (SELECT max(period) FROM core.achievement) AS latest FROM core.practices AS p")}
 	fsys["release/named.sql"] = &fstest.MapFile{Data: []byte("-- materialized: view\n-- incremental: period\n" +
-		"SELECT v.period, v.practice_code, p.name, v.percent FROM marts.practice_period AS v JOIN core.practices AS p USING (practice_code)")}
+		"SELECT v.period, v.practice_code, p.name, v.percent FROM marts.practice_period AS v JOIN core.practice_info AS p USING (practice_code)")}
 	fsys["release/totals.sql"] = &fstest.MapFile{Data: []byte("-- materialized: view\nSELECT * FROM marts.by_period")}
 	p, err := Load(context.Background(), fsys)
 	if err != nil {
@@ -87,7 +91,8 @@ func TestReleaseStateRecordsFingerprints(t *testing.T) {
 		}
 	}
 
-	// A new month leaves the earlier periods' fingerprints as they were.
+	// A new month leaves the earlier periods' fingerprints as they were,
+	// though core.practice_info changed in a column the view does not read.
 	l.achievement("2024-03", 4, 2)
 	build()
 	second := releaseStateOf(t, wh)
@@ -101,7 +106,7 @@ func TestReleaseStateRecordsFingerprints(t *testing.T) {
 	}
 
 	// A renamed practice changes every period of the view that shows names
-	// (through core.practices alone: marts.practice_period has no names).
+	// (through core.practice_info alone: marts.practice_period has no names).
 	l.write("practices/part-0.parquet", "SELECT 'A' || p AS practice_code, 'Renamed ' || p AS name FROM range(1, 5) r(p)")
 	build()
 	third := releaseStateOf(t, wh)
