@@ -243,25 +243,25 @@ func textOf(arr arrow.Array) (func(i int) string, error) {
 func floatOf(arr arrow.Array) (func(i int) (float64, error), error) {
 	switch a := arr.(type) {
 	case *array.Float64:
-		return func(i int) (float64, error) { return a.Value(i), nil }, nil
+		return floats(a.Float64Values()), nil
 	case *array.Float32:
-		return func(i int) (float64, error) { return float64(a.Value(i)), nil }, nil
+		return floats(a.Float32Values()), nil
 	case *array.Int64:
-		return func(i int) (float64, error) { return float64(a.Value(i)), nil }, nil
+		return floats(a.Int64Values()), nil
 	case *array.Int32:
-		return func(i int) (float64, error) { return float64(a.Value(i)), nil }, nil
+		return floats(a.Int32Values()), nil
 	case *array.Int16:
-		return func(i int) (float64, error) { return float64(a.Value(i)), nil }, nil
+		return floats(a.Int16Values()), nil
 	case *array.Int8:
-		return func(i int) (float64, error) { return float64(a.Value(i)), nil }, nil
+		return floats(a.Int8Values()), nil
 	case *array.Uint64:
-		return func(i int) (float64, error) { return float64(a.Value(i)), nil }, nil
+		return floats(a.Uint64Values()), nil
 	case *array.Uint32:
-		return func(i int) (float64, error) { return float64(a.Value(i)), nil }, nil
+		return floats(a.Uint32Values()), nil
 	case *array.Uint16:
-		return func(i int) (float64, error) { return float64(a.Value(i)), nil }, nil
+		return floats(a.Uint16Values()), nil
 	case *array.Uint8:
-		return func(i int) (float64, error) { return float64(a.Value(i)), nil }, nil
+		return floats(a.Uint8Values()), nil
 	case *array.Decimal128:
 		scale := a.DataType().(*arrow.Decimal128Type).Scale
 		factor := new(big.Float).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil))
@@ -274,4 +274,9 @@ func floatOf(arr arrow.Array) (func(i int) (float64, error), error) {
 		return func(i int) (float64, error) { return strconv.ParseFloat(a.Value(i), 64) }, nil
 	}
 	return nil, fmt.Errorf("%s is not a number", arr.DataType())
+}
+
+// floats reads a fixed-width numeric column's values as float64.
+func floats[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64 | float32 | float64](v []T) func(i int) (float64, error) {
+	return func(i int) (float64, error) { return float64(v[i]), nil }
 }

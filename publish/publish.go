@@ -57,12 +57,10 @@ func Publish(ctx context.Context, db *sql.DB, opts Options) (Result, error) {
 	for i, lv := range levels {
 		cur := <-next
 		next = openLevel(levelCtx, db, pl, levels, i+1, &opts)
-		if cur.err != nil {
-			stopLevels()
-			(<-next).close()
-			return fail(cur.err)
+		done, err := []packDone(nil), cur.err
+		if err == nil {
+			done, err = publishLevel(ctx, pl, cur.cursors, lv, key, stage, &opts, prog)
 		}
-		done, err := publishLevel(ctx, pl, cur.cursors, lv, key, stage, &opts, prog)
 		cur.close()
 		if err != nil {
 			stopLevels()

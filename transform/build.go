@@ -291,7 +291,8 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 		if err != nil {
 			return res, fmt.Errorf("build: connect: %w", err)
 		}
-		b = &builder{ctx: ctx, conn: conn, log: log, p: p, changes: map[string]change{}, content: map[string]contentState{}, prev: prevAlias}
+		b = &builder{ctx: ctx, conn: conn, log: log, p: p, changes: map[string]change{}, content: map[string]contentState{},
+			reads: map[string]map[string][]string{}, prev: prevAlias}
 		phase("open the warehouse")
 		if mode == buildTx {
 			if err := conn.QueryRowContext(ctx, "SELECT current_database()").Scan(&b.prev); err != nil {
@@ -702,9 +703,6 @@ func (b *builder) modelChange(m *Model) (change, error) {
 	reads, err := b.columnsRead(m)
 	if err != nil {
 		return c, err
-	}
-	if b.reads == nil {
-		b.reads = map[string]map[string][]string{}
 	}
 	b.reads[m.Name] = reads
 	for _, d := range append(append([]string(nil), m.Inputs...), m.Deps...) {
