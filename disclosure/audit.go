@@ -111,23 +111,38 @@ func (s *suppressor) withheld() int {
 // the relations solved and which of their counts are known, never on the
 // counts, and a warehouse's periods mostly share that structure, so it is
 // kept for the last few structures seen (at England scale the solve takes
-// about a second a period).
+// about a second a period). The structure is keyed by the cells' places in
+// key order and the relations' canonical order (relRank), not by input
+// order: the cells of a period arrive in whatever order DuckDB's aggregate
+// meets them.
 func (s *suppressor) findFixed() {
 	var eqs []Equation
 	h := sha256.New()
 	var buf []byte
 	buf = binary.AppendUvarint(buf, uint64(len(s.cells)))
-	for gi, g := range s.groups {
-		if !s.solved(gi) {
-			continue
+	rank := s.relRank()
+	var gis []int
+	for gi := range s.groups {
+		if s.solved(gi) {
+			gis = append(gis, gi)
 		}
+	}
+	slices.SortFunc(gis, func(a, b int) int { return cmp.Compare(rank[a], rank[b]) })
+	var known []int
+	for _, gi := range gis {
+		g := s.groups[gi]
 		eq := Equation{Terms: []Term{{Var: g.Parent, Coef: 1}}}
-		buf = binary.AppendUvarint(buf, uint64(g.Parent)+1)
+		buf = binary.AppendUvarint(buf, uint64(s.pos[g.Parent])+1)
+		known = known[:0]
 		for _, ch := range g.Children {
 			if s.cells[ch].Known {
 				eq.Terms = append(eq.Terms, Term{Var: ch, Coef: -1})
-				buf = binary.AppendUvarint(buf, uint64(ch)+1)
+				known = append(known, s.pos[ch])
 			}
+		}
+		slices.Sort(known)
+		for _, p := range known {
+			buf = binary.AppendUvarint(buf, uint64(p)+1)
 		}
 		buf = append(buf, 0) // end of relation
 		if len(buf) > 1<<16 {
@@ -142,16 +157,17 @@ func (s *suppressor) findFixed() {
 	fixed, ok := fixedCache.get(key)
 	if !ok {
 		for _, x := range Solve(len(s.cells), eqs) {
-			fixed = append(fixed, x.Var)
+			fixed = append(fixed, s.pos[x.Var])
 		}
 		fixedCache.put(key, fixed)
 	}
-	for _, v := range fixed {
-		s.fixed[v] = true
+	for _, p := range fixed {
+		s.fixed[s.ord[p]] = true
 	}
 }
 
-// fixedCache holds findFixed's answers by a SHA-256 of the equations.
+// fixedCache holds findFixed's answers (the fixed cells' places in key
+// order) by a SHA-256 of the equations.
 var fixedCache = &structCache{max: 8}
 
 type structCache struct {
@@ -230,7 +246,13 @@ func (s *suppressor) auditRound(cache *nulls, local bool, prev []int, global *in
 		}
 		return x
 	}
-	hidden := func(i int) bool { return s.cells[i].Known && s.state[i] != "" }
+	// the withheld known cells, fixed for the round (cells are withheld
+	// between rounds): asked for every term of every relation
+	hid := make([]bool, len(s.cells))
+	for i := range hid {
+		hid[i] = s.cells[i].Known && s.state[i] != ""
+	}
+	hidden := func(i int) bool { return hid[i] }
 	// wterm[gi]: a withheld term of active relation gi, -1 if none;
 	// components are linked by the relations solved
 	wterm := make([]int, len(s.groups))
@@ -612,16 +634,18 @@ const localLimit = 15000
 // whole layers of relations, so the answer (and the combination) depends
 // only on the cells, not on any order.
 func (s *suppressor) localCheck(x int, hidden func(int) bool) (det bool, why []relCoef, work int, ok bool) {
-	inT := map[int]bool{x: true}
+	sc := s.marks(len(s.cells), len(s.groups))
+	defer s.scratch.Put(sc)
+	inT, relSeen := sc.mark(), sc.mark()
+	sc.cell[x] = inT
 	size := 1
 	frontier := []int{x}
-	relSeen := map[int]bool{}
 	var touch []int
 	for size <= localLimit {
 		for _, c := range frontier {
 			for _, gi := range s.touching[c] {
-				if s.solved(gi) && !relSeen[gi] {
-					relSeen[gi] = true
+				if s.solved(gi) && sc.rel[gi] != relSeen {
+					sc.rel[gi] = relSeen
 					touch = append(touch, gi)
 				}
 			}
@@ -631,7 +655,7 @@ func (s *suppressor) localCheck(x int, hidden func(int) bool) (det bool, why []r
 			g := s.groups[gi]
 			all := true
 			for t := range g.Terms() {
-				if hidden(t) && !inT[t] {
+				if hidden(t) && sc.cell[t] != inT {
 					all = false
 					next = append(next, t)
 				}
@@ -640,7 +664,7 @@ func (s *suppressor) localCheck(x int, hidden func(int) bool) (det bool, why []r
 				in = append(in, gi)
 			}
 		}
-		col := func(c int) bool { return inT[c] && hidden(c) }
+		col := func(c int) bool { return sc.cell[c] == inT && hidden(c) }
 		work += size
 		if d, _, _ := s.solveRels(touch, col, false); !slices.Contains(d, x) {
 			return false, nil, work, true
@@ -654,12 +678,38 @@ func (s *suppressor) localCheck(x int, hidden func(int) bool) (det bool, why []r
 			return false, nil, work, false // both tests the same: not reached
 		}
 		for _, t := range next {
-			inT[t] = true
+			sc.cell[t] = inT
 		}
 		size += len(next)
 		frontier = next
 	}
 	return false, nil, work, false
+}
+
+// marks is localCheck's scratch: sets of cells and of relations as marks
+// (a set holds i when its slot equals the set's mark), so that each check,
+// one per withheld cell and round, neither allocates nor clears a map.
+type marks struct {
+	cell, rel []uint32
+	last      uint32
+}
+
+// mark is a new, empty set's mark.
+func (m *marks) mark() uint32 {
+	if m.last == ^uint32(0) {
+		clear(m.cell)
+		clear(m.rel)
+		m.last = 0
+	}
+	m.last++
+	return m.last
+}
+
+func (s *suppressor) marks(cells, groups int) *marks {
+	if m, ok := s.scratch.Get().(*marks); ok {
+		return m
+	}
+	return &marks{cell: make([]uint32, cells), rel: make([]uint32, groups)}
 }
 
 // relRank is each relation's place in the canonical order solveRels takes
@@ -697,40 +747,49 @@ func (s *suppressor) relRank() []int {
 // the combination of relations isolating each, and the combinations that
 // cancel every unknown.
 func (s *suppressor) solveRels(gis []int, col func(int) bool, track bool) (det []int, why, null [][]relCoef) {
-	rows := make([]srow, 0, len(gis))
+	// the relations in canonical order (rank, packed with the index for a
+	// plain integer sort), then their rows over the admitted cells, which
+	// solveComponent copies: built in one scratch array
+	rank := s.relRank()
+	perm := make([]uint64, len(gis))
+	for k, gi := range gis {
+		perm[k] = uint64(rank[gi])<<32 | uint64(k)
+	}
+	slices.Sort(perm)
+	size := 0
 	for _, gi := range gis {
+		size += 1 + len(s.groups[gi].Children)
+	}
+	buf := make([]entry, 0, size)
+	ends := make([]int, 0, len(gis))
+	sgis := make([]int, 0, len(gis))
+	for _, pk := range perm {
+		gi := gis[uint32(pk)]
 		g := s.groups[gi]
-		var row srow
+		start := len(buf)
 		if col(g.Parent) {
-			row.e = append(row.e, entry{int32(s.pos[g.Parent]), 1})
+			buf = append(buf, entry{int32(s.pos[g.Parent]), 1})
 		}
 		for _, ch := range g.Children {
 			if col(ch) {
-				row.e = append(row.e, entry{int32(s.pos[ch]), modP - 1})
+				buf = append(buf, entry{int32(s.pos[ch]), modP - 1})
 			}
 		}
-		slices.SortFunc(row.e, func(a, b entry) int { return cmp.Compare(a.col, b.col) })
-		rows = append(rows, row)
-	}
-	perm := make([]int, len(gis))
-	for k := range perm {
-		perm[k] = k
-	}
-	rank := s.relRank()
-	slices.SortFunc(perm, func(a, b int) int { return cmp.Compare(rank[gis[a]], rank[gis[b]]) })
-	sorted := make([]srow, 0, len(perm))
-	sgis := make([]int, 0, len(perm))
-	for _, j := range perm {
-		if len(rows[j].e) == 0 {
+		if len(buf) == start {
 			continue // no unknown: says nothing here
 		}
-		r := rows[j]
-		r.id = int32(len(sorted))
-		sorted = append(sorted, r)
-		sgis = append(sgis, gis[j])
+		slices.SortFunc(buf[start:], func(a, b entry) int { return cmp.Compare(a.col, b.col) })
+		ends = append(ends, len(buf))
+		sgis = append(sgis, gi)
 	}
-	if len(sorted) == 0 {
+	if len(sgis) == 0 {
 		return nil, nil, nil
+	}
+	sorted := make([]srow, len(sgis))
+	start := 0
+	for k, end := range ends {
+		sorted[k] = srow{e: buf[start:end:end], id: int32(k)}
+		start = end
 	}
 	_, red := solveComponent(sorted, track)
 	toRel := func(c []entry) []relCoef {

@@ -214,21 +214,34 @@ func solveComponent(rows []srow, track bool) ([]Solved, reduction) {
 	// local column numbering, by global id: a dense index when the ids are
 	// not much sparser than the entries (a whole component), else sorted
 	cols, local := localCols(rows)
+	entries := 0
+	for _, r := range rows {
+		entries += len(r.e)
+	}
+	// blocks about the size of the input, so that the many small systems
+	// of localCheck take a small block and a whole component a few
+	ar := arena{block: 2*entries + len(rows) + 16}
 	for i := range rows {
-		e := make([]entry, len(rows[i].e))
+		e := ar.take(len(rows[i].e))
 		for j, x := range rows[i].e {
 			e[j] = entry{local(x.col), x.val}
 		}
 		rows[i].e = e
 		if track {
-			rows[i].cmb = []entry{{rows[i].id, 1}}
+			rows[i].cmb = append(ar.take(1)[:0], entry{rows[i].id, 1})
 		}
 	}
 	// shortest rows first; ties by content so the order of the input does
 	// not matter (the result never does, only the work), then by id: with
 	// tracking the ids are distinct and follow the input's (canonical)
 	// order, without it equal rows are interchangeable
-	slices.SortFunc(rows, func(a, b srow) int {
+	// (an index sort: the rows are wide structs)
+	idx := make([]int32, len(rows))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(i, j int32) int {
+		a, b := &rows[i], &rows[j]
 		if c := cmp.Compare(len(a.e), len(b.e)); c != 0 {
 			return c
 		}
@@ -239,6 +252,23 @@ func solveComponent(rows []srow, track bool) ([]Solved, reduction) {
 		}
 		return cmp.Or(cmp.Compare(a.rhs, b.rhs), cmp.Compare(a.id, b.id))
 	})
+	// rows[k] = old rows[idx[k]], in place, cycle by cycle
+	for k := range idx {
+		if idx[k] == int32(k) {
+			continue
+		}
+		tmp, j := rows[k], int32(k)
+		for {
+			next := idx[j]
+			idx[j] = j
+			if next == int32(k) {
+				rows[j] = tmp
+				break
+			}
+			rows[j] = rows[next]
+			j = next
+		}
+	}
 	n := len(cols)
 	pivotOf := make([]int32, n) // column -> pivot row, -1
 	for i := range pivotOf {
@@ -253,6 +283,8 @@ func solveComponent(rows []srow, track bool) ([]Solved, reduction) {
 	var cacc []uint64 // the same for its combination of equations
 	var inC []bool
 	var ctouched []int32
+	var sum []entry   // axpy's scratch
+	var added []int32 // the columns axpy added to a pivot row
 	if track {
 		cacc = make([]uint64, len(rows))
 		inC = make([]bool, len(rows))
@@ -304,7 +336,13 @@ func solveComponent(rows []srow, track bool) ([]Solved, reduction) {
 			}
 		}
 		slices.Sort(touched)
-		var e []entry
+		nz := 0
+		for _, c := range touched {
+			if acc[c] != 0 {
+				nz++
+			}
+		}
+		e := ar.take(nz)[:0]
 		for _, c := range touched {
 			if acc[c] != 0 {
 				e = append(e, entry{c, acc[c]})
@@ -314,6 +352,13 @@ func solveComponent(rows []srow, track bool) ([]Solved, reduction) {
 		var cmbr []entry
 		if track {
 			slices.Sort(ctouched)
+			nz := 0
+			for _, c := range ctouched {
+				if cacc[c] != 0 {
+					nz++
+				}
+			}
+			cmbr = ar.take(nz)[:0]
 			for _, c := range ctouched {
 				if cacc[c] != 0 {
 					cmbr = append(cmbr, entry{c, cacc[c]})
@@ -353,11 +398,10 @@ func solveComponent(rows []srow, track bool) ([]Solved, reduction) {
 				continue // stale
 			}
 			f := negMod(qr.e[k].val)
-			merged, added := axpy(qr.e, nr.e, f)
-			qr.e = merged
+			qr.e = axpy(qr.e, nr.e, f, &sum, &added)
 			qr.rhs = addMod(qr.rhs, mulMod(f, nr.rhs))
 			if track {
-				qr.cmb, _ = axpy(qr.cmb, nr.cmb, f)
+				qr.cmb = axpy(qr.cmb, nr.cmb, f, &sum, nil)
 			}
 			for _, c := range added {
 				occ[c] = append(occ[c], q)
@@ -384,10 +428,14 @@ func solveComponent(rows []srow, track bool) ([]Solved, reduction) {
 	return out, red
 }
 
-// axpy returns a + f*b (sorted sparse rows) and the columns new to a.
-func axpy(a, b []entry, f uint64) ([]entry, []int32) {
-	out := make([]entry, 0, len(a)+len(b))
-	var added []int32
+// axpy sets a to a + f*b (sorted sparse rows), reusing a's array when the
+// sum fits it, and returns it with the columns new to a in *added. buf is
+// scratch for the sum.
+func axpy(a, b []entry, f uint64, buf *[]entry, added *[]int32) []entry {
+	out := (*buf)[:0]
+	if added != nil {
+		*added = (*added)[:0]
+	}
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
 		switch {
@@ -396,7 +444,9 @@ func axpy(a, b []entry, f uint64) ([]entry, []int32) {
 			i++
 		case i == len(a) || b[j].col < a[i].col:
 			out = append(out, entry{b[j].col, mulMod(f, b[j].val)})
-			added = append(added, b[j].col)
+			if added != nil {
+				*added = append(*added, b[j].col)
+			}
 			j++
 		default:
 			if v := addMod(a[i].val, mulMod(f, b[j].val)); v != 0 {
@@ -406,7 +456,25 @@ func axpy(a, b []entry, f uint64) ([]entry, []int32) {
 			j++
 		}
 	}
-	return out, added
+	*buf = out
+	return append(a[:0], out...)
+}
+
+// arena hands out the rows' entry slices from shared blocks: a component
+// builds hundreds of thousands of short rows. Each slice is capped at its
+// length, so growing one (axpy) moves it out instead of into its neighbour.
+type arena struct {
+	free  []entry
+	block int
+}
+
+func (a *arena) take(n int) []entry {
+	if len(a.free) < n {
+		a.free = make([]entry, max(n, a.block))
+	}
+	s := a.free[:n:n]
+	a.free = a.free[n:]
+	return s
 }
 
 // localCols returns the distinct columns of rows, sorted, and a function

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"math/rand"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -152,6 +154,34 @@ func TestToCells(t *testing.T) {
 	} {
 		if _, err := toCells(c.in); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+}
+
+// suppressInKeyOrder gives each cell what SuppressOpts gives it, whatever
+// the order the cells come in (sdc_suppress's lists are not sorted).
+func TestSuppressInKeyOrder(t *testing.T) {
+	cells := englandCells(4, 300)
+	want := map[string]string{}
+	for i, st := range SuppressOpts(cells, Groups(cells), Options{Audit: true}) {
+		want[cells[i].String()] = st
+	}
+	withheld := 0
+	for _, st := range want {
+		if st == Secondary {
+			withheld++
+		}
+	}
+	if withheld == 0 {
+		t.Fatal("no secondary cells: the test shows nothing")
+	}
+	for seed := range int64(3) {
+		shuffled := slices.Clone(cells)
+		rand.New(rand.NewSource(seed)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		for i, st := range suppressInKeyOrder(shuffled, Options{Audit: true}) {
+			if k := shuffled[i].String(); want[k] != st {
+				t.Fatalf("seed %d: %s is %q in key order, %q in input order", seed, k, st, want[k])
+			}
 		}
 	}
 }

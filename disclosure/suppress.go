@@ -10,6 +10,7 @@ import (
 	"iter"
 	"slices"
 	"strconv"
+	"sync"
 )
 
 // Cell is one count subject to disclosure control: an indicator's numerator
@@ -405,6 +406,26 @@ type suppressor struct {
 	basis []bool
 	stop  func() bool // Options.Stop
 	rank  []int       // relRank
+	// act: active(gi), fixed for the suppressor's life (a relation's total
+	// and rule never change); read for every relation in every round
+	act []bool
+	// scratch holds localCheck's marks, one per goroutine at a time
+	scratch sync.Pool
+}
+
+// keyOrder is the cells' indices in key order: indicator, level (practice
+// up to England), code, decile; equal keys keep their input order.
+func keyOrder(cells []Cell) []int {
+	ord := make([]int, len(cells))
+	for i := range ord {
+		ord[i] = i
+	}
+	slices.SortStableFunc(ord, func(a, b int) int {
+		x, y := &cells[a], &cells[b]
+		return cmp.Or(cmp.Compare(x.Indicator, y.Indicator), cmp.Compare(rank(x.Level), rank(y.Level)),
+			cmp.Compare(x.Code, y.Code), cmp.Compare(x.Decile, y.Decile))
+	})
+	return ord
 }
 
 func newSuppressor(cells []Cell, groups []Group) *suppressor {
@@ -415,15 +436,7 @@ func newSuppressor(cells []Cell, groups []Group) *suppressor {
 			s.dirty[i] = true
 		}
 	}
-	ord := make([]int, len(cells))
-	for i := range ord {
-		ord[i] = i
-	}
-	slices.SortFunc(ord, func(a, b int) int {
-		x, y := &cells[a], &cells[b]
-		return cmp.Or(cmp.Compare(x.Indicator, y.Indicator), cmp.Compare(rank(x.Level), rank(y.Level)),
-			cmp.Compare(x.Code, y.Code), cmp.Compare(x.Decile, y.Decile))
-	})
+	ord := keyOrder(cells)
 	s.ord = ord
 	s.pos = make([]int, len(cells))
 	for p, i := range ord {
@@ -434,6 +447,11 @@ func newSuppressor(cells []Cell, groups []Group) *suppressor {
 		for t := range groups[gi].Terms() {
 			s.touching[t] = append(s.touching[t], gi)
 		}
+	}
+	s.act = make([]bool, len(groups))
+	for gi := range groups {
+		p := &cells[groups[gi].Parent]
+		s.act[gi] = p.Known && p.Rule.Secondary
 	}
 	s.queued = make([]bool, len(groups))
 	s.queue = make([]int, 0, len(groups))
@@ -446,10 +464,7 @@ func newSuppressor(cells []Cell, groups []Group) *suppressor {
 
 // active: the relation is one the rules protect (its total is known and its
 // rule asks for secondary suppression).
-func (s *suppressor) active(gi int) bool {
-	p := &s.cells[s.groups[gi].Parent]
-	return p.Known && p.Rule.Secondary
-}
+func (s *suppressor) active(gi int) bool { return s.act[gi] }
 
 func (s *suppressor) hide(i int) {
 	s.state[i] = Secondary

@@ -76,7 +76,7 @@ func (d LocalDir) Begin(ctx context.Context, period string) (Stage, error) {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("staging folder %s: %w", tmp, err)
 	}
-	return &localStage{root: d.Root, period: period, tmp: tmp}, nil
+	return &localStage{root: d.Root, period: period, tmp: tmp, behind: newWriteBehind()}, nil
 }
 
 // Existing lists area folders of a published period.
@@ -100,6 +100,7 @@ func (d LocalDir) Existing(ctx context.Context, period string) ([]string, error)
 type localStage struct {
 	root, period, tmp string
 	done              bool
+	behind            *writeBehind
 }
 
 func (s *localStage) WriteFile(ctx context.Context, rel string, data []byte) error {
@@ -122,7 +123,9 @@ func (s *localStage) WriteFile(ctx context.Context, rel string, data []byte) err
 		return fmt.Errorf("stage write %s: %w", rel, err)
 	}
 	// Not synced here: Commit syncs the whole stage once (an fsync a file
-	// was most of a pack's wall time on a busy disk).
+	// was most of a pack's wall time on a busy disk); its pages start for
+	// the disk now, in the background.
+	s.behind.add(f)
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("stage close %s: %w", rel, err)
 	}
@@ -207,6 +210,7 @@ func (s *localStage) Commit(ctx context.Context) error {
 	}
 	// Every file and folder of the stage reaches the disk before the
 	// rename makes it the publication.
+	s.behind.wait()
 	if err := syncTree(s.tmp); err != nil {
 		return fmt.Errorf("commit %s: sync the stage: %w", s.period, err)
 	}
@@ -250,6 +254,7 @@ func syncDir(dir string) {
 }
 
 func (s *localStage) Abort() error {
+	s.behind.wait()
 	if s.done {
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -548,4 +549,46 @@ func memoryDB(t *testing.T, setup string) *sql.DB {
 		}
 	}
 	return db
+}
+
+// A local stage's files are whole after Commit, whatever the write-behind
+// queue did with them, and a write after Abort (a renderer still running
+// when another failed) is refused or lands in the removed stage, never a
+// panic on the closed queue.
+func TestLocalStageWriteBehind(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	st, err := LocalDir{root}.Begin(ctx, "2024-04")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]byte{}
+	for i := range 600 { // more than the queue holds
+		rel := fmt.Sprintf("A%02d/feeds/f%03d.csv", i%7, i)
+		data := bytes.Repeat([]byte{byte('a' + i%26)}, 1000+i*37)
+		want[rel] = data
+		if err := st.WriteFile(ctx, rel, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for rel, data := range want {
+		got, err := os.ReadFile(filepath.Join(root, "2024-04", rel))
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("%s after commit: %d bytes, %v; want %d bytes", rel, len(got), err, len(data))
+		}
+	}
+	st2, err := LocalDir{root}.Begin(ctx, "2024-05")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st2.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	_ = st2.WriteFile(ctx, "A00/late.csv", []byte("x")) // must not panic
+	if err := st2.Abort(); err != nil {
+		t.Fatal(err)
+	}
 }

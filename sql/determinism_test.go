@@ -201,6 +201,97 @@ func TestCurrentNameTies(t *testing.T) {
 	}
 }
 
+// TestAreaNameSpellings: core.area_names counts each source's rows by the
+// names they carry and keeps, per area, period and source, the spelling
+// most rows use (ties: the smallest), at every level a source names, in
+// any row order.
+func TestAreaNameSpellings(t *testing.T) {
+	ctx := context.Background()
+	db := openParallel(ctx, t)
+	src := readSQL(t, "functions/incremental.sql", "core/area_names.sql")
+	if _, err := db.ExecContext(ctx, src[0]); err != nil {
+		t.Fatal(err)
+	}
+	cols := "period VARCHAR, practice_code VARCHAR, practice_name VARCHAR, pcn_code VARCHAR, pcn_name VARCHAR, " +
+		"sub_icb_code VARCHAR, sub_icb_name VARCHAR, icb_code VARCHAR, icb_name VARCHAR, region_code VARCHAR, region_name VARCHAR"
+	setup := []string{"CREATE SCHEMA staging"}
+	for _, v := range []string{"qof_geography", "practice_map", "workforce", "payments"} {
+		setup = append(setup, "CREATE TABLE staging."+v+" ("+cols+")")
+	}
+	setup = append(setup,
+		"CREATE TABLE staging.qof_points (period VARCHAR, practice_code VARCHAR, practice_name VARCHAR)",
+		"CREATE TABLE staging.ods_practices (period VARCHAR, practice_code VARCHAR, practice_name VARCHAR)",
+		"CREATE TABLE staging.ods_sub_icbs (period VARCHAR, sub_icb_code VARCHAR, sub_icb_name VARCHAR)",
+		// workforce, 2024-03: practice A81001 spelled 'B NAME' on three staff rows and
+		// 'A NAME' on two; its PCN 'PCN Y' and 'PCN X' twice each (a tie); ' ' names and codes
+		// are no names
+		`INSERT INTO staging.workforce VALUES
+			('2024-03', 'A81001', 'B NAME', 'U1', 'PCN Y', '16C', 'SUB', 'QHM', 'ICB', 'Y63', 'NE'),
+			('2024-03', 'A81001', 'B NAME', 'U1', 'PCN Y', '16C', 'SUB', 'QHM', 'ICB', 'Y63', 'NE'),
+			('2024-03', 'A81001', 'B NAME', 'U1', 'PCN X', '16C', 'SUB', 'QHM', 'ICB', 'Y63', 'NE'),
+			('2024-03', 'A81001', 'A NAME', 'U1', 'PCN X', '16C', ' ', ' ', 'ICB', 'Y63', 'NE'),
+			('2024-03', 'A81001', 'A NAME', 'U1', ' ', '16C', 'SUB', 'QHM', 'ICB', 'Y63', 'NE')`,
+		`INSERT INTO staging.payments VALUES ('2023-24', 'A81001', 'Pay Name', 'U1', 'Pay PCN', '16C', 'Pay Sub', 'QHM', 'not read', 'Y63', 'Pay NE')`,
+		`INSERT INTO staging.ods_sub_icbs VALUES ('2024-03', '16C', 'ODS SUB')`,
+	)
+	for _, q := range setup {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	want := strings.Join([]string{
+		"icb QHM 2024-03 workforce 2 ICB",
+		"pcn U1 2023-24 payments 3 Pay PCN",
+		"pcn U1 2024-03 workforce 2 PCN X",
+		"practice A81001 2023-24 payments 3 Pay Name",
+		"practice A81001 2024-03 workforce 2 B NAME",
+		"region Y63 2023-24 payments 3 Pay NE",
+		"region Y63 2024-03 workforce 2 NE",
+		"sub_icb 16C 2023-24 payments 3 Pay Sub",
+		"sub_icb 16C 2024-03 ods_eccg 9 ODS SUB",
+		"sub_icb 16C 2024-03 workforce 2 SUB",
+	}, "\n")
+	for _, order := range []string{"random()", "practice_name", "practice_name DESC, pcn_name DESC"} {
+		if _, err := db.ExecContext(ctx, "CREATE OR REPLACE TABLE staging.workforce AS SELECT * FROM staging.workforce ORDER BY "+order); err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if err := db.QueryRowContext(ctx, `SELECT string_agg(concat_ws(' ', area_level, area_code, period, source, source_rank, area_name), chr(10)
+			ORDER BY area_level, area_code, period, source) FROM (`+src[1]+`)`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("rows in order %s:\n%s\nwant\n%s", order, got, want)
+		}
+	}
+}
+
+// TestSortedQuantile: sorted_quantile (functions/sums.sql) over a sorted
+// list equals quantile_cont to the bit, for groups of 1 to 15 values and
+// the quantiles the models and others ask for, and gives NULL for none.
+func TestSortedQuantile(t *testing.T) {
+	ctx := context.Background()
+	db := openParallel(ctx, t)
+	if _, err := db.ExecContext(ctx, readSQL(t, "functions/sums.sql")[0]); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"0.25", "0.75", "0.5", "0.1", "0.0", "1.0"} {
+		var groups, same, nulls int
+		if err := db.QueryRowContext(ctx, `
+			WITH v AS (
+				SELECT g, x FROM (SELECT i AS g, (i % 15) + 1 AS n FROM range(20000) t(i)),
+					LATERAL (SELECT (hash(g, j) % 100000) / 997.0 + (j % 3) * 0.1 AS x FROM range(n) r(j))
+			)
+			SELECT count(*), count(*) FILTER (WHERE a = b), (SELECT count(*) FROM (SELECT 1) WHERE sorted_quantile(CAST([] AS DOUBLE[]), `+q+`) IS NULL)
+			FROM (SELECT g, quantile_cont(x, `+q+`) AS a, sorted_quantile(list_sort(list(x)), `+q+`) AS b FROM v GROUP BY g)`).Scan(&groups, &same, &nulls); err != nil {
+			t.Fatal(err)
+		}
+		if groups != 20000 || same != groups || nulls != 1 {
+			t.Errorf("q %s: %d of %d groups equal quantile_cont to the bit (want all); empty list gives NULL: %d", q, same, groups, nulls)
+		}
+	}
+}
+
 // TestMostCommonTies: most_common (functions/sums.sql) gives the most
 // frequent value, ties to the smallest, whatever the row order and thread
 // count; and no model uses mode(), which takes whichever tied value its

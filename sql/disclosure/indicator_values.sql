@@ -53,17 +53,19 @@ od AS (
     HAVING count(*) >= 10
 ),
 peers AS (
-    -- each practice's similar practices, counting only the published ones
-    SELECT q.indicator_id, pe.period, 'practice' AS area_level, pe.practice_code AS peer_of,
-        count(*) AS peer_n, exact_sum(q.rnum) AS peer_num, exact_sum(q.denominator) AS peer_den,
-        CASE any_value(q.polarity)
-            WHEN 'higher_is_better' THEN quantile_cont(q.rnum / q.denominator, 0.75)
-            WHEN 'lower_is_better' THEN quantile_cont(q.rnum / q.denominator, 0.25)
-        END AS peer_best
-    FROM marts.peers AS pe
-    JOIN r AS q ON q.area_level = 'practice' AND q.period = pe.period AND q.area_code = pe.peer_code
-    WHERE q.rnum IS NOT NULL AND q.denominator > 0 AND in_build(pe.period)
-    GROUP BY q.indicator_id, pe.period, pe.practice_code
+    -- each practice's similar practices, counting only the published ones; the best quartile as
+    -- quantile_cont, from the sorted values (sorted_quantile: functions/sums.sql)
+    SELECT indicator_id, period, area_level, peer_of, peer_n, peer_num, peer_den,
+        sorted_quantile(xs, CASE polarity WHEN 'higher_is_better' THEN 0.75 WHEN 'lower_is_better' THEN 0.25 END) AS peer_best
+    FROM (
+        SELECT q.indicator_id, pe.period, 'practice' AS area_level, pe.practice_code AS peer_of,
+            count(*) AS peer_n, exact_sum(q.rnum) AS peer_num, exact_sum(q.denominator) AS peer_den,
+            any_value(q.polarity) AS polarity, list_sort(list(q.rnum / q.denominator)) AS xs
+        FROM marts.peers AS pe
+        JOIN r AS q ON q.area_level = 'practice' AND q.period = pe.period AND q.area_code = pe.peer_code
+        WHERE q.rnum IS NOT NULL AND q.denominator > 0 AND in_build(pe.period)
+        GROUP BY q.indicator_id, pe.period, pe.practice_code
+    )
 ),
 s AS (
     SELECT r.*, b.e_value, b.e_withheld, b.target, od.od.phi AS rphi, od.od.tau2 AS rtau2,

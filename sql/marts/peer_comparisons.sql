@@ -7,7 +7,7 @@
 --
 -- peer_value = sum of the peers' numerators / sum of their denominators x multiplier (peers with
 -- a positive denominator for the indicator and period; the practice itself is never its own peer).
--- peer_best_quartile is the peers' 75th percentile value (quantile_cont) where higher is better,
+-- peer_best_quartile is the peers' 75th percentile value (quantile_cont, as sorted_quantile) where higher is better,
 -- the 25th where lower is better; NULL without a polarity or for value statistics (payments, FTE).
 -- opportunity = max(0, peer rate x denominator - numerator) where higher is better
 -- (max(0, numerator - peer rate x denominator) where lower is better); opportunity_best_quartile
@@ -27,16 +27,17 @@ pooled AS (
 ),
 judged AS (
     -- the best quartile only where there is a better direction (fewer, heavier groups)
-    SELECT q.indicator_id, pe.period, pe.practice_code,
-        CASE any_value(i.polarity)
-            WHEN 'higher_is_better' THEN quantile_cont(q.numerator / q.denominator, 0.75)
-            WHEN 'lower_is_better' THEN quantile_cont(q.numerator / q.denominator, 0.25)
-        END AS best_rate
-    FROM marts.peers AS pe
-    JOIN prac AS q ON q.period = pe.period AND q.practice_code = pe.peer_code
-    JOIN core.indicators AS i ON i.indicator_id = q.indicator_id
-    WHERE q.denominator > 0 AND in_build(pe.period) AND i.statistic <> 'value' AND i.polarity IN ('higher_is_better', 'lower_is_better')
-    GROUP BY q.indicator_id, pe.period, pe.practice_code
+    SELECT indicator_id, period, practice_code,
+        sorted_quantile(xs, CASE polarity WHEN 'higher_is_better' THEN 0.75 WHEN 'lower_is_better' THEN 0.25 END) AS best_rate
+    FROM (
+        SELECT q.indicator_id, pe.period, pe.practice_code, any_value(i.polarity) AS polarity,
+            list_sort(list(q.numerator / q.denominator) FILTER (WHERE q.numerator IS NOT NULL)) AS xs
+        FROM marts.peers AS pe
+        JOIN prac AS q ON q.period = pe.period AND q.practice_code = pe.peer_code
+        JOIN core.indicators AS i ON i.indicator_id = q.indicator_id
+        WHERE q.denominator > 0 AND in_build(pe.period) AND i.statistic <> 'value' AND i.polarity IN ('higher_is_better', 'lower_is_better')
+        GROUP BY q.indicator_id, pe.period, pe.practice_code
+    )
 )
 SELECT
     a.indicator_id, a.period, a.practice_code,
