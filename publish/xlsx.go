@@ -76,6 +76,8 @@ type sheetWriter struct {
 	head int // header row of the sheet's table (0: none)
 	cols int
 	sp   *rowSplicer // the workbook's deferred rows (nil: every row through SetRow)
+	zs   *rowSplicer // the workbook's zip writer, which puts in the sheet's dimension (nil: left as A1)
+	last int         // the widest row's cells, for the sheet's dimension
 }
 
 // newSheetWriter starts a sheet whose table header is row head (0: no
@@ -105,6 +107,7 @@ func (s *sheetWriter) put(vals ...any) {
 		return
 	}
 	s.row++
+	s.last = max(s.last, len(vals))
 	if s.row%4096 == 0 && s.ctx.Err() != nil {
 		s.err = s.ctx.Err()
 		return
@@ -143,6 +146,14 @@ func (s *sheetWriter) finish() error {
 		s.err = s.sw.AddTable(&excelize.Table{Range: a + ":" + b, Name: "t_" + strings.ReplaceAll(s.name, " ", "_"),
 			StyleName: "TableStyleLight1", ShowRowStripes: &off})
 	}
+	if s.err == nil && s.zs != nil && s.row > 0 {
+		// StreamWriter writes the sheet's <dimension> (its used range) when
+		// it starts, as A1; readers that trust it (openpyxl's read-only
+		// mode: one row) then miss the data. The splicer puts the real
+		// range in when the sheet is written into the zip.
+		end, _ := excelize.CoordinatesToCellName(max(1, s.last, s.cols), s.row)
+		s.zs.dimension(s.sw.SheetID, "A1:"+end)
+	}
 	if s.err == nil {
 		s.err = s.sw.Flush()
 	}
@@ -176,12 +187,13 @@ type xlSheet struct {
 func renderXLSX(ctx context.Context, p *pack, pl *plan, opts *Options) ([]byte, int, error) {
 	f := excelize.NewFile()
 	defer f.Close()
+	// zs writes the zip: the sheets' dimensions, and with spliceSections
+	// their section rows (sp)
+	zs := &rowSplicer{}
+	f.SetZipWriter(zs.zipWriter)
 	var sp *rowSplicer
 	if spliceSections {
-		sp = &rowSplicer{}
-		f.SetZipWriter(sp.zipWriter)
-	} else {
-		f.SetZipWriter(newZipWriter)
+		sp = zs
 	}
 	st, err := newXLStyles(f)
 	if err != nil {
@@ -211,6 +223,7 @@ func renderXLSX(ctx context.Context, p *pack, pl *plan, opts *Options) ([]byte, 
 	}
 	for _, s := range sheets {
 		w := newSheetWriter(ctx, f, st, sp, s.name, s.head)
+		w.zs = zs
 		if err := s.write(w); err != nil {
 			return nil, 0, fmt.Errorf("xlsx %s: %w", s.name, err)
 		}
@@ -367,6 +380,8 @@ func writeContents(f *excelize.File, st *xlStyles, p *pack, opts *Options, sheet
 		cell, _ := excelize.CoordinatesToCellName(1, 5+i)
 		errs = append(errs, put(5+i, s.name, s.about, s.period), f.SetCellHyperLink("Contents", cell, "'"+s.name+"'!A1", "Location"))
 	}
+	// its used range, which excelize leaves at A1 (the streamed sheets get theirs in finish)
+	errs = append(errs, f.SetSheetDimension("Contents", fmt.Sprintf("A1:C%d", 4+len(sheets))))
 	for _, err := range errs {
 		if err != nil {
 			return fmt.Errorf("xlsx contents: %w", err)
@@ -622,6 +637,9 @@ func writeSection(w *sheetWriter, p *pack, pl *plan, t *table, sh Sheet, keep []
 		})
 		w.put(mark)
 		w.row += len(keep) - 1
+		if len(keep) > 0 {
+			w.last = max(w.last, len(sh.Cols))
+		}
 		return w.err
 	}
 	vals := make([]any, len(sh.Cols)) // SetRow copies the values out

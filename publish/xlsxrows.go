@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -32,6 +33,19 @@ var spliceSections = true
 // excelize's ZipWriter for that workbook.
 type rowSplicer struct {
 	blocks []*rowBlock
+	dims   map[string][]byte // a sheet's XML path -> its <dimension> element
+}
+
+// dimensionA1 is the <dimension> element StreamWriter starts a sheet with.
+var dimensionA1 = []byte(`<dimension ref="A1">`)
+
+// dimension records the used range of the sheet excelize numbers id
+// (xl/worksheets/sheet<id>.xml), to replace dimensionA1 there.
+func (s *rowSplicer) dimension(id int, ref string) {
+	if s.dims == nil {
+		s.dims = map[string][]byte{}
+	}
+	s.dims[fmt.Sprintf("xl/worksheets/sheet%d.xml", id)] = []byte(`<dimension ref="` + ref + `">`)
 }
 
 // rowBlock is one sheet's rows, written by gen from row first on.
@@ -69,6 +83,7 @@ type splicingZip struct {
 	excelize.ZipWriter
 	s   *rowSplicer
 	cur *spliceEntry
+	dim *dimEntry
 }
 
 func (z *splicingZip) Create(name string) (io.Writer, error) {
@@ -76,23 +91,70 @@ func (z *splicingZip) Create(name string) (io.Writer, error) {
 		return nil, err
 	}
 	w, err := z.ZipWriter.Create(name)
-	if err != nil || len(z.s.blocks) == 0 || !strings.HasPrefix(name, "xl/worksheets/sheet") {
+	if err != nil {
 		return w, err
+	}
+	if el, ok := z.s.dims[name]; ok {
+		z.dim = &dimEntry{w: w, el: el}
+		w = z.dim
+	}
+	if len(z.s.blocks) == 0 || !strings.HasPrefix(name, "xl/worksheets/sheet") {
+		return w, nil
 	}
 	z.cur = &spliceEntry{w: w, s: z.s}
 	return z.cur, nil
 }
 
 func (z *splicingZip) end() error {
-	if z.cur == nil {
+	e, d := z.cur, z.dim
+	z.cur, z.dim = nil, nil
+	if e != nil {
+		if e.err != nil {
+			return e.err
+		}
+		if _, err := e.w.Write(e.carry); err != nil {
+			return err
+		}
+	}
+	if d != nil {
+		return d.flush()
+	}
+	return nil
+}
+
+// dimEntry passes a sheet's XML through with its first <dimension> element
+// (dimensionA1, near the start) replaced by el; it holds the bytes until
+// that element has passed or the first 64 KiB have without it.
+type dimEntry struct {
+	w    io.Writer
+	el   []byte
+	buf  []byte
+	done bool
+}
+
+func (d *dimEntry) Write(p []byte) (int, error) {
+	if d.done {
+		return d.w.Write(p)
+	}
+	d.buf = append(d.buf, p...)
+	i := bytes.Index(d.buf, dimensionA1)
+	if i < 0 && len(d.buf) < 64<<10 {
+		return len(p), nil
+	}
+	if i >= 0 {
+		d.buf = slices.Concat(d.buf[:i], d.el, d.buf[i+len(dimensionA1):])
+	}
+	return len(p), d.flush()
+}
+
+func (d *dimEntry) flush() error {
+	d.done = true
+	b := d.buf
+	d.buf = nil
+	if len(b) == 0 {
 		return nil
 	}
-	e := z.cur
-	z.cur = nil
-	if e.err != nil {
-		return e.err
-	}
-	_, err := e.w.Write(e.carry)
+	_, err := d.w.Write(b)
 	return err
 }
 

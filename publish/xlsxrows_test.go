@@ -178,3 +178,64 @@ func TestSpliceSameWorkbooks(t *testing.T) {
 		t.Fatalf("compared %d workbooks", n)
 	}
 }
+
+// TestSheetDimensions: every sheet of every workbook states its used range
+// in <dimension> (StreamWriter starts each at A1, and openpyxl's read-only
+// mode, among others, reads only that range), from A1 to its last row and
+// its widest row's last column.
+func TestSheetDimensions(t *testing.T) {
+	_, out, res := publishFixture(t, Options{})
+	if len(res.Packs) < 3 {
+		t.Fatalf("%d packs", len(res.Packs))
+	}
+	dimRe := regexp.MustCompile(`<dimension ref="([A-Z0-9:]+)"`)
+	rowRe := regexp.MustCompile(`<row r="(\d+)"`)
+	cellRe := regexp.MustCompile(`<c r="([A-Z]+)\d+"`)
+	sheets := 0
+	err := filepath.WalkDir(out, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(path) != ".xlsx" {
+			return err
+		}
+		zr, err := zip.OpenReader(path)
+		if err != nil {
+			return err
+		}
+		defer zr.Close()
+		for _, zf := range zr.File {
+			if !strings.HasPrefix(zf.Name, "xl/worksheets/sheet") {
+				continue
+			}
+			rc, err := zf.Open()
+			if err != nil {
+				return err
+			}
+			x, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				return err
+			}
+			lastRow, lastCol := 0, 0
+			for _, m := range rowRe.FindAllSubmatch(x, -1) {
+				n, _ := strconv.Atoi(string(m[1]))
+				lastRow = max(lastRow, n)
+			}
+			for _, m := range cellRe.FindAllSubmatch(x, -1) {
+				c, _ := excelize.ColumnNameToNumber(string(m[1]))
+				lastCol = max(lastCol, c)
+			}
+			end, _ := excelize.CoordinatesToCellName(lastCol, lastRow)
+			want := "A1:" + end
+			if m := dimRe.FindSubmatch(x); m == nil || string(m[1]) != want {
+				t.Errorf("%s %s: dimension %q, want %q", filepath.Base(filepath.Dir(path)), zf.Name, m, want)
+			}
+			sheets++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sheets < 10 {
+		t.Fatalf("%d sheets checked", sheets)
+	}
+}
