@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // FuzzReader: whatever the bytes, the CSV reader returns records or a clear
@@ -98,5 +99,19 @@ func TestParseValues(t *testing.T) {
 	}
 	if got, ok := monthFromName("1 General Practice - September 2023 Practice Level - Detailed.csv"); !ok || got != "2023-09" {
 		t.Errorf("monthFromName = %q", got)
+	}
+}
+
+// monthOf answers from its table where it can and by formatting elsewhere;
+// both read as time.Format would, at the table's edges too.
+func TestMonthOf(t *testing.T) {
+	for _, ymd := range [][3]int{
+		{1989, 12, 31}, {1990, 1, 1}, {2024, 1, 29}, {2024, 12, 1}, {2109, 12, 31}, {2110, 1, 1},
+		{999, 6, 1}, {1000, 1, 1}, {9999, 12, 31}, {10000, 1, 1},
+	} {
+		d := time.Date(ymd[0], time.Month(ymd[1]), ymd[2], 0, 0, 0, 0, time.UTC)
+		if got, want := monthOf(d), d.Format("2006-01"); got != want {
+			t.Errorf("monthOf(%s) = %q, want %q", d.Format("2006-01-02"), got, want)
+		}
 	}
 }

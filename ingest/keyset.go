@@ -24,6 +24,9 @@ type keySlot struct {
 
 const bigLine = math.MaxUint32
 
+// touchAhead is how many keys ahead of its claims the merge loads.
+const touchAhead = 256
+
 // keySet is the duplicate-key set: open addressing with linear probing, one
 // probe sequence for find-or-insert (a Go map needed a lookup and an insert,
 // and was 29% of ingest's CPU on record-level referrals).
@@ -165,10 +168,13 @@ func (s *keySet) release(h keyHash, line int64) {
 	}
 }
 
-// touch loads the slots of a batch's keys before they are claimed one by
+// touch loads the slots of the next keys before they are claimed one by
 // one: the loads are independent, so the CPU overlaps their cache misses
 // instead of waiting for each in turn (the table is far bigger than the
-// caches; this halves the cost of claiming on a big file).
+// caches; this halves the cost of claiming on a big file). The merge
+// touches touchAhead keys ahead of the one it claims, not a whole batch:
+// a batch's few thousand slots lie on as many pages, more than the TLB
+// holds, so claims a batch later missed again.
 func (s *keySet) touch(evs []event) {
 	var x uint64
 	for i := range evs {

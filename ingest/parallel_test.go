@@ -157,6 +157,16 @@ func badFiles(t *testing.T) []string {
 		mutate(t, refs, at("referrals_records_2024-01.csv", "nonl"), func(l []string) string {
 			return strings.Join(l, "\n") // the last row has no line end but is whole
 		}),
+		mutate(t, refs, at("referrals_records_2024-01.csv", "oddlines"), func(l []string) string {
+			// Lines an unquoted file can hold that encoding/csv reads its
+			// own way: spaces only, a lone carriage return (a blank line),
+			// one inside a field, a trailing comma, a tab, and last a lone
+			// carriage return with no newline (dropped at the end of input).
+			f := strings.Split(l[30], ",")
+			f[6] = "ROUT\rINE"
+			l = append(l[:31], append([]string{"   ", "\r", strings.Join(f, ","), l[32] + ",", "\t"}, l[31:]...)...)
+			return strings.Join(l, "\n") + "\r\n\r"
+		}),
 		mutate(t, lsoa, at("gp-reg-pat-prac-lsoa-all.csv", "quoted"), func(l []string) string {
 			for i := 1; i < len(l); i += 7 {
 				if strings.Contains(l[i], `"`) {
