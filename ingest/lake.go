@@ -25,7 +25,7 @@ const RejectsTable = "_rejects"
 // writerOptions: zstd, row groups big enough for scans but bounded so the
 // writer's buffers (and so ingest's memory) stay small whatever the file.
 // zstd at its fastest level: the default level took a fifth of ingest's CPU
-// on record-level referrals for files 1% smaller. Each row group's min/max
+// on record-level referrals for files 1-8% smaller. Each row group's min/max
 // and the page index (per-page bounds) are written, which is what readers
 // prune by; the same bounds again in every page header are not (they cost
 // a second pass over each page, 8% of the CPU, and DuckDB ignores them).

@@ -183,6 +183,33 @@ func badFiles(t *testing.T) []string {
 			l[3] = strings.Replace(l[3], "HEALTH", "HEALTH \xa3 \x93quoted\x94", 1) // Windows-1252 bytes
 			return joinLines(l)
 		}),
+		mutate(t, lsoa, at("gp-reg-pat-prac-lsoa-all.csv", "quoted1"), func(l []string) string {
+			// Quoted fields that close on their line, as most quoting files
+			// have them: doubled quotes, an empty quoted field, one last on
+			// a CRLF line.
+			for i := 1; i < len(l); i += 3 {
+				f := strings.Split(l[i], ",")
+				if len(f) != 8 {
+					continue // quoted already
+				}
+				f[2] = `"` + f[2] + ` ""the"" surgery, ok"`
+				f[7] = `"` + f[7] + `"`
+				if i%2 == 0 {
+					f[7] += "\r"
+				}
+				if i%5 == 0 {
+					f[4] = `""`
+				}
+				l[i] = strings.Join(f, ",")
+			}
+			return joinLines(l)
+		}),
+		mutate(t, lsoa, at("gp-reg-pat-prac-lsoa-all.csv", "extraneous"), func(l []string) string {
+			f := strings.Split(l[100], ",")
+			f[2] = `"` + f[2] + `"x` // text after a closing quote: refused
+			l[100] = strings.Join(f, ",")
+			return joinLines(l)
+		}),
 		mutate(t, quin, at("gp-reg-pat-prac-quin-age.csv", "skips"), func(l []string) string {
 			for i := 2; i < len(l); i += 5 {
 				l[i] = strings.Replace(l[i], ",GP,", ",PCN,", 1) // skipped rows

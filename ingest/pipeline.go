@@ -181,18 +181,19 @@ type recordParser struct {
 	want   int
 	simple *simpleParser // nil: the merge calls the parser itself
 	em     *Emitter      // the worker's, recording events
-	rec    []string      // parseUnquoted's record, reused for simple parsers
+	rec    []string      // parseLines' record, reused for simple parsers
 }
 
-// parse fills b from b.data.
+// parse fills b from b.data: line by line while the lines are simple (see
+// splitLine), and from the first that is not, through encoding/csv.
 func (rp *recordParser) parse(b *batch, file string) {
 	rp.em.wk = b
 	defer func() { rp.em.wk = nil }()
-	if bytes.IndexByte(b.data, '"') < 0 {
-		rp.parseUnquoted(b)
+	off, line := rp.parseLines(b)
+	if off == len(b.data) {
 		return
 	}
-	cr := csv.NewReader(bytes.NewReader(b.data))
+	cr := csv.NewReader(bytes.NewReader(b.data[off:]))
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = rp.simple != nil // other parsers get the record itself later
 	for {
@@ -203,8 +204,7 @@ func (rp *recordParser) parse(b *batch, file string) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				line := pe.StartLine + b.line - 1
-				b.err = &FileError{File: file, Line: line, Err: pe.Err,
+				b.err = &FileError{File: file, Line: pe.StartLine + line - 1, Err: pe.Err,
 					Hint: "the file is malformed or truncated (an unclosed quote); fetch it again"}
 				return
 			}
@@ -212,52 +212,98 @@ func (rp *recordParser) parse(b *batch, file string) {
 			return
 		}
 		l, _ := cr.FieldPos(0)
-		rp.record(b, rec, l+b.line-1)
+		rp.record(b, rec, l+line-1)
 	}
 }
 
-// parseUnquoted reads a batch with no quote character in it, as
-// encoding/csv would (a record per line, "\r\n" read as "\n", empty lines
-// skipped) but without its per-record copies: the batch becomes one string
-// and the fields are slices of it. Most large extracts (record-level
-// referrals, registrations by LSOA) never quote, and encoding/csv was a
-// fifth of ingest's CPU on them.
-func (rp *recordParser) parseUnquoted(b *batch) {
+// parseLines reads b's records one line at a time, as encoding/csv would
+// ("\r\n" read as "\n", empty lines skipped) but without its per-record
+// copies: the batch becomes one string and the fields are slices of it
+// (encoding/csv was a fifth of ingest's CPU on record-level referrals). It
+// stops at the first line splitLine cannot read alone and returns that
+// line's offset in b.data and its line number (len(b.data) when done).
+func (rp *recordParser) parseLines(b *batch) (int, int) {
 	data := string(b.data)
-	line := b.line
-	for len(data) > 0 {
-		var l string
-		if i := strings.IndexByte(data, '\n'); i >= 0 {
-			l, data = data[:i], data[i+1:]
-			l = strings.TrimSuffix(l, "\r")
-		} else {
-			// The input's last line, with no newline: encoding/csv drops
-			// one trailing "\r" there too.
-			l, data = strings.TrimSuffix(data, "\r"), ""
+	off, line := 0, b.line
+	for off < len(data) {
+		l := data[off:]
+		next := len(data)
+		if i := strings.IndexByte(l, '\n'); i >= 0 {
+			l, next = l[:i], off+i+1
 		}
+		// "\r\n" ends a line as "\n" does; so does a last "\r" at the
+		// end of the input.
+		l = strings.TrimSuffix(l, "\r")
 		if len(l) > 0 {
-			n := strings.Count(l, ",") + 1
 			var rec []string
 			if rp.simple != nil {
 				rec = rp.rec[:0]
-			} else {
-				rec = make([]string, 0, n) // kept by the record for the merge
 			}
-			for {
-				j := strings.IndexByte(l, ',')
-				if j < 0 {
-					rec = append(rec, l)
-					break
-				}
-				rec = append(rec, l[:j])
-				l = l[j+1:]
+			rec, ok := splitLine(l, rec)
+			if !ok {
+				return off, line
 			}
 			if rp.simple != nil {
 				rp.rec = rec
 			}
 			rp.record(b, rec, line)
 		}
+		off = next
 		line++
+	}
+	return off, line
+}
+
+// splitLine splits one line into fields as encoding/csv does, appending to
+// rec (nil: a new record, kept by the merge), when the line is simple:
+// quotes only around whole fields that close on the same line, a quote
+// inside one doubled. Otherwise (a quoted newline, a stray or extraneous
+// quote: the last two are errors encoding/csv reports) it returns false.
+func splitLine(l string, rec []string) ([]string, bool) {
+	for {
+		if len(l) == 0 || l[0] != '"' {
+			j := strings.IndexByte(l, ',')
+			f := l
+			if j >= 0 {
+				f = l[:j]
+			}
+			if strings.IndexByte(f, '"') >= 0 {
+				return rec, false
+			}
+			rec = append(rec, f)
+			if j < 0 {
+				return rec, true
+			}
+			l = l[j+1:]
+			continue
+		}
+		// A quoted field: up to the quote not followed by another.
+		i, doubled := 1, false
+		for {
+			q := strings.IndexByte(l[i:], '"')
+			if q < 0 {
+				return rec, false // it goes on past the line
+			}
+			i += q + 1
+			if i < len(l) && l[i] == '"' {
+				i++
+				doubled = true
+				continue
+			}
+			break
+		}
+		f := l[1 : i-1]
+		if doubled {
+			f = strings.ReplaceAll(f, `""`, `"`)
+		}
+		rec = append(rec, f)
+		if i == len(l) {
+			return rec, true
+		}
+		if l[i] != ',' {
+			return rec, false
+		}
+		l = l[i+1:]
 	}
 }
 
