@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -112,6 +113,31 @@ func TestMonthOf(t *testing.T) {
 		d := time.Date(ymd[0], time.Month(ymd[1]), ymd[2], 0, 0, 0, 0, time.UTC)
 		if got, want := monthOf(d), d.Format("2006-01"); got != want {
 			t.Errorf("monthOf(%s) = %q, want %q", d.Format("2006-01-02"), got, want)
+		}
+	}
+}
+
+// ParseDate's fast paths read dd/mm/yyyy and ddMONyyyy (any case) as
+// time.Parse does, every day of 1990-2035, and leave what they cannot read
+// (a 31st of February, a month name misspelt, a year before 1800) to it.
+func TestParseDateFastPaths(t *testing.T) {
+	for d := time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() < 2036; d = d.AddDate(0, 0, 1) {
+		for _, in := range []string{d.Format("02/01/2006"), d.Format("02Jan2006"), strings.ToUpper(d.Format("02Jan2006")), strings.ToLower(d.Format("02Jan2006"))} {
+			got, ok, err := ParseDate(in)
+			if err != nil || !ok || !got.Equal(d) {
+				t.Fatalf("ParseDate(%q) = %v %v %v, want %s", in, got, ok, err, d.Format("2006-01-02"))
+			}
+		}
+	}
+	for _, in := range []string{"31/02/2024", "30FEB2024", "01JAX2024", "00/01/2024", "01/13/2024", "32JAN2024", "01J\x00N2024"} {
+		if got, ok, err := ParseDate(in); err == nil {
+			t.Errorf("ParseDate(%q) = %v %v, want an error", in, got, ok)
+		}
+	}
+	// Years time.Parse reads but the fast path leaves to it.
+	for _, in := range []string{"01/04/1750", "01APR1750"} {
+		if got, ok, err := ParseDate(in); err != nil || !ok || got.Format("2006-01-02") != "1750-04-01" {
+			t.Errorf("ParseDate(%q) = %v %v %v, want 1750-04-01", in, got, ok, err)
 		}
 	}
 }

@@ -91,6 +91,42 @@ func ymd(y, m, d string) (time.Time, bool) {
 	return t, true
 }
 
+// shortMonth is the two-digit number of a month's three-letter name, in
+// any case (as time.Parse reads "Jan"); "" for anything else.
+func shortMonth(s string) string {
+	if len(s) != 3 {
+		return ""
+	}
+	b := [3]byte{s[0] | 0x20, s[1] | 0x20, s[2] | 0x20} // ASCII lower case
+	switch string(b[:]) {
+	case "jan":
+		return "01"
+	case "feb":
+		return "02"
+	case "mar":
+		return "03"
+	case "apr":
+		return "04"
+	case "may":
+		return "05"
+	case "jun":
+		return "06"
+	case "jul":
+		return "07"
+	case "aug":
+		return "08"
+	case "sep":
+		return "09"
+	case "oct":
+		return "10"
+	case "nov":
+		return "11"
+	case "dec":
+		return "12"
+	}
+	return ""
+}
+
 var dateLayouts = []string{"20060102", "2006-01-02", "02/01/2006", "02Jan2006", "2/1/2006", "02-Jan-2006", "02-01-2006", "2006-01-02T15:04:05"}
 
 // ParseDate reads the date styles NHS files use: YYYYMMDD (ODS), dd/mm/yyyy
@@ -116,6 +152,21 @@ func ParseDate(s string) (t time.Time, ok bool, err error) {
 	if len(s) == 8 && isDigit(s[0]) {
 		if t, ok := ymd(s[0:4], s[4:6], s[6:8]); ok {
 			return t, true, nil
+		}
+	}
+	// And for payments' dd/mm/yyyy and registrations' 01JAN2024, which
+	// time.Parse reached only after failing the layouts before them (its
+	// errors were a fifth of the CPU of ingesting registrations by LSOA).
+	if len(s) == 10 && s[2] == '/' && s[5] == '/' {
+		if t, ok := ymd(s[6:10], s[3:5], s[0:2]); ok {
+			return t, true, nil
+		}
+	}
+	if len(s) == 9 && isDigit(s[0]) && isDigit(s[1]) {
+		if m := shortMonth(s[2:5]); m != "" {
+			if t, ok := ymd(s[5:9], m, s[0:2]); ok {
+				return t, true, nil
+			}
 		}
 	}
 	for _, l := range dateLayouts {
