@@ -429,18 +429,14 @@ func safeDataset(d string) string {
 	return string(b)
 }
 
-// monthOf renders a date as a monthly period.
+// monthOf renders a date as a monthly period (from monthNames: this runs
+// for every row of a record-level file).
 func monthOf(t time.Time) string {
 	y, m, _ := t.Date()
 	if y >= monthNamesFrom && y < monthNamesFrom+len(monthNames)/12 {
 		return monthNames[(y-monthNamesFrom)*12+int(m)-1]
 	}
-	if y < 1000 || y > 9999 {
-		return t.Format("2006-01")
-	}
-	// As Format, without its layout parsing: this runs for every row.
-	b := [7]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-', byte('0' + int(m)/10), byte('0' + int(m)%10)}
-	return string(b[:])
+	return t.Format("2006-01")
 }
 
 // monthNames holds monthOf's answers for 1990 to 2109, made once: a

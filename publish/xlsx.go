@@ -75,15 +75,19 @@ type sheetWriter struct {
 	err  error
 	head int // header row of the sheet's table (0: none)
 	cols int
-	sp   *rowSplicer // the workbook's deferred rows (nil: every row through SetRow)
-	zs   *rowSplicer // the workbook's zip writer, which puts in the sheet's dimension (nil: left as A1)
+	zs   *rowSplicer // the workbook's zip writer, which puts in the sheet's dimension
+	sp   *rowSplicer // zs when it also takes the deferred rows (spliceSections); nil: every row through SetRow
 	last int         // the widest row's cells, for the sheet's dimension
 }
 
 // newSheetWriter starts a sheet whose table header is row head (0: no
-// table); the panes freeze below it (the StreamWriter wants them first).
-func newSheetWriter(ctx context.Context, f *excelize.File, st *xlStyles, sp *rowSplicer, name string, head int) *sheetWriter {
-	s := &sheetWriter{ctx: ctx, st: st, name: name, head: head, sp: sp}
+// table), written through zs; the panes freeze below it (the StreamWriter
+// wants them first).
+func newSheetWriter(ctx context.Context, f *excelize.File, st *xlStyles, zs *rowSplicer, name string, head int) *sheetWriter {
+	s := &sheetWriter{ctx: ctx, st: st, name: name, head: head, zs: zs}
+	if spliceSections {
+		s.sp = zs
+	}
 	s.sw, s.err = f.NewStreamWriter(name)
 	if s.err == nil && head > 0 {
 		top, _ := excelize.CoordinatesToCellName(1, head+1)
@@ -146,7 +150,7 @@ func (s *sheetWriter) finish() error {
 		s.err = s.sw.AddTable(&excelize.Table{Range: a + ":" + b, Name: "t_" + strings.ReplaceAll(s.name, " ", "_"),
 			StyleName: "TableStyleLight1", ShowRowStripes: &off})
 	}
-	if s.err == nil && s.zs != nil && s.row > 0 {
+	if s.err == nil && s.row > 0 {
 		// StreamWriter writes the sheet's <dimension> (its used range) when
 		// it starts, as A1; readers that trust it (openpyxl's read-only
 		// mode: one row) then miss the data. The splicer puts the real
@@ -188,13 +192,9 @@ func renderXLSX(ctx context.Context, p *pack, pl *plan, opts *Options) ([]byte, 
 	f := excelize.NewFile()
 	defer f.Close()
 	// zs writes the zip: the sheets' dimensions, and with spliceSections
-	// their section rows (sp)
+	// their section rows
 	zs := &rowSplicer{}
 	f.SetZipWriter(zs.zipWriter)
-	var sp *rowSplicer
-	if spliceSections {
-		sp = zs
-	}
 	st, err := newXLStyles(f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("xlsx styles: %w", err)
@@ -222,8 +222,7 @@ func renderXLSX(ctx context.Context, p *pack, pl *plan, opts *Options) ([]byte, 
 		return nil, 0, err
 	}
 	for _, s := range sheets {
-		w := newSheetWriter(ctx, f, st, sp, s.name, s.head)
-		w.zs = zs
+		w := newSheetWriter(ctx, f, st, zs, s.name, s.head)
 		if err := s.write(w); err != nil {
 			return nil, 0, fmt.Errorf("xlsx %s: %w", s.name, err)
 		}
