@@ -604,6 +604,13 @@ func (b *builder) model(m *Model, res *Result) error {
 		return err
 	}
 	mr.Action, mr.Periods, q = modelStatements(m, c, b.mode != buildNew, refill)
+	if m.Batch > 0 && mr.Action == Rebuilt {
+		periods, err := b.batchPeriods(m)
+		if err != nil {
+			return err
+		}
+		q = batchStatements(m, periods, b.mode != buildNew, refill)
+	}
 	if err := b.withThreads(m.Threads, len(q) > 0, func() error {
 		for _, s := range q {
 			if err := b.exec(fmt.Sprintf("model %s (%s)", m.Name, m.Path), s); err != nil {
@@ -824,13 +831,75 @@ func modelStatements(m *Model, c change, inPlace, refill bool) (Action, []string
 	// in_build(period) in the model reads PeriodsVar, so its big inputs can
 	// be cut to these periods before any join or window, which a filter on
 	// the outer query does not always reach.
-	return Refreshed, periods, []string{
-		keep,
-		fmt.Sprintf("SET VARIABLE %s = CAST([%s] AS VARCHAR[])", PeriodsVar, in),
-		fmt.Sprintf("INSERT INTO %s BY NAME SELECT * FROM (\n%s\n) AS _model WHERE _model.%s IN (%s) OR _model.%s IS NULL",
-			self, m.body, col, in, col),
-		fmt.Sprintf("SET VARIABLE %s = CAST(NULL AS VARCHAR[])", PeriodsVar),
+	q := []string{keep}
+	if m.Batch > 0 {
+		q = append(q, batchInserts(m, periods)...)
+	} else {
+		q = append(q, fmt.Sprintf("SET VARIABLE %s = CAST([%s] AS VARCHAR[])", PeriodsVar, in),
+			fmt.Sprintf("INSERT INTO %s BY NAME SELECT * FROM (\n%s\n) AS _model WHERE _model.%s IN (%s) OR _model.%s IS NULL",
+				self, m.body, col, in, col))
 	}
+	return Refreshed, periods, append(q, fmt.Sprintf("SET VARIABLE %s = CAST(NULL AS VARCHAR[])", PeriodsVar))
+}
+
+// batchPeriods lists the periods a batched model is built for: those of
+// the table its batch directive names.
+func (b *builder) batchPeriods(m *Model) ([]string, error) {
+	col := quoteIdent(m.Incremental)
+	rows, err := b.conn.QueryContext(b.ctx, fmt.Sprintf("SELECT DISTINCT CAST(%s AS VARCHAR) FROM %s WHERE %s IS NOT NULL ORDER BY 1",
+		col, quoteTable(m.BatchFrom), col))
+	if err != nil {
+		return nil, fmt.Errorf("model %s (%s): list the periods of %s to build in batches: %w", m.Name, m.Path, m.BatchFrom, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, fmt.Errorf("model %s: read the periods of %s: %w", m.Name, m.BatchFrom, err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("model %s: read the periods of %s: %w", m.Name, m.BatchFrom, err)
+	}
+	return out, nil
+}
+
+// batchStatements build a batched model in full: the empty table (its
+// columns from the query run for no period), then each batch of periods as
+// a refresh of those periods inserts them. Only the rows of a batch's
+// periods are kept from its run, so no row is built twice.
+func batchStatements(m *Model, periods []string, inPlace, refill bool) []string {
+	self := quoteTable(m.Name)
+	var q []string
+	switch {
+	case refill:
+		q = append(q, "DELETE FROM "+self)
+	case inPlace:
+		q = append(q, "DROP TABLE IF EXISTS "+self)
+	}
+	if !refill {
+		q = append(q, fmt.Sprintf("SET VARIABLE %s = CAST([] AS VARCHAR[])", PeriodsVar),
+			fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM (\n%s\n) AS _model LIMIT 0", self, m.body))
+	}
+	q = append(q, batchInserts(m, periods)...)
+	return append(q, fmt.Sprintf("SET VARIABLE %s = CAST(NULL AS VARCHAR[])", PeriodsVar))
+}
+
+// batchInserts insert a batched model's rows of periods, a batch at a time
+// (it has no NULL periods: its header says not_null).
+func batchInserts(m *Model, periods []string) []string {
+	self, col := quoteTable(m.Name), quoteIdent(m.Incremental)
+	var q []string
+	for len(periods) > 0 {
+		n := min(m.Batch, len(periods))
+		in := periodList(periods[:n])
+		periods = periods[n:]
+		q = append(q, fmt.Sprintf("SET VARIABLE %s = CAST([%s] AS VARCHAR[])", PeriodsVar, in),
+			fmt.Sprintf("INSERT INTO %s BY NAME SELECT * FROM (\n%s\n) AS _model WHERE _model.%s IN (%s)", self, m.body, col, in))
+	}
+	return q
 }
 
 // tests runs a model's data tests, skipping or scoping those whose outcome

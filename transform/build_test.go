@@ -964,6 +964,90 @@ func TestThreadsDirective(t *testing.T) {
 	}
 }
 
+// A model's batch directive builds it a few periods at a time, each batch
+// with in_build limited to its periods, into the same rows as one
+// statement; a refresh of many periods is batched too. The directive's
+// errors name the file and line.
+func TestBatchDirective(t *testing.T) {
+	ctx := context.Background()
+	src, err := os.ReadFile("../sql/functions/incremental.sql") // in_build, as the models use it
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{
+		"functions/incremental.sql": {Data: src},
+		"core/p.sql":                {Data: []byte("-- incremental: period\nSELECT period, k, v FROM lake.src")},
+		"core/b.sql": {Data: []byte("-- incremental: period\n-- batch: 2 periods of core.p\n-- not_null: period\n" +
+			"SELECT period, sum(v) AS s, CAST(getvariable('gplens_periods') AS VARCHAR) AS built_with FROM core.p WHERE in_build(period) GROUP BY period")},
+		"core/u.sql": {Data: []byte("-- incremental: period\nSELECT period, sum(v) AS s FROM core.p WHERE in_build(period) GROUP BY period")},
+	}
+	p, err := Load(ctx, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := p.byName["core.b"]; m.Batch != 2 || m.BatchFrom != "core.p" {
+		t.Fatalf("batch = %d of %q, want 2 of core.p", m.Batch, m.BatchFrom)
+	}
+	l := newLake(t)
+	month := func(m int) {
+		l.write(fmt.Sprintf("src/period=2024-%02d/part-0.parquet", m), fmt.Sprintf("SELECT %d AS k, %d AS v", m, 2*m))
+	}
+	lake := []LakeTable{{Name: "src", Glob: filepath.Join(l.dir, "src", "*", "*.parquet"), Columns: "k BIGINT, v BIGINT, period VARCHAR"}}
+	wh := filepath.Join(t.TempDir(), "w.duckdb")
+	build := func(full bool) Result {
+		t.Helper()
+		res, err := Build(ctx, p, Options{Warehouse: wh, Lake: lake, Logger: quiet, Full: full})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	for m := 1; m <= 3; m++ {
+		month(m)
+	}
+	build(true)
+	if got := query(t, wh, "SELECT period, s, built_with FROM core.b ORDER BY period"); !slices.Equal(got, []string{
+		"2024-01 2 [2024-01, 2024-02]", "2024-02 4 [2024-01, 2024-02]", "2024-03 6 [2024-03]"}) {
+		t.Errorf("batched full build: %q", got)
+	}
+	same := "SELECT count(*) FROM ((SELECT period, s FROM core.b EXCEPT ALL SELECT period, s FROM core.u) UNION ALL (SELECT period, s FROM core.u EXCEPT ALL SELECT period, s FROM core.b))"
+	if got := query(t, wh, same); !slices.Equal(got, []string{"0"}) {
+		t.Errorf("batched and unbatched builds differ in %v rows", got)
+	}
+	// three new months: a refresh, two at a time
+	for m := 4; m <= 6; m++ {
+		month(m)
+	}
+	res := build(false)
+	if got := actions(res)["core.b"]; got != Refreshed {
+		t.Errorf("core.b: %s, want refreshed (%s)", got, res.Summary())
+	}
+	want := []string{"2024-01 2 [2024-01, 2024-02]", "2024-02 4 [2024-01, 2024-02]", "2024-03 6 [2024-03]",
+		"2024-04 8 [2024-04, 2024-05]", "2024-05 10 [2024-04, 2024-05]", "2024-06 12 [2024-06]"}
+	if got := query(t, wh, "SELECT period, s, built_with FROM core.b ORDER BY period"); !slices.Equal(got, want) {
+		t.Errorf("batched refresh:\n got %q\nwant %q", got, want)
+	}
+	if got := query(t, wh, same); !slices.Equal(got, []string{"0"}) {
+		t.Errorf("after the refresh, batched and unbatched differ in %v rows", got)
+	}
+	for _, bad := range []struct{ header, want string }{
+		{"-- incremental: period\n-- not_null: period\n-- batch: 4\n", "core/a.sql:3"},
+		{"-- incremental: period\n-- not_null: period\n-- batch: 0 periods of core.p\n", "core/a.sql:3"},
+		{"-- incremental: period\n-- not_null: period\n-- batch: four periods of core.p\n", "core/a.sql:3"},
+		{"-- not_null: period\n-- batch: 4 periods of core.p\n", "incremental"},
+		{"-- incremental: period\n-- batch: 4 periods of core.p\n", "not_null"},
+		{"-- materialized: view\n-- incremental: period\n-- not_null: period\n-- batch: 4 periods of core.p\n", "only a table"},
+		{"-- incremental: period\n-- not_null: period\n-- batch: 4 periods of core.q\n", "core.q is not a table the model reads"},
+	} {
+		f := fstest.MapFS{"core/p.sql": fsys["core/p.sql"], "core/q.sql": fsys["core/p.sql"],
+			"core/a.sql": {Data: []byte(bad.header + "SELECT * FROM core.p")}}
+		_, err := Load(ctx, f)
+		if err == nil || !strings.Contains(err.Error(), "core/a.sql") || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q: error %v, want one naming core/a.sql and %q", bad.header, err, bad.want)
+		}
+	}
+}
+
 // The lake glob reads committed partitions only: the hidden folders of an
 // ingest in flight or killed (.tmp-*, .old-*) hold files DuckDB cannot read
 // ("too small to be a Parquet file") and rows that are not current.

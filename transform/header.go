@@ -3,6 +3,7 @@ package transform
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -56,6 +57,8 @@ type header struct {
 	yearOfMonths bool
 	description  string
 	threads      int
+	batch        int
+	batchFrom    string
 	tests        []Test
 }
 
@@ -66,6 +69,7 @@ var (
 	relRe       = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)\s*->\s*([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$`)
 	betweenRe   = regexp.MustCompile(`(?i)^between\s+(\S+)\s+and\s+(\S+)$`)
 	compareRe   = regexp.MustCompile(`^(>=|<=|<>|!=|=|>|<)\s*(\S+)$`)
+	batchRe     = regexp.MustCompile(`^(\d+)\s+periods?\s+of\s+([a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*)$`)
 	numberRe    = regexp.MustCompile(`^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$`)
 )
 
@@ -125,6 +129,18 @@ func parseHeader(path, src string) (header, error) {
 				continue
 			}
 			h.threads = t
+		case "batch":
+			bm := batchRe.FindStringSubmatch(val)
+			if bm == nil {
+				fail(n, "batch: want \"N periods of schema.table\", got %q", val)
+				continue
+			}
+			b, err := strconv.Atoi(bm[1])
+			if err != nil || b < 1 || b > 10000 {
+				fail(n, "batch: want from 1 to 10000 periods, got %q", bm[1])
+				continue
+			}
+			h.batch, h.batchFrom = b, bm[2]
 		case "description":
 			h.description = strings.TrimSpace(h.description + " " + val)
 		default:
@@ -138,6 +154,13 @@ func parseHeader(path, src string) (header, error) {
 	}
 	if h.yearOfMonths && h.incremental == "" {
 		errs = append(errs, fmt.Sprintf("%s: refresh_year_of_month needs incremental: period", path))
+	}
+	if h.batch > 0 && h.incremental == "" {
+		errs = append(errs, fmt.Sprintf("%s: batch needs incremental: period", path))
+	}
+	if h.batch > 0 && h.incremental != "" && !slices.ContainsFunc(h.tests, func(t Test) bool { return t.Name == "not_null("+h.incremental+")" }) {
+		// a batch builds the rows of its periods; a row without one would be built by none (or by all)
+		errs = append(errs, fmt.Sprintf("%s: batch needs a not_null test on %s", path, h.incremental))
 	}
 	if len(errs) > 0 {
 		return h, fmt.Errorf("model header: %s", strings.Join(errs, "; "))
@@ -214,7 +237,7 @@ func headerTests(key, val string, n int) ([]Test, error) {
 			tmpl: fmt.Sprintf("SELECT row_count FROM (SELECT count(*) AS row_count FROM %s) WHERE NOT (%s)", self, cond),
 		}}, nil
 	}
-	return nil, fmt.Errorf("unknown header key %q (known: materialized, incremental, refresh_year_of_month, threads, description, unique, not_null, accepted_values, relationships, range, row_count)", key)
+	return nil, fmt.Errorf("unknown header key %q (known: materialized, incremental, refresh_year_of_month, threads, batch, description, unique, not_null, accepted_values, relationships, range, row_count)", key)
 }
 
 func uniqueTest(cols []string, line int) Test {

@@ -59,6 +59,13 @@ type Model struct {
 	// long Go function call that spreads over the cores itself, where
 	// DuckDB's client thread would otherwise spin, waiting, beside it.
 	Threads int
+	// Batch, if set, is how many periods a full build computes at a time
+	// (batch: N periods of BatchFrom; with Incremental): the periods are
+	// BatchFrom's, and each batch runs the model as a refresh of those
+	// periods does. The same rows as one statement, in memory bounded by
+	// the batch rather than by the warehouse's history.
+	Batch     int
+	BatchFrom string
 	// Deps are the models this one reads, sorted.
 	Deps []string
 	// Inputs are the lake tables this one reads ("lake.qof_achievement"), sorted.
@@ -230,6 +237,10 @@ func newModel(name, src string) (*Model, error) {
 	}
 	m.Incremental, m.Description, m.Tests, m.Threads = h.incremental, h.description, h.tests, h.threads
 	m.YearOfMonth = h.yearOfMonths
+	m.Batch, m.BatchFrom = h.batch, h.batchFrom
+	if m.Batch > 0 && m.Materialized != Table {
+		return nil, fmt.Errorf("%s: batch: only a table is built in batches", name)
+	}
 	m.body = stripTrailingSemicolon(m.SQL)
 	return m, nil
 }
@@ -301,6 +312,9 @@ func (p *Project) resolve(ctx context.Context, db *sql.DB, m *Model) error {
 		if !strings.HasPrefix(t.Ref, LakeSchema+".") && !strings.HasPrefix(t.Ref, RefSchema+".") && p.byName[t.Ref] == nil {
 			errs = append(errs, fmt.Sprintf("%s:%d: %s looks up %s, which is not a model nor a lake table", m.Path, t.Line, t.Name, t.Ref))
 		}
+	}
+	if m.BatchFrom != "" && !deps[m.BatchFrom] && !inputs[m.BatchFrom] {
+		errs = append(errs, fmt.Sprintf("%s: batch: %s is not a table the model reads", m.Path, m.BatchFrom))
 	}
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))
