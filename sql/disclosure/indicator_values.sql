@@ -1,11 +1,19 @@
--- description: core.indicator_values under disclosure control, without area names (release.indicator_values, the table readers and packs use, adds them): for non-public indicators (referrals) a withheld count (disclosure.cells) is NULL with numerator_suppressed and value_suppressed set and suppression_reason 'primary' or 'secondary', and so is everything computed from it; every statistic published beside it is computed from published counts only.
+-- description: core.indicator_values of the non-public indicators (referrals) under disclosure control, without area names (release.indicator_values, the view readers and packs use, adds them and the public indicators, which pass unchanged): a withheld count (disclosure.cells) is NULL with numerator_suppressed and value_suppressed set and suppression_reason 'primary' or 'secondary', and so is everything computed from it; every statistic published beside it is computed from published counts only.
 -- incremental: period
+-- batch: 6 periods of core.indicator_values
 -- unique: indicator_id, period, area_level, area_code
 -- not_null: indicator_id, period, area_level, area_code, suppressed, numerator_suppressed, value_suppressed
 -- accepted_values: suppression_reason in ('primary', 'secondary')
--- row_count: > 0
 --
--- Public indicators pass through unchanged (flags false). For non-public ones:
+-- Empty where there are no non-public indicators (the real files: no referrals). Public
+-- indicators are not copied here: release.indicator_values reads them from
+-- core.indicator_values with the flags false (England, 27 months: 5.4 M of 12.2 M rows, which this
+-- table wrote, fingerprinted and tested again in every full build). Built six periods at a time
+-- (batch, above): at memory_limit 3GB the query over all 27 England months spilled its joins and the
+-- peers' lists; rebuilding this model in place on that warehouse took 75.9 s unbatched, 54.2 s in
+-- batches of 6 (3.2 GB peak), 54.4 s in batches of 9 and 43.5 s in batches of 3, whose commit then
+-- took 12.9 s more (the small batches' rows were written at commit rather than as they came).
+-- For non-public ones:
 --   numerator, value, lower/upper 95 and 99.8, comparison, funnel_significance, opportunity:
 --     NULL ('not compared') when the count is withheld; from the rounded count where the rule rounds.
 --   funnel_lower/upper -- NULL when withheld (they depend on the denominator and England only).
@@ -167,9 +175,4 @@ private AS (
     LEFT JOIN r AS icb ON icb.indicator_id = x.indicator_id AND icb.period = x.period AND icb.area_level = 'icb' AND icb.area_code = x.icb_code
     LEFT JOIN r AS sub ON sub.indicator_id = x.indicator_id AND sub.period = x.period AND sub.area_level = 'sub_icb' AND sub.area_code = x.sub_icb_code
 )
-SELECT v.*, false AS numerator_suppressed, false AS value_suppressed, CAST(NULL AS VARCHAR) AS suppression_reason
-FROM core.indicator_values AS v
-SEMI JOIN core.indicators AS i ON i.indicator_id = v.indicator_id AND coalesce(i.public, false)
-WHERE in_build(v.period)
-UNION ALL BY NAME
 SELECT * FROM private
