@@ -10,30 +10,31 @@ import (
 	"github.com/gplens/gplens/duck"
 )
 
-// TestPracticeIMDScoreIndependentOfThreads runs core.practices' LSOA-weighted
-// deprivation score (its lsoa_score step) on many threads over LSOA rows in
-// random order, several times, and wants the same doubles to the bit each
-// time. A plain parallel sum adds the partial sums in whatever order the
-// threads finish, so the score changed in its last bits from build to build
-// in every period, and an incremental build then took core.practices (and
-// everything below it) as changed in every period when one month was added.
+// TestPracticeIMDScoreIndependentOfThreads runs core.lsoa_deprivation, the
+// LSOA-weighted deprivation score core.practices reads, on many threads over
+// LSOA rows in random order, several times, and wants the same doubles to
+// the bit each time. A plain parallel sum adds the partial sums in whatever
+// order the threads finish, so the score changed in its last bits from build
+// to build in every period, and an incremental build then took
+// core.practices (and everything below it) as changed in every period when
+// one month was added.
 func TestPracticeIMDScoreIndependentOfThreads(t *testing.T) {
-	src, err := fs.ReadFile(FS(), "core/practices.sql")
+	src, err := fs.ReadFile(FS(), "core/lsoa_deprivation.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cte := cteBody(t, string(src), "lsoa_score")
+	cte := string(src)
 	ctx := context.Background()
 	db := openParallel(ctx, t)
 	// 40 practices x 20,000 LSOAs, shuffled so every practice's rows are
 	// spread over all row groups (and so over all threads).
-	for _, q := range []string{
+	for _, q := range append(readSQL(t, "functions/incremental.sql"),
 		"SELECT setseed(0.42)",
 		"CREATE SCHEMA staging",
 		"CREATE TABLE staging.imd_scores AS SELECT 'E' || i AS lsoa_code, random() * 80 AS imd_score FROM range(20000) AS t(i)",
 		`CREATE TABLE staging.registrations_lsoa AS SELECT 'P' || (i % 40) AS practice_code, '2024-01' AS period,
 			'E' || (i // 40) AS lsoa_code, 1 + (i * 7919) % 500 AS patients FROM range(800000) AS t(i) ORDER BY random()`,
-	} {
+	) {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -41,7 +42,7 @@ func TestPracticeIMDScoreIndependentOfThreads(t *testing.T) {
 	scores := func(body string) string {
 		t.Helper()
 		var s string
-		q := "WITH lsoa_score AS (" + body + ") SELECT string_agg(practice_code || '=' || CAST(imd_score AS VARCHAR), ';' ORDER BY practice_code) FROM lsoa_score"
+		q := "WITH lsoa_score AS (\n" + body + "\n) SELECT string_agg(practice_code || '=' || CAST(imd_score AS VARCHAR), ';' ORDER BY practice_code) FROM lsoa_score"
 		if err := db.QueryRowContext(ctx, q).Scan(&s); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -81,9 +82,10 @@ func cteBody(t *testing.T, sql, name string) string {
 	return body
 }
 
-// cteWithoutOrder drops the ORDER BY of the ordered sum in the lsoa_score CTE.
+// cteWithoutOrder sums the LSOA scores in the order the threads meet them
+// (the fixed order, list_sort, dropped).
 func cteWithoutOrder(body string) string {
-	return strings.Replace(body, " ORDER BY r.lsoa_code, r.patients)", ")", 1)
+	return strings.Replace(body, "list_sum(list_transform(list_sort(list(", "list_sum(list_transform((list(", 1)
 }
 
 // TestAreaSumsIndependentOfThreads runs core.indicator_rows' area sums (its
@@ -350,4 +352,66 @@ func readSQL(t *testing.T, paths ...string) []string {
 		out[i] = string(b)
 	}
 	return out
+}
+
+// TestSubICBParentVotes: core.sub_icb_parents gives a sub-ICB the ICB and
+// region most mapping rows give in the period, a month's workforce file
+// counting once per staff row (core.workforce_mapping's workforce_rows), and
+// breaks a tie with the smallest code, in any row order.
+func TestSubICBParentVotes(t *testing.T) {
+	ctx := context.Background()
+	db := openParallel(ctx, t)
+	src := readSQL(t, "functions/periods.sql", "functions/sums.sql", "core/sub_icb_parents.sql")
+	model := src[2]
+	setup := []string{src[0], src[1], "CREATE SCHEMA staging", "CREATE SCHEMA core",
+		"CREATE TABLE core.periods AS SELECT '2024-01' AS period",
+		"CREATE TABLE staging.ods_sub_icbs (sub_icb_code VARCHAR, period VARCHAR, icb_code VARCHAR, region_code VARCHAR)",
+		"CREATE TABLE staging.ods_practices (sub_icb_code VARCHAR)",
+		"CREATE TABLE staging.payments (sub_icb_code VARCHAR, period VARCHAR)",
+		"CREATE TABLE staging.qof_points (sub_icb_code VARCHAR, period VARCHAR)",
+		"CREATE TABLE staging.registrations (sub_icb_code VARCHAR, period VARCHAR)",
+		"CREATE TABLE staging.qof_geography (sub_icb_code VARCHAR, period VARCHAR, icb_code VARCHAR, region_code VARCHAR)",
+	}
+	for _, q := range setup {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for _, order := range []string{"random()", "icb_code", "icb_code DESC"} {
+		for _, q := range []string{
+			// 01A: three practices in the map say QAA (Y60); one practice's 40 workforce rows
+			// say QBB (Y61). 02B: one map row each for QDD and QCC (Y62): a tie.
+			`CREATE OR REPLACE TABLE staging.practice_map AS SELECT * FROM (VALUES
+				('01A', '2024-01', '2023-24', 'QAA', 'Y60'), ('01A', '2024-01', '2023-24', 'QAA', 'Y60'),
+				('01A', '2024-01', '2023-24', 'QAA', 'Y60'),
+				('02B', '2024-01', '2023-24', 'QDD', 'Y62'), ('02B', '2024-01', '2023-24', 'QCC', 'Y62'))
+				AS t(sub_icb_code, period, fy, icb_code, region_code) ORDER BY ` + order,
+			`CREATE OR REPLACE TABLE core.workforce_mapping AS
+				SELECT 'P1' AS practice_code, '2024-01' AS period, 'U1' AS pcn_code, '01A' AS sub_icb_code,
+					'QBB' AS icb_code, 'Y61' AS region_code, 40 AS workforce_rows`,
+		} {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		rows, err := db.QueryContext(ctx, "SELECT sub_icb_code, icb_code, region_code, parent_from FROM ("+model+") ORDER BY 1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for rows.Next() {
+			var s, i, r, from string
+			if err := rows.Scan(&s, &i, &r, &from); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, s+" "+i+" "+r+" "+from)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"01A QBB Y61 mapping", "02B QCC Y62 mapping"}
+		if strings.Join(got, "; ") != strings.Join(want, "; ") {
+			t.Errorf("rows in order %s: got %q, want %q", order, got, want)
+		}
+	}
 }

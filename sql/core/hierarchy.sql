@@ -14,7 +14,7 @@ WITH cand AS (
     SELECT practice_code, period, pcn_code, sub_icb_code, 'practice_map' AS source, 1 AS prio FROM staging.practice_map
     UNION ALL
     SELECT practice_code, period, any_value(pcn_code), any_value(sub_icb_code), 'workforce', 2
-    FROM staging.workforce GROUP BY practice_code, period
+    FROM core.workforce_mapping GROUP BY practice_code, period
     UNION ALL
     SELECT practice_code, period, NULL, sub_icb_code, 'registrations', 3 FROM staging.registrations
     UNION ALL

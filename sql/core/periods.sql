@@ -5,13 +5,15 @@
 --
 -- ODS snapshots and Fingertips extracts are reference data, dated by their own snapshot or time
 -- period, so they describe practices in the periods above but do not add periods of their own.
--- Registrations by age band are listed from the lake with the staging view's filter: the view sums
--- the bands of every month, 4 of this model's 4.4 s at England scale, to list a column it keeps.
+-- Registrations by age band and by LSOA are listed from the lake with the staging views' filters:
+-- the views sum every month's rows (the age bands 4 of this model's 4.4 s at England scale, the
+-- LSOA rows 0.4 of 0.7 s) to list a column they keep.
 WITH p AS (
     SELECT DISTINCT period, 'registrations' AS source FROM staging.registrations
     UNION ALL SELECT DISTINCT period, 'registrations_age' FROM lake.registrations_age
         WHERE upper(sex) IN ('MALE', 'FEMALE') AND upper(age_band) <> 'ALL'
-    UNION ALL SELECT DISTINCT period, 'registrations_lsoa' FROM staging.registrations_lsoa
+    UNION ALL SELECT DISTINCT period, 'registrations_lsoa' FROM lake.registrations_lsoa
+        WHERE coalesce(upper(sex), 'ALL') IN ('ALL', 'PERSONS')
     UNION ALL SELECT DISTINCT period, 'practice_map' FROM staging.practice_map
     UNION ALL SELECT DISTINCT period, 'workforce' FROM staging.workforce
     UNION ALL SELECT DISTINCT period, 'referrals' FROM staging.referrals

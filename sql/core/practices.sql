@@ -88,17 +88,7 @@ base AS (
     SELECT * FROM monthly_weighted
 ),
 lsoa_score AS (
-    SELECT r.practice_code, r.period AS lsoa_period,
-        -- summed in a fixed order (LSOA code, patients): a parallel sum of doubles differs in the
-        -- last bits from build to build, and the score would then differ in every period whenever
-        -- a month is added. Sorted after aggregating, not sum(... ORDER BY ...): the same additions
-        -- in the same order, at half the cost (an ordered aggregate sorts each group on its own).
-        list_sum(list_transform(list_sort(list({'l': r.lsoa_code, 'p': r.patients, 'x': r.patients * s.imd_score})), e -> e.x))
-            / nullif(sum(r.patients), 0) AS imd_score
-    FROM staging.registrations_lsoa AS r
-    JOIN staging.imd_scores AS s USING (lsoa_code)
-    WHERE r.patients > 0 AND s.imd_score IS NOT NULL
-    GROUP BY r.practice_code, r.period
+    SELECT practice_code, period AS lsoa_period, imd_score FROM core.lsoa_deprivation
 ),
 lsoa_first AS (
     SELECT practice_code, arg_min(imd_score, lsoa_period) AS imd_score FROM lsoa_score GROUP BY practice_code

@@ -2,17 +2,27 @@
 -- unique: sub_icb_code, period
 -- not_null: sub_icb_code, period, icb_code, region_code, parent_from
 WITH mapped AS (
-    SELECT sub_icb_code, period, icb_code, region_code FROM staging.qof_geography
-    UNION ALL SELECT sub_icb_code, period, icb_code, region_code FROM staging.practice_map
-    UNION ALL SELECT sub_icb_code, fy, icb_code, region_code FROM staging.practice_map
+    -- every mapping row a vote: n is how many rows of the source give these parents
+    SELECT sub_icb_code, period, icb_code, region_code, 1 AS n FROM staging.qof_geography
+    UNION ALL SELECT sub_icb_code, period, icb_code, region_code, 1 FROM staging.practice_map
+    UNION ALL SELECT sub_icb_code, fy, icb_code, region_code, 1 FROM staging.practice_map
         WHERE fy IN (SELECT period FROM core.periods) -- a year some annual source covers (core.hierarchy)
-    UNION ALL SELECT sub_icb_code, period, icb_code, region_code FROM staging.workforce
+    UNION ALL SELECT sub_icb_code, period, icb_code, region_code, workforce_rows FROM core.workforce_mapping
 ),
-same_period AS (
-    SELECT sub_icb_code, period, most_common(icb_code) AS icb_code, most_common(region_code) AS region_code
+votes AS (
+    SELECT sub_icb_code, period, icb_code, region_code, sum(n) AS n
     FROM mapped
     WHERE sub_icb_code IS NOT NULL AND icb_code IS NOT NULL AND region_code IS NOT NULL
     GROUP BY ALL
+),
+same_period AS (
+    -- the ICB and the region most mapping rows give, a tie to the smallest code
+    SELECT sub_icb_code, period, i.icb_code, r.region_code
+    FROM (SELECT sub_icb_code, period, first(icb_code ORDER BY n DESC, icb_code) AS icb_code
+          FROM (SELECT sub_icb_code, period, icb_code, sum(n) AS n FROM votes GROUP BY ALL) GROUP BY ALL) AS i
+    JOIN (SELECT sub_icb_code, period, first(region_code ORDER BY n DESC, region_code) AS region_code
+          FROM (SELECT sub_icb_code, period, region_code, sum(n) AS n FROM votes GROUP BY ALL) GROUP BY ALL) AS r
+        USING (sub_icb_code, period)
 ),
 ods AS (
     SELECT sub_icb_code, arg_max(icb_code, period) AS icb_code, arg_max(region_code, period) AS region_code

@@ -8,21 +8,23 @@
 -- marts/trends.sql, so no mean or limit is a function of a withheld value (n x mean - published
 -- values gives nothing back). Rebuilt whole (a new month moves every point's limits); the public
 -- series are not copied here: release.trends reads them from marts.trends.
+-- The values are disclosure.indicator_values' (the non-public indicators, as release.indicator_values
+-- shows them) with each area's current name joined per series: reading the release view scanned the
+-- public indicators too and named every row; a chart is named once.
 WITH private AS (
     SELECT indicator_id FROM core.indicators WHERE NOT coalesce(public, false)
 ),
 series_values AS (
-    SELECT v.indicator_id, v.area_level, v.area_code, v.area_name, v.practice_code, v.period, v.value,
+    SELECT v.indicator_id, v.area_level, v.area_code, v.practice_code, v.period, v.value,
         coalesce(i.polarity, 'no_judgement') AS polarity
-    FROM release.indicator_values AS v
+    FROM disclosure.indicator_values AS v
     JOIN core.indicators AS i USING (indicator_id)
     WHERE v.indicator_id IN (SELECT DISTINCT indicator_id FROM marts.trends)
       AND v.indicator_id IN (SELECT indicator_id FROM private)
       AND v.value IS NOT NULL
 ),
 s AS (
-    SELECT indicator_id, area_level, area_code,
-        any_value(area_name) AS area_name, any_value(practice_code) AS practice_code,
+    SELECT indicator_id, area_level, area_code, any_value(practice_code) AS practice_code,
         CASE any_value(polarity) WHEN 'higher_is_better' THEN 'increase' WHEN 'lower_is_better' THEN 'decrease' ELSE 'neutral' END AS improvement,
         -- sorted after aggregating: an ordered aggregate (list(... ORDER BY period)) costs three
         -- times as much at England scale (3.1 s against 1.1 s for the 1.4 M points)
@@ -31,11 +33,13 @@ s AS (
     GROUP BY indicator_id, area_level, area_code
 ),
 x AS (
-    SELECT indicator_id, area_level, area_code, area_name, practice_code, improvement,
+    SELECT s.indicator_id, s.area_level, s.area_code, coalesce(n.area_name, s.area_code) AS area_name,
+        s.practice_code, s.improvement,
         pts[-1].period AS last_period,
         unnest(list_transform(pts, e -> e.period)) AS period,
         unnest(spc_xmr(list_transform(pts, e -> e.value), improvement)) AS p
     FROM s
+    LEFT JOIN core.current_names AS n ON n.area_level = s.area_level AND n.area_code = s.area_code
     -- An XmR chart needs at least two points (one moving range): a practice
     -- open for a single month has no chart yet.
     WHERE len(pts) >= 2
@@ -61,13 +65,12 @@ FROM x
 )
 SELECT * FROM published
 UNION ALL
--- withheld months stay in the series as rows without numbers
-SELECT v.indicator_id, v.area_level, v.area_code, v.area_name, v.practice_code, v.period,
+-- withheld months stay in the series as rows without numbers (of the charts above: their names)
+SELECT v.indicator_id, v.area_level, v.area_code, c.area_name, v.practice_code, v.period,
     CAST(v.period || '-01' AS DATE) AS month,
     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     true, v.suppression_reason
-FROM release.indicator_values AS v
+FROM disclosure.indicator_values AS v
+JOIN (SELECT DISTINCT indicator_id, area_level, area_code, area_name FROM published) AS c
+    USING (indicator_id, area_level, area_code)
 WHERE v.value_suppressed
-  AND v.indicator_id IN (SELECT DISTINCT indicator_id FROM marts.trends)
-  AND EXISTS (SELECT 1 FROM published AS p
-              WHERE p.indicator_id = v.indicator_id AND p.area_level = v.area_level AND p.area_code = v.area_code)
