@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -737,6 +738,24 @@ func (b *builder) modelChange(m *Model) (change, error) {
 			}
 		}
 	}
+	if !c.all && m.LaterPeriods && len(c.periods) > 0 {
+		// a month's rows rest on the latest figures available by it
+		// (refresh_later_periods): every month from the earliest change on
+		months, ok := laterMonths(c.periods)
+		if !ok {
+			c.all = true
+		} else {
+			from := slices.Min(months)
+			for _, mo := range months {
+				c.periods[mo] = true
+			}
+			for p := range b.prevContent[m.Name].parts {
+				if p != nullPeriod && p != wholeTable && p >= from {
+					c.periods[p] = true
+				}
+			}
+		}
+	}
 	if !c.all && len(c.periods) > 0 && coversEvery(b.prevContent[m.Name].parts, c.periods) {
 		// Every period the table holds changed (a renamed area carries its
 		// new name into all of them): building the table afresh is cheaper
@@ -778,6 +797,32 @@ func yearOfMonth(p string) (string, bool) {
 		y--
 	}
 	return fmt.Sprintf("%04d-%02d", y, (y+1)%100), true
+}
+
+// laterMonths maps each period of a change in a model declared
+// refresh_later_periods to the first month it reaches: a month ('YYYY-MM')
+// itself, a financial year ('YYYY-YY') its last month (March), from which
+// its figures count as available (and where a year new to the lake adds a
+// month row); false for any other period, which the caller answers with a
+// full rebuild.
+func laterMonths(periods map[string]bool) ([]string, bool) {
+	var out []string
+	for _, p := range sortedKeys(periods) {
+		m := p
+		if _, ok := yearOfMonth(p); !ok {
+			if len(p) != 7 || p[4] != '-' {
+				return nil, false
+			}
+			y, err1 := strconv.Atoi(p[:4])
+			yy, err2 := strconv.Atoi(p[5:])
+			if err1 != nil || err2 != nil || yy != (y+1)%100 {
+				return nil, false
+			}
+			m = fmt.Sprintf("%04d-03", y+1)
+		}
+		out = append(out, m)
+	}
+	return out, len(out) > 0
 }
 
 // coversEvery says whether periods include every period of a previous

@@ -717,6 +717,97 @@ GROUP BY 1`)}
 	sameAsFullBuild(t, "", wh, full)
 }
 
+// TestLaterPeriodsRefresh: a model whose month rows carry earlier months'
+// figures forward (a running total here, as marts.area_summary takes the
+// latest year and workforce month available by each month) declares
+// refresh_later_periods, and a restated month refreshes that month and
+// every later one (not the earlier ones); a new month refreshes itself, and a
+// new financial year the March it adds.
+// Without the header the restated month alone would be refreshed and April
+// would keep March's old figures: the comparison with a full build fails.
+func TestLaterPeriodsRefresh(t *testing.T) {
+	ctx := context.Background()
+	fsys := basicFS(t)
+	src, err := os.ReadFile("../sql/functions/incremental.sql") // in_build, as the models use it
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys["functions/incremental.sql"] = &fstest.MapFile{Data: src}
+	fsys["marts/running.sql"] = &fstest.MapFile{Data: []byte(`-- incremental: period
+-- refresh_later_periods: true
+-- unique: period
+WITH months AS (
+    -- a year's figures count from its March
+    SELECT DISTINCT CASE WHEN CAST(substr(period, 6, 2) AS INTEGER) > 12
+                         THEN CAST(CAST(substr(period, 1, 4) AS INTEGER) + 1 AS VARCHAR) || '-03' ELSE period END AS period
+    FROM core.achievement)
+SELECT m.period, sum(a.numerator) AS numerator_to_date, count(DISTINCT a.period) AS periods
+FROM months AS m JOIN core.achievement AS a ON a.period <= m.period
+WHERE in_build(m.period)
+GROUP BY m.period`)}
+	p, err := Load(ctx, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLake(t)
+	l.practices(4)
+	for i, m := range []string{"2024-02", "2024-03", "2024-04"} {
+		l.achievement(m, 4, i)
+	}
+	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
+	if _, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		month string
+		want  []string
+	}{
+		{"2024-03", []string{"2024-03", "2024-04"}}, // March restated
+		{"2024-05", []string{"2024-05"}},            // a new month
+		{"2024-25", []string{"2024-25", "2025-03"}}, // a new year: its March
+	} {
+		l.achievement(step.month, 4, 17)
+		res, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range res.Models {
+			if m.Name == "marts.running" && (m.Action != Refreshed || !slices.Equal(m.Periods, step.want)) {
+				t.Errorf("%s: marts.running %s for %v, want refreshed for %v (%s)", step.month, m.Action, m.Periods, step.want, res.Summary())
+			}
+		}
+		full := filepath.Join(t.TempDir(), "full.duckdb")
+		if _, err := Build(ctx, p, Options{Warehouse: full, Lake: l.tables(), Logger: quiet, Full: true}); err != nil {
+			t.Fatal(err)
+		}
+		sameAsFullBuild(t, step.month+": ", wh, full)
+	}
+}
+
+func TestLaterMonths(t *testing.T) {
+	for _, c := range []struct {
+		in   []string
+		want []string
+	}{
+		{[]string{"2024-05"}, []string{"2024-05"}},
+		{[]string{"2023-24", "2024-05"}, []string{"2024-03", "2024-05"}},
+		{[]string{"1999-00"}, []string{"2000-03"}},
+		{[]string{"2024-05", "2024"}, nil},
+		{[]string{"2023-25"}, nil},
+		{[]string{"abcd-ef"}, nil},
+	} {
+		set := map[string]bool{}
+		for _, p := range c.in {
+			set[p] = true
+		}
+		got, ok := laterMonths(set)
+		slices.Sort(got)
+		if !slices.Equal(got, c.want) || ok != (c.want != nil) {
+			t.Errorf("laterMonths(%v) = %v, %v; want %v", c.in, got, ok, c.want)
+		}
+	}
+}
+
 func TestYearOfMonth(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"2024-05", "2024-25"}, {"2024-04", "2024-25"}, {"2024-03", "2023-24"}, {"2000-01", "1999-00"}, {"1999-12", "1999-00"},

@@ -55,6 +55,7 @@ type header struct {
 	materialized string
 	incremental  string
 	yearOfMonths bool
+	laterPeriods bool
 	description  string
 	threads      int
 	batch        int
@@ -122,6 +123,14 @@ func parseHeader(path, src string) (header, error) {
 			default:
 				fail(n, "refresh_year_of_month: want true or false, got %q", val)
 			}
+		case "refresh_later_periods":
+			switch strings.ToLower(val) {
+			case "true":
+				h.laterPeriods = true
+			case "false":
+			default:
+				fail(n, "refresh_later_periods: want true or false, got %q", val)
+			}
 		case "threads":
 			t, err := strconv.Atoi(val)
 			if err != nil || t < 1 || t > 1024 {
@@ -154,6 +163,9 @@ func parseHeader(path, src string) (header, error) {
 	}
 	if h.yearOfMonths && h.incremental == "" {
 		errs = append(errs, fmt.Sprintf("%s: refresh_year_of_month needs incremental: period", path))
+	}
+	if h.laterPeriods && h.incremental == "" {
+		errs = append(errs, fmt.Sprintf("%s: refresh_later_periods needs incremental: period", path))
 	}
 	if h.batch > 0 && h.incremental == "" {
 		errs = append(errs, fmt.Sprintf("%s: batch needs incremental: period", path))
@@ -237,7 +249,7 @@ func headerTests(key, val string, n int) ([]Test, error) {
 			tmpl: fmt.Sprintf("SELECT row_count FROM (SELECT count(*) AS row_count FROM %s) WHERE NOT (%s)", self, cond),
 		}}, nil
 	}
-	return nil, fmt.Errorf("unknown header key %q (known: materialized, incremental, refresh_year_of_month, threads, batch, description, unique, not_null, accepted_values, relationships, range, row_count)", key)
+	return nil, fmt.Errorf("unknown header key %q (known: materialized, incremental, refresh_year_of_month, refresh_later_periods, threads, batch, description, unique, not_null, accepted_values, relationships, range, row_count)", key)
 }
 
 func uniqueTest(cols []string, line int) Test {

@@ -53,7 +53,11 @@ type Model struct {
 	// financial year (the model's year rows rest on the year's months,
 	// e.g. a year's average of monthly FTE). Only with Incremental.
 	YearOfMonth bool
-	Description string
+	// LaterPeriods: a change in a period also refreshes every later month
+	// the model holds (a month's rows take the latest figures available by
+	// it, so a change carries forward). Only with Incremental.
+	LaterPeriods bool
+	Description  string
 	// Threads, if set, caps DuckDB's threads while the model's statements
 	// run (its tests run with the build's): for a model whose work is one
 	// long Go function call that spreads over the cores itself, where
@@ -236,7 +240,7 @@ func newModel(name, src string) (*Model, error) {
 		}
 	}
 	m.Incremental, m.Description, m.Tests, m.Threads = h.incremental, h.description, h.tests, h.threads
-	m.YearOfMonth = h.yearOfMonths
+	m.YearOfMonth, m.LaterPeriods = h.yearOfMonths, h.laterPeriods
 	m.Batch, m.BatchFrom = h.batch, h.batchFrom
 	if m.Batch > 0 && m.Materialized != Table {
 		return nil, fmt.Errorf("%s: batch: only a table is built in batches", name)

@@ -1,4 +1,6 @@
 -- description: Headline numbers per area (practices included) and month: practices, registered and weighted list size, deprivation, QOF and payments (the latest financial year ended by that month: qof_fy, payments_fy), staff FTE per 10,000 weighted patients (workforce_period), referrals and referral rates. Every figure is the latest available at the month, with its period beside it.
+-- incremental: period
+-- refresh_later_periods: true
 -- unique: area_level, area_code, period
 -- not_null: area_level, area_code, period, list_period
 -- accepted_values: area_level in ('practice', 'pcn', 'sub_icb', 'icb', 'region', 'england')
@@ -13,15 +15,20 @@
 -- that has data. Workforce: the latest month up to the month that has workforce data. Referrals:
 -- the month itself. qof_achievement_pct can pass 100 where the published points exceed the points
 -- available (income-protected years, e.g. 2021-22; flagged in marts.indicator_values). imd_score of an area is the mean of its practices' scores weighted by list size.
+-- Refreshed by month: every figure of a month is the latest available by it, so a change in a
+-- month reaches that month and every later one, and a change in a financial year its March and
+-- every later month (refresh_later_periods); in_build picks the months built.
 WITH annual_periods AS (
     SELECT DISTINCT period FROM staging.qof_achievement
     UNION SELECT DISTINCT period FROM staging.qof_points
     UNION SELECT DISTINCT period FROM staging.payments
 ),
 months AS (
-    SELECT period FROM core.periods WHERE period_type = 'month'
-    UNION
-    SELECT period_last_month(period) FROM annual_periods
+    SELECT period FROM (
+        SELECT period FROM core.periods WHERE period_type = 'month'
+        UNION
+        SELECT period_last_month(period) FROM annual_periods
+    ) WHERE in_build(period)
 ),
 dims AS (
     -- the core.practices period describing each month
