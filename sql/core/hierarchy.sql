@@ -34,8 +34,7 @@ WITH cand AS (
 keys AS (
     -- every practice and period with data of any kind
     SELECT DISTINCT practice_code, period FROM cand
-    UNION SELECT DISTINCT practice_code, period FROM staging.qof_achievement
-    UNION SELECT DISTINCT practice_code, period FROM staging.qof_prevalence
+    UNION SELECT practice_code, period FROM core.qof_practices
 ),
 own AS (
     SELECT k.practice_code, k.period,
