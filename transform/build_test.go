@@ -680,19 +680,7 @@ SELECT CASE WHEN CAST(substr(period, 6, 2) AS INTEGER) >= 4
        sum(numerator) AS numerator, count(DISTINCT period) AS months
 FROM core.achievement
 GROUP BY 1`)}
-	p, err := Load(ctx, fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := newLake(t)
-	l.practices(4)
-	for i, m := range []string{"2024-02", "2024-03", "2024-04"} {
-		l.achievement(m, 4, i)
-	}
-	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
-	if _, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet}); err != nil {
-		t.Fatal(err)
-	}
+	p, l, wh := buildFebToApril(t, fsys)
 	l.achievement("2024-05", 4, 7)
 	res, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet})
 	if err != nil {
@@ -745,19 +733,7 @@ SELECT m.period, sum(a.numerator) AS numerator_to_date, count(DISTINCT a.period)
 FROM months AS m JOIN core.achievement AS a ON a.period <= m.period
 WHERE in_build(m.period)
 GROUP BY m.period`)}
-	p, err := Load(ctx, fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := newLake(t)
-	l.practices(4)
-	for i, m := range []string{"2024-02", "2024-03", "2024-04"} {
-		l.achievement(m, 4, i)
-	}
-	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
-	if _, err := Build(ctx, p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet}); err != nil {
-		t.Fatal(err)
-	}
+	p, l, wh := buildFebToApril(t, fsys)
 	for _, step := range []struct {
 		month string
 		want  []string
@@ -806,6 +782,27 @@ func TestLaterMonths(t *testing.T) {
 			t.Errorf("laterMonths(%v) = %v, %v; want %v", c.in, got, ok, c.want)
 		}
 	}
+}
+
+// buildFebToApril loads the project in fsys and builds it on a lake of four
+// practices' achievement for February to April 2024; it returns the project,
+// the lake (to add or restate months) and the warehouse.
+func buildFebToApril(t *testing.T, fsys fstest.MapFS) (*Project, *lakeFixture, string) {
+	t.Helper()
+	p, err := Load(context.Background(), fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLake(t)
+	l.practices(4)
+	for i, m := range []string{"2024-02", "2024-03", "2024-04"} {
+		l.achievement(m, 4, i)
+	}
+	wh := filepath.Join(t.TempDir(), "warehouse.duckdb")
+	if _, err := Build(context.Background(), p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	return p, l, wh
 }
 
 func TestYearOfMonth(t *testing.T) {

@@ -115,21 +115,20 @@ func parseHeader(path, src string) (header, error) {
 				continue
 			}
 			h.incremental = val
-		case "refresh_year_of_month":
+		case "refresh_year_of_month", "refresh_later_periods":
+			var on bool
 			switch strings.ToLower(val) {
 			case "true":
-				h.yearOfMonths = true
+				on = true
 			case "false":
 			default:
-				fail(n, "refresh_year_of_month: want true or false, got %q", val)
+				fail(n, "%s: want true or false, got %q", key, val)
+				continue
 			}
-		case "refresh_later_periods":
-			switch strings.ToLower(val) {
-			case "true":
-				h.laterPeriods = true
-			case "false":
-			default:
-				fail(n, "refresh_later_periods: want true or false, got %q", val)
+			if key == "refresh_year_of_month" {
+				h.yearOfMonths = on
+			} else {
+				h.laterPeriods = on
 			}
 		case "threads":
 			t, err := strconv.Atoi(val)
