@@ -92,7 +92,16 @@ func (e *Emitter) resize(size, read, records int64) {
 }
 
 // Row starts a new output row of the current record.
-func (e *Emitter) Row() *Row { e.row.reset(); return e.row }
+func (e *Emitter) Row() *Row {
+	e.row.reset()
+	if e.wk != nil {
+		// A parse worker builds the row in place in its batch.
+		e.row.vals = e.wk.rowSlot(len(e.row.own))
+	} else {
+		e.row.vals = e.row.own
+	}
+	return e.row
+}
 
 // Emit adds the row being built to the current record's output.
 func (e *Emitter) Emit() {

@@ -2,9 +2,13 @@ package ingest
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -113,6 +117,65 @@ func TestMonthOf(t *testing.T) {
 		d := time.Date(ymd[0], time.Month(ymd[1]), ymd[2], 0, 0, 0, 0, time.UTC)
 		if got, want := monthOf(d), d.Format("2006-01"); got != want {
 			t.Errorf("monthOf(%s) = %q, want %q", d.Format("2006-01-02"), got, want)
+		}
+	}
+}
+
+// plainDecimal reads what it accepts to the bit as strconv.ParseFloat does
+// (signed zeros, points at either end, 15 digits), and leaves the rest to
+// ParseNumber's long way: more digits, exponents, markers, spaces.
+func TestPlainDecimal(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	cases := []string{"0", "-0", "-0.0", "1.", ".5", "-.5", "210.0", "5.0", "0.1", "0.3", "999999999999999", "99999999999999.9", "0.00000000000001", "123456.789012345"}
+	for i := 0; i < 200000; i++ {
+		n := 1 + rng.IntN(15)
+		b := make([]byte, 0, n+2)
+		if rng.IntN(4) == 0 {
+			b = append(b, '-')
+		}
+		p := rng.IntN(n + 2) // the point's place, or none
+		for j := 0; j < n; j++ {
+			if j == p {
+				b = append(b, '.')
+			}
+			b = append(b, byte('0'+rng.IntN(10)))
+		}
+		if p == n {
+			b = append(b, '.')
+		}
+		cases = append(cases, string(b))
+	}
+	for _, s := range cases {
+		got, ok := plainDecimal(s)
+		want, err := strconv.ParseFloat(s, 64)
+		if !ok || err != nil || math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("plainDecimal(%q) = %v %v, strconv %v %v", s, got, ok, want, err)
+		}
+		if v, ok, err := ParseNumber(s); !ok || err != nil || math.Float64bits(v) != math.Float64bits(want) {
+			t.Fatalf("ParseNumber(%q) = %v %v %v, want %v", s, v, ok, err, want)
+		}
+	}
+	for _, s := range []string{"", "-", ".", "-.", "1234567890123456", "0.000000000000001", "1e5", "+1", "1,000", " 1", "1 ", "1.2.3", "*", "£5", "(5)", "1%", "0x10", "NaN", "Inf"} {
+		if got, ok := plainDecimal(s); ok {
+			t.Errorf("plainDecimal(%q) = %v, want it left to ParseNumber", s, got)
+		}
+	}
+}
+
+// ymd's calendar arithmetic agrees with time.Date on every day of 1800-2400
+// (leap centuries included) and refuses exactly the days time.Date would
+// move to the next month.
+func TestYMDCalendar(t *testing.T) {
+	for y := 1800; y <= 2400; y++ {
+		for m := 0; m <= 13; m++ {
+			for d := 0; d <= 32; d++ {
+				got, ok := ymd(fmt.Sprintf("%04d", y), fmt.Sprintf("%02d", m), fmt.Sprintf("%02d", d))
+				want := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+				exists := m >= 1 && m <= 12 && d >= 1 && want.Day() == d && int(want.Month()) == m
+				if ok != exists || ok && (!got.Equal(want) || got.Location() != time.UTC) {
+					t.Fatalf("ymd(%04d-%02d-%02d) = %v %v, want %v %v", y, m, d, got, ok, want, exists)
+				}
+			}
 		}
 	}
 }

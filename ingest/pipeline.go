@@ -78,18 +78,28 @@ func (b *batch) reset(batchBytes int) {
 
 func (b *batch) addEvent(ev event) { b.events = append(b.events, ev) }
 
-// addRow copies the row being built into the batch.
-func (b *batch) addRow(r *Row, key keyHash) {
-	n := len(r.vals)
+// rowSlot is where the batch's next row of n values goes: a worker's
+// Emitter builds its row there (Row), so adding it copies nothing.
+func (b *batch) rowSlot(n int) []parquet.Value {
 	if len(b.vals)+n > cap(b.vals) {
 		// A new slab; rows already made keep the old one alive.
 		b.vals = make([]parquet.Value, 0, max(2*cap(b.vals), 64*n))
 	}
 	start := len(b.vals)
-	pr := r.parquetRow(b.vals[start:start:cap(b.vals)])
-	b.vals = b.vals[:start+len(pr)]
-	pr = pr[:len(pr):len(pr)]
-	b.events = append(b.events, event{kind: evRow, row: pr, key: key})
+	return b.vals[start : start+n : start+n]
+}
+
+// addRow adds the row being built to the batch: in place when it was built
+// in the batch's next slot, else as a copy.
+func (b *batch) addRow(r *Row, key keyHash) {
+	slot := b.rowSlot(len(r.vals))
+	if len(slot) > 0 && &slot[0] == &r.vals[0] {
+		r.nulls(slot)
+	} else {
+		slot = r.parquetRow(slot)
+	}
+	b.vals = b.vals[:len(b.vals)+len(slot)]
+	b.events = append(b.events, event{kind: evRow, row: slot, key: key})
 }
 
 // splitter cuts the decoded input into runs of whole records.

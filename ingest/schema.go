@@ -124,13 +124,15 @@ var epoch = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
 type Row struct {
 	s    *Schema
 	key  []bool          // by declared index: part of the unique key
-	vals []parquet.Value // by parquet leaf index
+	vals []parquet.Value // by parquet leaf index: own, or a parse worker's slot in its batch
+	own  []parquet.Value // the row's own values, outside parse workers
 	set  []bool          // by declared index
 	keys []string        // string form of each declared column, for key hashing
 }
 
 func newRow(s *Schema) *Row {
-	return &Row{s: s, vals: make([]parquet.Value, len(s.Columns)), set: make([]bool, len(s.Columns)), keys: make([]string, len(s.Columns))}
+	own := make([]parquet.Value, len(s.Columns))
+	return &Row{s: s, vals: own, own: own, set: make([]bool, len(s.Columns)), keys: make([]string, len(s.Columns))}
 }
 
 func (r *Row) reset() {
@@ -175,18 +177,29 @@ func (r *Row) Bool(i int, v bool) { r.put(i, parquet.BooleanValue(v)) }
 
 // Date sets column i to the day of t.
 func (r *Row) Date(i int, t time.Time) {
-	d := t.Sub(epoch).Hours() / 24
-	r.put(i, parquet.Int32Value(int32(d)))
+	// whole days since 1970 (t is a day's midnight UTC), floored for earlier days
+	r.put(i, parquet.Int32Value(int32(floorDiv(t.Unix(), 86400))))
 	if r.key != nil && r.key[i] {
 		r.keys[i] = t.Format("2006-01-02")
 	}
 }
 
-func (r *Row) parquetRow(dst parquet.Row) parquet.Row {
-	dst = dst[:0]
-	for li := range r.vals {
-		dst = append(dst, r.vals[li])
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
 	}
+	return q
+}
+
+func (r *Row) parquetRow(dst parquet.Row) parquet.Row {
+	dst = append(dst[:0], r.vals...)
+	r.nulls(dst)
+	return dst
+}
+
+// nulls makes the columns not set in this row NULL in dst.
+func (r *Row) nulls(dst parquet.Row) {
 	for i, ok := range r.set {
 		if !ok {
 			l := r.s.leaf[i]
@@ -194,5 +207,4 @@ func (r *Row) parquetRow(dst parquet.Row) parquet.Row {
 			dst[l].SetColumnIndex(l)
 		}
 	}
-	return dst
 }
