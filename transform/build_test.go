@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -1467,4 +1468,36 @@ func TestIncrementalWhileHeld(t *testing.T) {
 	if leftovers, _ := filepath.Glob(wh + ".building-*"); len(leftovers) > 0 {
 		t.Errorf("temporary files left: %v", leftovers)
 	}
+}
+
+// After a model whose Go functions grew Go's heap (the disclosure audit),
+// the builder hands the free heap back to the OS before the next model, so
+// Go's garbage and DuckDB's buffers do not peak together.
+func TestReleaseGoHeap(t *testing.T) {
+	held := func() uint64 {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapSys - ms.HeapReleased
+	}
+	junk := make([][]byte, 0, 32)
+	for i := 0; i < 32; i++ {
+		b := make([]byte, 16<<20)
+		for j := 0; j < len(b); j += 4096 {
+			b[j] = 1 // resident, as the audit's heap is
+		}
+		junk = append(junk, b)
+	}
+	if h := held(); h < 512<<20 {
+		t.Fatalf("the test's heap is %d MiB, want over 512", h>>20)
+	}
+	junk = nil
+	runtime.GC() // garbage now, but still held from the OS
+	if h := held(); h < goHeapKeep {
+		t.Skipf("Go returned the heap by itself (%d MiB held)", h>>20)
+	}
+	releaseGoHeap()
+	if h := held(); h > goHeapKeep {
+		t.Errorf("after releaseGoHeap Go still holds %d MiB of heap, want at most %d", h>>20, goHeapKeep>>20)
+	}
+	_ = junk
 }
