@@ -159,7 +159,8 @@ func TestToCells(t *testing.T) {
 }
 
 // suppressInKeyOrder gives each cell what SuppressOpts gives it, whatever
-// the order the cells come in (sdc_suppress's lists are not sorted).
+// the order the cells come in (sdc_suppress's lists are not sorted), and
+// leaves the cells in that order.
 func TestSuppressInKeyOrder(t *testing.T) {
 	cells := englandCells(4, 300)
 	want := map[string]string{}
@@ -178,7 +179,12 @@ func TestSuppressInKeyOrder(t *testing.T) {
 	for seed := range int64(3) {
 		shuffled := slices.Clone(cells)
 		rand.New(rand.NewSource(seed)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
-		for i, st := range suppressInKeyOrder(shuffled, Options{Audit: true}) {
+		before := slices.Clone(shuffled)
+		got := suppressInKeyOrder(shuffled, Options{Audit: true})
+		if !slices.Equal(before, shuffled) {
+			t.Fatalf("seed %d: the cells are not left in their order (they are sorted in place meanwhile)", seed)
+		}
+		for i, st := range got {
 			if k := shuffled[i].String(); want[k] != st {
 				t.Fatalf("seed %d: %s is %q in key order, %q in input order", seed, k, st, want[k])
 			}
