@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/gplens/gplens/data"
+	"github.com/gplens/gplens/period"
 )
 
 // PackSourcesFile says which sources a monthly pack needs and when a
@@ -109,9 +109,6 @@ type Status struct {
 	Requirements []Requirement     `json:"requirements"`
 }
 
-var monthPeriodRE = regexp.MustCompile(`^(\d{4})-(0[1-9]|1[0-2])$`)
-var fyPeriodRE = regexp.MustCompile(`^(\d{4})-(\d{2})$`)
-
 // LakeStatus reads the manifest and the partition folders of a lake.
 func LakeStatus(lake, workspace string) (*Status, error) {
 	reqs, err := LoadPackSources(workspace)
@@ -145,31 +142,16 @@ func LakeStatus(lake, workspace string) (*Status, error) {
 	return st, nil
 }
 
-// fyEnd is the last month (March) of a financial year period "2022-23".
-func fyEnd(period string) (string, bool) {
-	m := fyPeriodRE.FindStringSubmatch(period)
-	if m == nil {
-		return "", false
-	}
-	var y, z int
-	fmt.Sscanf(m[1], "%d", &y)
-	fmt.Sscanf(m[2], "%d", &z)
-	if (y+1)%100 != z {
-		return "", false
-	}
-	return fmt.Sprintf("%d-03", y+1), true
-}
-
 // counts reports whether a partition of a source counts for a month under rule.
-func counts(cad Cadence, rule, period, month string) bool {
+func counts(cad Cadence, rule, p, month string) bool {
 	switch rule {
 	case RuleAny:
 		return true
 	case RuleMonth:
-		return cad != Annual && period == month
+		return cad != Annual && p == month
 	case RulePublishedYear:
-		end, ok := fyEnd(period)
-		return ok && cad == Annual && end < month
+		end, ok := period.LastMonth(p)
+		return ok && period.IsYear(p) && cad == Annual && end < month
 	}
 	return false
 }
@@ -191,12 +173,13 @@ func packMonths(parts []PartitionStatus, reqs []Requirement) []MonthStatus {
 		bySource[p.Source] = append(bySource[p.Source], p.Period)
 		switch cad := cadence[p.Source]; {
 		case cad == Annual:
-			if end, ok := fyEnd(p.Period); ok {
-				y := end[:4]
-				cand[y+"-04"] = true
+			if end, ok := period.LastMonth(p.Period); ok && period.IsYear(p.Period) {
+				if next, ok := period.AddMonths(end, 1); ok {
+					cand[next] = true
+				}
 			}
 		case cad == Monthly || cad == Quarterly:
-			if monthPeriodRE.MatchString(p.Period) {
+			if period.IsMonth(p.Period) {
 				cand[p.Period] = true
 			}
 		}

@@ -8,9 +8,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gplens/gplens/data"
+	"github.com/gplens/gplens/period"
 )
 
 // Num is a nullable number as read from the warehouse.
@@ -46,27 +46,6 @@ type plan struct {
 }
 
 func sqlQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-// fyEnd gives the month after a financial year "2023-24" ends ("2024-04");
-// see available for when a year counts as published.
-func fyEnd(fy string) (string, bool) {
-	if len(fy) != 7 || fy[4] != '-' {
-		return "", false
-	}
-	y, err := strconv.Atoi(fy[:4])
-	if err != nil {
-		return "", false
-	}
-	return fmt.Sprintf("%04d-04", y+1), true
-}
-
-func addMonths(period string, n int) string {
-	t, err := time.Parse("2006-01", period)
-	if err != nil {
-		return period
-	}
-	return t.AddDate(0, n, 0).Format("2006-01")
-}
 
 func tableExists(ctx context.Context, db *sql.DB, schema, table string) (bool, error) {
 	var n int
@@ -248,11 +227,11 @@ func periodGroup(domain string) string {
 // month m: a month up to m, or a financial year from its last month (March)
 // on, as marts.area_summary counts it.
 func available(p, m string) bool {
-	if periodRE.MatchString(p) {
+	if period.IsMonth(p) {
 		return p <= m
 	}
-	end, ok := fyEnd(p)
-	return ok && addMonths(end, -1) <= m
+	end, ok := period.LastMonth(p)
+	return ok && end <= m
 }
 
 // choosePeriods picks one period per period group for the pack month: the
@@ -299,8 +278,8 @@ func later(p, q string) bool {
 		return true
 	}
 	end := func(x string) string {
-		if e, ok := fyEnd(x); ok && !periodRE.MatchString(x) {
-			return addMonths(e, -1) + "~" // a year sorts after its own last month's data
+		if e, ok := period.LastMonth(x); ok && period.IsYear(x) {
+			return e + "~" // a year sorts after its own last month's data
 		}
 		return x
 	}

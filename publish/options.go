@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+
+	"github.com/gplens/gplens/period"
 )
 
 // SourceFile is one ingested input file (from the lake manifest), listed in
@@ -111,8 +113,6 @@ const DefaultSchema = "release"
 
 var schemaRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 
-var periodRE = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])$`)
-
 // level order from the top; packs may be published for the middle four.
 var levelOrder = []string{"england", "region", "icb", "sub_icb", "pcn", "practice"}
 
@@ -134,7 +134,7 @@ func levelRank(l string) int {
 }
 
 func (o *Options) normalise() error {
-	if !periodRE.MatchString(o.Period) {
+	if !period.IsMonth(o.Period) {
 		return fmt.Errorf("publish: period %q is not YYYY-MM", o.Period)
 	}
 	if len(o.Levels) == 0 {

@@ -1,5 +1,7 @@
 package publish
 
+import "github.com/gplens/gplens/period"
+
 type areaRef struct {
 	Level, Code, Name string
 }
@@ -266,7 +268,7 @@ func (p *pack) summary() map[string]summaryValue {
 
 // periodLabel: "2024-03" -> "March 2024"; a financial year stays "2022-23".
 func periodLabel(p string) string {
-	if periodRE.MatchString(p) {
+	if period.IsMonth(p) {
 		months := []string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
 		m := int(p[5]-'0')*10 + int(p[6]-'0')
 		return months[m-1] + " " + p[:4]

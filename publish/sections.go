@@ -4,6 +4,8 @@ import (
 	"embed"
 	"fmt"
 	"strings"
+
+	"github.com/gplens/gplens/period"
 )
 
 // A pack section is one SQL query over the marts (publish/sections/<name>.sql)
@@ -396,6 +398,7 @@ func sectionByName(name string) *Section {
 
 // render fills a section's placeholders for one level.
 func (q *queryEnv) render(text string) string {
+	trendStart, _ := period.AddMonths(q.period, -24) // q.period is a month (Options.normalise)
 	r := strings.NewReplacer(
 		"{{members}}", q.members,
 		"{{schema}}", q.schema,
@@ -404,7 +407,7 @@ func (q *queryEnv) render(text string) string {
 		"{{level}}", sqlQuote(q.level),
 		"{{period}}", sqlQuote(q.period),
 		"{{practice_period}}", sqlQuote(q.practicePeriod),
-		"{{trend_start}}", sqlQuote(addMonths(q.period, -24)),
+		"{{trend_start}}", sqlQuote(trendStart),
 		"{{area_filter}}", q.areaFilter,
 		"{{deepest}}", sqlQuote(q.deepest),
 	)

@@ -16,6 +16,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/robfig/cron/v3"
+
+	"github.com/gplens/gplens/period"
 )
 
 // Defaults applied to omitted job fields.
@@ -150,7 +152,6 @@ type job struct {
 
 var (
 	jobNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
-	periodRE  = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
 )
 
 func compile(c Config) (map[string]*job, error) {
@@ -226,7 +227,7 @@ func compile(c Config) (map[string]*job, error) {
 		}
 		switch {
 		case j.period == PeriodPreviousMonth, j.period == PeriodCurrentMonth, j.period == PeriodLatest:
-		case periodRE.MatchString(j.period):
+		case period.IsMonth(j.period):
 		default:
 			bad(label, "period", "%q is not previous-month, current-month, latest or YYYY-MM", raw.Period)
 		}

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/gplens/gplens/period"
 )
 
 // RunRequest is what the Runner is asked to do for one attempt.
@@ -163,7 +165,7 @@ func (d *Daemon) Trigger(ctx context.Context, name string, opts TriggerOptions) 
 		return Summary{}, fmt.Errorf("unknown job %q (configured: %v)", name, sortedNames(d.jobs))
 	}
 	if opts.Period != "" && opts.Period != PeriodPreviousMonth && opts.Period != PeriodCurrentMonth &&
-		opts.Period != PeriodLatest && !periodRE.MatchString(opts.Period) {
+		opts.Period != PeriodLatest && !period.IsMonth(opts.Period) {
 		return Summary{}, fmt.Errorf("period %q is not previous-month, current-month, latest or YYYY-MM", opts.Period)
 	}
 	f := fire{job: j, trigger: TriggerManual, period: opts.Period, areas: opts.Areas}

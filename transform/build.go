@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/gplens/gplens/duck"
+	"github.com/gplens/gplens/period"
 )
 
 // Options configure a build.
@@ -753,7 +754,7 @@ func (b *builder) modelChange(m *Model) (change, error) {
 	if !c.all && m.YearOfMonth {
 		// a year's rows rest on its months (refresh_year_of_month)
 		for _, p := range sortedKeys(c.periods) {
-			if fy, ok := yearOfMonth(p); ok {
+			if fy, ok := period.YearOf(p); ok {
 				c.periods[fy] = true
 			}
 		}
@@ -801,24 +802,6 @@ func (b *builder) modelChange(m *Model) (change, error) {
 	return c, nil
 }
 
-// yearOfMonth is the financial year a month ('YYYY-MM') falls in, as the
-// SQL macro fy_of_month: '2024-05' is in '2024-25', '2024-02' in '2023-24'.
-// A period whose second part is above 12 is a year already (is_fy).
-func yearOfMonth(p string) (string, bool) {
-	if len(p) != 7 || p[4] != '-' {
-		return "", false
-	}
-	y, err1 := strconv.Atoi(p[:4])
-	mo, err2 := strconv.Atoi(p[5:])
-	if err1 != nil || err2 != nil || mo < 1 || mo > 12 {
-		return "", false
-	}
-	if mo < 4 {
-		y--
-	}
-	return fmt.Sprintf("%04d-%02d", y, (y+1)%100), true
-}
-
 // laterMonths maps each period of a change in a model declared
 // refresh_later_periods to the first month it reaches: a month ('YYYY-MM')
 // itself, a financial year ('YYYY-YY') its last month (March), from which
@@ -828,17 +811,9 @@ func yearOfMonth(p string) (string, bool) {
 func laterMonths(periods map[string]bool) ([]string, bool) {
 	var out []string
 	for _, p := range sortedKeys(periods) {
-		m := p
-		if _, ok := yearOfMonth(p); !ok {
-			if len(p) != 7 || p[4] != '-' {
-				return nil, false
-			}
-			y, err1 := strconv.Atoi(p[:4])
-			yy, err2 := strconv.Atoi(p[5:])
-			if err1 != nil || err2 != nil || yy != (y+1)%100 {
-				return nil, false
-			}
-			m = fmt.Sprintf("%04d-03", y+1)
+		m, ok := period.LastMonth(p)
+		if !ok {
+			return nil, false
 		}
 		out = append(out, m)
 	}

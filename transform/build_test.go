@@ -768,7 +768,8 @@ func TestLaterMonths(t *testing.T) {
 	}{
 		{[]string{"2024-05"}, []string{"2024-05"}},
 		{[]string{"2023-24", "2024-05"}, []string{"2024-03", "2024-05"}},
-		{[]string{"1999-00"}, []string{"2000-03"}},
+		{[]string{"2012-13"}, []string{"2013-03"}},
+		{[]string{"1999-00"}, nil}, // neither a month nor a year to is_fy
 		{[]string{"2024-05", "2024"}, nil},
 		{[]string{"2023-25"}, nil},
 		{[]string{"abcd-ef"}, nil},
@@ -804,18 +805,6 @@ func buildFebToApril(t *testing.T, fsys fstest.MapFS) (*Project, *lakeFixture, s
 		t.Fatal(err)
 	}
 	return p, l, wh
-}
-
-func TestYearOfMonth(t *testing.T) {
-	for _, c := range []struct{ in, want string }{
-		{"2024-05", "2024-25"}, {"2024-04", "2024-25"}, {"2024-03", "2023-24"}, {"2000-01", "1999-00"}, {"1999-12", "1999-00"},
-		{"2023-24", ""}, {"2024-13", ""}, {"2024-00", ""}, {"2024", ""}, {"abcd-05", ""},
-	} {
-		got, ok := yearOfMonth(c.in)
-		if got != c.want || ok != (c.want != "") {
-			t.Errorf("yearOfMonth(%q) = %q, %v; want %q", c.in, got, ok, c.want)
-		}
-	}
 }
 
 func TestFullOptionRebuildsEverything(t *testing.T) {
