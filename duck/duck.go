@@ -7,7 +7,9 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -114,4 +116,31 @@ func Open(ctx context.Context, path string, o Options) (*sql.DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// ParseBytes reads a DuckDB-style size such as "2GB", "512MB", "1.5GiB" or
+// what current_setting('memory_limit') shows ("2.7 GiB"): KB, MB, GB, TB
+// are powers of 1000, KiB to TiB of 1024, as DuckDB reads them.
+func ParseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(strings.ToUpper(s))
+	units := []struct {
+		suffix string
+		mult   float64
+	}{
+		{"TIB", 1 << 40}, {"GIB", 1 << 30}, {"MIB", 1 << 20}, {"KIB", 1 << 10},
+		{"TB", 1e12}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1},
+	}
+	mult := 1.0
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			mult = u.mult
+			s = strings.TrimSpace(strings.TrimSuffix(s, u.suffix))
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 {
+		return 0, errors.New("want a size such as 2GB or 512MB")
+	}
+	return int64(v * mult), nil
 }

@@ -149,3 +149,18 @@ func TestReopenAfterCancelledQueries(t *testing.T) {
 		db.Close()
 	}
 }
+
+func TestParseBytes(t *testing.T) {
+	gib, mib := 2.7, 953.6 // as current_setting('memory_limit') shows 3GB and 1GB
+	for in, want := range map[string]int64{"2GB": 2e9, "512MB": 512e6, "1GiB": 1 << 30, "100": 100, " 1.5 gb ": 1.5e9,
+		"2.7 GiB": int64(gib * (1 << 30)), "953.6 MiB": int64(mib * (1 << 20)), "10B": 10} {
+		if got, err := ParseBytes(in); err != nil || got != want {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"lots", "", "-1GB", "GB"} {
+		if _, err := ParseBytes(bad); err == nil {
+			t.Errorf("ParseBytes(%q) succeeded", bad)
+		}
+	}
+}

@@ -132,17 +132,6 @@ func TestMemGuard(t *testing.T) {
 	}
 }
 
-func TestParseBytes(t *testing.T) {
-	for in, want := range map[string]int64{"2GB": 2e9, "512MB": 512e6, "1GiB": 1 << 30, "100": 100, " 1.5 gb ": 1.5e9} {
-		if got, err := parseBytes(in); err != nil || got != want {
-			t.Errorf("parseBytes(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	if _, err := parseBytes("lots"); err == nil {
-		t.Error("parseBytes(lots) succeeded")
-	}
-}
-
 func TestAllowListFile(t *testing.T) {
 	a, err := loadAllowList("")
 	if err != nil {

@@ -25,6 +25,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 
+	"github.com/gplens/gplens/duck"
 	"github.com/gplens/gplens/snapshot"
 )
 
@@ -83,7 +84,7 @@ func (cfg *Config) check() ([]Token, Limits, error) {
 	if lim.MemoryGuard == 0 {
 		lim.MemoryGuard = 5 << 29 // 2.5 GiB
 		if cfg.MemoryLimit != "" {
-			b, err := parseBytes(cfg.MemoryLimit)
+			b, err := duck.ParseBytes(cfg.MemoryLimit)
 			if err != nil {
 				return nil, Limits{}, fmt.Errorf("serve: memory_limit %q: %w", cfg.MemoryLimit, err)
 			}

@@ -296,7 +296,7 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 			return res, fmt.Errorf("build: connect: %w", err)
 		}
 		b = &builder{ctx: ctx, conn: conn, log: log, p: p, changes: map[string]change{}, content: map[string]contentState{},
-			reads: map[string]map[string][]string{}, prev: prevAlias}
+			reads: map[string]map[string][]string{}, prev: prevAlias, memoryLimit: o.MemoryLimit}
 		phase("open the warehouse")
 		if mode == buildTx {
 			if err := conn.QueryRowContext(ctx, "SELECT current_database()").Scan(&b.prev); err != nil {
@@ -450,6 +450,9 @@ type builder struct {
 	// reads records, per model, the columns it reads of each table
 	// (columnsRead), for the release fingerprints (writeReleaseState).
 	reads map[string]map[string][]string
+	// memoryLimit is Options.MemoryLimit, restored after a model's
+	// duckdb_memory: directive ("" for DuckDB's default)
+	memoryLimit string
 }
 
 func (b *builder) exec(what, q string) error {
@@ -615,13 +618,15 @@ func (b *builder) model(m *Model, res *Result) error {
 		}
 		q = batchStatements(m, periods, b.mode != buildNew, refill)
 	}
-	if err := b.withThreads(m.Threads, len(q) > 0, func() error {
-		for _, s := range q {
-			if err := b.exec(fmt.Sprintf("model %s (%s)", m.Name, m.Path), s); err != nil {
-				return err
+	if err := b.withMemory(m.DuckDBMemory, len(q) > 0, func() error {
+		return b.withThreads(m.Threads, len(q) > 0, func() error {
+			for _, s := range q {
+				if err := b.exec(fmt.Sprintf("model %s (%s)", m.Name, m.Path), s); err != nil {
+					return err
+				}
 			}
-		}
-		return nil
+			return nil
+		})
 	}); err != nil {
 		return err
 	}
@@ -716,6 +721,49 @@ func (b *builder) withThreads(n int, run bool, f func() error) error {
 	// restored even when the build was cancelled: the connection lives on
 	if _, rerr := b.conn.ExecContext(context.WithoutCancel(b.ctx), fmt.Sprintf("SET threads = %d", prev)); rerr != nil && err == nil {
 		err = fmt.Errorf("restore DuckDB threads to %d: %w", prev, rerr)
+	}
+	return err
+}
+
+// withMemory runs f with DuckDB's memory_limit at pct percent of the
+// build's (a model's duckdb_memory: directive; 0 or 100: as it is) and
+// restores it after, whatever f returns. DuckDB keeps its buffers up to its
+// limit, and a Go function the model calls (sdc_suppress) allocates beside
+// them on Go's heap, which the limit does not count: England at
+// memory_limit 3GB peaked at 4.5-5.1 GB inside disclosure.cells, DuckDB's
+// cached blocks and a gigabyte or two of Go's. Lowering the limit makes
+// DuckDB give back what it holds above it; the model's own DuckDB work
+// (four months' lists) needs far less.
+func (b *builder) withMemory(pct int, run bool, f func() error) error {
+	if pct <= 0 || pct >= 100 || !run {
+		return f()
+	}
+	// The limit as configured, not as it reads back ("2.7 GiB" for 3GB),
+	// and restored so; DuckDB's default (or a setting in a form other than
+	// a size) read back, and the default restored by RESET.
+	restore := "RESET memory_limit"
+	if b.memoryLimit != "" {
+		restore = fmt.Sprintf("SET memory_limit = '%s'", strings.ReplaceAll(b.memoryLimit, "'", "''"))
+	}
+	n, err := duck.ParseBytes(b.memoryLimit)
+	if err != nil {
+		var cur string
+		if err := b.conn.QueryRowContext(b.ctx, "SELECT current_setting('memory_limit')").Scan(&cur); err != nil {
+			return fmt.Errorf("read DuckDB memory_limit: %w", err)
+		}
+		if n, err = duck.ParseBytes(cur); err != nil {
+			return fmt.Errorf("DuckDB memory_limit %q: %w", cur, err)
+		}
+	}
+	lim := max(n/100*int64(pct), 64<<20)
+	if err := b.exec("memory_limit", fmt.Sprintf("SET memory_limit = '%dMiB'", lim>>20)); err != nil {
+		return err
+	}
+	b.log.Debug("DuckDB memory_limit lowered for the model", "from_mib", n>>20, "to_mib", lim>>20)
+	err = f()
+	// restored even when the build was cancelled: the connection lives on
+	if _, rerr := b.conn.ExecContext(context.WithoutCancel(b.ctx), restore); rerr != nil && err == nil {
+		err = fmt.Errorf("restore DuckDB memory_limit (%s): %w", restore, rerr)
 	}
 	return err
 }

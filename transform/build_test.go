@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"maps"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -1489,5 +1490,65 @@ func TestReleaseGoHeap(t *testing.T) {
 	releaseGoHeap()
 	if h := held(); h > goHeapKeep {
 		t.Errorf("after releaseGoHeap Go still holds %d MiB of heap, want at most %d", h>>20, goHeapKeep>>20)
+	}
+}
+
+// A model's duckdb_memory: directive lowers DuckDB's memory_limit to that
+// share of the build's while its statements run; the build's limit is back,
+// as configured, for its tests and the models after it (or DuckDB's
+// default when none is configured); an invalid value is refused with file
+// and line.
+func TestDuckDBMemoryDirective(t *testing.T) {
+	ctx := context.Background()
+	p, err := Load(ctx, fstest.MapFS{
+		"core/a.sql": {Data: []byte("-- duckdb_memory: 25%\n-- row_count: = 1\nSELECT current_setting('memory_limit') AS m")},
+		"core/b.sql": {Data: []byte("SELECT current_setting('memory_limit') AS m, (SELECT count(*) FROM core.a) AS n")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := p.byName["core.a"].DuckDBMemory, p.byName["core.b"].DuckDBMemory; a != 25 || b != 0 {
+		t.Fatalf("duckdb_memory = %d, %d; want 25, 0", a, b)
+	}
+	dflt := func() string {
+		db, err := duck.Open(ctx, "", duck.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var m string
+		if err := db.QueryRowContext(ctx, "SELECT current_setting('memory_limit')").Scan(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}()
+	for _, c := range []struct{ limit, a, b string }{
+		{"1GB", "238.0 MiB", "953.6 MiB"}, // a quarter of 10^9 bytes, in whole MiB
+		{"", "", dflt},
+	} {
+		wh := filepath.Join(t.TempDir(), "w.duckdb")
+		if _, err := Build(ctx, p, Options{Warehouse: wh, Logger: quiet, MemoryLimit: c.limit}); err != nil {
+			t.Fatal(err)
+		}
+		got := query(t, wh, "SELECT m FROM core.a")[0]
+		if c.a == "" {
+			// a quarter of the machine's default
+			n, _ := duck.ParseBytes(got)
+			d, _ := duck.ParseBytes(dflt)
+			if n <= 0 || math.Abs(float64(n)-float64(d)/4) > float64(d)/100 {
+				t.Errorf("memory_limit %q: core.a built with %s, want a quarter of %s", c.limit, got, dflt)
+			}
+		} else if got != c.a {
+			t.Errorf("memory_limit %q: core.a built with %s, want %s", c.limit, got, c.a)
+		}
+		if got := query(t, wh, "SELECT m FROM core.b"); !slices.Equal(got, []string{c.b}) {
+			t.Errorf("memory_limit %q: core.b built with %v, want the build's %s", c.limit, got, c.b)
+		}
+	}
+	for _, bad := range []string{"0%", "50", "half", "101%", "-5%", "12.5%"} {
+		_, err := Load(ctx, fstest.MapFS{"core/a.sql": {Data: []byte("-- duckdb_memory: " + bad + "\nSELECT 1 AS k")}})
+		if err == nil || !strings.Contains(err.Error(), "core/a.sql:1") || !strings.Contains(err.Error(), "duckdb_memory") {
+			t.Errorf("duckdb_memory: %s: error %v, want one naming core/a.sql:1 and duckdb_memory", bad, err)
+		}
 	}
 }

@@ -58,6 +58,7 @@ type header struct {
 	laterPeriods bool
 	description  string
 	threads      int
+	duckdbMemory int // percent
 	batch        int
 	batchFrom    string
 	tests        []Test
@@ -137,6 +138,13 @@ func parseHeader(path, src string) (header, error) {
 				continue
 			}
 			h.threads = t
+		case "duckdb_memory":
+			pct, err := strconv.Atoi(strings.TrimSuffix(val, "%"))
+			if err != nil || !strings.HasSuffix(val, "%") || pct < 1 || pct > 100 {
+				fail(n, "duckdb_memory: want a share of the build's memory_limit from 1%% to 100%%, got %q", val)
+				continue
+			}
+			h.duckdbMemory = pct
 		case "batch":
 			bm := batchRe.FindStringSubmatch(val)
 			if bm == nil {
@@ -248,7 +256,7 @@ func headerTests(key, val string, n int) ([]Test, error) {
 			tmpl: fmt.Sprintf("SELECT row_count FROM (SELECT count(*) AS row_count FROM %s) WHERE NOT (%s)", self, cond),
 		}}, nil
 	}
-	return nil, fmt.Errorf("unknown header key %q (known: materialized, incremental, refresh_year_of_month, refresh_later_periods, threads, batch, description, unique, not_null, accepted_values, relationships, range, row_count)", key)
+	return nil, fmt.Errorf("unknown header key %q (known: materialized, incremental, refresh_year_of_month, refresh_later_periods, threads, duckdb_memory, batch, description, unique, not_null, accepted_values, relationships, range, row_count)", key)
 }
 
 func uniqueTest(cols []string, line int) Test {

@@ -63,6 +63,12 @@ type Model struct {
 	// long Go function call that spreads over the cores itself, where
 	// DuckDB's client thread would otherwise spin, waiting, beside it.
 	Threads int
+	// DuckDBMemory, if set, is the share (percent) of the build's
+	// memory_limit DuckDB may use while the model's statements run (its
+	// tests run with the whole): the rest is left to Go functions the model
+	// calls, whose heap DuckDB's limit does not count (sdc_suppress holds
+	// England's cells of a few months at once in Go).
+	DuckDBMemory int
 	// Batch, if set, is how many periods a full build computes at a time
 	// (batch: N periods of BatchFrom; with Incremental): the periods are
 	// BatchFrom's, and each batch runs the model as a refresh of those
@@ -239,7 +245,7 @@ func newModel(name, src string) (*Model, error) {
 			m.Materialized = View
 		}
 	}
-	m.Incremental, m.Description, m.Tests, m.Threads = h.incremental, h.description, h.tests, h.threads
+	m.Incremental, m.Description, m.Tests, m.Threads, m.DuckDBMemory = h.incremental, h.description, h.tests, h.threads, h.duckdbMemory
 	m.YearOfMonth, m.LaterPeriods = h.yearOfMonths, h.laterPeriods
 	m.Batch, m.BatchFrom = h.batch, h.batchFrom
 	if m.Batch > 0 && m.Materialized != Table {
