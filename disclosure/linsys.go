@@ -208,6 +208,29 @@ type reduction struct {
 	null   [][]entry
 }
 
+// permute reorders c in place so that c[k] becomes the old c[perm[k]],
+// following each cycle of the permutation once (no copy of c: the rows of
+// a system, or a period's cells, are wide). perm is used up: each entry is
+// left holding its own index.
+func permute[T any, I int | int32](c []T, perm []I) {
+	for k := range perm {
+		if perm[k] == I(k) {
+			continue
+		}
+		tmp, j := c[k], I(k)
+		for {
+			next := perm[j]
+			perm[j] = j
+			if next == I(k) {
+				c[j] = tmp
+				break
+			}
+			c[j] = c[next]
+			j = next
+		}
+	}
+}
+
 // solveComponent reduces one component's rows (columns are global ids).
 // With track, each row's id must be below len(rows) and distinct.
 func solveComponent(rows []srow, track bool) ([]Solved, reduction) {
@@ -252,23 +275,7 @@ func solveComponent(rows []srow, track bool) ([]Solved, reduction) {
 		}
 		return cmp.Or(cmp.Compare(a.rhs, b.rhs), cmp.Compare(a.id, b.id))
 	})
-	// rows[k] = old rows[idx[k]], in place, cycle by cycle
-	for k := range idx {
-		if idx[k] == int32(k) {
-			continue
-		}
-		tmp, j := rows[k], int32(k)
-		for {
-			next := idx[j]
-			idx[j] = j
-			if next == int32(k) {
-				rows[j] = tmp
-				break
-			}
-			rows[j] = rows[next]
-			j = next
-		}
-	}
+	permute(rows, idx) // rows[k] = old rows[idx[k]]
 	n := len(cols)
 	pivotOf := make([]int32, n) // column -> pivot row, -1
 	for i := range pivotOf {

@@ -165,40 +165,18 @@ func suppressChunk(ctx context.Context, st *duckdb.ChunkIteratorState) error {
 // an England month, beside the audit's heap).
 func suppressInKeyOrder(cells []Cell, o Options) []string {
 	perm := keyOrder(cells)
-	inv := make([]int, len(perm))
+	inv := make([]int, len(perm)) // cell i is inv[i]-th in key order
 	for k, i := range perm {
 		inv[i] = k
 	}
-	gather(cells, perm) // cells[k] = the cell at perm[k]
+	permute(cells, perm) // cells[k] = the cell at perm[k]; perm used up
 	state := SuppressOpts(cells, Groups(cells), o)
-	gather(cells, inv) // back in the input's order
 	out := make([]string, len(cells))
-	for k, i := range perm {
+	for i, k := range inv {
 		out[i] = state[k]
 	}
+	permute(cells, inv) // back in the input's order
 	return out
-}
-
-// gather reorders c in place so that c[k] becomes the old c[perm[k]],
-// following each cycle of the permutation once.
-func gather(c []Cell, perm []int) {
-	done := make([]bool, len(c))
-	for s := range c {
-		if done[s] {
-			continue
-		}
-		tmp, j := c[s], s
-		for {
-			done[j] = true
-			i := perm[j]
-			if i == s {
-				c[j] = tmp
-				break
-			}
-			c[j] = c[i]
-			j = i
-		}
-	}
 }
 
 // codes is SuppressOpts' answer as sdc_suppress returns it.
