@@ -618,15 +618,19 @@ func (b *builder) model(m *Model, res *Result) error {
 		}
 		q = batchStatements(m, periods, b.mode != buildNew, refill)
 	}
-	if err := b.withMemory(m.DuckDBMemory, len(q) > 0, func() error {
-		return b.withThreads(m.Threads, len(q) > 0, func() error {
-			for _, s := range q {
-				if err := b.exec(fmt.Sprintf("model %s (%s)", m.Name, m.Path), s); err != nil {
-					return err
-				}
+	var settings []setting
+	if len(q) > 0 {
+		if settings, err = b.modelSettings(m); err != nil {
+			return fmt.Errorf("model %s (%s): %w", m.Name, m.Path, err)
+		}
+	}
+	if err := b.withSettings(settings, func() error {
+		for _, s := range q {
+			if err := b.exec(fmt.Sprintf("model %s (%s)", m.Name, m.Path), s); err != nil {
+				return err
 			}
-			return nil
-		})
+		}
+		return nil
 	}); err != nil {
 		return err
 	}
@@ -696,76 +700,118 @@ func (b *builder) refillable(m *Model, c change) (bool, error) {
 	return sameColumns(b.ctx, b.conn, b.prev, m)
 }
 
-// withThreads runs f with DuckDB's threads capped at n (a model's threads:
-// directive; 0 or not below the build's: as they are), and restores them
-// after, whatever f returns. DuckDB's client thread polls for work while
-// the pipeline's last task runs (it does not wait for one), so when that
-// task is one long Go call fanning out over the cores (sdc_suppress), the
-// polling thread takes a core from it; with one thread the client thread
-// runs the call itself.
-func (b *builder) withThreads(n int, run bool, f func() error) error {
-	if n <= 0 || !run {
-		return f()
+// A setting is a DuckDB session setting a model's header changes while
+// the model's statements run (its tests run with the build's): the
+// statement giving the model's value and the one putting the build's back.
+type setting struct{ name, set, restore string }
+
+// modelSettings lists the settings m's directives change: threads: caps
+// DuckDB's threads (not raised above the build's), duckdb_memory: lowers
+// its memory_limit, build_side: right turns off the optimizer that picks
+// each join's build side.
+func (b *builder) modelSettings(m *Model) ([]setting, error) {
+	var ss []setting
+	if m.DuckDBMemory > 0 && m.DuckDBMemory < 100 {
+		s, err := b.memorySetting(m.DuckDBMemory)
+		if err != nil {
+			return nil, err
+		}
+		ss = append(ss, s)
 	}
-	var prev int64
-	if err := b.conn.QueryRowContext(b.ctx, "SELECT CAST(current_setting('threads') AS BIGINT)").Scan(&prev); err != nil {
-		return fmt.Errorf("read DuckDB threads: %w", err)
+	if m.Threads > 0 {
+		// DuckDB's client thread polls for work while the pipeline's last
+		// task runs (it does not wait for one), so when that task is one
+		// long Go call fanning out over the cores (sdc_suppress), the
+		// polling thread takes a core from it; with one thread the client
+		// thread runs the call itself.
+		var prev int64
+		if err := b.conn.QueryRowContext(b.ctx, "SELECT CAST(current_setting('threads') AS BIGINT)").Scan(&prev); err != nil {
+			return nil, fmt.Errorf("read DuckDB threads: %w", err)
+		}
+		if int64(m.Threads) < prev {
+			ss = append(ss, setting{"threads", fmt.Sprintf("SET threads = %d", m.Threads), fmt.Sprintf("SET threads = %d", prev)})
+		}
 	}
-	if int64(n) >= prev {
-		return f()
+	if m.BuildRight {
+		// DuckDB's build_side_probe_side optimizer swaps a join's sides
+		// when its estimates say the left is cheaper to hash; without it,
+		// a LEFT JOIN hashes its right-hand side, as written.
+		const opt = "build_side_probe_side"
+		var prev string
+		if err := b.conn.QueryRowContext(b.ctx, "SELECT current_setting('disabled_optimizers')").Scan(&prev); err != nil {
+			return nil, fmt.Errorf("read DuckDB disabled_optimizers: %w", err)
+		}
+		if !slices.Contains(strings.Split(prev, ","), opt) {
+			next := opt
+			if prev != "" {
+				next = prev + "," + opt
+			}
+			ss = append(ss, setting{"disabled_optimizers", "SET disabled_optimizers = " + quoteString(next), "SET disabled_optimizers = " + quoteString(prev)})
+		}
 	}
-	if err := b.exec("threads", fmt.Sprintf("SET threads = %d", n)); err != nil {
-		return err
-	}
-	err := f()
-	// restored even when the build was cancelled: the connection lives on
-	if _, rerr := b.conn.ExecContext(context.WithoutCancel(b.ctx), fmt.Sprintf("SET threads = %d", prev)); rerr != nil && err == nil {
-		err = fmt.Errorf("restore DuckDB threads to %d: %w", prev, rerr)
-	}
-	return err
+	return ss, nil
 }
 
-// withMemory runs f with DuckDB's memory_limit at pct percent of the
-// build's (a model's duckdb_memory: directive; 0 or 100: as it is) and
-// restores it after, whatever f returns. DuckDB keeps its buffers up to its
+// memorySetting is DuckDB's memory_limit at pct percent of the build's (a
+// model's duckdb_memory: directive). DuckDB keeps its buffers up to its
 // limit, and a Go function the model calls (sdc_suppress) allocates beside
 // them on Go's heap, which the limit does not count: England at
 // memory_limit 3GB peaked at 4.5-5.1 GB inside disclosure.cells, DuckDB's
 // cached blocks and a gigabyte or two of Go's. Lowering the limit makes
 // DuckDB give back what it holds above it; the model's own DuckDB work
 // (four months' lists) needs far less.
-func (b *builder) withMemory(pct int, run bool, f func() error) error {
-	if pct <= 0 || pct >= 100 || !run {
-		return f()
-	}
+func (b *builder) memorySetting(pct int) (setting, error) {
 	// The limit as configured, not as it reads back ("2.7 GiB" for 3GB),
 	// and restored so; DuckDB's default (or a setting in a form other than
 	// a size) read back, and the default restored by RESET.
 	restore := "RESET memory_limit"
 	if b.memoryLimit != "" {
-		restore = fmt.Sprintf("SET memory_limit = '%s'", strings.ReplaceAll(b.memoryLimit, "'", "''"))
+		restore = "SET memory_limit = " + quoteString(b.memoryLimit)
 	}
 	n, err := duck.ParseBytes(b.memoryLimit)
 	if err != nil {
 		var cur string
 		if err := b.conn.QueryRowContext(b.ctx, "SELECT current_setting('memory_limit')").Scan(&cur); err != nil {
-			return fmt.Errorf("read DuckDB memory_limit: %w", err)
+			return setting{}, fmt.Errorf("read DuckDB memory_limit: %w", err)
 		}
 		if n, err = duck.ParseBytes(cur); err != nil {
-			return fmt.Errorf("DuckDB memory_limit %q: %w", cur, err)
+			return setting{}, fmt.Errorf("DuckDB memory_limit %q: %w", cur, err)
 		}
 	}
 	lim := max(n/100*int64(pct), 64<<20)
-	if err := b.exec("memory_limit", fmt.Sprintf("SET memory_limit = '%dMiB'", lim>>20)); err != nil {
-		return err
-	}
 	b.log.Debug("DuckDB memory_limit lowered for the model", "from_mib", n>>20, "to_mib", lim>>20)
-	err = f()
-	// restored even when the build was cancelled: the connection lives on
-	if _, rerr := b.conn.ExecContext(context.WithoutCancel(b.ctx), restore); rerr != nil && err == nil {
-		err = fmt.Errorf("restore DuckDB memory_limit (%s): %w", restore, rerr)
+	return setting{"memory_limit", fmt.Sprintf("SET memory_limit = '%dMiB'", lim>>20), restore}, nil
+}
+
+// withSettings runs f with ss set and sets them back after, in reverse
+// order, whatever f returns: even when the build was cancelled, since the
+// connection lives on. f's error wins over a failed restore.
+func (b *builder) withSettings(ss []setting, f func() error) error {
+	for i, s := range ss {
+		if err := b.exec(s.name, s.set); err != nil {
+			if rerr := b.restoreSettings(ss[:i]); rerr != nil {
+				b.log.Warn("cannot restore DuckDB settings", "err", rerr)
+			}
+			return err
+		}
+	}
+	err := f()
+	if rerr := b.restoreSettings(ss); rerr != nil && err == nil {
+		err = rerr
 	}
 	return err
+}
+
+// restoreSettings puts back the build's values of ss, the last set first;
+// the first failure is returned, the others still restored.
+func (b *builder) restoreSettings(ss []setting) error {
+	var first error
+	for i := len(ss) - 1; i >= 0; i-- {
+		if _, err := b.conn.ExecContext(context.WithoutCancel(b.ctx), ss[i].restore); err != nil && first == nil {
+			first = fmt.Errorf("restore DuckDB %s (%s): %w", ss[i].name, ss[i].restore, err)
+		}
+	}
+	return first
 }
 
 // modelChange works out what changed for a model: everything (its SQL,

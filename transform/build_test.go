@@ -1035,12 +1035,7 @@ func TestThreadsDirective(t *testing.T) {
 	if got := query(t, wh, "SELECT t FROM core.b"); !slices.Equal(got, []string{"3"}) {
 		t.Errorf("core.b built with threads %v, want the build's 3", got)
 	}
-	for _, bad := range []string{"0", "many", "-2", "2000"} {
-		_, err := Load(ctx, fstest.MapFS{"core/a.sql": {Data: []byte("-- threads: " + bad + "\nSELECT 1 AS k")}})
-		if err == nil || !strings.Contains(err.Error(), "core/a.sql:1") || !strings.Contains(err.Error(), "threads") {
-			t.Errorf("threads: %s: error %v, want one naming core/a.sql:1 and threads", bad, err)
-		}
-	}
+	refusesDirective(t, "threads", "0", "many", "-2", "2000")
 }
 
 // A model's batch directive builds it a few periods at a time, each batch
@@ -1545,10 +1540,51 @@ func TestDuckDBMemoryDirective(t *testing.T) {
 			t.Errorf("memory_limit %q: core.b built with %v, want the build's %s", c.limit, got, c.b)
 		}
 	}
-	for _, bad := range []string{"0%", "50", "half", "101%", "-5%", "12.5%"} {
-		_, err := Load(ctx, fstest.MapFS{"core/a.sql": {Data: []byte("-- duckdb_memory: " + bad + "\nSELECT 1 AS k")}})
-		if err == nil || !strings.Contains(err.Error(), "core/a.sql:1") || !strings.Contains(err.Error(), "duckdb_memory") {
-			t.Errorf("duckdb_memory: %s: error %v, want one naming core/a.sql:1 and duckdb_memory", bad, err)
+	refusesDirective(t, "duckdb_memory", "0%", "50", "half", "101%", "-5%", "12.5%")
+}
+
+// refusesDirective checks that a model declaring key: with each of bad
+// values does not load, with an error naming the file, line and key.
+func refusesDirective(t *testing.T, key string, bad ...string) {
+	t.Helper()
+	for _, v := range bad {
+		_, err := Load(context.Background(), fstest.MapFS{"core/a.sql": {Data: []byte("-- row_count: > 0\n-- " + key + ": " + v + "\nSELECT 1 AS k")}})
+		if err == nil || !strings.Contains(err.Error(), "core/a.sql:2") || !strings.Contains(err.Error(), key) {
+			t.Errorf("%s: %s: error %v, want one naming core/a.sql:2 and %s", key, v, err, key)
 		}
 	}
+}
+
+// TestBuildSideDirective: a model declaring build_side: right runs with
+// DuckDB's build_side_probe_side optimizer off, beside its other directives;
+// its tests, the next model and a model that fails see the build's settings.
+func TestBuildSideDirective(t *testing.T) {
+	ctx := context.Background()
+	const read = "SELECT current_setting('disabled_optimizers') AS d, current_setting('threads') AS th, current_setting('memory_limit') AS m"
+	p, err := Load(ctx, fstest.MapFS{
+		"core/a.sql": {Data: []byte("-- build_side: right\n-- threads: 1\n-- duckdb_memory: 50%\n" +
+			"-- row_count: = 1\n" + read)},
+		// its test runs with the build's settings: this fails if they were not restored
+		// a view: its test reads the setting when it runs
+		"core/b.sql": {Data: []byte("-- materialized: view\n-- build_side: right\n-- accepted_values: d in ('none')\n" +
+			"SELECT coalesce(nullif(current_setting('disabled_optimizers'), ''), 'none') AS d, (SELECT count(*) FROM core.a) AS n")},
+		"core/c.sql": {Data: []byte(read + ", (SELECT count(*) FROM core.b) AS nb")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.byName["core.a"].BuildRight || p.byName["core.c"].BuildRight {
+		t.Fatalf("BuildRight = %v, %v; want true, false", p.byName["core.a"].BuildRight, p.byName["core.c"].BuildRight)
+	}
+	wh := filepath.Join(t.TempDir(), "w.duckdb")
+	if _, err := Build(ctx, p, Options{Warehouse: wh, Logger: quiet, MemoryLimit: "1GB", Threads: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := query(t, wh, "SELECT d || '|' || th || '|' || m FROM core.a"), "build_side_probe_side|1|476.0 MiB"; !slices.Equal(got, []string{want}) {
+		t.Errorf("core.a built with %v, want %s", got, want)
+	}
+	if got, want := query(t, wh, "SELECT d || '|' || th || '|' || m FROM core.c"), "|2|953.6 MiB"; !slices.Equal(got, []string{want}) {
+		t.Errorf("core.c built with %v, want the build's %s", got, want)
+	}
+	refusesDirective(t, "build_side", "left", "true", "", "right left", "RIGHT")
 }

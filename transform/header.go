@@ -59,6 +59,7 @@ type header struct {
 	description  string
 	threads      int
 	duckdbMemory int // percent
+	buildRight   bool
 	batch        int
 	batchFrom    string
 	tests        []Test
@@ -145,6 +146,12 @@ func parseHeader(path, src string) (header, error) {
 				continue
 			}
 			h.duckdbMemory = pct
+		case "build_side":
+			if val != "right" {
+				fail(n, "build_side: want right (each join builds its hash table from its right-hand side, as written), got %q", val)
+				continue
+			}
+			h.buildRight = true
 		case "batch":
 			bm := batchRe.FindStringSubmatch(val)
 			if bm == nil {
@@ -256,7 +263,7 @@ func headerTests(key, val string, n int) ([]Test, error) {
 			tmpl: fmt.Sprintf("SELECT row_count FROM (SELECT count(*) AS row_count FROM %s) WHERE NOT (%s)", self, cond),
 		}}, nil
 	}
-	return nil, fmt.Errorf("unknown header key %q (known: materialized, incremental, refresh_year_of_month, refresh_later_periods, threads, duckdb_memory, batch, description, unique, not_null, accepted_values, relationships, range, row_count)", key)
+	return nil, fmt.Errorf("unknown header key %q (known: materialized, incremental, refresh_year_of_month, refresh_later_periods, threads, duckdb_memory, build_side, batch, description, unique, not_null, accepted_values, relationships, range, row_count)", key)
 }
 
 func uniqueTest(cols []string, line int) Test {

@@ -69,6 +69,13 @@ type Model struct {
 	// calls, whose heap DuckDB's limit does not count (sdc_suppress holds
 	// England's cells of a few months at once in Go).
 	DuckDBMemory int
+	// BuildRight, if set, keeps each join's sides as the model's SQL writes
+	// them while its statements run (build_side: right): DuckDB builds the
+	// hash table from the right-hand side instead of choosing the side by
+	// its estimates, which can pick the wide one (disclosure.indicator_values:
+	// the rows being published, hashed with all their columns, instead of
+	// the peers' figures joined onto them).
+	BuildRight bool
 	// Batch, if set, is how many periods a full build computes at a time
 	// (batch: N periods of BatchFrom; with Incremental): the periods are
 	// BatchFrom's, and each batch runs the model as a refresh of those
@@ -245,7 +252,7 @@ func newModel(name, src string) (*Model, error) {
 			m.Materialized = View
 		}
 	}
-	m.Incremental, m.Description, m.Tests, m.Threads, m.DuckDBMemory = h.incremental, h.description, h.tests, h.threads, h.duckdbMemory
+	m.Incremental, m.Description, m.Tests, m.Threads, m.DuckDBMemory, m.BuildRight = h.incremental, h.description, h.tests, h.threads, h.duckdbMemory, h.buildRight
 	m.YearOfMonth, m.LaterPeriods = h.yearOfMonths, h.laterPeriods
 	m.Batch, m.BatchFrom = h.batch, h.batchFrom
 	if m.Batch > 0 && m.Materialized != Table {
