@@ -34,6 +34,17 @@ func init() {
 	duckdb.GetInstanceCache = mapping.CreateInstanceCache
 }
 
+// StorageVersion is the on-disk format of the database files gplens
+// creates (the warehouse, its build copies, snapshots: an ATTACHed new file
+// too). DuckDB writes v0.10.2's by default, for older readers; gplens's
+// files are read by gplens, and the current format writes England's big
+// tables in about a quarter less time (a copy of core.indicator_values,
+// 12.2 M rows: 33-35 s -> 22-27 s, a 2% smaller file) and reads them as
+// fast. A file keeps the format it was created in, so a warehouse built
+// before still opens and is changed in place in its own. DuckDB before 1.5
+// cannot open these files.
+const StorageVersion = "v1.5.0"
+
 // Options control how a database is opened.
 type Options struct {
 	// ReadOnly opens the file read-only (access_mode=READ_ONLY).
@@ -60,9 +71,13 @@ type Options struct {
 // connection; Init statements, which may be connection-scoped, then run on
 // every new connection through the connector's init hook.
 func Open(ctx context.Context, path string, o Options) (*sql.DB, error) {
-	dsn := path
+	// Read-only opens create no files, and keep DuckDB's default: the
+	// setting also moves json_serialize_sql's parse trees to the newer
+	// serialization (a cast's type becomes an expression of its own),
+	// and the SQL endpoint's allow-list reads those trees.
+	dsn := path + "?storage_compatibility_version=" + StorageVersion
 	if o.ReadOnly {
-		dsn += "?access_mode=READ_ONLY"
+		dsn = path + "?access_mode=READ_ONLY"
 	}
 	var global []string
 	if o.MemoryLimit != "" {

@@ -164,3 +164,69 @@ func TestParseBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestStorageVersion: files Open creates, and files ATTACHed new through
+// it, are written in StorageVersion's format; a file DuckDB created in its
+// default format opens, takes writes and keeps its format.
+func TestStorageVersion(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	version := func(db *sql.DB, name string) string {
+		t.Helper()
+		var v string
+		if err := db.QueryRowContext(ctx, "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = ?", name).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	want := StorageVersion + "+"
+
+	db, err := Open(ctx, filepath.Join(dir, "new.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, "ATTACH '"+filepath.Join(dir, "attached.duckdb")+"' AS att; CREATE TABLE att.t AS SELECT 1 AS x"); err != nil {
+		t.Fatal(err)
+	}
+	if got := version(db, "new"); got != want {
+		t.Errorf("new file: storage version %q, want %q", got, want)
+	}
+	if got := version(db, "att"); got != want {
+		t.Errorf("attached new file: storage version %q, want %q", got, want)
+	}
+	db.Close()
+
+	old := filepath.Join(dir, "old.duckdb")
+	plain, err := sql.Open("duckdb", old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plain.ExecContext(ctx, "CREATE TABLE t AS SELECT range AS x FROM range(1000)"); err != nil {
+		t.Fatal(err)
+	}
+	before := version(plain, "old")
+	plain.Close()
+	if before == want {
+		t.Fatalf("DuckDB's default format is %q already: this test no longer tells the formats apart", before)
+	}
+	db, err = Open(ctx, old, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, "INSERT INTO t SELECT range FROM range(1000, 3000); CHECKPOINT"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = Open(ctx, old, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n, sum int64
+	if err := db.QueryRowContext(ctx, "SELECT count(*), sum(x) FROM t").Scan(&n, &sum); err != nil || n != 3000 || sum != 2999*3000/2 {
+		t.Errorf("old file after writes: %d rows summing to %d (%v), want 3000 and %d", n, sum, err, 2999*3000/2)
+	}
+	if got := version(db, "old"); got != before {
+		t.Errorf("old file: storage version %q after writes, want its own %q", got, before)
+	}
+}
