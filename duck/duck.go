@@ -35,14 +35,15 @@ func init() {
 }
 
 // StorageVersion is the on-disk format of the database files gplens
-// creates (the warehouse, its build copies, snapshots: an ATTACHed new file
-// too). DuckDB writes v0.10.2's by default, for older readers; gplens's
-// files are read by gplens, and the current format writes England's big
-// tables in about a quarter less time (a copy of core.indicator_values,
-// 12.2 M rows: 33-35 s -> 22-27 s, a 2% smaller file) and reads them as
-// fast. A file keeps the format it was created in, so a warehouse built
-// before still opens and is changed in place in its own. DuckDB before 1.5
-// cannot open these files.
+// creates through DuckDB (a new warehouse, a snapshot copied afresh: any
+// file opened or ATTACHed new). DuckDB writes v0.10.2's by default, for
+// older readers; gplens's files are read by gplens, and the current format
+// writes England's big tables in about a quarter less time (a copy of
+// core.indicator_values, 12.2 M rows: 33-35 s -> 22-27 s, a 2% smaller
+// file) and reads them as fast. A file keeps the format it was created
+// in, so a warehouse built before still opens and is changed in place in
+// its own. DuckDB before 1.5 cannot open these files. Not on read-only
+// opens (see Open).
 const StorageVersion = "v1.5.0"
 
 // Options control how a database is opened.
