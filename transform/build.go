@@ -635,6 +635,7 @@ func (b *builder) model(m *Model, res *Result) error {
 		return err
 	}
 	releaseGoHeap()
+	trimCHeap()
 	tBuilt := time.Now()
 	self := quoteTable(m.Name)
 	if m.Incremental != "" {
