@@ -725,11 +725,15 @@ func (b *builder) modelSettings(m *Model) ([]setting, error) {
 		// long Go call fanning out over the cores (sdc_suppress), the
 		// polling thread takes a core from it; with one thread the client
 		// thread runs the call itself.
-		var prev int64
-		if err := b.conn.QueryRowContext(b.ctx, "SELECT CAST(current_setting('threads') AS BIGINT)").Scan(&prev); err != nil {
-			return nil, fmt.Errorf("read DuckDB threads: %w", err)
+		cur, err := b.currentSetting("threads")
+		if err != nil {
+			return nil, err
 		}
-		if int64(m.Threads) < prev {
+		prev, err := strconv.Atoi(cur)
+		if err != nil {
+			return nil, fmt.Errorf("DuckDB threads %q: %w", cur, err)
+		}
+		if m.Threads < prev {
 			ss = append(ss, setting{"threads", fmt.Sprintf("SET threads = %d", m.Threads), fmt.Sprintf("SET threads = %d", prev)})
 		}
 	}
@@ -738,9 +742,9 @@ func (b *builder) modelSettings(m *Model) ([]setting, error) {
 		// when its estimates say the left is cheaper to hash; without it,
 		// a LEFT JOIN hashes its right-hand side, as written.
 		const opt = "build_side_probe_side"
-		var prev string
-		if err := b.conn.QueryRowContext(b.ctx, "SELECT current_setting('disabled_optimizers')").Scan(&prev); err != nil {
-			return nil, fmt.Errorf("read DuckDB disabled_optimizers: %w", err)
+		prev, err := b.currentSetting("disabled_optimizers")
+		if err != nil {
+			return nil, err
 		}
 		if !slices.Contains(strings.Split(prev, ","), opt) {
 			next := opt
@@ -771,9 +775,9 @@ func (b *builder) memorySetting(pct int) (setting, error) {
 	}
 	n, err := duck.ParseBytes(b.memoryLimit)
 	if err != nil {
-		var cur string
-		if err := b.conn.QueryRowContext(b.ctx, "SELECT current_setting('memory_limit')").Scan(&cur); err != nil {
-			return setting{}, fmt.Errorf("read DuckDB memory_limit: %w", err)
+		cur, err := b.currentSetting("memory_limit")
+		if err != nil {
+			return setting{}, err
 		}
 		if n, err = duck.ParseBytes(cur); err != nil {
 			return setting{}, fmt.Errorf("DuckDB memory_limit %q: %w", cur, err)
@@ -782,6 +786,15 @@ func (b *builder) memorySetting(pct int) (setting, error) {
 	lim := max(n/100*int64(pct), 64<<20)
 	b.log.Debug("DuckDB memory_limit lowered for the model", "from_mib", n>>20, "to_mib", lim>>20)
 	return setting{"memory_limit", fmt.Sprintf("SET memory_limit = '%dMiB'", lim>>20), restore}, nil
+}
+
+// currentSetting reads a DuckDB setting as the build's connection has it.
+func (b *builder) currentSetting(name string) (string, error) {
+	var v string
+	if err := b.conn.QueryRowContext(b.ctx, "SELECT CAST(current_setting("+quoteString(name)+") AS VARCHAR)").Scan(&v); err != nil {
+		return "", fmt.Errorf("read DuckDB %s: %w", name, err)
+	}
+	return v, nil
 }
 
 // withSettings runs f with ss set and sets them back after, in reverse

@@ -1557,15 +1557,15 @@ func refusesDirective(t *testing.T, key string, bad ...string) {
 
 // TestBuildSideDirective: a model declaring build_side: right runs with
 // DuckDB's build_side_probe_side optimizer off, beside its other directives;
-// its tests, the next model and a model that fails see the build's settings.
+// a view's test (run after its statements) and the next model see the
+// build's settings.
 func TestBuildSideDirective(t *testing.T) {
 	ctx := context.Background()
 	const read = "SELECT current_setting('disabled_optimizers') AS d, current_setting('threads') AS th, current_setting('memory_limit') AS m"
 	p, err := Load(ctx, fstest.MapFS{
 		"core/a.sql": {Data: []byte("-- build_side: right\n-- threads: 1\n-- duckdb_memory: 50%\n" +
 			"-- row_count: = 1\n" + read)},
-		// its test runs with the build's settings: this fails if they were not restored
-		// a view: its test reads the setting when it runs
+		// a view: its test reads the setting when it runs, and fails if it was not restored
 		"core/b.sql": {Data: []byte("-- materialized: view\n-- build_side: right\n-- accepted_values: d in ('none')\n" +
 			"SELECT coalesce(nullif(current_setting('disabled_optimizers'), ''), 'none') AS d, (SELECT count(*) FROM core.a) AS n")},
 		"core/c.sql": {Data: []byte(read + ", (SELECT count(*) FROM core.b) AS nb")},
