@@ -704,7 +704,12 @@ func (b *builder) refillable(m *Model, c change) (bool, error) {
 // A setting is a DuckDB session setting a model's header changes while
 // the model's statements run (its tests run with the build's): the
 // statement giving the model's value and the one putting the build's back.
-type setting struct{ name, set, restore string }
+type setting struct {
+	name, set, restore string
+	// apply and undo, when set, change something on the Go side with it
+	// (after set, before restore)
+	apply, undo func()
+}
 
 // modelSettings lists the settings m's directives change: threads: caps
 // DuckDB's threads (not raised above the build's), duckdb_memory: lowers
@@ -734,7 +739,7 @@ func (b *builder) modelSettings(m *Model) ([]setting, error) {
 			return nil, fmt.Errorf("DuckDB threads %q: %w", cur, err)
 		}
 		if m.Threads < prev {
-			ss = append(ss, setting{"threads", fmt.Sprintf("SET threads = %d", m.Threads), fmt.Sprintf("SET threads = %d", prev)})
+			ss = append(ss, setting{name: "threads", set: fmt.Sprintf("SET threads = %d", m.Threads), restore: fmt.Sprintf("SET threads = %d", prev)})
 		}
 	}
 	if m.BuildRight {
@@ -751,20 +756,23 @@ func (b *builder) modelSettings(m *Model) ([]setting, error) {
 			if prev != "" {
 				next = prev + "," + opt
 			}
-			ss = append(ss, setting{"disabled_optimizers", "SET disabled_optimizers = " + quoteString(next), "SET disabled_optimizers = " + quoteString(prev)})
+			ss = append(ss, setting{name: "disabled_optimizers", set: "SET disabled_optimizers = " + quoteString(next), restore: "SET disabled_optimizers = " + quoteString(prev)})
 		}
 	}
 	return ss, nil
 }
 
 // memorySetting is DuckDB's memory_limit at pct percent of the build's (a
-// model's duckdb_memory: directive). DuckDB keeps its buffers up to its
-// limit, and a Go function the model calls (sdc_suppress) allocates beside
-// them on Go's heap, which the limit does not count: England at
-// memory_limit 3GB peaked at 4.5-5.1 GB inside disclosure.cells, DuckDB's
-// cached blocks and a gigabyte or two of Go's. Lowering the limit makes
-// DuckDB give back what it holds above it; the model's own DuckDB work
-// (four months' lists) needs far less.
+// model's duckdb_memory: directive), and Go's soft memory limit at the
+// rest. DuckDB keeps its buffers up to its limit, and a Go function the
+// model calls (sdc_suppress) allocates beside them on Go's heap, which the
+// limit does not count: England at memory_limit 3GB peaked at 4.5-5.1 GB
+// inside disclosure.cells, DuckDB's cached blocks and a gigabyte or two of
+// Go's. Lowering the limit makes DuckDB give back what it holds above it;
+// the model's own DuckDB work (four months' lists) needs far less. Go's
+// heap, left to itself, grows to twice what it holds live before it
+// collects: its limit makes it collect sooner instead (GOMEMLIMIT, when
+// set, is left as it is).
 func (b *builder) memorySetting(pct int) (setting, error) {
 	// The limit as configured, not as it reads back ("2.7 GiB" for 3GB),
 	// and restored so; DuckDB's default (or a setting in a form other than
@@ -784,8 +792,15 @@ func (b *builder) memorySetting(pct int) (setting, error) {
 		}
 	}
 	lim := max(n/100*int64(pct), 64<<20)
-	b.log.Debug("DuckDB memory_limit lowered for the model", "from_mib", n>>20, "to_mib", lim>>20)
-	return setting{"memory_limit", fmt.Sprintf("SET memory_limit = '%dMiB'", lim>>20), restore}, nil
+	s := setting{name: "memory_limit", set: fmt.Sprintf("SET memory_limit = '%dMiB'", lim>>20), restore: restore}
+	goLim := max(n-lim, 64<<20)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		var prev int64
+		s.apply = func() { prev = debug.SetMemoryLimit(goLim) }
+		s.undo = func() { debug.SetMemoryLimit(prev) }
+	}
+	b.log.Debug("memory_limit split for the model", "from_mib", n>>20, "duckdb_mib", lim>>20, "go_mib", goLim>>20)
+	return s, nil
 }
 
 // currentSetting reads a DuckDB setting as the build's connection has it.
@@ -808,6 +823,9 @@ func (b *builder) withSettings(ss []setting, f func() error) error {
 			}
 			return err
 		}
+		if s.apply != nil {
+			s.apply()
+		}
 	}
 	err := f()
 	if rerr := b.restoreSettings(ss); rerr != nil && err == nil {
@@ -821,6 +839,9 @@ func (b *builder) withSettings(ss []setting, f func() error) error {
 func (b *builder) restoreSettings(ss []setting) error {
 	var first error
 	for i := len(ss) - 1; i >= 0; i-- {
+		if ss[i].undo != nil {
+			ss[i].undo()
+		}
 		if _, err := b.conn.ExecContext(context.WithoutCancel(b.ctx), ss[i].restore); err != nil && first == nil {
 			first = fmt.Errorf("restore DuckDB %s (%s): %w", ss[i].name, ss[i].restore, err)
 		}

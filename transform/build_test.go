@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -1522,8 +1523,12 @@ func TestDuckDBMemoryDirective(t *testing.T) {
 		{"", "", dflt},
 	} {
 		wh := filepath.Join(t.TempDir(), "w.duckdb")
+		goLimit := debug.SetMemoryLimit(-1)
 		if _, err := Build(ctx, p, Options{Warehouse: wh, Logger: quiet, MemoryLimit: c.limit}); err != nil {
 			t.Fatal(err)
+		}
+		if got := debug.SetMemoryLimit(-1); got != goLimit {
+			t.Errorf("memory_limit %q: Go's memory limit %d after the build, want %d as before", c.limit, got, goLimit)
 		}
 		got := query(t, wh, "SELECT m FROM core.a")[0]
 		if c.a == "" {
@@ -1541,6 +1546,37 @@ func TestDuckDBMemoryDirective(t *testing.T) {
 		}
 	}
 	refusesDirective(t, "duckdb_memory", "0%", "50", "half", "101%", "-5%", "12.5%")
+}
+
+// TestMemorySettingSplitsGo: duckdb_memory: gives DuckDB its share of the
+// build's memory_limit and Go's heap a soft limit of the rest while the
+// model runs, and puts Go's back after; GOMEMLIMIT, when set, wins.
+func TestMemorySettingSplitsGo(t *testing.T) {
+	b := &builder{memoryLimit: "1GB", log: quiet}
+	before := debug.SetMemoryLimit(-1)
+	s, err := b.memorySetting(25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "SET memory_limit = '238MiB'"; s.set != want {
+		t.Errorf("set %q, want %q", s.set, want)
+	}
+	if s.apply == nil || s.undo == nil {
+		t.Fatal("no Go memory limit with the model")
+	}
+	s.apply()
+	during := debug.SetMemoryLimit(-1)
+	s.undo()
+	if want := int64(750_000_000); during != want {
+		t.Errorf("Go's memory limit while the model runs %d, want %d (three quarters of 1GB)", during, want)
+	}
+	if after := debug.SetMemoryLimit(-1); after != before {
+		t.Errorf("Go's memory limit after the model %d, want %d", after, before)
+	}
+	t.Setenv("GOMEMLIMIT", "2GiB")
+	if s, err := b.memorySetting(25); err != nil || s.apply != nil || s.undo != nil {
+		t.Errorf("with GOMEMLIMIT set: apply set %v, err %v; want Go's limit left alone", s.apply != nil, err)
+	}
 }
 
 // refusesDirective checks that a model declaring key: with each of bad
