@@ -713,8 +713,8 @@ type setting struct {
 
 // modelSettings lists the settings m's directives change: threads: caps
 // DuckDB's threads (not raised above the build's), duckdb_memory: lowers
-// its memory_limit, build_side: right turns off the optimizer that picks
-// each join's build side.
+// its memory_limit (and gives Go's heap the rest), build_side: right turns
+// off the optimizer that picks each join's build side.
 func (b *builder) modelSettings(m *Model) ([]setting, error) {
 	var ss []setting
 	if m.DuckDBMemory > 0 && m.DuckDBMemory < 100 {
