@@ -116,19 +116,7 @@ type Options struct {
 
 // Run runs every attack and returns what they derived for withheld cells.
 func Run(ctx context.Context, t Target, o Options) ([]Finding, error) {
-	inds, err := t.indicators(ctx)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := t.loadValues(ctx)
-	if err != nil {
-		return nil, err
-	}
-	deciles, err := t.loadDeciles(ctx)
-	if err != nil {
-		return nil, err
-	}
-	similar, err := t.loadPeers(ctx)
+	inds, rows, deciles, similar, err := t.load(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +133,22 @@ func Run(ctx context.Context, t Target, o Options) ([]Finding, error) {
 		out = append(out, fs...)
 	}
 	return out, nil
+}
+
+// load reads what the attacks work on: the indicators, the practice and
+// area rows, the decile rows and each practice's similar practices.
+func (t Target) load(ctx context.Context) (inds map[string]indicator, rows, deciles []*row, similar map[[2]string][]string, err error) {
+	if inds, err = t.indicators(ctx); err != nil {
+		return
+	}
+	if rows, err = t.loadValues(ctx); err != nil {
+		return
+	}
+	if deciles, err = t.loadDeciles(ctx); err != nil {
+		return
+	}
+	similar, err = t.loadPeers(ctx)
+	return
 }
 
 func (t Target) loadValues(ctx context.Context) ([]*row, error) {
@@ -222,21 +226,11 @@ func (r relation) sortKey() string {
 	return k
 }
 
-// differencing builds every additive relation an attacker can read off the
-// published tables and solves them: a relation with exactly one unknown
-// term gives it away; with chain, what is derived feeds the next round.
-func differencing(rows, deciles []*row, inds map[string]indicator, similar map[[2]string][]string, o Options) []Finding {
-	chain := o.Chain
-	known := map[Key]float64{}
-	withheld := map[Key]bool{}
-	for _, r := range append(append([]*row(nil), rows...), deciles...) {
-		switch {
-		case r.withheld:
-			withheld[r.Key] = true
-		case r.num.Valid:
-			known[r.Key] = r.num.Float64
-		}
-	}
+// relations is every additive relation an attacker can read off the
+// published tables, in a fixed order. Each holds on the true counts
+// (TestRelationsHold), so what is derived from them is a true count, not
+// a coincidence of approximations.
+func relations(rows, deciles []*row, inds map[string]indicator, similar map[[2]string][]string) []relation {
 	var rels []relation
 	type ip struct{ ind, period string }
 	byIP := map[ip][]*row{}
@@ -257,7 +251,24 @@ func differencing(rows, deciles []*row, inds map[string]indicator, similar map[[
 		sort.Slice(rels[i].children, func(a, b int) bool { return rels[i].children[a].String() < rels[i].children[b].String() })
 	}
 	sort.SliceStable(rels, func(i, j int) bool { return rels[i].sortKey() < rels[j].sortKey() })
+	return rels
+}
 
+// differencing solves the relations: a relation with exactly one unknown
+// term gives it away; with chain, what is derived feeds the next round.
+func differencing(rows, deciles []*row, inds map[string]indicator, similar map[[2]string][]string, o Options) []Finding {
+	chain := o.Chain
+	known := map[Key]float64{}
+	withheld := map[Key]bool{}
+	for _, r := range append(append([]*row(nil), rows...), deciles...) {
+		switch {
+		case r.withheld:
+			withheld[r.Key] = true
+		case r.num.Valid:
+			known[r.Key] = r.num.Float64
+		}
+	}
+	rels := relations(rows, deciles, inds, similar)
 	if o.RoundTo > 0 {
 		return intervals(rels, known, withheld, o.RoundTo)
 	}
@@ -442,10 +453,13 @@ func system(rels []relation, known map[Key]float64, withheld map[Key]bool) []Fin
 		if rel.parent != nil {
 			term(*rel.parent, 1)
 		} else {
-			if rel.constant != math.Trunc(rel.constant) || math.Abs(rel.constant) > 1<<52 {
+			// a mean times its denominators is a sum of counts up to
+			// the double's rounding: an integer
+			c := math.Round(rel.constant)
+			if math.Abs(rel.constant-c) > 1e-6*math.Max(1, math.Abs(c)) || math.Abs(c) > 1<<52 {
 				continue
 			}
-			eq.RHS -= int64(rel.constant)
+			eq.RHS -= int64(c)
 		}
 		for _, c := range rel.children {
 			term(c, -1)
@@ -479,9 +493,11 @@ func hierarchy(ind, period string, rs, dec []*row) []relation {
 		}
 		areas[r.Level+"|"+r.Code] = r
 	}
-	decs := map[string]*row{} // level|code|d
+	decs := map[string]*row{}   // level|code|d
+	hasDec := map[string]bool{} // level|code: publishes deciles
 	for _, r := range dec {
 		decs[fmt.Sprintf("%s|%s|%d", r.Level, r.Code, r.Decile)] = r
+		hasDec[r.Level+"|"+r.Code] = true
 	}
 	// inside[level|code][up] = the one upper code all its practices share ("" if several)
 	inside := map[string]map[string]string{}
@@ -558,11 +574,10 @@ func hierarchy(ind, period string, rs, dec []*row) []relation {
 					break
 				}
 			}
-			// area = its deciles + its practices in no decile
-			if p.imd == 0 {
-				if _, ok := decs[fmt.Sprintf("%s|%s|%d", up, p.anc[up], 1)]; ok {
-					add(key(up, p.anc[up], 0), "deciles", pk)
-				}
+			// area = its deciles + its practices in no decile (an area
+			// publishes only the deciles its practices fall in)
+			if p.imd == 0 && hasDec[up+"|"+p.anc[up]] {
+				add(key(up, p.anc[up], 0), "deciles", pk)
 			}
 		}
 	}
@@ -636,7 +651,14 @@ func parts(rows, deciles []*row, inds map[string]indicator) []relation {
 }
 
 // peers: a practice's published peer mean times its similar practices'
-// denominators is their count (if the mean covered every one of them).
+// denominators is their count, if the mean pools every one of them. A
+// reader can tell whether it does: when the published peers alone give the
+// published mean, it pools those only (as gplens publishes it) and holds
+// no withheld count, so it gives no relation. Taken over every peer
+// regardless, the relation would be false, and what it derived, chained
+// through other sums, would hit a withheld count now and then by
+// coincidence: a finding of nothing, varying with the order the rows come
+// in.
 func peers(rs []*row, in indicator, similar map[[2]string][]string) []relation {
 	if in.multiplier == 0 {
 		return nil
@@ -653,17 +675,27 @@ func peers(rs []*row, in indicator, similar map[[2]string][]string) []relation {
 			continue
 		}
 		rel := relation{what: "peer mean x denominators"}
-		den := 0.0
+		den, pubNum, pubDen := 0.0, 0.0, 0.0
 		for _, code := range similar[[2]string{r.Period, r.Code}] {
 			q := byCode[code]
 			if q == nil || !q.den.Valid || q.den.Float64 <= 0 {
 				continue
 			}
 			den += q.den.Float64
+			if !q.withheld && q.num.Valid {
+				pubNum += q.num.Float64
+				pubDen += q.den.Float64
+			}
 			rel.children = append(rel.children, q.Key)
 		}
 		if len(rel.children) == 0 {
 			continue
+		}
+		if pubDen > 0 {
+			v := pubNum / pubDen * in.multiplier
+			if math.Abs(v-r.peerMean.Float64) <= 1e-9*math.Max(1, math.Abs(v)) {
+				continue // the published peers' mean: nothing withheld in it
+			}
 		}
 		rel.constant = r.peerMean.Float64 / in.multiplier * den
 		out = append(out, rel)

@@ -120,7 +120,8 @@ func TestAttacksRecoverNothing(t *testing.T) {
 // The attacks do find withheld counts when protection is missing: without
 // secondary suppression (totals minus parts), without the whole-system
 // audit (the linear system of all relations), with an SPC mean over every
-// month, with the unsuppressed comparators.
+// month, with the unsuppressed comparators, with peer means pooling withheld
+// counts.
 func TestAttacksFindUnprotectedCounts(t *testing.T) {
 	db, truth, exec, rebuild := releaseLab(t, fixtures[1])
 	audited := queryInt(t, db, `SELECT count(*) FROM disclosure.cells WHERE reason IS NOT NULL`)
@@ -164,6 +165,20 @@ func TestAttacksFindUnprotectedCounts(t *testing.T) {
 		if !slices.ContainsFunc(ls, func(f attack.Finding) bool { return f.Attack == want }) {
 			t.Errorf("naive release: the %q attack recovered nothing", want)
 		}
+	}
+	// peer means pooled over every similar practice, withheld ones too (the
+	// marts'), the rest as released: a withheld count among a practice's
+	// peers follows from the others and the mean
+	exec(`CREATE SCHEMA naive_peers`)
+	for _, v := range []string{"inequality_deciles", "inequality", "area_summary", "indicators", "trends", "peers"} {
+		exec(`CREATE VIEW naive_peers.` + v + ` AS SELECT * FROM release.` + v)
+	}
+	exec(`CREATE VIEW naive_peers.indicator_values AS SELECT r.* REPLACE (m.peer_mean AS peer_mean) FROM release.indicator_values AS r
+		JOIN marts.indicator_values AS m USING (indicator_id, period, area_level, area_code)`)
+	if _, ls := leaks(t, attack.Target{DB: db, Schema: "naive_peers"}, truth, attack.Options{Chain: true, System: true}); len(ls) == 0 {
+		t.Errorf("peer means over withheld counts: nothing recovered")
+	} else {
+		t.Logf("peer means over withheld counts: %d counts recovered, e.g. %s", len(ls), ls[0])
 	}
 }
 
