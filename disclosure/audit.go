@@ -712,6 +712,20 @@ func (s *suppressor) marks(cells, groups int) *marks {
 	return &marks{cell: make([]uint32, cells), rel: make([]uint32, groups)}
 }
 
+// colScratch is a column index for solveComponent (one entry a cell, every
+// one -1), so that the many small systems of localCheck number their columns
+// without a map.
+func (s *suppressor) colScratch() *[]int32 {
+	if c, ok := s.colIdx.Get().(*[]int32); ok {
+		return c
+	}
+	c := make([]int32, len(s.cells))
+	for i := range c {
+		c[i] = -1
+	}
+	return &c
+}
+
 // relRank is each relation's place in the canonical order solveRels takes
 // relations in: by the key order of its total, then of its sorted parts.
 // Computed once: the relations and the key order never change.
@@ -791,7 +805,9 @@ func (s *suppressor) solveRels(gis []int, col func(int) bool, track bool) (det [
 		sorted[k] = srow{e: buf[start:end:end], id: int32(k)}
 		start = end
 	}
-	_, red := solveComponent(sorted, track)
+	colIdx := s.colScratch()
+	defer s.colIdx.Put(colIdx)
+	_, red := solveComponent(sorted, track, *colIdx)
 	toRel := func(c []entry) []relCoef {
 		out := make([]relCoef, len(c))
 		for k, x := range c {

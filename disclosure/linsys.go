@@ -188,7 +188,7 @@ func Solve(nvars int, eqs []Equation) []Solved {
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(len(comp[roots[b]]), len(comp[roots[a]])) })
 	forEach(len(order), func(k int) {
 		i := order[k]
-		res[i], _ = solveComponent(comp[roots[i]], false)
+		res[i], _ = solveComponent(comp[roots[i]], false, nil)
 	})
 	var out []Solved
 	for _, solved := range res {
@@ -232,11 +232,26 @@ func permute[T any, I int | int32](c []T, perm []I) {
 }
 
 // solveComponent reduces one component's rows (columns are global ids).
-// With track, each row's id must be below len(rows) and distinct.
-func solveComponent(rows []srow, track bool) ([]Solved, reduction) {
+// With track, each row's id must be below len(rows) and distinct. colIdx,
+// if not nil, is scratch for numbering the columns: longer than any column
+// id, every entry -1, and so again on return.
+func solveComponent(rows []srow, track bool, colIdx []int32) ([]Solved, reduction) {
 	// local column numbering, by global id: a dense index when the ids are
-	// not much sparser than the entries (a whole component), else sorted
-	cols, local := localCols(rows)
+	// not much sparser than the entries (a whole component) or scratch is
+	// given, else sorted
+	var cols []int32
+	var local func(int32) int32
+	if colIdx != nil {
+		cols = scratchCols(rows, colIdx)
+		defer func() {
+			for _, c := range cols {
+				colIdx[c] = -1
+			}
+		}()
+		local = func(c int32) int32 { return colIdx[c] }
+	} else {
+		cols, local = localCols(rows)
+	}
 	entries := 0
 	for _, r := range rows {
 		entries += len(r.e)
@@ -482,6 +497,25 @@ func (a *arena) take(n int) []entry {
 	s := a.free[:n:n]
 	a.free = a.free[n:]
 	return s
+}
+
+// scratchCols returns the distinct columns of rows, sorted, with each one's
+// index there in idx (whose entries are -1 before).
+func scratchCols(rows []srow, idx []int32) []int32 {
+	var cols []int32
+	for _, r := range rows {
+		for _, x := range r.e {
+			if idx[x.col] < 0 {
+				idx[x.col] = 0
+				cols = append(cols, x.col)
+			}
+		}
+	}
+	slices.Sort(cols)
+	for i, c := range cols {
+		idx[c] = int32(i)
+	}
+	return cols
 }
 
 // localCols returns the distinct columns of rows, sorted, and a function

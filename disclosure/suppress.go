@@ -409,8 +409,9 @@ type suppressor struct {
 	// act: active(gi), fixed for the suppressor's life (a relation's total
 	// and rule never change); read for every relation in every round
 	act []bool
-	// scratch holds localCheck's marks, one per goroutine at a time
-	scratch sync.Pool
+	// scratch holds localCheck's marks, colIdx solveRels' column
+	// indexes (colScratch), each one per goroutine at a time
+	scratch, colIdx sync.Pool
 }
 
 // keyOrder is the cells' indices in key order: indicator, level (practice
