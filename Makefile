@@ -25,6 +25,7 @@ demo: build
 
 test: tidy vet staticcheck
 	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 10m ./metrics/ ./disclosure/
 
 lint: tidy vet staticcheck
 

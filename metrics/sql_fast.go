@@ -108,8 +108,11 @@ func (c *column) str(r int) string {
 	if n <= inlineLen {
 		c.lastS = string(e[4 : 4+n])
 	} else {
-		// The heap pointer follows the length and a 4-byte prefix.
-		p := *(**byte)(unsafe.Pointer(&e[8]))
+		// The heap pointer follows the length and a 4-byte prefix. Read
+		// from the vector itself, 8-aligned, not from e: a byte array's
+		// copy may sit at any address, and the race detector's pointer
+		// checks stop on a misaligned pointer read.
+		p := *(**byte)(unsafe.Pointer(&c.s[r][8]))
 		c.lastS = strings.Clone(unsafe.String(p, n))
 	}
 	c.last, c.have = e, true
