@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gplens/gplens/disclosure"
@@ -412,6 +413,15 @@ func intervals(rels []relation, known map[Key]float64, withheld map[Key]bool, r 
 	return out
 }
 
+// decimals is how many places x shows written in full (2.83: 2).
+func decimals(x float64) int {
+	t := strconv.FormatFloat(x, 'f', -1, 64)
+	if i := strings.IndexByte(t, '.'); i >= 0 {
+		return len(t) - i - 1
+	}
+	return 0
+}
+
 func btoi(b bool) int {
 	if b {
 		return 1
@@ -787,6 +797,24 @@ func (t Target) timeMean(ctx context.Context, inds map[string]indicator, rows []
 			}
 		}
 		if len(missing) != 1 || math.IsNaN(mean) {
+			continue
+		}
+		// a mean the published points alone give holds no withheld value
+		// (gplens charts published months only): n x mean - published
+		// would be that mean again, an estimate of the month, not its
+		// count. "Give" up to the rounding the figures show (feeds round
+		// to the data dictionary's places).
+		tol := 1e-9 * math.Max(1, math.Abs(mean))
+		places := decimals(mean)
+		for _, p := range pts {
+			if p.v.Valid {
+				places = max(places, decimals(p.v.Float64))
+			}
+		}
+		if places < 12 {
+			tol = max(tol, math.Pow(10, -float64(places)))
+		}
+		if n := float64(len(pts) - 1); n > 0 && math.Abs(sum/n-mean) <= tol {
 			continue
 		}
 		v := float64(len(pts))*mean - sum

@@ -122,3 +122,14 @@ func TestCheckRelationsFindsFalse(t *testing.T) {
 		t.Errorf("relation missing a term: %v", bad)
 	}
 }
+
+func TestDecimals(t *testing.T) {
+	for _, c := range []struct {
+		x    float64
+		want int
+	}{{2.83, 2}, {3, 0}, {0.1, 1}, {-12.5, 1}, {1.0 / 3, 16}} {
+		if got := decimals(c.x); got != c.want {
+			t.Errorf("decimals(%v) = %d, want %d", c.x, got, c.want)
+		}
+	}
+}
