@@ -255,12 +255,10 @@ func relations(rows, deciles []*row, inds map[string]indicator, similar map[[2]s
 	return rels
 }
 
-// differencing solves the relations: a relation with exactly one unknown
-// term gives it away; with chain, what is derived feeds the next round.
-func differencing(rows, deciles []*row, inds map[string]indicator, similar map[[2]string][]string, o Options) []Finding {
-	chain := o.Chain
-	known := map[Key]float64{}
-	withheld := map[Key]bool{}
+// published splits the rows' counts into those published (known) and
+// those withheld; a row with neither is missing.
+func published(rows, deciles []*row) (known map[Key]float64, withheld map[Key]bool) {
+	known, withheld = map[Key]float64{}, map[Key]bool{}
 	for _, r := range append(append([]*row(nil), rows...), deciles...) {
 		switch {
 		case r.withheld:
@@ -269,6 +267,14 @@ func differencing(rows, deciles []*row, inds map[string]indicator, similar map[[
 			known[r.Key] = r.num.Float64
 		}
 	}
+	return known, withheld
+}
+
+// differencing solves the relations: a relation with exactly one unknown
+// term gives it away; with chain, what is derived feeds the next round.
+func differencing(rows, deciles []*row, inds map[string]indicator, similar map[[2]string][]string, o Options) []Finding {
+	chain := o.Chain
+	known, withheld := published(rows, deciles)
 	rels := relations(rows, deciles, inds, similar)
 	if o.RoundTo > 0 {
 		return intervals(rels, known, withheld, o.RoundTo)

@@ -67,12 +67,7 @@ func TestRelationsHold(t *testing.T) {
 // ones as published, withheld ones from truth); relations with a term
 // neither published nor in truth are skipped.
 func checkRelations(rels []relation, rows, deciles []*row, truth map[Key]float64) (bad []string, checked int) {
-	known := map[Key]float64{}
-	for _, r := range append(append([]*row(nil), rows...), deciles...) {
-		if !r.withheld && r.num.Valid {
-			known[r.Key] = r.num.Float64
-		}
-	}
+	known, _ := published(rows, deciles)
 	val := func(k Key) (float64, bool) {
 		if v, ok := truth[k]; ok {
 			return v, true
