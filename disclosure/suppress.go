@@ -194,12 +194,33 @@ func Groups(cells []Cell) []Group {
 		nested[i] = -1
 	}
 	straddles := make([]bool, len(cells)*nl)
+	// at[(k*2+f)*nl+li]: practice k's area cell at level li in its family
+	// f (0: all practices, 1: its decile), -1 if none; looked up once, read
+	// by every loop below (about forty lookups a practice cell otherwise)
+	at := make([]int32, len(practices)*2*nl)
 	for k, pi := range practices {
 		p := &cells[pi]
 		a := anc[k*nl : (k+1)*nl]
-		for _, d := range families(p) {
+		for f, d := range families(p) {
+			row := at[(k*2+f)*nl : (k*2+f+1)*nl]
+			for li := range row {
+				row[li] = -1
+				if c, ok := lookup(ind[pi], int32(li), a[li], d); ok && li > 0 {
+					row[li] = int32(c)
+				}
+			}
+		}
+	}
+	area := func(k, f, li int) (int, bool) {
+		c := at[(k*2+f)*nl+li]
+		return int(c), c >= 0
+	}
+	for k, pi := range practices {
+		p := &cells[pi]
+		a := anc[k*nl : (k+1)*nl]
+		for f := range families(p) {
 			for li := 1; li < nl-1; li++ {
-				c, ok := lookup(ind[pi], int32(li), a[li], d)
+				c, ok := area(k, f, li)
 				if !ok {
 					continue
 				}
@@ -225,40 +246,51 @@ func Groups(cells []Cell) []Group {
 	// millions of times, are found through a dense table.
 	var out []Group
 	levelGroup := make([]int32, len(cells)*nl) // parent*nl+low -> relation+1
-	type gk struct {
-		parent int
-		what   string
+	// the other relations by total and kind, the kind numbered by its
+	// string (a few: deciles, parts:F, same:I), built once each
+	var kinds []string
+	type kk struct{ prefix, name string }
+	kindOf := map[kk]uint64{}
+	kind := func(prefix, name string) uint64 {
+		k, ok := kindOf[kk{prefix, name}]
+		if !ok {
+			k = uint64(len(kinds))
+			kindOf[kk{prefix, name}] = k
+			kinds = append(kinds, prefix+name)
+		}
+		return k
 	}
-	other := map[gk]int{}
-	add := func(parent int, what string, child int) {
+	other := map[uint64]int{}
+	add := func(parent int, what uint64, child int) {
 		if child == parent {
 			return
 		}
-		k := gk{parent, what}
+		k := uint64(parent)<<32 | what
 		g, ok := other[k]
 		if !ok {
 			g = len(out)
 			other[k] = g
-			out = append(out, Group{Parent: parent, Kind: what})
+			out = append(out, Group{Parent: parent, Kind: kinds[what]})
 		}
 		out[g].Children = append(out[g].Children, child)
 	}
+	deciles := kind("", "deciles")
 	// added[c*nl+up]: area c is already a part in its level-up relation
 	// (an area lies in one area of each level above it, so once is all)
 	added := make([]bool, len(cells)*nl)
 	for k, pi := range practices {
 		p := &cells[pi]
 		a := anc[k*nl : (k+1)*nl]
-		for _, d := range families(p) {
+		for f := range families(p) {
 			for up := 1; up < nl; up++ {
-				parent, ok := lookup(ind[pi], int32(up), a[up], d)
+				parent, ok := area(k, f, up)
 				if !ok {
 					continue
 				}
 				for low := 0; low < up; low++ {
 					child := pi
 					if low > 0 {
-						c, ok := lookup(ind[pi], int32(low), a[low], d)
+						c, ok := area(k, f, low)
 						if ok && !straddles[c*nl+up] && nested[c*nl+up] == a[up] {
 							if added[c*nl+up] {
 								continue
@@ -282,8 +314,8 @@ func Groups(cells []Cell) []Group {
 		}
 		if p.IMD == 0 {
 			for up := 1; up < nl; up++ {
-				if parent, ok := lookup(ind[pi], int32(up), a[up], 0); ok && hasDeciles[parent] {
-					add(parent, "deciles", pi)
+				if parent, ok := area(k, 0, up); ok && hasDeciles[parent] {
+					add(parent, deciles, pi)
 				}
 			}
 		}
@@ -292,18 +324,18 @@ func Groups(cells []Cell) []Group {
 		c := &cells[i]
 		if c.Decile > 0 {
 			if parent, ok := lookup(ind[i], lvl(c.Level), intern(c.Code), 0); ok {
-				add(parent, "deciles", i)
+				add(parent, deciles, i)
 			}
 		}
 		if c.PartOf != "" {
 			if parent, ok := lookup(intern(c.PartOf), lvl(c.Level), intern(c.Code), c.Decile); ok {
-				add(parent, "parts:"+c.Family, i)
+				add(parent, kind("parts:", c.Family), i)
 			}
 		}
 		if c.SameAs != "" {
 			if other, ok := lookup(intern(c.SameAs), lvl(c.Level), intern(c.Code), c.Decile); ok {
-				add(other, "same:"+c.Indicator, i)
-				add(i, "same:"+c.SameAs, other)
+				add(other, kind("same:", c.Indicator), i)
+				add(i, kind("same:", c.SameAs), other)
 			}
 		}
 	}

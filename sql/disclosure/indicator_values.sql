@@ -1,6 +1,6 @@
 -- description: core.indicator_values of the non-public indicators (referrals) under disclosure control, without area names (release.indicator_values, the view readers and packs use, adds them and the public indicators, which pass unchanged): a withheld count (disclosure.cells) is NULL with numerator_suppressed and value_suppressed set and suppression_reason 'primary' or 'secondary', and so is everything computed from it; every statistic published beside it is computed from published counts only.
 -- incremental: period
--- batch: 6 periods of core.indicator_values
+-- batch: 4 periods of core.indicator_values
 -- build_side: right
 -- unique: indicator_id, period, area_level, area_code
 -- not_null: indicator_id, period, area_level, area_code, suppressed, numerator_suppressed, value_suppressed
@@ -9,11 +9,14 @@
 -- Empty where there are no non-public indicators (the real files: no referrals). Public
 -- indicators are not copied here: release.indicator_values reads them from
 -- core.indicator_values with the flags false (England, 27 months: 5.4 M of 12.2 M rows, which this
--- table wrote, fingerprinted and tested again in every full build). Built six periods at a time
+-- table wrote, fingerprinted and tested again in every full build). Built four periods at a time
 -- (batch, above): at memory_limit 3GB the query over all 27 England months spilled its joins and the
 -- peers' lists; rebuilding this model in place on that warehouse took 75.9 s unbatched, 54.2 s in
 -- batches of 6 (3.2 GB peak), 54.4 s in batches of 9 and 43.5 s in batches of 3, whose commit then
--- took 12.9 s more (the small batches' rows were written at commit rather than as they came).
+-- took 12.9 s more (the small batches' rows were written at commit rather than as they came). In a
+-- full England build at 3GB, batches of 4 rather than 6: the model 38.7-44.4 -> 33.1-34.6 s, its
+-- peak RSS 3.8-4.0 -> 3.6-3.8 GB (the peers' lists, which DuckDB's limit does not bound), the
+-- same fingerprints.
 -- Each join hashes its right-hand side as written (build_side, above): DuckDB's estimates put the
 -- peers' figures (800,000 rows of a batch, 7 columns) above the rows they join onto (1.5 M rows,
 -- 50 columns), so it hashed those wide rows instead, and scanned them again for the unmatched
