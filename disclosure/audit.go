@@ -235,17 +235,6 @@ type resid struct {
 // components only when one of them is too far-reaching; global counts the
 // rounds that solved whole components.
 func (s *suppressor) auditRound(cache *nulls, local bool, prev []int, global *int) (det, covers []int) {
-	parent := make([]int, len(s.cells))
-	for i := range parent {
-		parent[i] = i
-	}
-	find := func(x int) int {
-		for parent[x] != x {
-			parent[x] = parent[parent[x]]
-			x = parent[x]
-		}
-		return x
-	}
 	// the withheld known cells, fixed for the round (cells are withheld
 	// between rounds): asked for every term of every relation
 	hid := make([]bool, len(s.cells))
@@ -253,44 +242,20 @@ func (s *suppressor) auditRound(cache *nulls, local bool, prev []int, global *in
 		hid[i] = s.cells[i].Known && s.state[i] != ""
 	}
 	hidden := func(i int) bool { return hid[i] }
-	// wterm[gi]: a withheld term of active relation gi, -1 if none;
-	// components are linked by the relations solved
-	wterm := make([]int, len(s.groups))
-	for gi, g := range s.groups {
-		wterm[gi] = -1
-		if !s.active(gi) {
-			continue
-		}
-		solved := s.solved(gi)
-		first := -1
-		for t := range g.Terms() {
-			if !hidden(t) {
-				continue
-			}
-			if first < 0 {
-				first = t
-				continue
-			}
-			if !solved {
-				break
-			}
-			if a, b := find(first), find(t); a != b {
-				parent[max(a, b)] = min(a, b)
-			}
-		}
-		wterm[gi] = first
-	}
-	dirty := map[int]bool{}
 	var fresh []int // withheld since the last round
 	for i, d := range s.dirty {
 		if d {
 			s.dirty[i] = false
 			if hidden(i) {
-				dirty[find(i)] = true
 				fresh = append(fresh, i)
 			}
 		}
 	}
+	// stale: the cells whose components the round solves whole. The
+	// components are found only then: linking every relation's withheld
+	// terms is a pass over all relations, and most rounds decide their few
+	// cells locally without it.
+	stale := fresh
 	why := map[int][]relCoef{}
 	if local {
 		// Withholding more never makes a count determined that was not
@@ -359,11 +324,7 @@ func (s *suppressor) auditRound(cache *nulls, local bool, prev []int, global *in
 		}
 		if failed {
 			// too far to look: solve the components of every candidate
-			for _, y := range cand {
-				if hidden(y) {
-					dirty[find(y)] = true
-				}
-			}
+			stale = cand
 			local = false
 		} else {
 			for k, x := range xs {
@@ -375,6 +336,50 @@ func (s *suppressor) auditRound(cache *nulls, local bool, prev []int, global *in
 		}
 	}
 	if !local {
+		parent := make([]int, len(s.cells))
+		for i := range parent {
+			parent[i] = i
+		}
+		find := func(x int) int {
+			for parent[x] != x {
+				parent[x] = parent[parent[x]]
+				x = parent[x]
+			}
+			return x
+		}
+		// wterm[gi]: a withheld term of active relation gi, -1 if none;
+		// components are linked by the relations solved
+		wterm := make([]int, len(s.groups))
+		for gi, g := range s.groups {
+			wterm[gi] = -1
+			if !s.active(gi) {
+				continue
+			}
+			solved := s.solved(gi)
+			first := -1
+			for t := range g.Terms() {
+				if !hidden(t) {
+					continue
+				}
+				if first < 0 {
+					first = t
+					continue
+				}
+				if !solved {
+					break
+				}
+				if a, b := find(first), find(t); a != b {
+					parent[max(a, b)] = min(a, b)
+				}
+			}
+			wterm[gi] = first
+		}
+		dirty := map[int]bool{}
+		for _, y := range stale {
+			if hidden(y) {
+				dirty[find(y)] = true
+			}
+		}
 		// the relations of each dirty component, in relation order
 		rels := map[int][]int{}
 		var roots []int
@@ -471,7 +476,7 @@ func (s *suppressor) auditRound(cache *nulls, local bool, prev []int, global *in
 			if !s.active(gi) {
 				continue
 			}
-			if wterm[gi] < 0 {
+			if !s.holdsHidden(gi, hid) {
 				n++
 				continue
 			}
@@ -562,6 +567,16 @@ func (s *suppressor) auditRound(cache *nulls, local bool, prev []int, global *in
 		}
 	}
 	return det, covers
+}
+
+// holdsHidden: relation gi has a withheld term.
+func (s *suppressor) holdsHidden(gi int, hid []bool) bool {
+	for t := range s.groups[gi].Terms() {
+		if hid[t] {
+			return true
+		}
+	}
+	return false
 }
 
 // cover is the cell to withhold so that withheld cell x is no longer
