@@ -2,7 +2,7 @@
 -- incremental: period
 -- threads: 1
 -- batch: 4 periods of core.indicator_values
--- duckdb_memory: 50%
+-- duckdb_memory: 35%
 -- unique: indicator_id, period, area_level, area_code, decile
 -- not_null: indicator_id, period, area_level, area_code, decile, min_count, round_to
 -- accepted_values: reason in ('primary', 'secondary')
@@ -26,11 +26,13 @@
 -- period's list in DuckDB's memory, which the lists cannot spill, so a memory_limit of 3GB ran
 -- out on England's 27 months. England, 27 months, this query at memory_limit 3GB: batches of 4
 -- 175 s and 3.9 GiB peak, where all at once took 180 s and 6.3 GiB at 8GB.
--- DuckDB may use half the build's memory_limit while this model runs (duckdb_memory, above):
--- sdc_suppress holds the months it decides in Go's heap (1-2 GB on England), which DuckDB's limit
--- does not count, beside the blocks DuckDB keeps cached up to its limit. England, 27 months, at
--- memory_limit 3GB: the full build's peak RSS 4.5-5.1 GB, inside this model, became 3.9 GB; the
--- model took 170 s, as before (its own DuckDB work, four months' lists, needs far less than half).
+-- DuckDB may use 35% of the build's memory_limit while this model runs (duckdb_memory, above):
+-- sdc_suppress holds the months it decides in Go's heap (0.5-1.5 GB on England), which DuckDB's
+-- limit does not count, beside the blocks DuckDB keeps cached up to its limit. England, 27 months,
+-- at memory_limit 3GB: the full build's peak RSS 4.5-5.1 GB, inside this model, became 3.9 GB at
+-- 50%; the model took 170 s, as before (its own DuckDB work, four months' lists, needs far less).
+-- At 35% rather than 50%: this model's peak 3.70-4.17 -> 3.33-3.71 GB over three and two full
+-- builds, its time 147.8-165.5 -> 147.8-166.5 s (the machine's noise), the same fingerprints.
 WITH rules AS (
     SELECT scope,
         CAST(CASE WHEN scope = '*' THEN coalesce(CAST(getvariable('disclosure_min_count') AS DOUBLE), min_count) ELSE min_count END AS DOUBLE) AS min_count,
