@@ -347,15 +347,14 @@ func (s *suppressor) auditRound(cache *nulls, local bool, prev []int, global *in
 			}
 			return x
 		}
-		// wterm[gi]: a withheld term of active relation gi, -1 if none;
+		// wterm[gi]: a withheld term of solved relation gi, -1 if none;
 		// components are linked by the relations solved
 		wterm := make([]int, len(s.groups))
 		for gi, g := range s.groups {
 			wterm[gi] = -1
-			if !s.active(gi) {
+			if !s.solved(gi) {
 				continue
 			}
-			solved := s.solved(gi)
 			first := -1
 			for t := range g.Terms() {
 				if !hidden(t) {
@@ -364,9 +363,6 @@ func (s *suppressor) auditRound(cache *nulls, local bool, prev []int, global *in
 				if first < 0 {
 					first = t
 					continue
-				}
-				if !solved {
-					break
 				}
 				if a, b := find(first), find(t); a != b {
 					parent[max(a, b)] = min(a, b)
@@ -384,7 +380,7 @@ func (s *suppressor) auditRound(cache *nulls, local bool, prev []int, global *in
 		rels := map[int][]int{}
 		var roots []int
 		for gi, w := range wterm {
-			if w < 0 || !s.solved(gi) {
+			if w < 0 {
 				continue
 			}
 			r := find(w)
