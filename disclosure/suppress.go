@@ -203,9 +203,10 @@ func Groups(cells []Cell) []Group {
 		a := anc[k*nl : (k+1)*nl]
 		for f, d := range families(p) {
 			row := at[(k*2+f)*nl : (k*2+f+1)*nl]
-			for li := range row {
+			row[0] = -1 // the practice itself: never looked up
+			for li := 1; li < nl; li++ {
 				row[li] = -1
-				if c, ok := lookup(ind[pi], int32(li), a[li], d); ok && li > 0 {
+				if c, ok := lookup(ind[pi], int32(li), a[li], d); ok {
 					row[li] = int32(c)
 				}
 			}
