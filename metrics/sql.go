@@ -75,21 +75,47 @@ func chunkExec(name string, newFn func() rowFn) duckdb.ScalarFuncExecutor {
 // otherwise use one core. Each row is computed exactly as the row path
 // would (its own seed), results are set in row order and the first error
 // by row wins, so the output is the same whatever the scheduling.
-func parallelExec(name string, newFn func() rowFn) duckdb.ScalarFuncExecutor {
+//
+// out, if set, writes the chunk's results into the result vector at once
+// (see nestedOut).
+func parallelExec(name string, newFn func() rowFn, out *nestedOut) duckdb.ScalarFuncExecutor {
 	return duckdb.ScalarFuncExecutor{ChunkContextExecutor: func(ctx context.Context, st *duckdb.ChunkIteratorState) error {
 		if ctx == nil {
 			ctx = context.Background()
 		}
 		var rows [][]driver.Value
-		for row, err := range st.Rows() {
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
+		// at: each row's place in the chunk, for writing in place. Rows()
+		// skips rows with a NULL argument (their result is NULL), so the
+		// chunk is read directly, the same way.
+		var at []int
+		in := st.GetInputChunk()
+		if out != nil {
+		chunk:
+			for r := range in.GetSize() {
+				args := make([]driver.Value, in.ColumnCount())
+				for i := range args {
+					v, err := in.GetValue(i, r)
+					if err != nil {
+						return fmt.Errorf("%s: %w", name, err)
+					}
+					if v == nil {
+						continue chunk
+					}
+					args[i] = v
+				}
+				rows, at = append(rows, args), append(at, r)
 			}
-			args := make([]driver.Value, st.ColumnCount())
-			for i := range args {
-				args[i] = *row.GetValuePtr(i)
+		} else {
+			for row, err := range st.Rows() {
+				if err != nil {
+					return fmt.Errorf("%s: %w", name, err)
+				}
+				args := make([]driver.Value, st.ColumnCount())
+				for i := range args {
+					args[i] = *row.GetValuePtr(i)
+				}
+				rows = append(rows, args)
 			}
-			rows = append(rows, args)
 		}
 		res := make([]any, len(rows))
 		errs := make([]error, len(rows))
@@ -117,6 +143,18 @@ func parallelExec(name string, newFn func() rowFn) duckdb.ScalarFuncExecutor {
 		for _, err := range errs {
 			if err != nil {
 				return nameErr(name, err)
+			}
+		}
+		if out != nil {
+			chunk := make([]any, in.GetSize())
+			for k, r := range at {
+				chunk[r] = res[k]
+			}
+			if mv, ok := rawVector(st.GetResultVector()); ok && out.write(mv, chunk) {
+				return nil
+			}
+			for i := range res {
+				res[i] = out.value(res[i])
 			}
 		}
 		i := 0
@@ -350,6 +388,8 @@ type udfSet struct {
 	prep func(s []string) (floatRowFn, error)
 	// parallel runs newFn on a chunk's rows concurrently (slow rows).
 	parallel bool
+	// nested writes a parallel function's results in place (see nestedOut).
+	nested *nestedOut
 	// nullNaN: the kernel takes NULL arguments as NaN or "" (compare_label
 	// reads a NULL limit as missing).
 	nullNaN      bool
@@ -358,12 +398,16 @@ type udfSet struct {
 
 func (u udfSet) register(c *sql.Conn) error {
 	var fns []duckdb.ScalarFunc
+	if u.nested != nil && (u.special || !u.parallel) {
+		// parallelExec reads NULL arguments as NULL results
+		return fmt.Errorf("register %s: in-place results need a parallel function without special NULL handling", u.name)
+	}
 	for k := 0; k <= len(u.optional); k++ {
 		in := append(append([]duckdb.TypeInfo{}, u.fixed...), u.optional[:k]...)
 		exec, special := chunkExec(u.name, u.newFn), u.special
 		switch {
 		case u.parallel:
-			exec = parallelExec(u.name, u.newFn)
+			exec = parallelExec(u.name, u.newFn, u.nested)
 		case u.float != nil:
 			exec, special = vecExec(u.name, false, false, floatKernel(u.float), u.float, nil), true
 		case u.kernel != nil:
@@ -565,7 +609,7 @@ func sqlFunctions(t sqlTypes) []udfSet {
 		{name: "mean_ci", fixed: []duckdb.TypeInfo{t.doubleList}, optional: []duckdb.TypeInfo{d}, result: t.meanCI, newFn: plain(sqlMeanCI)},
 		{name: "dsr", fixed: []duckdb.TypeInfo{t.doubleList, t.doubleList, t.doubleList}, optional: []duckdb.TypeInfo{d, d}, result: t.dsr, newFn: plain(sqlDSR)},
 		{name: "spc_summary", fixed: []duckdb.TypeInfo{t.doubleList}, optional: []duckdb.TypeInfo{s, d}, result: t.spcSummary, newFn: plain(sqlSPCSummary)},
-		{name: "spc_xmr", fixed: []duckdb.TypeInfo{t.doubleList}, optional: []duckdb.TypeInfo{s, t.boolean, t.bigint}, result: t.spcList, newFn: plain(sqlSPC), parallel: true},
+		{name: "spc_xmr", fixed: []duckdb.TypeInfo{t.doubleList}, optional: []duckdb.TypeInfo{s, t.boolean, t.bigint}, result: t.spcList, newFn: plain(sqlSPC), parallel: true, nested: &spcOut},
 		{name: "nearest_peers", fixed: []duckdb.TypeInfo{t.varcharList, t.doubleListList, t.varcharList, s, t.bigint}, result: t.peerList, special: true, newFn: plain(sqlNearestPeers)},
 		{name: "concentration_index", fixed: []duckdb.TypeInfo{t.doubleList, t.doubleList}, optional: []duckdb.TypeInfo{d, t.bigint, t.bigint}, result: t.conc, newFn: plain(sqlConcentrationIndex), parallel: true},
 	}
@@ -789,14 +833,7 @@ func sqlSPC(a []driver.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]any, len(r.Points))
-	for i, p := range r.Points {
-		out[i] = map[string]any{
-			"value": p.Value, "mean": p.Mean, "lpl": nullIfNaN(p.LPL), "upl": nullIfNaN(p.UPL),
-			"near_lpl": nullIfNaN(p.NearLPL), "near_upl": nullIfNaN(p.NearUPL), "point_type": p.PointType,
-		}
-	}
-	return out, nil
+	return spcPoints(r.Points), nil
 }
 
 // quantileFn wraps a distribution quantile; p outside [0, 1] or degrees of

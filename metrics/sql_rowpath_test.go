@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/duckdb/duckdb-go/v2"
+	"github.com/duckdb/duckdb-go/v2/mapping"
 )
 
 // TestRowPathMatchesVectorised registers the row-path fallback of a few
@@ -38,6 +39,16 @@ func TestRowPathMatchesVectorised(t *testing.T) {
 			u.kernel, u.float = floatKernel(u.float), nil
 		}
 		u.prep = nil
+		if u.nested != nil {
+			// the same rows through duckdb-go's setter
+			slow := *u.nested
+			slow.write = func(mapping.Vector, []any) bool { return false }
+			u.nested, u.name = &slow, u.name+"_rows"
+			if err := u.register(conn); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
 		if u.kernel == nil {
 			continue
 		}
@@ -76,6 +87,28 @@ func TestRowPathMatchesVectorised(t *testing.T) {
 	}
 	if bad != 0 {
 		t.Errorf("%d rows differ between the row and vectorised paths", bad)
+	}
+	// spc_xmr: series of 2 to 40 points over several chunks, NULL lists,
+	// long and short point types, every improvement direction and the
+	// optional arguments.
+	q = `WITH s AS (
+		SELECT i, CASE WHEN i % 13 = 0 THEN NULL
+			ELSE list_transform(range(2 + i % 39), k -> 50 + ((k * 7 + i) % 11) + CASE WHEN k > 25 THEN 9 * (i % 3) ELSE 0 END)::DOUBLE[] END AS v,
+			['increase', 'decrease', 'neutral'][1 + i % 3] AS imp
+		FROM range(6000) t(i))
+	SELECT count(*), count(*) FILTER (WHERE len(spc_xmr(v, imp)) > 0),
+		count(*) FILTER (WHERE list_contains(list_transform(spc_xmr(v, imp), p -> p.point_type), 'special_cause_improvement')),
+		count(*) FILTER (WHERE spc_xmr(v, imp) IS DISTINCT FROM spc_xmr_rows(v, imp)
+			OR spc_xmr(v) IS DISTINCT FROM spc_xmr_rows(v)
+			OR spc_xmr(v, imp, i % 2 = 0) IS DISTINCT FROM spc_xmr_rows(v, imp, i % 2 = 0)
+			OR len(v) >= 12 AND spc_xmr(v, imp, true, 12) IS DISTINCT FROM spc_xmr_rows(v, imp, true, 12))
+	FROM s`
+	var rows, charts, special int
+	if err := conn.QueryRowContext(context.Background(), q).Scan(&rows, &charts, &special, &bad); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 6000 || charts < 5000 || special == 0 || bad != 0 {
+		t.Errorf("spc_xmr: %d rows, %d charts, %d with special causes; %d differ between the row and in-place paths", rows, charts, special, bad)
 	}
 	var v any
 	err = conn.QueryRowContext(context.Background(), "SELECT wilson_lower_rows(5, 3)").Scan(&v)
