@@ -78,15 +78,19 @@ func chunkExec(name string, newFn func() rowFn) duckdb.ScalarFuncExecutor {
 //
 // out, if set, writes the chunk's results into the result vector at once
 // (see nestedOut).
-func parallelExec(name string, newFn func() rowFn, out *nestedOut) duckdb.ScalarFuncExecutor {
+//
+// special: the function takes NULL arguments itself (SpecialNullHandling),
+// so a row with one is computed like any other.
+func parallelExec(name string, newFn func() rowFn, out *nestedOut, special bool) duckdb.ScalarFuncExecutor {
 	return duckdb.ScalarFuncExecutor{ChunkContextExecutor: func(ctx context.Context, st *duckdb.ChunkIteratorState) error {
 		if ctx == nil {
 			ctx = context.Background()
 		}
 		var rows [][]driver.Value
 		// at: each row's place in the chunk, for writing in place. Rows()
-		// skips rows with a NULL argument (their result is NULL), so the
-		// chunk is read directly, the same way.
+		// skips rows with a NULL argument unless the function is special
+		// (their result is NULL), so the chunk is read directly, the same
+		// way.
 		var at []int
 		in := st.GetInputChunk()
 		if out != nil {
@@ -98,7 +102,7 @@ func parallelExec(name string, newFn func() rowFn, out *nestedOut) duckdb.Scalar
 					if err != nil {
 						return fmt.Errorf("%s: %w", name, err)
 					}
-					if v == nil {
+					if v == nil && !special {
 						continue chunk
 					}
 					args[i] = v
@@ -398,16 +402,15 @@ type udfSet struct {
 
 func (u udfSet) register(c *sql.Conn) error {
 	var fns []duckdb.ScalarFunc
-	if u.nested != nil && (u.special || !u.parallel) {
-		// parallelExec reads NULL arguments as NULL results
-		return fmt.Errorf("register %s: in-place results need a parallel function without special NULL handling", u.name)
+	if u.nested != nil && !u.parallel {
+		return fmt.Errorf("register %s: in-place results need a parallel function", u.name)
 	}
 	for k := 0; k <= len(u.optional); k++ {
 		in := append(append([]duckdb.TypeInfo{}, u.fixed...), u.optional[:k]...)
 		exec, special := chunkExec(u.name, u.newFn), u.special
 		switch {
 		case u.parallel:
-			exec = parallelExec(u.name, u.newFn, u.nested)
+			exec = parallelExec(u.name, u.newFn, u.nested, u.special)
 		case u.float != nil:
 			exec, special = vecExec(u.name, false, false, floatKernel(u.float), u.float, nil), true
 		case u.kernel != nil:
@@ -610,7 +613,7 @@ func sqlFunctions(t sqlTypes) []udfSet {
 		{name: "dsr", fixed: []duckdb.TypeInfo{t.doubleList, t.doubleList, t.doubleList}, optional: []duckdb.TypeInfo{d, d}, result: t.dsr, newFn: plain(sqlDSR)},
 		{name: "spc_summary", fixed: []duckdb.TypeInfo{t.doubleList}, optional: []duckdb.TypeInfo{s, d}, result: t.spcSummary, newFn: plain(sqlSPCSummary)},
 		{name: "spc_xmr", fixed: []duckdb.TypeInfo{t.doubleList}, optional: []duckdb.TypeInfo{s, t.boolean, t.bigint}, result: t.spcList, newFn: plain(sqlSPC), parallel: true, nested: &spcOut},
-		{name: "nearest_peers", fixed: []duckdb.TypeInfo{t.varcharList, t.doubleListList, t.varcharList, s, t.bigint}, result: t.peerList, special: true, newFn: plain(sqlNearestPeers)},
+		{name: "nearest_peers", fixed: []duckdb.TypeInfo{t.varcharList, t.doubleListList, t.varcharList, s, t.bigint}, result: t.peerList, special: true, newFn: plain(sqlNearestPeers), parallel: true, nested: &peersOut},
 		{name: "concentration_index", fixed: []duckdb.TypeInfo{t.doubleList, t.doubleList}, optional: []duckdb.TypeInfo{d, t.bigint, t.bigint}, result: t.conc, newFn: plain(sqlConcentrationIndex), parallel: true},
 	}
 }

@@ -195,8 +195,10 @@ type result struct {
 	s    []stringT
 	mask unsafe.Pointer
 	// long strings (over 12 bytes) already stored in this chunk's string
-	// heap, with the entry that points at them
-	long []longString
+	// heap, with the entry that points at them; longMap instead, when set,
+	// for results with many different long strings
+	long    []longString
+	longMap map[string]stringT
 }
 
 // stringT is DuckDB's duckdb_string_t: a 4-byte length, then up to 12 bytes
@@ -251,6 +253,15 @@ func (r *result) setString(row int, s string) {
 		binary.LittleEndian.PutUint32(e[:4], uint32(len(s)))
 		copy(e[4:], s)
 		r.s[row] = e
+		return
+	}
+	if r.longMap != nil {
+		if e, ok := r.longMap[s]; ok {
+			r.s[row] = e
+			return
+		}
+		mapping.VectorAssignStringElementLen(r.mv, mapping.IdxT(row), []byte(s))
+		r.longMap[s] = r.s[row]
 		return
 	}
 	for i := range r.long {

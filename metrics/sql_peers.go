@@ -8,6 +8,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
+
+	"github.com/duckdb/duckdb-go/v2/mapping"
 )
 
 // sqlNearestPeers is nearest_peers(ids, features, names, weights, k): ids
@@ -63,13 +66,86 @@ func sqlNearestPeers(a []driver.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]any, 0, len(ids)*int(k))
-	for i, ps := range nn {
-		for r, p := range ps {
-			out = append(out, map[string]any{"id": ids[i], "peer": ids[p.Index], "rank": int64(r + 1), "distance": p.Distance})
+	return peerRows{ids: ids, nn: nn}, nil
+}
+
+// peerRows is nearest_peers' result: each unit's neighbours, nearest first.
+type peerRows struct {
+	ids []string
+	nn  [][]Neighbour
+}
+
+var peerFieldTypes = []mapping.Type{mapping.TypeVarchar, mapping.TypeVarchar, mapping.TypeBigInt, mapping.TypeDouble}
+
+var peersOut = nestedOut{write: writePeers, value: peersValue}
+
+// peersValue is the row path's form (field names and order as peerStruct
+// in newSQLTypes).
+func peersValue(v any) any {
+	p, ok := v.(peerRows)
+	if !ok {
+		return v
+	}
+	out := make([]any, 0, len(p.ids)*2)
+	for i, ps := range p.nn {
+		for r, n := range ps {
+			out = append(out, map[string]any{"id": p.ids[i], "peer": p.ids[n.Index], "rank": int64(r + 1), "distance": n.Distance})
 		}
 	}
-	return out, nil
+	return out
+}
+
+func writePeers(mv mapping.Vector, res []any) bool {
+	total := 0
+	for _, v := range res {
+		switch p := v.(type) {
+		case nil:
+		case peerRows:
+			for _, ps := range p.nn {
+				total += len(ps)
+			}
+		default:
+			return false
+		}
+	}
+	l, ok := reserveStructList(mv, len(res), total, peerFieldTypes)
+	if !ok {
+		return false
+	}
+	id, peer := l.strings(0, total), l.strings(1, total)
+	// ids repeat on every element: a map, not the short list of setString,
+	// keeps the copies of long ones
+	id.longMap, peer.longMap = map[string]stringT{}, map[string]stringT{}
+	rank := unsafe.Slice((*int64)(mapping.VectorGetData(l.fields[2])), l.base+total)
+	rankMask := mapping.VectorGetValidity(l.fields[2])
+	dist, distMask := l.doubles(3, total)
+	at := l.base
+	for row, v := range res {
+		if v == nil {
+			l.entries[row] = listEntry{offset: uint64(at)}
+			setRowValid(l.mask, row, false)
+			continue
+		}
+		p := v.(peerRows)
+		start := at
+		for i, ps := range p.nn {
+			for r, n := range ps {
+				id.setString(at, p.ids[i])
+				peer.setString(at, p.ids[n.Index])
+				setRowValid(id.mask, at, true)
+				setRowValid(peer.mask, at, true)
+				rank[at] = int64(r + 1)
+				setRowValid(rankMask, at, true)
+				dist[at] = n.Distance
+				setRowValid(distMask, at, true)
+				at++
+			}
+		}
+		l.entries[row] = listEntry{offset: uint64(start), length: uint64(at - start)}
+		setRowValid(l.mask, row, true)
+	}
+	l.done(total)
+	return true
 }
 
 // ParsePeerWeights reads "name=w;name=w" into weights in the order of names.

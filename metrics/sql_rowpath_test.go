@@ -110,6 +110,27 @@ func TestRowPathMatchesVectorised(t *testing.T) {
 	if rows != 6000 || charts < 5000 || special == 0 || bad != 0 {
 		t.Errorf("spc_xmr: %d rows, %d charts, %d with special causes; %d differ between the row and in-place paths", rows, charts, special, bad)
 	}
+	// nearest_peers: groups of 1 to 60 units over several chunks of
+	// groups, ids short (inline) and long (in the string heap, many
+	// different ones), missing features, a NULL argument (an error on
+	// both paths, so none here) and k above the number of others.
+	q = `WITH u AS (
+		SELECT i % 700 AS g, CASE WHEN i % 2 = 0 THEN 'P' || i ELSE 'a-practice-code-' || i END AS id,
+			[CASE WHEN i % 9 = 0 THEN NULL ELSE (i * 7919 % 101)::DOUBLE END, (i * 104729 % 37)::DOUBLE] AS f
+		FROM range(21000) t(i) WHERE i % 700 < 30 OR i < 2100 OR i % 11 < 8),
+	p AS (
+		SELECT g, list(id ORDER BY id) AS ids, list(f ORDER BY id) AS fs, 1 + g % 12 AS k FROM u GROUP BY g)
+	SELECT count(*), sum(len(nearest_peers(ids, fs, ['a', 'b'], 'a=1;b=2', k))),
+		count(*) FILTER (WHERE nearest_peers(ids, fs, ['a', 'b'], 'a=1;b=2', k)
+			IS DISTINCT FROM nearest_peers_rows(ids, fs, ['a', 'b'], 'a=1;b=2', k))
+	FROM p`
+	var groups, pairs int
+	if err := conn.QueryRowContext(context.Background(), q).Scan(&groups, &pairs, &bad); err != nil {
+		t.Fatal(err)
+	}
+	if groups != 700 || pairs < 20000 || bad != 0 {
+		t.Errorf("nearest_peers: %d groups, %d pairs; %d differ between the row and in-place paths", groups, pairs, bad)
+	}
 	var v any
 	err = conn.QueryRowContext(context.Background(), "SELECT wilson_lower_rows(5, 3)").Scan(&v)
 	if err == nil {
