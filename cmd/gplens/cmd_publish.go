@@ -61,7 +61,7 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 	go func() {
 		defer close(snapDone)
 		pending, snapErr = snapshot.Prepare(snapCtx, w.Dir, w.Warehouse(), period,
-			snapshot.Options{Logger: g.log, Scopes: serveScopes(g, w), Remarks: publish.ColumnRemarks, MemoryLimit: w.Config.Publish.MemoryLimit})
+			snapshot.Options{Logger: g.log, Scopes: serveScopes(g, w), Remarks: publish.ColumnRemarks, MemoryLimit: copierMemory(w.Config.Publish.MemoryLimit)})
 		if snapErr != nil {
 			stopPacks() // they could not be committed anyway
 		}
@@ -114,6 +114,22 @@ func runPublish(ctx context.Context, g *GlobalOptions, w *workspace.Workspace, p
 		len(res.Packs), period, w.Packs()+"/"+period, res.Files, float64(res.Bytes)/1e6,
 		commas(int64(sup.Primary)), commas(int64(sup.Secondary)), commas(int64(sup.Upstream)), snap.Path)
 	return nil
+}
+
+// copierMemory is the snapshot copier's share of [publish] memory_limit. It
+// runs beside the DuckDB the packs read through, and a copy streams table by
+// table: with the whole limit each, the first publish after a full build
+// held both (England, 27 months, 1GB: 2.88 GB peak RSS against 1.96 GB when
+// the snapshot is kept), and with a quarter the copy took no longer (76.6 s
+// against 79.1 s for the publish) at 2.22 GB. At least 128 MB, never more
+// than the limit; "" keeps DuckDB's default.
+func copierMemory(limit string) string {
+	n, err := duck.ParseBytes(limit)
+	if limit == "" || err != nil {
+		return limit // checked when the warehouse is opened
+	}
+	share := min(n, max(n/4, 128_000_000))
+	return fmt.Sprintf("%dMB", share/1_000_000)
 }
 
 // publishGCPercent is the Go collector's target while packs render: they

@@ -168,3 +168,21 @@ func TestPublishGC(t *testing.T) {
 	}
 	restore()
 }
+
+// TestCopierMemory: the snapshot copier takes a quarter of [publish]
+// memory_limit, at least 128 MB and never more than the limit.
+func TestCopierMemory(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"1GB", "250MB"},
+		{"4GiB", "1073MB"},
+		{"2.5GB", "625MB"},
+		{"256MB", "128MB"},
+		{"100MB", "100MB"},
+		{"", ""},
+		{"lots", "lots"},
+	} {
+		if got := copierMemory(c.in); got != c.want {
+			t.Errorf("copierMemory(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
