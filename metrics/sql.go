@@ -70,7 +70,8 @@ func chunkExec(name string, newFn func() rowFn) duckdb.ScalarFuncExecutor {
 }
 
 // parallelExec runs a row function on the rows of a chunk concurrently, for
-// functions that take milliseconds a row (sii, spc_xmr, concentration_index):
+// functions that take milliseconds a row (sii, spc_xmr, concentration_index,
+// nearest_peers):
 // DuckDB hands a GROUP BY's few dozen results to one call, which would
 // otherwise use one core. Each row is computed exactly as the row path
 // would (its own seed), results are set in row order and the first error
@@ -86,40 +87,26 @@ func parallelExec(name string, newFn func() rowFn, out *nestedOut, special bool)
 		if ctx == nil {
 			ctx = context.Background()
 		}
+		// Read from the chunk directly, as Rows() does (which skips a row
+		// with a NULL argument, its result NULL, unless the function is
+		// special), keeping each row's place for writing in place.
 		var rows [][]driver.Value
-		// at: each row's place in the chunk, for writing in place. Rows()
-		// skips rows with a NULL argument unless the function is special
-		// (their result is NULL), so the chunk is read directly, the same
-		// way.
 		var at []int
 		in := st.GetInputChunk()
-		if out != nil {
-		chunk:
-			for r := range in.GetSize() {
-				args := make([]driver.Value, in.ColumnCount())
-				for i := range args {
-					v, err := in.GetValue(i, r)
-					if err != nil {
-						return fmt.Errorf("%s: %w", name, err)
-					}
-					if v == nil && !special {
-						continue chunk
-					}
-					args[i] = v
-				}
-				rows, at = append(rows, args), append(at, r)
-			}
-		} else {
-			for row, err := range st.Rows() {
+	chunk:
+		for r := range in.GetSize() {
+			args := make([]driver.Value, in.ColumnCount())
+			for i := range args {
+				v, err := in.GetValue(i, r)
 				if err != nil {
 					return fmt.Errorf("%s: %w", name, err)
 				}
-				args := make([]driver.Value, st.ColumnCount())
-				for i := range args {
-					args[i] = *row.GetValuePtr(i)
+				if v == nil && !special {
+					continue chunk
 				}
-				rows = append(rows, args)
+				args[i] = v
 			}
+			rows, at = append(rows, args), append(at, r)
 		}
 		res := make([]any, len(rows))
 		errs := make([]error, len(rows))
