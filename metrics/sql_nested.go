@@ -165,12 +165,12 @@ func writeSPC(mv mapping.Vector, res []any) bool {
 	types := l.strings(6, total)
 	at := l.base
 	for row, v := range res {
-		pts, _ := v.(spcPoints)
 		if v == nil {
 			l.entries[row] = listEntry{offset: uint64(at)}
 			setRowValid(l.mask, row, false)
 			continue
 		}
+		pts := v.(spcPoints)
 		l.entries[row] = listEntry{offset: uint64(at), length: uint64(len(pts))}
 		setRowValid(l.mask, row, true)
 		for _, p := range pts {

@@ -75,6 +75,14 @@ type peerRows struct {
 	nn  [][]Neighbour
 }
 
+func (p peerRows) pairs() int {
+	n := 0
+	for _, ps := range p.nn {
+		n += len(ps)
+	}
+	return n
+}
+
 var peerFieldTypes = []mapping.Type{mapping.TypeVarchar, mapping.TypeVarchar, mapping.TypeBigInt, mapping.TypeDouble}
 
 var peersOut = nestedOut{write: writePeers, value: peersValue}
@@ -86,7 +94,7 @@ func peersValue(v any) any {
 	if !ok {
 		return v
 	}
-	out := make([]any, 0, len(p.ids)*2)
+	out := make([]any, 0, p.pairs())
 	for i, ps := range p.nn {
 		for r, n := range ps {
 			out = append(out, map[string]any{"id": p.ids[i], "peer": p.ids[n.Index], "rank": int64(r + 1), "distance": n.Distance})
@@ -101,9 +109,7 @@ func writePeers(mv mapping.Vector, res []any) bool {
 		switch p := v.(type) {
 		case nil:
 		case peerRows:
-			for _, ps := range p.nn {
-				total += len(ps)
-			}
+			total += p.pairs()
 		default:
 			return false
 		}
