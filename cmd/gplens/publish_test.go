@@ -146,25 +146,50 @@ func TestPublishAllOrNothing(t *testing.T) {
 	}
 }
 
-// publish raises the collector's target while it runs, unless GOGC is
-// set, and puts the previous one back.
+// publish raises the collector's target and sets the heap's soft limit
+// while it runs, unless GOGC or GOMEMLIMIT is set, and puts the previous
+// ones back.
 func TestPublishGC(t *testing.T) {
 	t.Setenv("GOGC", "")
 	os.Unsetenv("GOGC")
+	t.Setenv("GOMEMLIMIT", "")
+	os.Unsetenv("GOMEMLIMIT")
 	before := debug.SetGCPercent(150)
 	defer debug.SetGCPercent(before)
-	restore := publishGC()
+	beforeLim := debug.SetMemoryLimit(3 << 30)
+	defer debug.SetMemoryLimit(beforeLim)
+	restore := publishGC("1GB")
 	if got := debug.SetGCPercent(publishGCPercent); got != publishGCPercent {
 		t.Errorf("during publish: GC percent %d, want %d", got, publishGCPercent)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 512<<20 {
+		t.Errorf("during publish at 1GB: heap limit %d, want %d", got, 512<<20)
 	}
 	restore()
 	if got := debug.SetGCPercent(150); got != 150 {
 		t.Errorf("after publish: GC percent %d, want 150 back", got)
 	}
+	if got := debug.SetMemoryLimit(-1); got != 3<<30 {
+		t.Errorf("after publish: heap limit %d, want %d back", got, 3<<30)
+	}
+	restore = publishGC("4GB")
+	if got := debug.SetMemoryLimit(-1); got != 2e9 {
+		t.Errorf("during publish at 4GB: heap limit %d, want half of it", got)
+	}
+	restore()
+	restore = publishGC("")
+	if got := debug.SetMemoryLimit(-1); got != 3<<30 {
+		t.Errorf("without a memory_limit: heap limit %d, want it left alone", got)
+	}
+	restore()
 	t.Setenv("GOGC", "50")
-	restore = publishGC()
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	restore = publishGC("1GB")
 	if got := debug.SetGCPercent(150); got != 150 {
 		t.Errorf("with GOGC set: GC percent %d, want it left alone (150)", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 3<<30 {
+		t.Errorf("with GOMEMLIMIT set: heap limit %d, want it left alone", got)
 	}
 	restore()
 }
