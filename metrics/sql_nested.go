@@ -102,6 +102,34 @@ func (l *structList) strings(k, total int) *result {
 	return &result{mv: f, s: unsafe.Slice((*stringT)(mapping.VectorGetData(f)), l.base+total), mask: mapping.VectorGetValidity(f)}
 }
 
+// nestedTotal counts the elements of a chunk's results, each a T or nil (a
+// NULL row); false when one is of another type.
+func nestedTotal[T any](res []any, size func(T) int) (int, bool) {
+	total := 0
+	for _, v := range res {
+		switch p := v.(type) {
+		case nil:
+		case T:
+			total += size(p)
+		default:
+			return 0, false
+		}
+	}
+	return total, true
+}
+
+// setRow makes row the list of elements [start, end).
+func (l *structList) setRow(row, start, end int) {
+	l.entries[row] = listEntry{offset: uint64(start), length: uint64(end - start)}
+	setRowValid(l.mask, row, true)
+}
+
+// setNull makes row NULL (an empty entry at the next element).
+func (l *structList) setNull(row, at int) {
+	l.entries[row] = listEntry{offset: uint64(at)}
+	setRowValid(l.mask, row, false)
+}
+
 // done sets the list's new size.
 func (l *structList) done(total int) {
 	mapping.ListVectorSetSize(l.mv, mapping.IdxT(l.base+total))
@@ -143,15 +171,9 @@ func spcValue(v any) any {
 }
 
 func writeSPC(mv mapping.Vector, res []any) bool {
-	total := 0
-	for _, v := range res {
-		switch p := v.(type) {
-		case nil:
-		case spcPoints:
-			total += len(p)
-		default:
-			return false
-		}
+	total, ok := nestedTotal(res, func(p spcPoints) int { return len(p) })
+	if !ok {
+		return false
 	}
 	l, ok := reserveStructList(mv, len(res), total, spcFieldTypes)
 	if !ok {
@@ -166,13 +188,11 @@ func writeSPC(mv mapping.Vector, res []any) bool {
 	at := l.base
 	for row, v := range res {
 		if v == nil {
-			l.entries[row] = listEntry{offset: uint64(at)}
-			setRowValid(l.mask, row, false)
+			l.setNull(row, at)
 			continue
 		}
 		pts := v.(spcPoints)
-		l.entries[row] = listEntry{offset: uint64(at), length: uint64(len(pts))}
-		setRowValid(l.mask, row, true)
+		l.setRow(row, at, at+len(pts))
 		for _, p := range pts {
 			// value and mean as they are (a NaN input stays NaN), the
 			// limits NULL where there are none, as spcValue

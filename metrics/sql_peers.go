@@ -104,15 +104,9 @@ func peersValue(v any) any {
 }
 
 func writePeers(mv mapping.Vector, res []any) bool {
-	total := 0
-	for _, v := range res {
-		switch p := v.(type) {
-		case nil:
-		case peerRows:
-			total += p.pairs()
-		default:
-			return false
-		}
+	total, ok := nestedTotal(res, peerRows.pairs)
+	if !ok {
+		return false
 	}
 	l, ok := reserveStructList(mv, len(res), total, peerFieldTypes)
 	if !ok {
@@ -128,8 +122,7 @@ func writePeers(mv mapping.Vector, res []any) bool {
 	at := l.base
 	for row, v := range res {
 		if v == nil {
-			l.entries[row] = listEntry{offset: uint64(at)}
-			setRowValid(l.mask, row, false)
+			l.setNull(row, at)
 			continue
 		}
 		p := v.(peerRows)
@@ -147,8 +140,7 @@ func writePeers(mv mapping.Vector, res []any) bool {
 				at++
 			}
 		}
-		l.entries[row] = listEntry{offset: uint64(start), length: uint64(at - start)}
-		setRowValid(l.mask, row, true)
+		l.setRow(row, start, at)
 	}
 	l.done(total)
 	return true
