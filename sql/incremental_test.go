@@ -383,3 +383,122 @@ func renameICB(t *testing.T, files []string) (code, name string) {
 	t.Fatalf("no practice map among %v", files)
 	return "", ""
 }
+
+// TestNewQuarterRestatesNoEarlierPeriod: a quarter of registrations by LSOA
+// (April 2024) brings a practice's first LSOA rows (here one left out of the
+// January quarter, as a practice opened since would be). Its deprivation in
+// earlier periods must not come from the new quarter: that would change its
+// deciles there, and those of every practice whose rank it moves, each time a
+// quarter arrives, so the month would refresh every earlier period. The
+// incremental build's practices must still equal a full build's.
+func TestNewQuarterRestatesNoEarlierPeriod(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the warehouse twice")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "extracts")
+	sum, err := synth.Generate(ctx, synth.Config{Out: out, Practices: 60, Months: 4, Seed: 7, EndMonth: "2024-04", SkipTruth: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var early, april []string
+	var january string
+	for _, f := range sum.Files {
+		path := filepath.Join(out, filepath.FromSlash(f.Path))
+		switch {
+		case strings.Contains(f.Path, "2024-25") || strings.Contains(f.Path, "24-25") || strings.Contains(f.Path, "2425"):
+		case strings.Contains(f.Path, "/2024-04/"):
+			april = append(april, path)
+		default:
+			early = append(early, path)
+			if strings.Contains(f.Path, "/2024-01/") && strings.Contains(f.Path, "lsoa") {
+				january = path
+			}
+		}
+	}
+	if january == "" || !slices.ContainsFunc(april, func(p string) bool { return strings.Contains(p, "lsoa") }) {
+		t.Fatalf("want LSOA quarters in January and April: %v", sum.Files)
+	}
+	code := dropFirstPractice(t, january)
+
+	inc := filepath.Join(dir, "incremental")
+	buildInto(ctx, t, inc, early, false)
+	res := buildInto(ctx, t, inc, april, false)
+	byName := map[string]transform.ModelResult{}
+	for _, m := range res.Models {
+		byName[m.Name] = m
+		t.Logf("%-28s %-9s periods %v changed %v %v", m.Name, m.Action, m.Periods, m.Changed, m.ChangedPeriods)
+	}
+	if m := byName["core.practices"]; !slices.Equal(m.ChangedPeriods, []string{"2024-04"}) {
+		t.Errorf("core.practices changed in %v, want [2024-04] only", m.ChangedPeriods)
+	}
+	for _, name := range []string{"core.indicator_rows", "marts.peers", "core.indicator_values", "marts.inequality_deciles", "disclosure.cells"} {
+		if m := byName[name]; m.Action != transform.Refreshed || !slices.Equal(m.Periods, []string{"2024-04"}) {
+			t.Errorf("%s: %s for %v, want refreshed for [2024-04] only", name, m.Action, m.Periods)
+		}
+	}
+
+	full := filepath.Join(dir, "full")
+	buildInto(ctx, t, full, append(slices.Clone(early), april...), true)
+	db, err := duck.Open(ctx, filepath.Join(inc, "warehouse.duckdb"), duck.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, fmt.Sprintf("ATTACH '%s' AS fullw (READ_ONLY)", filepath.Join(full, "warehouse.duckdb"))); err != nil {
+		t.Fatal(err)
+	}
+	var scored, unscored, differ int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE imd_score IS NOT NULL AND period = '2024-04'),
+			count(*) FILTER (WHERE imd_score IS NULL AND period <> '2024-04')
+		FROM core.practices WHERE practice_code = ?`, code).Scan(&scored, &unscored); err != nil {
+		t.Fatal(err)
+	}
+	if scored != 1 || unscored < 3 {
+		t.Errorf("%s: scored in April %d times (want 1), unscored in %d earlier periods (want January to March at least)", code, scored, unscored)
+	}
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM (
+			(SELECT * FROM core.practices EXCEPT ALL SELECT * FROM fullw.core.practices)
+			UNION ALL (SELECT * FROM fullw.core.practices EXCEPT ALL SELECT * FROM core.practices))`).Scan(&differ); err != nil {
+		t.Fatal(err)
+	}
+	if differ != 0 {
+		t.Errorf("core.practices: %d rows differ between the incremental and the full build", differ)
+	}
+}
+
+// dropFirstPractice removes the rows of the first practice in a
+// registrations-by-LSOA file and returns its code.
+func dropFirstPractice(t *testing.T, file string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil || len(recs) < 2 {
+		t.Fatalf("read %s: %v (%d records)", file, err, len(recs))
+	}
+	ci := slices.Index(recs[0], "PRACTICE_CODE")
+	if ci < 0 {
+		t.Fatalf("%s: no PRACTICE_CODE in %v", file, recs[0])
+	}
+	code := recs[1][ci]
+	kept := recs[:1]
+	for _, r := range recs[1:] {
+		if r[ci] != code {
+			kept = append(kept, r)
+		}
+	}
+	var out bytes.Buffer
+	w := csv.NewWriter(&out)
+	if err := w.WriteAll(kept); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return code
+}

@@ -10,8 +10,11 @@
 -- row_count: > 0
 --
 -- Deprivation is the IMD 2019 score of each LSOA weighted by the practice's registered patients
--- living there (the latest registrations-by-LSOA quarter at or before the period's last month,
--- else the earliest one), falling back to the Fingertips practice score (indicator 93553).
+-- living there (the latest registrations-by-LSOA quarter at or before the period's last month;
+-- for a period before the workspace's first quarter, that quarter), falling back to the Fingertips
+-- practice score (indicator 93553). A practice opened after the first quarter has no LSOA score
+-- until its first quarter: taking a later quarter's would restate earlier periods (their deciles,
+-- and every practice's whose rank it moves) each time a quarter arrives.
 -- Deciles and quintiles rank the open practices of each period nationally, most deprived first.
 -- Weighted list size is the payments file's weighted patients for a financial year; for a month,
 -- the registered list times the practice's weighted/registered ratio of that year (else its latest).
@@ -91,7 +94,10 @@ lsoa_score AS (
     SELECT practice_code, period AS lsoa_period, imd_score FROM core.lsoa_deprivation
 ),
 lsoa_first AS (
-    SELECT practice_code, arg_min(imd_score, lsoa_period) AS imd_score FROM lsoa_score GROUP BY practice_code
+    -- the workspace's first quarter, for the periods before it; a practice first seen in a later
+    -- quarter (a new one) takes nothing from here, so a new quarter changes no earlier period
+    SELECT practice_code, imd_score FROM lsoa_score
+    WHERE lsoa_period = (SELECT min(lsoa_period) FROM lsoa_score)
 ),
 fingertips_score AS (
     -- the latest time period; one export over several years puts every year in one period, and two
