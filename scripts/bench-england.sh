@@ -15,7 +15,8 @@
 #  5. the QOF prevalence analysis in `gplens sql` against pandas
 #     (scripts/bench-qof.sh; skipped when python3 has no pandas).
 # Scale: GPLENS_BENCH_PRACTICES (6300), GPLENS_BENCH_MONTHS (60),
-# GPLENS_BENCH_REFERRALS (10000000); steps: GPLENS_BENCH_{INGEST,PIPELINE,
+# GPLENS_BENCH_REFERRALS (10000000); the pipeline's [transform] memory_limit:
+# GPLENS_BENCH_MEMORY_LIMIT (3GB); steps: GPLENS_BENCH_{INGEST,PIPELINE,
 # REAL,FUNCS,QOF}=0 to skip one. A small check of the script itself:
 #   GPLENS_BENCH_PRACTICES=150 GPLENS_BENCH_MONTHS=3 GPLENS_BENCH_REFERRALS=20000 \
 #   GPLENS_BENCH_REAL=0 scripts/bench-england.sh
@@ -26,13 +27,14 @@ WORK=${GPLENS_BENCH_WORK:-$(mktemp -d /tmp/gplens-bench.XXXXXX)}
 PRACTICES=${GPLENS_BENCH_PRACTICES:-6300}
 REFERRALS=${GPLENS_BENCH_REFERRALS:-10000000}
 MONTHS=${GPLENS_BENCH_MONTHS:-60}
+MEMORY_LIMIT=${GPLENS_BENCH_MEMORY_LIMIT:-3GB}
 mkdir -p "$WORK"
 exec 3>&1 # timed reports here even when the command's output is discarded
 SUMMARY="$WORK/summary.md"
 : > "$SUMMARY"
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "bench work dir: $WORK ($(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, load $(loadavg))"
-echo "scale: $PRACTICES practices, $MONTHS months, $REFERRALS record-level referrals"
+echo "scale: $PRACTICES practices, $MONTHS months, $REFERRALS record-level referrals; transform memory_limit $MEMORY_LIMIT"
 
 # timed LABEL CMD...: runs CMD under /usr/bin/time and prints its time, peak
 # RSS and the load average; leaves them in T (seconds) and RSS (MiB).
@@ -89,6 +91,8 @@ if [ "${GPLENS_BENCH_PIPELINE:-1}" = 1 ]; then
   timed generate $BIN generate --out "$WORK/eng" --practices "$PRACTICES" --months "$((MONTHS + 1))" --end-month "$last" --referral-rows "$REFERRALS" >/dev/null
   ws="$WORK/ws"
   $BIN init "$ws" >/dev/null
+  # [transform] memory_limit: the aim's 4 GB peak is DuckDB's limit plus the disclosure audit's Go heap
+  sed -i "/^\[transform\]/,/^\[/s/^memory_limit = .*/memory_limit = \"$MEMORY_LIMIT\"/" "$ws/gplens.toml"
   mapfile -t early < <(find "$WORK/eng" -name '*.csv' -not -path '*/_truth/*' -not -path "*/$last/*" -not -path "*/$prev/*" | grep -v -e '2024-25' -e '24-25' -e '2425' | sort)
   mapfile -t mid < <(find "$WORK/eng" -name '*.csv' -not -path '*/_truth/*' -path "*/$prev/*" | sort)
   mapfile -t late < <(find "$WORK/eng" -name '*.csv' -not -path '*/_truth/*' -path "*/$last/*" | sort)
