@@ -274,30 +274,11 @@ func TestAprilWithoutAnnualFiles(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	out := filepath.Join(dir, "extracts")
-	sum, err := synth.Generate(ctx, synth.Config{Out: out, Practices: 60, Months: 3, Seed: 5, EndMonth: "2024-04", SkipTruth: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var early, april []string
-	for _, f := range sum.Files {
-		path := filepath.Join(out, filepath.FromSlash(f.Path))
-		switch {
-		case strings.Contains(f.Path, "2024-25") || strings.Contains(f.Path, "24-25") || strings.Contains(f.Path, "2425"):
-			// the year's annual files are published long after April
-		case strings.Contains(f.Path, "/2024-04/") && !strings.Contains(f.Path, "lsoa"):
-			april = append(april, path)
-		default:
-			early = append(early, path)
-		}
-	}
-	if len(april) == 0 {
-		t.Fatal("no April files generated")
-	}
 	// (The April quarter of registrations by LSOA is loaded with the earlier
 	// files: it is the only deprivation source here, so its arrival would
 	// change every period's deciles, as the first LSOA quarter of a real
 	// lake would.)
+	early, april := aprilFiles(ctx, t, dir, synth.Config{Practices: 60, Months: 3, Seed: 5}, true)
 	// April also renames an ICB (real months rename areas often; here the
 	// month's practice map is the latest source of names): the name reaches
 	// every period through the named views, and no earlier period's numbers
@@ -352,32 +333,19 @@ func renameICB(t *testing.T, files []string) (code, name string) {
 		if filepath.Base(f) != "gp-reg-pat-prac-map.csv" {
 			continue
 		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
-		if err != nil || len(recs) < 2 {
-			t.Fatalf("read %s: %v (%d records)", f, err, len(recs))
-		}
-		ci, ni := slices.Index(recs[0], "ICB_CODE"), slices.Index(recs[0], "ICB_NAME")
-		if ci < 0 || ni < 0 {
-			t.Fatalf("%s: no ICB_CODE/ICB_NAME in %v", f, recs[0])
-		}
-		code, name = recs[1][ci], "NHS RENAMED IN THE NEW MONTH INTEGRATED CARE BOARD"
-		for _, r := range recs[1:] {
-			if r[ci] == code {
-				r[ni] = name
+		rewriteCSV(t, f, func(recs [][]string) [][]string {
+			ci, ni := slices.Index(recs[0], "ICB_CODE"), slices.Index(recs[0], "ICB_NAME")
+			if ci < 0 || ni < 0 {
+				t.Fatalf("%s: no ICB_CODE/ICB_NAME in %v", f, recs[0])
 			}
-		}
-		var out bytes.Buffer
-		w := csv.NewWriter(&out)
-		if err := w.WriteAll(recs); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(f, out.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
+			code, name = recs[1][ci], "NHS RENAMED IN THE NEW MONTH INTEGRATED CARE BOARD"
+			for _, r := range recs[1:] {
+				if r[ci] == code {
+					r[ni] = name
+				}
+			}
+			return recs
+		})
 		return code, name
 	}
 	t.Fatalf("no practice map among %v", files)
@@ -397,28 +365,14 @@ func TestNewQuarterRestatesNoEarlierPeriod(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	out := filepath.Join(dir, "extracts")
-	sum, err := synth.Generate(ctx, synth.Config{Out: out, Practices: 60, Months: 4, Seed: 7, EndMonth: "2024-04", SkipTruth: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var early, april []string
+	early, april := aprilFiles(ctx, t, dir, synth.Config{Practices: 60, Months: 4, Seed: 7}, false)
+	isLSOA := func(p string) bool { return strings.Contains(p, "lsoa") }
 	var january string
-	for _, f := range sum.Files {
-		path := filepath.Join(out, filepath.FromSlash(f.Path))
-		switch {
-		case strings.Contains(f.Path, "2024-25") || strings.Contains(f.Path, "24-25") || strings.Contains(f.Path, "2425"):
-		case strings.Contains(f.Path, "/2024-04/"):
-			april = append(april, path)
-		default:
-			early = append(early, path)
-			if strings.Contains(f.Path, "/2024-01/") && strings.Contains(f.Path, "lsoa") {
-				january = path
-			}
-		}
+	if i := slices.IndexFunc(early, func(p string) bool { return isLSOA(p) && strings.Contains(p, "/2024-01/") }); i >= 0 {
+		january = early[i]
 	}
-	if january == "" || !slices.ContainsFunc(april, func(p string) bool { return strings.Contains(p, "lsoa") }) {
-		t.Fatalf("want LSOA quarters in January and April: %v", sum.Files)
+	if january == "" || !slices.ContainsFunc(april, isLSOA) {
+		t.Fatalf("want LSOA quarters in January and April: %v, %v", early, april)
 	}
 	code := dropFirstPractice(t, january)
 
@@ -471,7 +425,50 @@ func TestNewQuarterRestatesNoEarlierPeriod(t *testing.T) {
 
 // dropFirstPractice removes the rows of the first practice in a
 // registrations-by-LSOA file and returns its code.
-func dropFirstPractice(t *testing.T, file string) string {
+func dropFirstPractice(t *testing.T, file string) (code string) {
+	t.Helper()
+	rewriteCSV(t, file, func(recs [][]string) [][]string {
+		ci := slices.Index(recs[0], "PRACTICE_CODE")
+		if ci < 0 {
+			t.Fatalf("%s: no PRACTICE_CODE in %v", file, recs[0])
+		}
+		code = recs[1][ci]
+		return slices.DeleteFunc(recs, func(r []string) bool { return r[ci] == code })
+	})
+	return code
+}
+
+// aprilFiles generates cfg's months of synthetic England up to April 2024
+// into dir/extracts and splits the files as they arrive in life: April's
+// (its quarter of registrations by LSOA among them unless lsoaEarly), and
+// the earlier ones. The 2024-25 QOF and payments files are left out: a
+// year's annual files are published long after its April.
+func aprilFiles(ctx context.Context, t *testing.T, dir string, cfg synth.Config, lsoaEarly bool) (early, april []string) {
+	t.Helper()
+	cfg.Out, cfg.EndMonth, cfg.SkipTruth = filepath.Join(dir, "extracts"), "2024-04", true
+	sum, err := synth.Generate(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range sum.Files {
+		path := filepath.Join(cfg.Out, filepath.FromSlash(f.Path))
+		switch {
+		case strings.Contains(f.Path, "2024-25") || strings.Contains(f.Path, "24-25") || strings.Contains(f.Path, "2425"):
+		case strings.Contains(f.Path, "/2024-04/") && !(lsoaEarly && strings.Contains(f.Path, "lsoa")):
+			april = append(april, path)
+		default:
+			early = append(early, path)
+		}
+	}
+	if len(april) == 0 {
+		t.Fatal("no April files generated")
+	}
+	return early, april
+}
+
+// rewriteCSV reads a CSV file (a header and at least one record), lets edit
+// change its records and writes them back.
+func rewriteCSV(t *testing.T, file string, edit func(recs [][]string) [][]string) {
 	t.Helper()
 	b, err := os.ReadFile(file)
 	if err != nil {
@@ -481,24 +478,12 @@ func dropFirstPractice(t *testing.T, file string) string {
 	if err != nil || len(recs) < 2 {
 		t.Fatalf("read %s: %v (%d records)", file, err, len(recs))
 	}
-	ci := slices.Index(recs[0], "PRACTICE_CODE")
-	if ci < 0 {
-		t.Fatalf("%s: no PRACTICE_CODE in %v", file, recs[0])
-	}
-	code := recs[1][ci]
-	kept := recs[:1]
-	for _, r := range recs[1:] {
-		if r[ci] != code {
-			kept = append(kept, r)
-		}
-	}
 	var out bytes.Buffer
 	w := csv.NewWriter(&out)
-	if err := w.WriteAll(kept); err != nil {
+	if err := w.WriteAll(edit(recs)); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(file, out.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return code
 }
