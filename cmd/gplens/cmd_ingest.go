@@ -366,12 +366,15 @@ var ukNumbers = message.NewPrinter(language.BritishEnglish)
 // England build spent over half its CPU so).
 const ingestHeapLimit = 384 << 20
 
-// ingestMemoryLimit sets ingestHeapLimit unless GOMEMLIMIT is set, and
-// returns the function that restores the previous limit.
-func ingestMemoryLimit() (restore func()) {
+// ingestMemoryLimit sets ingestHeapLimit (softHeapLimit).
+func ingestMemoryLimit() (restore func()) { return softHeapLimit(ingestHeapLimit) }
+
+// softHeapLimit sets the Go heap's soft limit to n bytes unless GOMEMLIMIT
+// is set, and returns the function that restores the previous limit.
+func softHeapLimit(n int64) (restore func()) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return func() {}
 	}
-	prev := debug.SetMemoryLimit(ingestHeapLimit)
+	prev := debug.SetMemoryLimit(n)
 	return func() { debug.SetMemoryLimit(prev) }
 }

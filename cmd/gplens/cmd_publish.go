@@ -163,9 +163,8 @@ func publishGC(memoryLimit string) (restore func()) {
 		prev := debug.SetGCPercent(publishGCPercent)
 		undo = append(undo, func() { debug.SetGCPercent(prev) })
 	}
-	if lim, ok := publishHeapLimit(memoryLimit); ok && os.Getenv("GOMEMLIMIT") == "" {
-		prev := debug.SetMemoryLimit(lim)
-		undo = append(undo, func() { debug.SetMemoryLimit(prev) })
+	if lim, ok := publishHeapLimit(memoryLimit); ok {
+		undo = append(undo, softHeapLimit(lim))
 	}
 	return func() {
 		for _, f := range undo {
