@@ -257,7 +257,7 @@ func solveComponent(rows []srow, track bool, colIdx []int32) ([]Solved, reductio
 		entries += len(r.e)
 	}
 	// blocks about the size of the input, so that the many small systems
-	// of localCheck take a small block and a whole component a few
+	// of localWhy take a small block and a whole component a few
 	ar := arena{block: 2*entries + len(rows) + 16}
 	for i := range rows {
 		e := ar.take(len(rows[i].e))

@@ -367,7 +367,7 @@ type Stats struct {
 	Rounds     int // audits run (the last one finds nothing, or nothing can be done)
 	Determined int // withheld cells found determined, summed over rounds
 	Added      int // secondary cells withheld because of the audit (and the per-relation rule after them)
-	Global     int // rounds that solved whole components (the first; later ones decide cell by cell)
+	Global     int // rounds that solved whole components (the first; later ones add the cells withheld since: incremental)
 }
 
 // SuppressOpts returns, for each cell, "" (published), Primary or Secondary.
@@ -396,8 +396,9 @@ type Stats struct {
 // counts, a non-zero count, the smallest, key order (auditRound); a cell of
 // cost 0 breaks the count for every combination and determines nothing
 // else. It then re-applies the per-relation rule and audits again
-// until no withheld count is determined. Only the components of withheld
-// cells (linked through relations) that changed are audited again. Each
+// until no withheld count is determined. Rounds after the first decide
+// only the counts withheld since and those found determined, from the
+// first round's solve and the cells withheld since (incremental). Each
 // choice depends only on the cells, never on the input order or the
 // elimination order, so the same inputs always withhold the same cells.
 //
@@ -442,7 +443,7 @@ type suppressor struct {
 	// act: active(gi), fixed for the suppressor's life (a relation's total
 	// and rule never change); read for every relation in every round
 	act []bool
-	// scratch holds localCheck's marks, colIdx solveRels' column
+	// scratch holds localWhy's marks, colIdx solveRels' column
 	// indexes (colScratch), each one per goroutine at a time
 	scratch, colIdx sync.Pool
 }
