@@ -450,16 +450,52 @@ type suppressor struct {
 
 // keyOrder is the cells' indices in key order: indicator, level (practice
 // up to England), code, decile; equal keys keep their input order.
+//
+// The strings are ranked once (a period has a few hundred indicators and
+// some thousands of codes among a quarter of a million cells) and the cells
+// sorted by numbers: the same order as comparing the strings, in a third of
+// the time (England, 271,047 cells: 0.29 -> 0.09 s).
 func keyOrder(cells []Cell) []int {
-	ord := make([]int, len(cells))
-	for i := range ord {
-		ord[i] = i
+	has := func(m map[string]int32, v string) bool { _, ok := m[v]; return ok }
+	rankOf := func(get func(*Cell) string) []int32 {
+		seen := map[string]int32{}
+		var uniq []string
+		for i := range cells {
+			if v := get(&cells[i]); !has(seen, v) {
+				seen[v] = 0
+				uniq = append(uniq, v)
+			}
+		}
+		slices.Sort(uniq)
+		for r, v := range uniq {
+			seen[v] = int32(r)
+		}
+		out := make([]int32, len(cells))
+		for i := range cells {
+			out[i] = seen[get(&cells[i])]
+		}
+		return out
 	}
-	slices.SortStableFunc(ord, func(a, b int) int {
-		x, y := &cells[a], &cells[b]
-		return cmp.Or(cmp.Compare(x.Indicator, y.Indicator), cmp.Compare(rank(x.Level), rank(y.Level)),
-			cmp.Compare(x.Code, y.Code), cmp.Compare(x.Decile, y.Decile))
+	ind := rankOf(func(c *Cell) string { return c.Indicator })
+	code := rankOf(func(c *Cell) string { return c.Code })
+	type key struct {
+		hi     uint64 // indicator, level, code
+		decile int
+		i      int
+	}
+	keys := make([]key, len(cells))
+	for i := range cells {
+		c := &cells[i]
+		// rank(level) is -1 for a level not known: first, as before
+		keys[i] = key{uint64(ind[i])<<40 | uint64(rank(c.Level)+1)<<32 | uint64(code[i]), c.Decile, i}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.hi, b.hi), cmp.Compare(a.decile, b.decile), cmp.Compare(a.i, b.i))
 	})
+	ord := make([]int, len(cells))
+	for k, x := range keys {
+		ord[k] = x.i
+	}
 	return ord
 }
 

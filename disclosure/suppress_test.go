@@ -1,6 +1,8 @@
 package disclosure
 
 import (
+	"cmp"
+	"math/rand"
 	"slices"
 	"testing"
 )
@@ -177,5 +179,30 @@ func TestSuppressRuleOptions(t *testing.T) {
 	// with 0 published, 3 is still protected by a second cell
 	if got := withheld(cells, Suppress(cells, Groups(cells))); !slices.Equal(got, []string{"r/practice/P1=secondary", "r/practice/P2=primary"}) {
 		t.Errorf("default: %v", got)
+	}
+}
+
+// TestKeyOrder: keyOrder sorts by ranked strings; the order must be the
+// one comparing the strings gives (indicator, level rank, code, decile,
+// then input order), levels not known first.
+func TestKeyOrder(t *testing.T) {
+	cells := englandCells(3, 120)
+	cells = append(cells, Cell{Indicator: "all", Level: "ward", Code: "W1"}, Cell{Indicator: "all", Level: "ward", Code: "W1"},
+		Cell{Indicator: "2ww", Level: "practice", Code: "P0001"}, Cell{Indicator: "", Level: "icb", Code: ""})
+	rand.New(rand.NewSource(7)).Shuffle(len(cells), func(i, j int) { cells[i], cells[j] = cells[j], cells[i] })
+	want := make([]int, len(cells))
+	for i := range want {
+		want[i] = i
+	}
+	slices.SortStableFunc(want, func(a, b int) int {
+		x, y := &cells[a], &cells[b]
+		return cmp.Or(cmp.Compare(x.Indicator, y.Indicator), cmp.Compare(rank(x.Level), rank(y.Level)),
+			cmp.Compare(x.Code, y.Code), cmp.Compare(x.Decile, y.Decile))
+	})
+	got := keyOrder(cells)
+	for k := range want {
+		if got[k] != want[k] {
+			t.Fatalf("place %d of %d: keyOrder has %v, the string order %v", k, len(cells), cells[got[k]], cells[want[k]])
+		}
 	}
 }
