@@ -222,8 +222,9 @@ type resid struct {
 }
 
 // incrLimit is how many cells may be withheld after a whole solve before
-// the next round solves again instead of adding them as columns.
-const incrLimit = 4000
+// the next round solves again instead of adding them as columns (a
+// variable for the tests).
+var incrLimit = 4000
 
 // audit round: the withheld cells (not fixed) that the active relations
 // determine, and the cells to withhold so that none of them still is (one
@@ -233,8 +234,8 @@ const incrLimit = 4000
 // published sums only lose terms), so later rounds decide only prev and
 // the cells withheld since, from the last solve and the cells withheld
 // after it (incremental); once incrLimit cells have been withheld after
-// it, the components holding them are solved whole again. global counts
-// the rounds that solved.
+// it, every component is solved whole again. global counts the rounds that
+// solved.
 func (s *suppressor) auditRound(cache *nulls, prev []int, global *int) (det, covers []int) {
 	// the withheld known cells, fixed for the round (cells are withheld
 	// between rounds): asked for every term of every relation
@@ -292,9 +293,19 @@ func (s *suppressor) auditRound(cache *nulls, prev []int, global *int) (det, cov
 			}
 		}
 	} else {
-		// stale: the cells whose components are solved whole (all of
-		// them the first time: every withheld cell is fresh)
+		// stale: the cells whose components are solved whole: all of
+		// them, the first time (every withheld cell is fresh) and after
+		// incrLimit cells (the components those cells joined have changed
+		// since the last solve, whether or not they hold a candidate)
 		stale := cand
+		if cache.inc != nil {
+			stale = stale[:0:0]
+			for i := range hid {
+				if hid[i] {
+					stale = append(stale, i)
+				}
+			}
+		}
 		parent := make([]int, len(s.cells))
 		for i := range parent {
 			parent[i] = i
