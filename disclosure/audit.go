@@ -128,9 +128,10 @@ func (s *suppressor) findFixed() {
 	}
 	slices.SortFunc(gis, func(a, b int) int { return cmp.Compare(rank[a], rank[b]) })
 	var known []int
+	eqs = make([]Equation, 0, len(gis))
 	for _, gi := range gis {
 		g := s.groups[gi]
-		eq := Equation{Terms: []Term{{Var: g.Parent, Coef: 1}}}
+		eq := Equation{Terms: append(make([]Term, 0, 1+len(g.Children)), Term{Var: g.Parent, Coef: 1})}
 		buf = binary.AppendUvarint(buf, uint64(s.pos[g.Parent])+1)
 		known = known[:0]
 		for _, ch := range g.Children {

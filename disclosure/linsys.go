@@ -139,7 +139,7 @@ func Solve(nvars int, eqs []Equation) []Solved {
 	}
 	rows := make([]srow, 0, len(eqs))
 	for _, eq := range eqs {
-		r := srow{rhs: toMod(eq.RHS)}
+		r := srow{rhs: toMod(eq.RHS), e: make([]entry, 0, len(eq.Terms))}
 		for _, t := range eq.Terms {
 			if c := toMod(t.Coef); c != 0 {
 				r.e = append(r.e, entry{int32(t.Var), c})

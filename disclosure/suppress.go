@@ -513,7 +513,21 @@ func newSuppressor(cells []Cell, groups []Group) *suppressor {
 	for p, i := range ord {
 		s.pos[i] = p
 	}
+	// each cell's relations in one array, counted first (a quarter of a
+	// million cells would otherwise each grow a slice of their own)
+	n := make([]int32, len(cells))
+	total := 0
+	for gi := range groups {
+		for t := range groups[gi].Terms() {
+			n[t]++
+			total++
+		}
+	}
+	all := make([]int, total)
 	s.touching = make([][]int, len(cells))
+	for i, k := range n {
+		s.touching[i], all = all[:0:k], all[k:]
+	}
 	for gi := range groups {
 		for t := range groups[gi].Terms() {
 			s.touching[t] = append(s.touching[t], gi)
