@@ -282,7 +282,7 @@ func (s *suppressor) auditRound(cache *nulls, prev []int, global *int) (det, cov
 		s.relRank() // filled once, before it is shared
 		forEach(len(det), func(k int) {
 			if !s.stopped() {
-				near[k], _ = s.localWhy(det[k], hidden)
+				near[k] = s.localWhy(det[k], hidden)
 			}
 		})
 		if s.stopped() {
@@ -576,7 +576,7 @@ const localLimit = 15000
 // localWhy finds a combination of relations isolating withheld cell x,
 // which the audit knows to be determined, among the relations near it:
 // those whose withheld cells all lie in T, the withheld cells around x,
-// widened one relation at a time until they determine x (false once T
+// widened one relation at a time until they determine x (nil once T
 // outgrows localLimit). Any combination isolating x is a combination of
 // the whole system; a near one names published cells near x as the cells
 // to withhold, where one built from the whole system's null combinations
@@ -585,7 +585,7 @@ const localLimit = 15000
 // rounds and withheld twice the cells, against 12 with near ones. T grows
 // by whole layers of relations, so the combination depends only on the
 // cells, not on any order.
-func (s *suppressor) localWhy(x int, hidden func(int) bool) ([]relCoef, bool) {
+func (s *suppressor) localWhy(x int, hidden func(int) bool) []relCoef {
 	sc := s.marks(len(s.cells), len(s.groups))
 	defer s.scratch.Put(sc)
 	inT, relSeen := sc.mark(), sc.mark()
@@ -617,12 +617,12 @@ func (s *suppressor) localWhy(x int, hidden func(int) bool) ([]relCoef, bool) {
 		}
 		col := func(c int) bool { return sc.cell[c] == inT && hidden(c) }
 		if d, w, _ := s.solveRels(in, col, true); slices.Contains(d, x) {
-			return w[slices.Index(d, x)], true
+			return w[slices.Index(d, x)]
 		}
 		slices.Sort(next)
 		next = slices.Compact(next)
 		if len(next) == 0 {
-			return nil, false
+			return nil
 		}
 		for _, t := range next {
 			sc.cell[t] = inT
@@ -630,7 +630,7 @@ func (s *suppressor) localWhy(x int, hidden func(int) bool) ([]relCoef, bool) {
 		size += len(next)
 		frontier = next
 	}
-	return nil, false
+	return nil
 }
 
 // marks is localWhy's scratch: sets of cells and of relations as marks

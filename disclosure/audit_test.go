@@ -441,7 +441,7 @@ func TestIncrementalMatchesSolve(t *testing.T) {
 				if !ok {
 					t.Fatalf("seed %d round %d: %v determined, decide says free", c.seed, round, cells[x])
 				}
-				near, _ := s.localWhy(x, func(i int) bool { return hid[i] })
+				near := s.localWhy(x, func(i int) bool { return hid[i] })
 				for _, w := range [][]relCoef{why, near} {
 					if w == nil {
 						continue
