@@ -285,22 +285,13 @@ func TestAprilWithoutAnnualFiles(t *testing.T) {
 	// are recomputed for it.
 	icb, renamed := renameICB(t, april)
 	inc := filepath.Join(dir, "incremental")
-	buildInto(ctx, t, inc, early, false)
-	res := buildInto(ctx, t, inc, april, false)
-	byName := map[string]transform.ModelResult{}
-	for _, m := range res.Models {
-		byName[m.Name] = m
-		t.Logf("%-28s %-9s periods %v changed %v %v", m.Name, m.Action, m.Periods, m.Changed, m.ChangedPeriods)
-	}
+	byName := buildMonth(ctx, t, inc, early, april)
 	if m := byName["core.practices"]; len(m.ChangedPeriods) < 3 {
 		t.Errorf("core.practices changed in %v; want every period (it carries the renamed ICB's name)", m.ChangedPeriods)
 	}
-	for _, name := range []string{"core.indicator_facts", "core.indicator_rows", "marts.peers", "core.indicator_values", "disclosure.indicator_values",
-		"core.inequality", "disclosure.inequality"} {
-		if m := byName[name]; m.Action != transform.Refreshed || !slices.Equal(m.Periods, []string{"2024-04"}) {
-			t.Errorf("%s: %s for %v, want refreshed for [2024-04] only: the rename must not recompute earlier periods", name, m.Action, m.Periods)
-		}
-	}
+	// the rename must not recompute earlier periods
+	wantRefreshedOnly(t, byName, "2024-04", "core.indicator_facts", "core.indicator_rows", "marts.peers", "core.indicator_values",
+		"disclosure.indicator_values", "core.inequality", "disclosure.inequality")
 	db, err := duck.Open(ctx, filepath.Join(inc, "warehouse.duckdb"), duck.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
@@ -377,21 +368,11 @@ func TestNewQuarterRestatesNoEarlierPeriod(t *testing.T) {
 	code := dropFirstPractice(t, january)
 
 	inc := filepath.Join(dir, "incremental")
-	buildInto(ctx, t, inc, early, false)
-	res := buildInto(ctx, t, inc, april, false)
-	byName := map[string]transform.ModelResult{}
-	for _, m := range res.Models {
-		byName[m.Name] = m
-		t.Logf("%-28s %-9s periods %v changed %v %v", m.Name, m.Action, m.Periods, m.Changed, m.ChangedPeriods)
-	}
+	byName := buildMonth(ctx, t, inc, early, april)
 	if m := byName["core.practices"]; !slices.Equal(m.ChangedPeriods, []string{"2024-04"}) {
 		t.Errorf("core.practices changed in %v, want [2024-04] only", m.ChangedPeriods)
 	}
-	for _, name := range []string{"core.indicator_rows", "marts.peers", "core.indicator_values", "marts.inequality_deciles", "disclosure.cells"} {
-		if m := byName[name]; m.Action != transform.Refreshed || !slices.Equal(m.Periods, []string{"2024-04"}) {
-			t.Errorf("%s: %s for %v, want refreshed for [2024-04] only", name, m.Action, m.Periods)
-		}
-	}
+	wantRefreshedOnly(t, byName, "2024-04", "core.indicator_rows", "marts.peers", "core.indicator_values", "marts.inequality_deciles", "disclosure.cells")
 
 	full := filepath.Join(dir, "full")
 	buildInto(ctx, t, full, append(slices.Clone(early), april...), true)
@@ -420,6 +401,30 @@ func TestNewQuarterRestatesNoEarlierPeriod(t *testing.T) {
 	}
 	if differ != 0 {
 		t.Errorf("core.practices: %d rows differ between the incremental and the full build", differ)
+	}
+}
+
+// buildMonth builds early into the workspace inc, then month on top of it
+// (incrementally), and returns the month's models by name.
+func buildMonth(ctx context.Context, t *testing.T, inc string, early, month []string) map[string]transform.ModelResult {
+	t.Helper()
+	buildInto(ctx, t, inc, early, false)
+	res := buildInto(ctx, t, inc, month, false)
+	byName := map[string]transform.ModelResult{}
+	for _, m := range res.Models {
+		byName[m.Name] = m
+		t.Logf("%-28s %-9s periods %v changed %v %v", m.Name, m.Action, m.Periods, m.Changed, m.ChangedPeriods)
+	}
+	return byName
+}
+
+// wantRefreshedOnly: each model named was refreshed for period alone.
+func wantRefreshedOnly(t *testing.T, byName map[string]transform.ModelResult, period string, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		if m := byName[name]; m.Action != transform.Refreshed || !slices.Equal(m.Periods, []string{period}) {
+			t.Errorf("%s: %s for %v, want refreshed for [%s] only", name, m.Action, m.Periods, period)
+		}
 	}
 }
 
