@@ -410,7 +410,6 @@ func (s *suppressor) auditRound(cache *nulls, prev []int, global *int) (det, cov
 	}
 	slices.Sort(det)
 	inc := cache.inc
-	coef := s.coef
 	costMemo := map[int]int{}
 	// cost of withholding published cell c: the cells it makes
 	// determined at once, counted as one per active relation of
@@ -449,7 +448,7 @@ func (s *suppressor) auditRound(cache *nulls, prev []int, global *int) (det, cov
 			g := s.groups[rc.g]
 			for t := range g.Terms() {
 				if s.cells[t].Known && s.state[t] == "" && !s.fixed[t] {
-					acc[t] = addMod(acc[t], mulMod(rc.v, coef(rc.g, t)))
+					acc[t] = addMod(acc[t], mulMod(rc.v, s.coef(rc.g, t)))
 				}
 			}
 		}
