@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -56,6 +57,29 @@ func TestSQLOverdispersion(t *testing.T) {
 	}
 	if !(phi > 1) {
 		t.Errorf("PCT proportions phi = %v: expected overdispersion", phi)
+	}
+	// The lists come from aggregates in no fixed order: any order gives the same bits.
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 5 {
+		perm := rng.Perm(len(x))
+		px, pn := make([]float64, len(x)), make([]float64, len(x))
+		for i, j := range perm {
+			px[i], pn[i] = x[j], n[j]
+		}
+		var p2, t2 float64
+		if err := db.QueryRow(`SELECT o.phi, o.tau2 FROM (SELECT overdispersion(?::DOUBLE[], ?::DOUBLE[]) AS o)`,
+			listLit(px), listLit(pn)).Scan(&p2, &t2); err != nil {
+			t.Fatal(err)
+		}
+		if math.Float64bits(p2) != math.Float64bits(phi) || math.Float64bits(t2) != math.Float64bits(tau2) {
+			t.Errorf("shuffled units: phi %v tau2 %v, in file order %v %v", p2, t2, phi, tau2)
+		}
+	}
+	// An invalid unit is named by its place in the list as given.
+	var o any
+	err = db.QueryRow(`SELECT overdispersion([5, 1, 2, 3]::DOUBLE[], [10, 10, 0, 10]::DOUBLE[])`).Scan(&o)
+	if err == nil || !strings.Contains(err.Error(), "unit 3 ") {
+		t.Errorf("zero denominator third: %v", err)
 	}
 	// With no adjustment the limits and labels are the plain funnel's.
 	for _, q := range []struct{ od, plain string }{

@@ -37,9 +37,10 @@
 -- the overdispersion estimate.
 -- suppressed is false here: publish applies disclosure control.
 WITH od AS (
-    -- overdispersion of each level's areas around England (at least 10 usable areas)
+    -- overdispersion of each level's areas around England (at least 10 usable areas); the lists in
+    -- any order: overdispersion() sorts its units (England, 27 months: 17.6 -> 4.5 s of CPU)
     SELECT indicator_id AS od_indicator_id, period AS od_period, area_level AS od_area_level,
-        overdispersion(list(numerator ORDER BY area_code), list(uden ORDER BY area_code), any_value(statistic), any_value(target)) AS od
+        overdispersion(list(numerator), list(uden), any_value(statistic), any_value(target)) AS od
     FROM core.indicator_rows
     WHERE uden IS NOT NULL AND target IS NOT NULL AND statistic IN ('proportion', 'rate', 'ratio') AND area_level <> 'england'
       AND in_comparisons AND in_build(period)

@@ -62,7 +62,7 @@ bench AS (
 ),
 od AS (
     SELECT r.indicator_id, r.period, r.area_level,
-        overdispersion(list(r.rnum ORDER BY r.area_code), list(r.ruden ORDER BY r.area_code), any_value(r.statistic), any_value(b.target)) AS od
+        overdispersion(list(r.rnum), list(r.ruden), any_value(r.statistic), any_value(b.target)) AS od
     FROM r
     JOIN bench AS b USING (indicator_id, period)
     WHERE r.ruden IS NOT NULL AND b.target IS NOT NULL AND r.statistic IN ('proportion', 'rate', 'ratio') AND r.area_level <> 'england'
