@@ -217,11 +217,6 @@ type nulls struct {
 	inc   *incremental
 }
 
-type resid struct {
-	r int
-	v uint64
-}
-
 // incrLimit is how many cells may be withheld after a whole solve before
 // the next round solves again instead of adding them as columns (a
 // variable for the tests).

@@ -54,6 +54,12 @@ type incremental struct {
 	buf []entry
 }
 
+// resid is a relation's coefficient v in row r of M (incremental.byRel).
+type resid struct {
+	r int
+	v uint64
+}
+
 // newIncremental starts from a solve: hid the cells withheld then, comps
 // its null combinations (by component), why0 the combinations of the cells
 // it found determined.
