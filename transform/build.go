@@ -266,8 +266,17 @@ func Build(ctx context.Context, p *Project, o Options) (res Result, err error) {
 		// ASOF join whose left side is estimated under the loop threshold
 		// becomes a nested loop over the right side (core.peer_features on
 		// England: 2.6 s became 21 s); the ASOF operator suits every size.
-		db, err = duck.Open(ctx, file(), duck.Options{MemoryLimit: o.MemoryLimit, Threads: o.Threads,
-			Init: []string{"SET preserve_insertion_order = false", "SET asof_loop_join_threshold = 0"}})
+		//
+		// An incremental build appends each refreshed period in row groups of
+		// its own and leaves them so: DuckDB's checkpoint would otherwise
+		// merge them with their neighbours (its vacuum), compressing the
+		// month's rows a second time at commit (5–6 s of a 34 s England
+		// month). `transform --full` writes every table compactly again.
+		init := []string{"SET preserve_insertion_order = false", "SET asof_loop_join_threshold = 0"}
+		if mode != buildNew {
+			init = append(init, "SET max_vacuum_tasks = 0")
+		}
+		db, err = duck.Open(ctx, file(), duck.Options{MemoryLimit: o.MemoryLimit, Threads: o.Threads, Init: init})
 		if err != nil && mode == buildTx {
 			// Held open by a reader, or unreadable: a copy is read with a
 			// shared lock, and an unreadable one falls back to a full build.

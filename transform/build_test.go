@@ -809,6 +809,43 @@ func buildFebToApril(t *testing.T, fsys fstest.MapFS) (*Project, *lakeFixture, s
 	return p, l, wh
 }
 
+// TestNewPeriodKeepsRowGroupsOfItsOwn: an incremental build appends a new
+// period's rows in row groups of their own and does not merge them with the
+// table's earlier rows at commit (DuckDB's vacuum would compress the month a
+// second time); a full build writes the table compactly again. The contents
+// are the same either way (TestIncrementalMatchesFullBuild).
+func TestNewPeriodKeepsRowGroupsOfItsOwn(t *testing.T) {
+	p, l, wh := buildFebToApril(t, basicFS(t))
+	// Rows of core.achievement's period column in each row group, in order.
+	groups := func() []string {
+		return query(t, wh, `SELECT sum(count) FROM pragma_storage_info('core.achievement')
+			WHERE column_name = 'period' AND segment_type = 'VARCHAR' GROUP BY row_group_id ORDER BY row_group_id`)
+	}
+	if got := groups(); !slices.Equal(got, []string{"24"}) {
+		t.Fatalf("after the full build: rows per row group %v, want [24]", got)
+	}
+	l.achievement("2024-05", 4, 3)
+	res, err := Build(context.Background(), p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if actions(res)["core.achievement"] != Refreshed {
+		t.Fatalf("core.achievement %s, want refreshed (%s)", actions(res)["core.achievement"], res.Summary())
+	}
+	if got := groups(); !slices.Equal(got, []string{"24", "8"}) {
+		t.Errorf("after May added: rows per row group %v, want [24 8] (May's 8 rows in a group of their own)", got)
+	}
+	if got := query(t, wh, "SELECT DISTINCT period FROM core.achievement WHERE period = '2024-05'"); len(got) != 1 {
+		t.Errorf("May's rows: %v", got)
+	}
+	if _, err := Build(context.Background(), p, Options{Warehouse: wh, Lake: l.tables(), Logger: quiet, Full: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := groups(); !slices.Equal(got, []string{"32"}) {
+		t.Errorf("after a full build: rows per row group %v, want [32]", got)
+	}
+}
+
 func TestFullOptionRebuildsEverything(t *testing.T) {
 	ctx := context.Background()
 	p := load(t, "testdata/basic")
