@@ -262,12 +262,17 @@ func releaseSQL(f fixture) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	// the warehouse's macros the section queries call (exact_sum)
+	sums, err := fs.ReadFile(sqlmodels.FS(), "functions/sums.sql")
+	if err != nil {
+		return nil, err
+	}
 	minCount := f.minCount
 	if minCount == 0 {
 		minCount = 8
 	}
 	return []string{
-		`CREATE SCHEMA ref`, `CREATE SCHEMA disclosure`, `CREATE SCHEMA release`, string(inBuild),
+		`CREATE SCHEMA ref`, `CREATE SCHEMA disclosure`, `CREATE SCHEMA release`, string(inBuild), string(sums),
 		`ALTER TABLE core.indicators ADD COLUMN specialty_code VARCHAR`,
 		`ALTER TABLE core.indicators ADD COLUMN priority VARCHAR`,
 		fmt.Sprintf(`CREATE TABLE ref.disclosure AS SELECT '*' AS scope, %d.0 AS min_count, false AS suppress_zero, %t AS secondary, 1.0 AS round_to`,

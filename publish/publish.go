@@ -320,26 +320,9 @@ func openLevel(ctx context.Context, db *sql.DB, pl *plan, levels []levelPlan, i 
 // others' parallel ones); sections whose table is missing from the schema
 // are skipped.
 func openCursors(ctx context.Context, db *sql.DB, pl *plan, lv levelPlan, opts *Options) ([]*cursor, error) {
-	env := pl.env(lv.level, opts.Areas)
-	var secs []*Section
-	var texts []string
-	for _, s := range sections {
-		present := true
-		for _, name := range strings.Fields(s.Optional) {
-			ok, err := tableExists(ctx, db, pl.schema, name)
-			if err != nil {
-				return nil, err
-			}
-			present = present && ok
-		}
-		if !present {
-			continue
-		}
-		text, err := s.sql()
-		if err != nil {
-			return nil, err
-		}
-		secs, texts = append(secs, s), append(texts, env.render(text))
+	secs, texts, err := levelQueries(ctx, db, pl, lv.level, opts.Areas)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]*cursor, len(secs))
 	errs := make([]error, len(secs))
@@ -362,6 +345,34 @@ func openCursors(ctx context.Context, db *sql.DB, pl *plan, lv levelPlan, opts *
 		return nil, err
 	}
 	return out, nil
+}
+
+// levelQueries are the sections a level's packs show and their queries,
+// filled for the level; sections whose table is missing from the schema
+// are left out.
+func levelQueries(ctx context.Context, db *sql.DB, pl *plan, level string, areas []string) ([]*Section, []string, error) {
+	env := pl.env(level, areas)
+	var secs []*Section
+	var texts []string
+	for _, s := range sections {
+		present := true
+		for _, name := range strings.Fields(s.Optional) {
+			ok, err := tableExists(ctx, db, pl.schema, name)
+			if err != nil {
+				return nil, nil, err
+			}
+			present = present && ok
+		}
+		if !present {
+			continue
+		}
+		text, err := s.sql()
+		if err != nil {
+			return nil, nil, err
+		}
+		secs, texts = append(secs, s), append(texts, env.render(text))
+	}
+	return secs, texts, nil
 }
 
 // writePack renders one pack and writes its files to the stage.

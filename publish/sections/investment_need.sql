@@ -7,7 +7,8 @@
 -- Quintiles: England's and a region's or ICB's are marts.inverse_care's; a level it does not have
 -- (sub-ICB) gets the same figures from its practices here: the summed measure over the summed
 -- need-weighted patients of its compared practices in each quintile, the interval from the ratio
--- estimator's standard error over them (marts.inverse_care's formula).
+-- estimator's standard error over them (marts.inverse_care's formula, with its exact sums: the same
+-- figures whatever order the rows are added in).
 -- Peers: the practice's similar practices in the year (marts.peers) that are compared for the
 -- measure; peer_per_need_patient is their summed measure over their summed need-weighted patients,
 -- peer_gap what the practice has above (below, negative) that rate for its own need-weighted
@@ -44,9 +45,10 @@ own AS (
     -- the pack area's quintiles where marts.inverse_care has none at its level
     SELECT p.pack_area, v.period, v.measure, v.unit, v.within_level AS area_level, v.within_code AS area_code,
         coalesce(any_value(v.within_name), v.within_code) AS area_name, v.imd_quintile,
-        count(*) AS practices, sum(v.actual) AS actual, sum(v.need_patients) AS need,
+        count(*) AS practices, exact_sum(v.actual) AS actual, exact_sum(v.need_patients) AS need,
         any_value(v.multiplier) AS multiplier,
-        sum(v.actual * v.actual) AS syy, sum(v.actual * v.need_patients) AS sxy, sum(v.need_patients * v.need_patients) AS sxx
+        exact_sum(v.actual * v.actual) AS syy, exact_sum(v.actual * v.need_patients) AS sxy,
+        exact_sum(v.need_patients * v.need_patients) AS sxx
     FROM packs AS p
     JOIN {{schema}}.investment_need AS v ON v.within_level = {{level}} AND v.within_code = p.pack_area AND v.area_level = 'practice'
     JOIN fy ON fy.measure = v.measure AND fy.period = v.period
@@ -73,14 +75,22 @@ quintiles AS (
         list_position(['england', 'region', 'icb', 'sub_icb', 'pcn', 'practice'], area_level), CAST(imd_quintile AS DOUBLE)
     FROM own_rates
 ),
-peer_rates AS (
-    SELECT n.measure, pe.practice_code, count(*) AS peer_practices,
-        sum(q.actual) / nullif(sum(q.need_patients), 0) AS rate
+peer_pairs AS MATERIALIZED (
+    -- each compared practice's similar practices in the year, per measure, found before their
+    -- figures are joined: left to choose, DuckDB paired every practice with every other of the
+    -- year and measure first (England, 60 months: 106 M rows, 60 s for the region packs)
+    SELECT n.period, n.measure, pe.practice_code, pe.peer_code
     FROM {{schema}}.peers AS pe
-    JOIN nat AS n ON n.period = pe.period AND n.practice_code = pe.practice_code AND n.in_comparisons
-    JOIN nat AS q ON q.period = pe.period AND q.measure = n.measure AND q.practice_code = pe.peer_code
+    JOIN nat AS n ON n.period = pe.period AND n.practice_code = pe.practice_code
+    WHERE n.in_comparisons
+),
+peer_rates AS (
+    SELECT pp.measure, pp.practice_code, count(*) AS peer_practices,
+        exact_sum(q.actual) / nullif(exact_sum(q.need_patients), 0) AS rate
+    FROM peer_pairs AS pp
+    JOIN nat AS q ON q.period = pp.period AND q.measure = pp.measure AND q.practice_code = pp.peer_code
     WHERE q.in_comparisons AND q.need_patients > 0
-    GROUP BY n.measure, pe.practice_code
+    GROUP BY pp.measure, pp.practice_code
 ),
 gaps AS (
     SELECT p.pack_area, 2 AS part_rank, 'practice' AS part, v.period, v.measure, v.unit, v.area_level, v.area_code,
@@ -90,14 +100,17 @@ gaps AS (
         CAST(v.need_index AS DOUBLE) AS need_index,
         CAST(v.fair_share_gap AS DOUBLE) AS fair_share_gap, CAST(v.fair_share_gap_lower AS DOUBLE) AS fair_share_gap_lower,
         CAST(v.fair_share_gap_upper AS DOUBLE) AS fair_share_gap_upper, CAST(v.fair_share_gap_pct AS DOUBLE) AS fair_share_gap_pct,
-        CAST(pr.peer_practices AS INTEGER) AS peer_practices, CAST(pr.rate * v.multiplier AS DOUBLE) AS peer_per_need_patient,
-        CAST(v.actual - pr.rate * v.need_patients AS DOUBLE) AS peer_gap,
+        -- a practice not compared has no peer figures (in the CASEs, not the join: a condition on
+        -- v alone in ON made the join a nested loop)
+        CAST(CASE WHEN v.in_comparisons THEN pr.peer_practices END AS INTEGER) AS peer_practices,
+        CAST(CASE WHEN v.in_comparisons THEN pr.rate * v.multiplier END AS DOUBLE) AS peer_per_need_patient,
+        CAST(CASE WHEN v.in_comparisons THEN v.actual - pr.rate * v.need_patients END AS DOUBLE) AS peer_gap,
         v.in_comparisons, v.dq_flag,
         0 AS rank1, CAST(v.fair_share_gap AS DOUBLE) AS rank2
     FROM packs AS p
     JOIN {{schema}}.investment_need AS v ON v.within_level = {{level}} AND v.within_code = p.pack_area AND v.area_level = 'practice'
     JOIN fy ON fy.measure = v.measure AND fy.period = v.period
-    LEFT JOIN peer_rates AS pr ON pr.measure = v.measure AND pr.practice_code = v.area_code AND v.in_comparisons
+    LEFT JOIN peer_rates AS pr ON pr.measure = v.measure AND pr.practice_code = v.area_code
 )
 SELECT pack_area, part, period, measure, unit, area_level, area_code, area_name, imd_quintile, within_level, within_code,
     practices, need_patients, per_need_patient, lower95, upper95, need_index,
