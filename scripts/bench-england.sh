@@ -109,7 +109,8 @@ if [ "${GPLENS_BENCH_PIPELINE:-1}" = 1 ]; then
   row "publish every pack for one month ($npacks packs)" "$pub s ($(ratio "$pub" "$npacks") s a pack), $pubrss MiB peak RSS" "< 60 s (< 0.4 s a pack), < 2 GB" "—"
   echo "region packs (MB each; feeds and workbook):"
   $BIN --workspace "$ws" packs | awk 'NR == 1 || $2 == "region"'
-  reg=$($BIN --workspace "$ws" packs | awk '$2 == "region" {print $3; exit}')
+  # awk reads to the end: exiting early broke the pipe under `gplens packs`, and pipefail ended the script
+  reg=$($BIN --workspace "$ws" packs | awk '$2 == "region" && !n++ {print $3}')
   [ -n "$reg" ] && du -ch "$ws/packs/$prev/$reg/feeds/"*.csv "$ws/packs/$prev/$reg/pack.xlsx" | tail -1 | sed "s/total/region $reg: CSV feeds + workbook/"
   sums() { (cd "$ws/packs/$prev" && find . -type f | sort | xargs sha256sum); }
   sums > "$WORK/sums.1"

@@ -17,8 +17,9 @@
 -- treatment function in one, the observed counts and England's rates in another. England, 27
 -- months (9.1 M referral rows), the query at memory_limit 3GB: 23.4 -> 16.3 s, 3.2 -> 2.6 GB, the
 -- same rows; what remains is mostly the expected counts (97 M practice x band x specialty terms).
--- A full build takes twelve months a batch (batch, above): on England's 60 months all at once spilled
--- the expected counts' aggregate at 3GB and took 118 s, 7 times the 27 months' time.
+-- A full build takes twelve months a batch (batch, above), the same rows: England, the model rebuilt
+-- alone at memory_limit 3GB, 60 months 54-57 s and 3.1-3.3 GB peak all at once, 44-46 s and 1.8 GB
+-- in batches; 28 months 14.9 -> 12.5 s, 2.6 -> 1.0-1.3 GB.
 WITH list AS (
     SELECT period, practice_code, patients AS list_size
     FROM staging.registrations
