@@ -29,7 +29,8 @@ type Stage interface {
 	// WriteFile stores data at rel, a slash-separated path under the period.
 	// Packs render in parallel, so it must be safe for concurrent use.
 	WriteFile(ctx context.Context, rel string, data []byte) error
-	// CarryOver copies an already published area folder into the stage.
+	// CarryOver puts an already published area folder into the stage as
+	// it is (a local stage hard-links its files).
 	CarryOver(ctx context.Context, area string) error
 	// Commit replaces the published period with the stage.
 	Commit(ctx context.Context) error
@@ -114,6 +115,11 @@ func (s *localStage) WriteFile(ctx context.Context, rel string, data []byte) err
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("stage mkdir %s: %w", rel, err)
 	}
+	// A new file, never one truncated in place: a file carried over is a
+	// link to the live publication's.
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("stage replace %s: %w", rel, err)
+	}
 	f, err := os.Create(p)
 	if err != nil {
 		return fmt.Errorf("stage create %s: %w", rel, err)
@@ -132,6 +138,11 @@ func (s *localStage) WriteFile(ctx context.Context, rel string, data []byte) err
 	return nil
 }
 
+// CarryOver hard-links the published area's files into the stage, copying
+// only where the file system cannot link: nothing writes a published file in
+// place (WriteFile makes new ones, Commit renames folders), so the two
+// publications can share them. A partial publish of England at 60 months
+// copied the other 154 packs' 2 GB, 9 s of one area's 19 s.
 func (s *localStage) CarryOver(ctx context.Context, area string) error {
 	src := filepath.Join(s.root, s.period, area)
 	dst := filepath.Join(s.tmp, area)
@@ -149,6 +160,9 @@ func (s *localStage) CarryOver(ctx context.Context, area string) error {
 		target := filepath.Join(dst, rel)
 		if de.IsDir() {
 			return os.MkdirAll(target, 0o755)
+		}
+		if os.Link(p, target) == nil {
+			return nil
 		}
 		return copyFile(p, target)
 	})

@@ -592,3 +592,63 @@ func TestLocalStageWriteBehind(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A partial publish carries the other areas' files over as links to the live
+// publication's, and a file written into the stage afterwards replaces the
+// link rather than writing through it: the live publication stays as it was
+// until Commit, and the carried files are whole after it.
+func TestLocalStageCarryOverLinks(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	st, err := LocalDir{root}.Begin(ctx, "2024-04")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rel, data := range map[string]string{"A/x.csv": "old x", "A/feeds/y.csv": "old y", "B/z.csv": "old z"} {
+		if err := st.WriteFile(ctx, rel, []byte(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	live := func(rel string) string {
+		b, err := os.ReadFile(filepath.Join(root, "2024-04", filepath.FromSlash(rel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	st2, err := LocalDir{root}.Begin(ctx, "2024-04")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Abort()
+	for _, a := range []string{"A", "B"} {
+		if err := st2.CarryOver(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tmp := st2.(*localStage).tmp
+	for _, rel := range []string{"A/x.csv", "A/feeds/y.csv", "B/z.csv"} {
+		a, err1 := os.Stat(filepath.Join(tmp, filepath.FromSlash(rel)))
+		b, err2 := os.Stat(filepath.Join(root, "2024-04", filepath.FromSlash(rel)))
+		if err1 != nil || err2 != nil || !os.SameFile(a, b) {
+			t.Errorf("%s carried over: not a link to the live file (%v, %v)", rel, err1, err2)
+		}
+	}
+	if err := st2.WriteFile(ctx, "A/x.csv", []byte("new x")); err != nil {
+		t.Fatal(err)
+	}
+	if got := live("A/x.csv"); got != "old x" {
+		t.Fatalf("a stage write changed the live publication: %q", got)
+	}
+	if err := st2.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for rel, want := range map[string]string{"A/x.csv": "new x", "A/feeds/y.csv": "old y", "B/z.csv": "old z"} {
+		if got := live(rel); got != want {
+			t.Errorf("%s after commit = %q, want %q", rel, got, want)
+		}
+	}
+}
