@@ -141,8 +141,9 @@ func (s *localStage) WriteFile(ctx context.Context, rel string, data []byte) err
 // CarryOver hard-links the published area's files into the stage, copying
 // only where the file system cannot link: nothing writes a published file in
 // place (WriteFile makes new ones, Commit renames folders), so the two
-// publications can share them. A partial publish of England at 60 months
-// copied the other 154 packs' 2 GB, 9 s of one area's 19 s.
+// publications can share them. Copying the other 154 packs' 2 GB made a
+// one-region publish of England at 60 months take 15.7-17.7 s, 9.3-9.7 s
+// linked.
 func (s *localStage) CarryOver(ctx context.Context, area string) error {
 	src := filepath.Join(s.root, s.period, area)
 	dst := filepath.Join(s.tmp, area)

@@ -315,10 +315,9 @@ func openLevel(ctx context.Context, db *sql.DB, pl *plan, levels []levelPlan, i 
 	return ch
 }
 
-// openCursors starts every section's query of a level, all at once (each
-// on its own connection: DuckDB runs a query's serial steps beside the
-// others' parallel ones); sections whose table is missing from the schema
-// are skipped.
+// openCursors starts the level's section queries (levelQueries), all at
+// once (each on its own connection: DuckDB runs a query's serial steps
+// beside the others' parallel ones).
 func openCursors(ctx context.Context, db *sql.DB, pl *plan, lv levelPlan, opts *Options) ([]*cursor, error) {
 	secs, texts, err := levelQueries(ctx, db, pl, lv.level, opts.Areas)
 	if err != nil {
