@@ -17,7 +17,7 @@ func BenchmarkPublishMonth(b *testing.B) {
 	db := openFixture(b, dir, largeFixture)
 	ctx := context.Background()
 	// splice: section rows written into the workbook's zip (the default);
-	// setrow: through excelize's StreamWriter.SetRow, the same bytes
+	// setrow: through excelize's StreamWriter.SetRow, the same cells
 	for _, mode := range []string{"splice", "setrow"} {
 		b.Run(mode, func(b *testing.B) {
 			old := spliceSections

@@ -1,8 +1,10 @@
 package publish
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"os"
 	"os/exec"
@@ -138,4 +140,130 @@ func TestWorkbookInLibreOffice(t *testing.T) {
 	if !strings.Contains(string(b), "GP data pack") {
 		t.Errorf("converted Contents sheet lacks the title: %q", b)
 	}
+}
+
+// readerDump is a Python script printing every cell value of every sheet
+// of the workbook argv[1] as openpyxl reads it, read-only and in full.
+const readerDump = `
+import sys, openpyxl
+for ro in (True, False):
+    wb = openpyxl.load_workbook(sys.argv[1], read_only=ro, data_only=True)
+    for ws in wb.worksheets:
+        print("sheet", ro, ws.title)
+        for row in ws.iter_rows(values_only=True):
+            print(repr(row))
+`
+
+// TestWorkbookReadersInferReferences publishes the fixture with the section
+// rows spliced (cell references left out where they follow) and through
+// excelize's SetRow (every reference written), and has openpyxl (read-only
+// and full loads) and LibreOffice (every sheet to CSV) read each way's
+// workbooks: each reader must see the same cells both ways. Each reader is
+// skipped where absent (CI installs both).
+func TestWorkbookReadersInferReferences(t *testing.T) {
+	py := ""
+	for _, c := range []string{os.Getenv("PYTHON"), "python3", "/usr/bin/python3"} {
+		if c != "" && exec.Command(c, "-c", "import openpyxl").Run() == nil {
+			py = c
+			break
+		}
+	}
+	lo, _ := exec.LookPath("libreoffice")
+	if py == "" && lo == "" {
+		t.Skip("neither python3 with openpyxl nor libreoffice (Debian: python3-openpyxl, libreoffice-calc-nogui)")
+	}
+	opts := Options{Levels: []string{"icb"}}
+	run := func(splice bool) (string, Result) {
+		old := spliceSections
+		spliceSections = splice
+		defer func() { spliceSections = old }()
+		_, out, res := publishFixture(t, opts)
+		return out, res
+	}
+	withRefs, res := run(false)
+	without, _ := run(true)
+	if len(res.Packs) == 0 {
+		t.Fatal("no packs")
+	}
+	pack := res.Packs[0].Area
+	book := func(out string) string { return filepath.Join(out, smallFixture.period, pack, "pack.xlsx") }
+	x, err := os.ReadFile(book(without))
+	if err != nil {
+		t.Fatal(err)
+	}
+	implied := 0
+	zr, err := zip.NewReader(bytes.NewReader(x), int64(len(x)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range zr.File {
+		if strings.HasPrefix(f.Name, "xl/worksheets/sheet") {
+			sheetCells(t, zipEntry(t, x, f.Name), func(_ []int, _, _ int, ref, _ bool) {
+				if !ref {
+					implied++
+				}
+			})
+		}
+	}
+	if implied < 100 {
+		t.Fatalf("%d cells without a reference in the spliced workbook: too few to test", implied)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if py != "" {
+		dump := func(out string) string {
+			b, err := exec.CommandContext(ctx, py, "-c", readerDump, book(out)).CombinedOutput()
+			if err != nil {
+				t.Fatalf("openpyxl: %v\n%s", err, b)
+			}
+			return string(b)
+		}
+		a, b := dump(withRefs), dump(without)
+		if strings.Count(a, "\n") < 100 {
+			t.Fatalf("openpyxl read %d lines", strings.Count(a, "\n"))
+		}
+		if a != b {
+			t.Errorf("openpyxl reads the workbooks differently:\n%s", firstDiff(a, b))
+		}
+	}
+	if lo != "" {
+		convert := func(out string) map[string]string {
+			tmp := t.TempDir()
+			// 44,34,76,1,,0,false,true,false,false,false,-1: comma, quote, UTF-8, every sheet to its own file
+			cmd := exec.CommandContext(ctx, lo, "--headless", "-env:UserInstallation=file://"+filepath.Join(tmp, "profile"),
+				"--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1", "--outdir", tmp, book(out))
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("libreoffice: %v\n%s", err, b)
+			}
+			files, _ := filepath.Glob(filepath.Join(tmp, "*.csv"))
+			m := map[string]string{}
+			for _, f := range files {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m[filepath.Base(f)] = string(b)
+			}
+			return m
+		}
+		a, b := convert(withRefs), convert(without)
+		if len(a) < 5 {
+			t.Fatalf("libreoffice wrote %d sheets", len(a))
+		}
+		for name, s := range a {
+			if b[name] != s {
+				t.Errorf("libreoffice reads sheet %s differently:\n%s", name, firstDiff(s, b[name]))
+			}
+		}
+	}
+}
+
+// firstDiff shows where two texts first differ.
+func firstDiff(a, b string) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	from := max(0, i-80)
+	return fmt.Sprintf("at byte %d:\n %q\n %q", i, a[from:min(len(a), i+120)], b[from:min(len(b), i+120)])
 }
