@@ -131,7 +131,7 @@ func (t *table) appendCSV(b []byte, r int, fc feedCol) []byte {
 	}
 	switch spec.Type {
 	case tDouble:
-		return strconv.AppendFloat(b, c.f[r], 'f', -1, 64)
+		return appendShortest(b, c.f[r])
 	case tBigint, tInteger:
 		return strconv.AppendInt(b, c.i[r], 10)
 	case tBool:

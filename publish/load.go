@@ -190,6 +190,51 @@ func roundDigits(v float64, dp int) float64 {
 	return out
 }
 
+// appendShortest appends strconv.AppendFloat(b, v, 'f', -1, 64): the
+// shortest decimal that reads back as v. Publish writes every figure that
+// way (feeds and workbooks), after round has made most of them the double
+// nearest a decimal of a few places, and strconv's general algorithm was
+// most of the feeds' formatting. So it first looks for such a decimal: a
+// whole number, or m/10^dp for dp up to 6 with |m| < 10^15. A decimal of
+// at most 15 significant digits is the only one of that length or shorter
+// that reads back as its double (they lie at least 10^-15 apart relative,
+// doubles at most 2.2·10^-16), so it is strconv's answer; the first dp
+// that fits leaves no trailing zero. Anything else goes to strconv.
+func appendShortest(b []byte, v float64) []byte {
+	if v == 0 && math.Signbit(v) {
+		return append(b, "-0"...)
+	}
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.AppendInt(b, int64(v), 10)
+	}
+	for dp := 1; dp <= 6; dp++ {
+		m := math.Round(v * pow10[dp])
+		if !(math.Abs(m) < 1e15) {
+			break
+		}
+		if m/pow10[dp] == v {
+			return appendScaled(b, int64(m), dp)
+		}
+	}
+	return strconv.AppendFloat(b, v, 'f', -1, 64)
+}
+
+// appendScaled appends m/10^dp (dp >= 1) in plain decimal notation.
+func appendScaled(b []byte, m int64, dp int) []byte {
+	if m < 0 {
+		b = append(b, '-')
+		m = -m
+	}
+	p := int64(pow10[dp])
+	b = strconv.AppendInt(b, m/p, 10)
+	b = append(b, '.')
+	frac := m % p
+	for q := p / 10; q > frac && q > 1; q /= 10 {
+		b = append(b, '0') // leading zeros of the fraction
+	}
+	return strconv.AppendInt(b, frac, 10)
+}
+
 func (pl *plan) loadCatalogue(ctx context.Context, db *sql.DB) error {
 	rows, err := db.QueryContext(ctx, `SELECT indicator_id, coalesce(name, indicator_id), coalesce(domain, ''),
 		coalesce(source, ''), coalesce(statistic, ''), coalesce(unit, ''), coalesce(multiplier, 1),

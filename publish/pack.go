@@ -85,23 +85,35 @@ func (t *table) round(pl *plan) {
 			continue
 		}
 		col := &t.cols[ci]
+		// a row's precision follows its indicator (or measure), and a
+		// section's rows come indicator by indicator: looked up once a run
+		key, keyDP, have := "", 0, false
 		for r := 0; r < t.n; r++ {
 			if !col.ok[r] {
 				continue
 			}
 			dp := c.DP
 			if dp < 0 {
-				unit := "*"
+				k := ""
 				if measureCol >= 0 {
-					if m := t.cols[measureCol].s[r]; pl.byID[m] == nil {
-						unit = "measure:" + m
-					} else {
-						unit = pl.unitOf(m)
-					}
+					k = t.cols[measureCol].s[r]
 				} else if idCol >= 0 {
-					unit = pl.unitOf(t.cols[idCol].s[r])
+					k = t.cols[idCol].s[r]
 				}
-				dp = pl.dp(unit, dp)
+				if !have || k != key {
+					unit := "*"
+					if measureCol >= 0 {
+						if pl.byID[k] == nil {
+							unit = "measure:" + k
+						} else {
+							unit = pl.unitOf(k)
+						}
+					} else if idCol >= 0 {
+						unit = pl.unitOf(k)
+					}
+					key, keyDP, have = k, pl.dp(unit, dp), true
+				}
+				dp = keyDP
 			}
 			col.f[r] = round(col.f[r], dp)
 		}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -73,6 +74,27 @@ func TestRoundFastAgrees(t *testing.T) {
 	}{{2.5, 0}, {0.125, 2}, {1.005, 2}, {1e9, 1}, {-0.0005, 3}} {
 		if _, ok := roundFast(c.v, c.dp); ok {
 			t.Errorf("roundFast(%v, %d) answered; a half or a large value is the digit steps' to decide", c.v, c.dp)
+		}
+	}
+}
+
+// TestAppendShortestAgrees: appendShortest writes what strconv's shortest
+// formatting writes, for rounded figures (its fast paths), for doubles that
+// are no short decimal, and at the edges (-0, 10^15, halves, tiny, huge,
+// NaN and the infinities).
+func TestAppendShortestAgrees(t *testing.T) {
+	vals := []float64{0, math.Copysign(0, -1), 1, -1, 0.1, -0.05, 0.001, 1.5, 2.25, 0.1 + 0.2, 1e15, 1e15 - 1, -1e15 + 1,
+		999999999999999, 99999999999999.9, 9999999999.99999, 0.000001, 0.0000001, 1e-300, 1e300, 123456.789012,
+		math.MaxFloat64, math.SmallestNonzeroFloat64, math.NaN(), math.Inf(1), math.Inf(-1), 1 << 53, -(1 << 60)}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 200000 {
+		mag := math.Pow(10, float64(r.IntN(22)-8))
+		v := (r.Float64()*2 - 1) * mag
+		vals = append(vals, v, round(v, r.IntN(9)), math.Trunc(v))
+	}
+	for _, v := range vals {
+		if got, want := string(appendShortest([]byte("x"), v)), "x"+strconv.FormatFloat(v, 'f', -1, 64); got != want {
+			t.Fatalf("appendShortest(%v) = %q, strconv gives %q", v, got, want)
 		}
 	}
 }

@@ -478,7 +478,7 @@ func bstrMarshal(s string) (result string) {
 // decimal that reads back as v, cut to Excel's 15 significant digits.
 func appendCellFloat(b []byte, v float64) []byte {
 	start := len(b)
-	b = strconv.AppendFloat(b, v, 'f', -1, 64)
+	b = appendShortest(b, v)
 	if math.Abs(v) == math.MaxFloat64 {
 		return b
 	}
