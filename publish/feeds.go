@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
-	"strings"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -161,8 +160,14 @@ func csvNeedsQuotes(s string) bool {
 	if s == "" {
 		return false
 	}
-	if s == `\.` || strings.ContainsAny(s, "\n\r\",") {
+	if s == `\.` {
 		return true
+	}
+	for i := 0; i < len(s); i++ { // a byte loop: strings.ContainsAny builds its set each call
+		switch s[i] {
+		case '\n', '\r', '"', ',':
+			return true
+		}
 	}
 	r, _ := utf8.DecodeRuneInString(s)
 	return unicode.IsSpace(r)
