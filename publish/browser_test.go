@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"fmt"
 	"image/png"
 	"os"
 	"os/exec"
@@ -256,14 +255,4 @@ func TestWorkbookReadersInferReferences(t *testing.T) {
 			}
 		}
 	}
-}
-
-// firstDiff shows where two texts first differ.
-func firstDiff(a, b string) string {
-	i := 0
-	for i < len(a) && i < len(b) && a[i] == b[i] {
-		i++
-	}
-	from := max(0, i-80)
-	return fmt.Sprintf("at byte %d:\n %q\n %q", i, a[from:min(len(a), i+120)], b[from:min(len(b), i+120)])
 }

@@ -296,7 +296,7 @@ func (c xlCell) setRowValue(slot *excelize.Cell) any {
 // SetRow and writeCell, cell.go setCellFloat, trimCellValue), into b, but
 // for one thing: a cell that directly follows the one before it in its row
 // (or starts the row in column A) goes without its reference (r="B7"), which
-// the format makes optional and every reader then infers. Those references
+// the format makes optional and readers infer. Those references
 // were a fifth of a section sheet's XML and, being different in every row,
 // most of what deflate had to work at: an ICB's largest sheet compresses to
 // 3.4 MB instead of 7.9, in less than half the time.

@@ -88,12 +88,7 @@ func TestXLRowsAsSetRow(t *testing.T) {
 	}
 	want := dropImpliedRefs(t, m[1])
 	if !bytes.Equal(x.b, want) {
-		a, b := string(x.b), string(want)
-		i := 0
-		for i < len(a) && i < len(b) && a[i] == b[i] {
-			i++
-		}
-		t.Fatalf("xlRows differs from SetRow at byte %d:\n ours %.200q\n SetRow %.200q", i, a[i:], b[i:])
+		t.Fatalf("xlRows differs from SetRow (ours first) %s", firstDiff(string(x.b), string(want)))
 	}
 }
 
@@ -361,4 +356,14 @@ func sameWorkbook(t *testing.T, a, b []byte) string {
 		}
 	}
 	return ""
+}
+
+// firstDiff shows where two texts first differ.
+func firstDiff(a, b string) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	from := max(0, i-80)
+	return fmt.Sprintf("at byte %d:\n %q\n %q", i, a[from:min(len(a), i+120)], b[from:min(len(b), i+120)])
 }
