@@ -298,8 +298,8 @@ func (c xlCell) setRowValue(slot *excelize.Cell) any {
 // (or starts the row in column A) goes without its reference (r="B7"), which
 // the format makes optional and readers infer. Those references
 // were a fifth of a section sheet's XML and, being different in every row,
-// most of what deflate had to work at: an ICB's largest sheet compresses to
-// 3.4 MB instead of 7.9, in less than half the time.
+// most of what deflate had to work at: an ICB's largest sheet takes 3.7 MB
+// in the workbook instead of 8.0, compressed in less than half the time.
 type xlRows struct {
 	b    []byte
 	cols [][]byte // column letters by index
