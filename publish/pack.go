@@ -78,15 +78,28 @@ func assemble(pl *plan, head packHead, tables map[string]*table, key []string) *
 // round rounds every DOUBLE to its column's precision: fixed, or by the
 // row's indicator unit (summary rows: by measure).
 func (t *table) round(pl *plan) {
-	idCol := t.sec.col("indicator_id")
+	// a row's unit is that of its measure (summary) or indicator
 	measureCol := t.sec.col("measure")
+	keyCol := measureCol
+	if keyCol < 0 {
+		keyCol = t.sec.col("indicator_id")
+	}
+	unitOf := func(k string) string {
+		switch {
+		case measureCol >= 0 && pl.byID[k] == nil:
+			return "measure:" + k
+		case keyCol >= 0:
+			return pl.unitOf(k)
+		}
+		return "*"
+	}
 	for ci, c := range t.sec.Columns {
 		if c.Type != tDouble {
 			continue
 		}
 		col := &t.cols[ci]
-		// a row's precision follows its indicator (or measure), and a
-		// section's rows come indicator by indicator: looked up once a run
+		// a section's rows come indicator by indicator: the precision is
+		// looked up once a run of the same key
 		key, keyDP, have := "", 0, false
 		for r := 0; r < t.n; r++ {
 			if !col.ok[r] {
@@ -95,23 +108,11 @@ func (t *table) round(pl *plan) {
 			dp := c.DP
 			if dp < 0 {
 				k := ""
-				if measureCol >= 0 {
-					k = t.cols[measureCol].s[r]
-				} else if idCol >= 0 {
-					k = t.cols[idCol].s[r]
+				if keyCol >= 0 {
+					k = t.cols[keyCol].s[r]
 				}
 				if !have || k != key {
-					unit := "*"
-					if measureCol >= 0 {
-						if pl.byID[k] == nil {
-							unit = "measure:" + k
-						} else {
-							unit = pl.unitOf(k)
-						}
-					} else if idCol >= 0 {
-						unit = pl.unitOf(k)
-					}
-					key, keyDP, have = k, pl.dp(unit, dp), true
+					key, keyDP, have = k, pl.dp(unitOf(k), dp), true
 				}
 				dp = keyDP
 			}
