@@ -197,7 +197,7 @@ func TestWorkbookReadersInferReferences(t *testing.T) {
 	}
 	for _, f := range zr.File {
 		if strings.HasPrefix(f.Name, "xl/worksheets/sheet") {
-			sheetCells(t, zipEntry(t, x, f.Name), func(_ []int, _, _ int, ref, _ bool) {
+			sheetCells(t, zipEntry(t, x, f.Name), func(_ []int, _ int, ref, _ bool) {
 				if !ref {
 					implied++
 				}

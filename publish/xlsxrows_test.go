@@ -75,7 +75,7 @@ func TestXLRowsAsSetRow(t *testing.T) {
 	}
 	// ours keeps just the references of the cells after the gap, one a row
 	refs := 0
-	sheetCells(t, x.b, func(_ []int, _, col int, ref, _ bool) {
+	sheetCells(t, x.b, func(_ []int, col int, ref, _ bool) {
 		if ref {
 			refs++
 			if col != len(cells) {
@@ -232,7 +232,7 @@ func TestSheetDimensions(t *testing.T) {
 				n, _ := strconv.Atoi(string(m[1]))
 				lastRow = max(lastRow, n)
 			}
-			sheetCells(t, x, func(_ []int, _, col int, _, _ bool) { lastCol = max(lastCol, col) })
+			sheetCells(t, x, func(_ []int, col int, _, _ bool) { lastCol = max(lastCol, col) })
 			end, _ := excelize.CoordinatesToCellName(lastCol, lastRow)
 			want := "A1:" + end
 			if m := dimRe.FindSubmatch(x); m == nil || string(m[1]) != want {
@@ -256,11 +256,12 @@ var cellRefRe = regexp.MustCompile(`<row[ >]|<c(?: r="([A-Z]+)(\d+)")?[ >/]`)
 
 var rowNumRe = regexp.MustCompile(`^<row r="(\d+)"`)
 
-// sheetCells calls fn with the row and column (1-based) of each cell of a
-// sheet's XML as a reader places them (a cell without a reference follows
-// the one before it in its row), whether it has a reference, and whether
-// it follows the cell before it (or starts its row in column A).
-func sheetCells(t *testing.T, x []byte, fn func(m []int, row, col int, ref, follows bool)) {
+// sheetCells calls fn with the column (1-based) of each cell of a sheet's
+// XML as a reader places it (a cell without a reference follows the one
+// before it in its row), whether it has a reference, and whether it follows
+// the cell before it (or starts its row in column A). A reference naming
+// another row than the cell's is an error.
+func sheetCells(t *testing.T, x []byte, fn func(m []int, col int, ref, follows bool)) {
 	t.Helper()
 	row, next := 0, 1
 	for _, m := range cellRefRe.FindAllSubmatchIndex(x, -1) {
@@ -282,7 +283,7 @@ func sheetCells(t *testing.T, x []byte, fn func(m []int, row, col int, ref, foll
 			}
 			col = c
 		}
-		fn(m, row, col, ref, col == next)
+		fn(m, col, ref, col == next)
 		next = col + 1
 	}
 }
@@ -293,7 +294,7 @@ func dropImpliedRefs(t *testing.T, x []byte) []byte {
 	t.Helper()
 	var out []byte
 	at := 0
-	sheetCells(t, x, func(m []int, _, _ int, ref, follows bool) {
+	sheetCells(t, x, func(m []int, _ int, ref, follows bool) {
 		if ref && follows {
 			out = append(out, x[at:m[0]+2]...) // up to "<c"
 			at = m[5] + 1                      // past the reference's closing quote
